@@ -1,0 +1,346 @@
+/* commands.c: command recording, hazard-driven barriers, submission, timestamps. */
+#include "commands.h"
+
+#include <string.h>
+
+#define SETS_PER_POOL 1024
+#define MAX_TIMESTAMPS 8192
+
+typedef struct {
+  VkBuffer buffer;
+  VkDeviceSize offset, size;
+  gboolean write;
+} Access;
+
+typedef struct {
+  double ms;
+  guint count;
+} ProfileEntry;
+
+struct _SeCommands {
+  VkCommandPool pool;
+  VkCommandBuffer cmd;
+  VkFence fence;
+  GPtrArray *descriptor_pools;  /* VkDescriptorPool, boxed */
+  guint current_pool;
+  gboolean recording;
+  GArray *accesses;             /* Access since the last barrier */
+  SeCmdStats stats;
+  /* profiling */
+  gboolean profile;
+  VkQueryPool queries;
+  guint n_queries;
+  const char *labels[MAX_TIMESTAMPS];
+  GHashTable *profile_totals;   /* const char* -> ProfileEntry* */
+};
+
+static gboolean
+add_descriptor_pool (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * SE_MAX_BINDINGS };
+  VkDescriptorPoolCreateInfo ci = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+    .maxSets = SETS_PER_POOL,
+    .poolSizeCount = 1,
+    .pPoolSizes = &size,
+  };
+  VkDescriptorPool *pool = g_new0 (VkDescriptorPool, 1);
+  if (!se_vk_check (vkCreateDescriptorPool (gpu->device, &ci, NULL, pool),
+                    "vkCreateDescriptorPool", error)) {
+    g_free (pool);
+    return FALSE;
+  }
+  g_ptr_array_add (c->descriptor_pools, pool);
+  return TRUE;
+}
+
+gboolean
+se_commands_init (SeGpu *gpu, gboolean profile, GError **error)
+{
+  SeCommands *c = g_new0 (SeCommands, 1);
+  gpu->commands = c;
+  c->descriptor_pools = g_ptr_array_new_with_free_func (g_free);
+  c->accesses = g_array_new (FALSE, FALSE, sizeof (Access));
+  c->profile_totals = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  c->profile = profile && gpu->info.timestamp_period_ns > 0;
+
+  VkCommandPoolCreateInfo pi = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+    .queueFamilyIndex = gpu->queue_family,
+  };
+  VkFenceCreateInfo fi = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  if (!se_vk_check (vkCreateCommandPool (gpu->device, &pi, NULL, &c->pool), "vkCreateCommandPool", error) ||
+      !se_vk_check (vkCreateFence (gpu->device, &fi, NULL, &c->fence), "vkCreateFence", error) ||
+      !add_descriptor_pool (gpu, error))
+    return FALSE;
+  VkCommandBufferAllocateInfo ai = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = c->pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  if (!se_vk_check (vkAllocateCommandBuffers (gpu->device, &ai, &c->cmd), "vkAllocateCommandBuffers", error))
+    return FALSE;
+  if (c->profile) {
+    VkQueryPoolCreateInfo qi = {
+      .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+      .queryType = VK_QUERY_TYPE_TIMESTAMP,
+      .queryCount = MAX_TIMESTAMPS,
+    };
+    if (!se_vk_check (vkCreateQueryPool (gpu->device, &qi, NULL, &c->queries), "vkCreateQueryPool", error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+se_commands_fini (SeGpu *gpu)
+{
+  SeCommands *c = gpu->commands;
+  if (c == NULL)
+    return;
+  for (guint i = 0; i < c->descriptor_pools->len; i++)
+    vkDestroyDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], NULL);
+  g_ptr_array_unref (c->descriptor_pools);
+  g_array_unref (c->accesses);
+  g_hash_table_unref (c->profile_totals);
+  if (c->queries)
+    vkDestroyQueryPool (gpu->device, c->queries, NULL);
+  if (c->fence)
+    vkDestroyFence (gpu->device, c->fence, NULL);
+  if (c->pool)
+    vkDestroyCommandPool (gpu->device, c->pool, NULL);
+  g_free (c);
+  gpu->commands = NULL;
+}
+
+static void
+barrier (SeGpu *gpu, VkPipelineStageFlags src_stages, VkAccessFlags src_access)
+{
+  SeCommands *c = gpu->commands;
+  VkMemoryBarrier b = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = src_access,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+  };
+  vkCmdPipelineBarrier (c->cmd, src_stages, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        0, 1, &b, 0, NULL, 0, NULL);
+  g_array_set_size (c->accesses, 0);
+  c->stats.barriers++;
+}
+
+static gboolean
+begin (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  VkCommandBufferBeginInfo bi = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+  };
+  if (!se_vk_check (vkBeginCommandBuffer (c->cmd, &bi), "vkBeginCommandBuffer", error))
+    return FALSE;
+  c->recording = TRUE;
+  /* Order this batch after earlier submissions' compute work and copies. */
+  barrier (gpu, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+           VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
+  if (c->profile) {
+    vkCmdResetQueryPool (c->cmd, c->queries, 0, MAX_TIMESTAMPS);
+    vkCmdWriteTimestamp (c->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->queries, 0);
+    c->n_queries = 1;
+  }
+  return TRUE;
+}
+
+static gboolean
+overlaps (const Access *a, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize size)
+{
+  return a->buffer == buffer && a->offset < offset + size && offset < a->offset + a->size;
+}
+
+/* TRUE when the binding conflicts with an access since the last barrier. */
+static gboolean
+hazard (SeCommands *c, const SeBinding *b)
+{
+  for (guint i = 0; i < c->accesses->len; i++) {
+    const Access *a = &g_array_index (c->accesses, Access, i);
+    if ((a->write || b->write) && overlaps (a, b->alloc->buffer, b->alloc->offset, b->alloc->size))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+allocate_set (SeGpu *gpu, VkDescriptorSetLayout layout, VkDescriptorSet *set, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  for (;;) {
+    VkDescriptorSetAllocateInfo ai = {
+      .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+      .descriptorPool = *(VkDescriptorPool *) c->descriptor_pools->pdata[c->current_pool],
+      .descriptorSetCount = 1,
+      .pSetLayouts = &layout,
+    };
+    VkResult r = vkAllocateDescriptorSets (gpu->device, &ai, set);
+    if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+      return se_vk_check (r, "vkAllocateDescriptorSets", error);
+    c->current_pool++;
+    if (c->current_pool == c->descriptor_pools->len && !add_descriptor_pool (gpu, error))
+      return FALSE;
+  }
+}
+
+gboolean
+se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline, const SeBinding *bindings, guint n_bindings,
+                 const void *push, gsize push_size, guint32 gx, guint32 gy, guint32 gz, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  g_return_val_if_fail (n_bindings == pipeline->n_bindings && push_size <= SE_PUSH_CONSTANT_SIZE, FALSE);
+  const guint32 *limit = gpu->info.max_workgroup_count;
+  if (gx > limit[0] || gy > limit[1] || gz > limit[2]) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 "%s: a grid of %u x %u x %u workgroups exceeds the device limit %u x %u x %u",
+                 pipeline->name, gx, gy, gz, limit[0], limit[1], limit[2]);
+    return FALSE;
+  }
+  if (gx == 0 || gy == 0 || gz == 0)
+    return TRUE;
+  if (!c->recording && !begin (gpu, error))
+    return FALSE;
+
+  VkDescriptorSet set;
+  if (!allocate_set (gpu, pipeline->set_layout, &set, error))
+    return FALSE;
+  VkDescriptorBufferInfo infos[SE_MAX_BINDINGS];
+  VkWriteDescriptorSet writes[SE_MAX_BINDINGS];
+  gboolean need_barrier = FALSE;
+  for (guint i = 0; i < n_bindings; i++) {
+    infos[i] = (VkDescriptorBufferInfo) { bindings[i].alloc->buffer, bindings[i].alloc->offset,
+                                          bindings[i].alloc->size };
+    writes[i] = (VkWriteDescriptorSet) {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = set,
+      .dstBinding = i,
+      .descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .pBufferInfo = &infos[i],
+    };
+    need_barrier = need_barrier || hazard (c, &bindings[i]);
+  }
+  vkUpdateDescriptorSets (gpu->device, n_bindings, writes, 0, NULL);
+  if (need_barrier)
+    barrier (gpu, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
+  for (guint i = 0; i < n_bindings; i++) {
+    Access a = { bindings[i].alloc->buffer, bindings[i].alloc->offset, bindings[i].alloc->size,
+                 bindings[i].write };
+    g_array_append_val (c->accesses, a);
+  }
+
+  vkCmdBindPipeline (c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+  vkCmdBindDescriptorSets (c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0, NULL);
+  if (push_size)
+    vkCmdPushConstants (c->cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (guint32) push_size, push);
+  vkCmdDispatch (c->cmd, gx, gy, gz);
+  c->stats.dispatches++;
+  if (c->profile && c->n_queries < MAX_TIMESTAMPS) {
+    vkCmdWriteTimestamp (c->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, c->n_queries);
+    c->labels[c->n_queries++] = pipeline->name;
+  }
+  return TRUE;
+}
+
+static gboolean
+collect_timestamps (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  if (!c->profile || c->n_queries < 2)
+    return TRUE;
+  g_autofree guint64 *ts = g_new (guint64, c->n_queries);
+  if (!se_vk_check (vkGetQueryPoolResults (gpu->device, c->queries, 0, c->n_queries,
+                                           c->n_queries * sizeof (guint64), ts, sizeof (guint64),
+                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                    "vkGetQueryPoolResults", error))
+    return FALSE;
+  for (guint i = 1; i < c->n_queries; i++) {
+    ProfileEntry *e = g_hash_table_lookup (c->profile_totals, c->labels[i]);
+    if (e == NULL) {
+      e = g_new0 (ProfileEntry, 1);
+      g_hash_table_insert (c->profile_totals, (gpointer) c->labels[i], e);
+    }
+    e->ms += (double) (ts[i] - ts[i - 1]) * gpu->info.timestamp_period_ns * 1e-6;
+    e->count++;
+  }
+  c->n_queries = 0;
+  return TRUE;
+}
+
+gboolean
+se_cmd_submit (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  if (!c->recording)
+    return TRUE;
+  c->recording = FALSE;
+  g_array_set_size (c->accesses, 0);
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &c->cmd,
+  };
+  gboolean ok =
+    se_vk_check (vkEndCommandBuffer (c->cmd), "vkEndCommandBuffer", error) &&
+    se_vk_check (vkResetFences (gpu->device, 1, &c->fence), "vkResetFences", error) &&
+    se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, c->fence), "vkQueueSubmit", error) &&
+    se_vk_check (vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
+                 "vkWaitForFences", error) &&
+    collect_timestamps (gpu, error);
+  c->stats.submits++;
+  for (guint i = 0; i < c->descriptor_pools->len; i++)
+    vkResetDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], 0);
+  c->current_pool = 0;
+  vkResetCommandBuffer (c->cmd, 0);
+  return ok;
+}
+
+SeCmdStats
+se_cmd_stats (SeGpu *gpu)
+{
+  return gpu->commands->stats;
+}
+
+static gint
+by_time (gconstpointer a, gconstpointer b, gpointer totals)
+{
+  const ProfileEntry *x = g_hash_table_lookup (totals, *(const char **) a);
+  const ProfileEntry *y = g_hash_table_lookup (totals, *(const char **) b);
+  return (x->ms < y->ms) - (x->ms > y->ms);
+}
+
+char *
+se_cmd_profile_report (SeGpu *gpu)
+{
+  SeCommands *c = gpu->commands;
+  if (!c->profile)
+    return NULL;
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, c->profile_totals);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort_with_data (keys, by_time, c->profile_totals);
+  GString *out = g_string_new (NULL);
+  for (guint i = 0; i < keys->len; i++) {
+    const ProfileEntry *e = g_hash_table_lookup (c->profile_totals, keys->pdata[i]);
+    g_string_append_printf (out, "%-20s %10.3f ms  %6u dispatches\n",
+                            (const char *) keys->pdata[i], e->ms, e->count);
+  }
+  return g_string_free (out, FALSE);
+}
+
+void
+se_cmd_profile_reset (SeGpu *gpu)
+{
+  g_hash_table_remove_all (gpu->commands->profile_totals);
+}

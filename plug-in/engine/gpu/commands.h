@@ -1,0 +1,46 @@
+/* commands.h: recording many dispatches into one command buffer.
+ *
+ * Operators call se_cmd_dispatch(); the first one opens a recording.  A
+ * barrier is inserted only where a dispatch reads what an earlier dispatch of
+ * the same batch wrote, or writes what it read or wrote (tracked per buffer
+ * range).  se_cmd_submit() ends the recording, submits it once, waits, and
+ * makes descriptor sets reusable.  With profiling on, a timestamp follows
+ * every dispatch and se_cmd_profile_report() sums time per operator kind. */
+#pragma once
+
+#include "memory.h"
+#include "pipeline.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const SeAlloc *alloc;
+  gboolean write;
+} SeBinding;
+
+gboolean se_commands_init (SeGpu *gpu, gboolean profile, GError **error);
+void     se_commands_fini (SeGpu *gpu);
+
+gboolean se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline,
+                          const SeBinding *bindings, guint n_bindings,
+                          const void *push, gsize push_size,
+                          guint32 groups_x, guint32 groups_y, guint32 groups_z,
+                          GError **error);
+
+/* Submits what was recorded (nothing when nothing was) and waits for it. */
+gboolean se_cmd_submit (SeGpu *gpu, GError **error);
+
+/* Counters for tests and benches. */
+typedef struct {
+  guint64 dispatches;
+  guint64 barriers;
+  guint64 submits;
+} SeCmdStats;
+SeCmdStats se_cmd_stats (SeGpu *gpu);
+
+/* "kind: total ms (count)" lines since the last reset; NULL when profiling is
+ * off or the queue has no timestamps. */
+char *se_cmd_profile_report (SeGpu *gpu);
+void  se_cmd_profile_reset (SeGpu *gpu);
+
+G_END_DECLS

@@ -1,0 +1,86 @@
+/* device.h: the Vulkan instance, the chosen compute device and its features.
+ *
+ * se_gpu_new() picks the best compute device (discrete > integrated > virtual >
+ * CPU such as lavapipe), or the one named by SE_VULKAN_DEVICE (an index into
+ * the list se_gpu_list_devices() prints, or a case-insensitive substring of the
+ * device name).  With SE_VULKAN_VALIDATION=1 (the tests set it) the Khronos
+ * validation layer runs with synchronization validation, and every error or
+ * synchronization warning it reports is counted; a caller checks the count.
+ *
+ * An SeGpu is used from one thread at a time.  It owns the memory blocks, the
+ * pipeline cache and the command recorder (see memory.h, pipeline.h,
+ * commands.h), all freed by se_gpu_free(). */
+#pragma once
+
+#include <glib.h>
+#include <vulkan/vulkan.h>
+
+G_BEGIN_DECLS
+
+#define SE_GPU_ERROR (se_gpu_error_quark ())
+GQuark se_gpu_error_quark (void);
+
+typedef enum {
+  SE_GPU_ERROR_NO_DRIVER,       /* no Vulkan loader or no driver */
+  SE_GPU_ERROR_NO_DEVICE,       /* no device matches / none with compute */
+  SE_GPU_ERROR_VULKAN,          /* a Vulkan call failed */
+  SE_GPU_ERROR_OUT_OF_MEMORY,   /* device memory or a device limit exhausted */
+  SE_GPU_ERROR_INVALID,         /* an operator got shapes it cannot take */
+} SeGpuError;
+
+typedef struct {
+  gboolean validation;   /* enable the Khronos validation layer */
+  gboolean profile;      /* timestamp queries around each dispatch */
+  const char *device;    /* index or name substring; NULL: SE_VULKAN_DEVICE or best */
+} SeGpuOptions;
+
+/* What the chosen device can do; filled once at creation. */
+typedef struct {
+  char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  VkPhysicalDeviceType type;
+  guint32 api_version;
+  gboolean shader_float16;
+  gboolean storage_16bit;
+  gboolean coopmat_nv;          /* VK_NV_cooperative_matrix with fp16 16x16x16 */
+  guint32 subgroup_size;
+  guint32 max_shared_memory;
+  guint32 max_workgroup_invocations;
+  guint32 max_workgroup_count[3];
+  VkDeviceSize max_storage_buffer_range;
+  VkDeviceSize max_allocation_size;
+  guint32 max_allocation_count;
+  VkDeviceSize storage_offset_alignment;
+  double timestamp_period_ns;   /* 0 when the queue has no timestamps */
+} SeGpuInfo;
+
+typedef struct _SeGpu SeGpu;
+typedef struct _SeMemory SeMemory;
+typedef struct _SePipelines SePipelines;
+typedef struct _SeCommands SeCommands;
+
+struct _SeGpu {
+  VkInstance instance;
+  VkDebugUtilsMessengerEXT messenger;
+  VkPhysicalDevice physical;
+  VkDevice device;
+  VkQueue queue;
+  guint32 queue_family;
+  SeGpuInfo info;
+  gint validation_problems;     /* errors + sync warnings seen by the layer */
+  SeMemory *memory;
+  SePipelines *pipelines;
+  SeCommands *commands;
+};
+
+SeGpu *se_gpu_new (const SeGpuOptions *options, GError **error);
+void   se_gpu_free (SeGpu *gpu);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeGpu, se_gpu_free)
+
+/* One line per device, "index: name (type)", for --list-devices. */
+char  *se_gpu_list_devices (GError **error);
+
+/* Sets a GError naming what failed when result is not VK_SUCCESS. */
+gboolean se_vk_check (VkResult result, const char *what, GError **error);
+const char *se_vk_result_string (VkResult result);
+
+G_END_DECLS

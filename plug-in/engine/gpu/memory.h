@@ -1,0 +1,40 @@
+/* memory.h: device memory in a few large blocks, sub-allocated.
+ *
+ * Each block is one VkDeviceMemory with one VkBuffer over all of it; a tensor
+ * is a range (buffer, offset, size) of a block, aligned for storage-buffer
+ * binding.  Requests larger than the block size get a block of their own.
+ * Freed ranges merge with their neighbours; an empty block is kept for reuse.
+ * Uploads and readbacks go through one host-visible staging buffer. */
+#pragma once
+
+#include "device.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  VkBuffer buffer;
+  VkDeviceSize offset;
+  VkDeviceSize size;
+  guint block;
+} SeAlloc;
+
+gboolean  se_memory_init (SeGpu *gpu, GError **error);
+void      se_memory_fini (SeGpu *gpu);
+
+gboolean  se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error);
+void      se_memory_release (SeGpu *gpu, const SeAlloc *alloc);
+
+/* Copies bytes between host and a range of an allocation; waits for the copy. */
+gboolean  se_memory_upload (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
+                            const void *data, VkDeviceSize size, GError **error);
+gboolean  se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
+                              void *data, VkDeviceSize size, GError **error);
+
+/* Bytes handed out now, the most handed out since the last reset, and the
+ * number of vkAllocateMemory blocks. */
+VkDeviceSize se_memory_in_use (SeGpu *gpu);
+VkDeviceSize se_memory_peak (SeGpu *gpu);
+void         se_memory_reset_peak (SeGpu *gpu);
+guint        se_memory_block_count (SeGpu *gpu);
+
+G_END_DECLS

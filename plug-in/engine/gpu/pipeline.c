@@ -1,0 +1,206 @@
+/* pipeline.c: the embedded shader table and the pipeline cache. */
+#include "pipeline.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "attention.spv.h"
+#include "conv2d.spv.h"
+#include "copy_strided.spv.h"
+#include "elementwise.spv.h"
+#include "geglu.spv.h"
+#include "groupnorm.spv.h"
+#include "layernorm.spv.h"
+#include "matmul.spv.h"
+#include "softmax.spv.h"
+#include "timestep_embedding.spv.h"
+#include "upsample_nearest.spv.h"
+
+typedef struct {
+  const char *name;
+  const uint32_t *code;
+  gsize size;
+  guint n_bindings;
+} ShaderInfo;
+
+#define SHADER(id, var, bindings) [id] = { #var, se_spv_##var, sizeof se_spv_##var, bindings }
+
+static const ShaderInfo shaders[SE_SHADER_COUNT] = {
+  SHADER (SE_SHADER_MATMUL, matmul, 4),
+  SHADER (SE_SHADER_CONV2D, conv2d, 4),
+  SHADER (SE_SHADER_GROUPNORM, groupnorm, 4),
+  SHADER (SE_SHADER_LAYERNORM, layernorm, 4),
+  SHADER (SE_SHADER_SOFTMAX, softmax, 2),
+  SHADER (SE_SHADER_ATTENTION, attention, 4),
+  SHADER (SE_SHADER_ELEMENTWISE, elementwise, 3),
+  SHADER (SE_SHADER_GEGLU, geglu, 2),
+  SHADER (SE_SHADER_COPY_STRIDED, copy_strided, 2),
+  SHADER (SE_SHADER_UPSAMPLE_NEAREST, upsample_nearest, 2),
+  SHADER (SE_SHADER_TIMESTEP_EMBEDDING, timestep_embedding, 2),
+};
+
+typedef struct {
+  SeShaderId shader;
+  guint n_spec;
+  guint32 spec[SE_MAX_SPEC_CONSTANTS];
+} Key;
+
+struct _SePipelines {
+  VkPipelineCache cache;
+  VkShaderModule modules[SE_SHADER_COUNT];
+  VkDescriptorSetLayout set_layouts[SE_SHADER_COUNT];
+  VkPipelineLayout layouts[SE_SHADER_COUNT];
+  GHashTable *pipelines;        /* Key* -> SePipeline* */
+};
+
+static guint
+key_hash (gconstpointer p)
+{
+  const Key *k = p;
+  guint h = k->shader * 16777619u ^ k->n_spec;
+  for (guint i = 0; i < k->n_spec; i++)
+    h = (h ^ k->spec[i]) * 16777619u;
+  return h;
+}
+
+static gboolean
+key_equal (gconstpointer a, gconstpointer b)
+{
+  const Key *x = a, *y = b;
+  return x->shader == y->shader && x->n_spec == y->n_spec &&
+         memcmp (x->spec, y->spec, x->n_spec * sizeof (guint32)) == 0;
+}
+
+gboolean
+se_pipelines_init (SeGpu *gpu, GError **error)
+{
+  SePipelines *p = g_new0 (SePipelines, 1);
+  gpu->pipelines = p;
+  p->pipelines = g_hash_table_new_full (key_hash, key_equal, g_free, g_free);
+  VkPipelineCacheCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO };
+  return se_vk_check (vkCreatePipelineCache (gpu->device, &ci, NULL, &p->cache),
+                      "vkCreatePipelineCache", error);
+}
+
+void
+se_pipelines_fini (SeGpu *gpu)
+{
+  SePipelines *p = gpu->pipelines;
+  if (p == NULL)
+    return;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, p->pipelines);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    vkDestroyPipeline (gpu->device, ((SePipeline *) value)->pipeline, NULL);
+  g_hash_table_unref (p->pipelines);
+  for (guint i = 0; i < SE_SHADER_COUNT; i++) {
+    if (p->layouts[i])
+      vkDestroyPipelineLayout (gpu->device, p->layouts[i], NULL);
+    if (p->set_layouts[i])
+      vkDestroyDescriptorSetLayout (gpu->device, p->set_layouts[i], NULL);
+    if (p->modules[i])
+      vkDestroyShaderModule (gpu->device, p->modules[i], NULL);
+  }
+  if (p->cache)
+    vkDestroyPipelineCache (gpu->device, p->cache, NULL);
+  g_free (p);
+  gpu->pipelines = NULL;
+}
+
+/* The module and layouts of a shader, made on first use. */
+static gboolean
+ensure_shader (SeGpu *gpu, SeShaderId id, GError **error)
+{
+  SePipelines *p = gpu->pipelines;
+  const ShaderInfo *s = &shaders[id];
+  if (p->modules[id])
+    return TRUE;
+  VkShaderModuleCreateInfo mi = {
+    .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+    .codeSize = s->size,
+    .pCode = s->code,
+  };
+  VkDescriptorSetLayoutBinding b[SE_MAX_BINDINGS];
+  for (guint i = 0; i < s->n_bindings; i++)
+    b[i] = (VkDescriptorSetLayoutBinding) {
+      .binding = i,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .descriptorCount = 1,
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+    };
+  VkDescriptorSetLayoutCreateInfo di = {
+    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+    .bindingCount = s->n_bindings,
+    .pBindings = b,
+  };
+  VkPushConstantRange pc = { VK_SHADER_STAGE_COMPUTE_BIT, 0, SE_PUSH_CONSTANT_SIZE };
+  g_autofree char *what = g_strdup_printf ("creating the %s shader", s->name);
+  if (!se_vk_check (vkCreateDescriptorSetLayout (gpu->device, &di, NULL, &p->set_layouts[id]), what, error))
+    return FALSE;
+  VkPipelineLayoutCreateInfo li = {
+    .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+    .setLayoutCount = 1,
+    .pSetLayouts = &p->set_layouts[id],
+    .pushConstantRangeCount = 1,
+    .pPushConstantRanges = &pc,
+  };
+  if (!se_vk_check (vkCreatePipelineLayout (gpu->device, &li, NULL, &p->layouts[id]), what, error))
+    return FALSE;
+  return se_vk_check (vkCreateShaderModule (gpu->device, &mi, NULL, &p->modules[id]), what, error);
+}
+
+const SePipeline *
+se_pipeline_get (SeGpu *gpu, SeShaderId id, const guint32 *spec, guint n_spec, GError **error)
+{
+  SePipelines *p = gpu->pipelines;
+  g_return_val_if_fail (id < SE_SHADER_COUNT && n_spec <= SE_MAX_SPEC_CONSTANTS, NULL);
+  Key key = { .shader = id, .n_spec = n_spec };
+  if (n_spec)
+    memcpy (key.spec, spec, n_spec * sizeof (guint32));
+  SePipeline *found = g_hash_table_lookup (p->pipelines, &key);
+  if (found)
+    return found;
+  if (!ensure_shader (gpu, id, error))
+    return NULL;
+
+  VkSpecializationMapEntry entries[SE_MAX_SPEC_CONSTANTS];
+  for (guint i = 0; i < n_spec; i++)
+    entries[i] = (VkSpecializationMapEntry) { i, i * sizeof (guint32), sizeof (guint32) };
+  VkSpecializationInfo si = {
+    .mapEntryCount = n_spec,
+    .pMapEntries = entries,
+    .dataSize = n_spec * sizeof (guint32),
+    .pData = key.spec,
+  };
+  VkComputePipelineCreateInfo ci = {
+    .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+    .stage = {
+      .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+      .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+      .module = p->modules[id],
+      .pName = "main",
+      .pSpecializationInfo = n_spec ? &si : NULL,
+    },
+    .layout = p->layouts[id],
+  };
+  SePipeline *pl = g_new0 (SePipeline, 1);
+  g_autofree char *what = g_strdup_printf ("compiling the %s pipeline", shaders[id].name);
+  if (!se_vk_check (vkCreateComputePipelines (gpu->device, p->cache, 1, &ci, NULL, &pl->pipeline),
+                    what, error)) {
+    g_free (pl);
+    return NULL;
+  }
+  pl->layout = p->layouts[id];
+  pl->set_layout = p->set_layouts[id];
+  pl->n_bindings = shaders[id].n_bindings;
+  pl->name = shaders[id].name;
+  g_hash_table_insert (p->pipelines, g_memdup2 (&key, sizeof key), pl);
+  return pl;
+}
+
+guint
+se_pipelines_compiled (SeGpu *gpu)
+{
+  return g_hash_table_size (gpu->pipelines->pipelines);
+}

@@ -1,0 +1,406 @@
+/* ops.c: shape checks, variant choice and dispatch recording per operator. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* GEMM tiling for matmul and conv2d: 16 x 16 threads, 4 x 4 outputs each,
+ * K staged 16 at a time (8 KiB of shared memory: fits every device). */
+static const guint32 gemm_spec[] = { 16, 16, 4, 4, 16 };
+#define GEMM_BM 64
+#define GEMM_BN 64
+#define ELEMENTWISE_WG 256
+
+static gboolean
+invalid (GError **error, const char *op, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+invalid (GError **error, const char *op, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID, "%s: %s", op, msg);
+  return FALSE;
+}
+
+static gboolean
+same_shape (const SeTensor *a, const SeTensor *b)
+{
+  return a->ndim == b->ndim && memcmp (a->shape, b->shape, a->ndim * sizeof (gint64)) == 0;
+}
+
+/* "x [1, 2] vs out [2, 2]" for messages */
+static char *
+shapes (const char *na, const SeTensor *a, const char *nb, const SeTensor *b)
+{
+  g_autofree char *sa = se_tensor_shape_string (a);
+  g_autofree char *sb = se_tensor_shape_string (b);
+  return g_strdup_printf ("%s %s, %s %s", na, sa, nb, sb);
+}
+
+static gboolean
+dispatch (SeGpu *gpu, SeShaderId id, const guint32 *spec, guint n_spec,
+          const SeBinding *b, guint nb, const void *push, gsize push_size,
+          guint32 gx, guint32 gy, guint32 gz, GError **error)
+{
+  const SePipeline *p = se_pipeline_get (gpu, id, spec, n_spec, error);
+  return p && se_cmd_dispatch (gpu, p, b, nb, push, push_size, gx, gy, gz, error);
+}
+
+/* A 1-D range of n items, workgroup wg, spread over a 2-D grid. */
+static gboolean
+dispatch_1d (SeGpu *gpu, SeShaderId id, const SeBinding *b, guint nb,
+             const void *push, gsize push_size, gsize items, guint wg, GError **error)
+{
+  gsize groups = (items + wg - 1) / wg;
+  guint32 gx = (guint32) MIN (groups, gpu->info.max_workgroup_count[0]);
+  guint32 gy = (guint32) ((groups + gx - 1) / MAX (gx, 1));
+  return dispatch (gpu, id, NULL, 0, b, nb, push, push_size, gx, gy, 1, error);
+}
+
+#define BIND_R(t) { &(t)->alloc, FALSE }
+#define BIND_W(t) { &(t)->alloc, TRUE }
+
+static gboolean
+fits (const SeTensor *t, guint32 batch, guint32 stride, guint32 rows, guint32 ld, guint32 cols)
+{
+  guint64 last = (guint64) (batch - 1) * stride + (guint64) (rows - 1) * ld + cols;
+  return last <= t->numel;
+}
+
+gboolean
+se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
+              SeTensor *c, const SeMatmulDesc *d, GError **error)
+{
+  if (d->M == 0 || d->N == 0 || d->K == 0 || d->batch == 0)
+    return invalid (error, "matmul", "empty product %u x %u x %u, batch %u", d->M, d->N, d->K, d->batch);
+  if (!fits (a, d->batch, d->stride_a, d->M, d->lda, d->K))
+    return invalid (error, "matmul", "A of %zu elements is too small for %u x %u (lda %u, batch %u)",
+                    a->numel, d->M, d->K, d->lda, d->batch);
+  if (!fits (b, d->batch, d->stride_b, d->trans_b ? d->N : d->K, d->ldb, d->trans_b ? d->K : d->N))
+    return invalid (error, "matmul", "B of %zu elements is too small for %u x %u (ldb %u, batch %u)",
+                    b->numel, d->K, d->N, d->ldb, d->batch);
+  if (!fits (c, d->batch, d->stride_c, d->M, d->ldc, d->N))
+    return invalid (error, "matmul", "C of %zu elements is too small for %u x %u (ldc %u, batch %u)",
+                    c->numel, d->M, d->N, d->ldc, d->batch);
+  if (bias && bias->numel != d->N)
+    return invalid (error, "matmul", "bias has %zu elements, expected %u", bias->numel, d->N);
+  struct {
+    guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_b, has_bias;
+    float alpha;
+  } push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
+             d->trans_b ? 1 : 0, bias ? 1 : 0, d->alpha };
+  SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a), BIND_W (c) };
+  return dispatch (gpu, SE_SHADER_MATMUL, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4,
+                   &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
+                   (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
+}
+
+gboolean
+se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+              SeTensor *out, GError **error)
+{
+  gint64 K = x->shape[x->ndim - 1];
+  if (w->ndim != 2 || w->shape[1] != K) {
+    g_autofree char *s = shapes ("x", x, "weight", w);
+    return invalid (error, "linear", "expected weight [N, %" G_GINT64_FORMAT "]: %s", K, s);
+  }
+  gint64 N = w->shape[0];
+  gsize M = x->numel / (gsize) K;
+  if (out->shape[out->ndim - 1] != N || out->numel != M * (gsize) N) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "linear", "out must be x's shape with last dimension %" G_GINT64_FORMAT ": %s", N, s);
+  }
+  SeMatmulDesc d = { .M = (guint32) M, .N = (guint32) N, .K = (guint32) K, .batch = 1,
+                     .lda = (guint32) K, .ldb = (guint32) K, .ldc = (guint32) N,
+                     .trans_b = TRUE, .alpha = 1.0f };
+  return se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+gboolean
+se_op_bmm (SeGpu *gpu, const SeTensor *a, const SeTensor *b, gboolean trans_b, float alpha,
+           SeTensor *out, GError **error)
+{
+  if (a->ndim != 3 || b->ndim != 3 || out->ndim != 3 || a->shape[0] != b->shape[0] ||
+      out->shape[0] != a->shape[0]) {
+    g_autofree char *s = shapes ("a", a, "b", b);
+    return invalid (error, "bmm", "expected 3-D tensors with one batch size: %s", s);
+  }
+  guint32 B = (guint32) a->shape[0], M = (guint32) a->shape[1], K = (guint32) a->shape[2];
+  guint32 bk = (guint32) (trans_b ? b->shape[2] : b->shape[1]);
+  guint32 N = (guint32) (trans_b ? b->shape[1] : b->shape[2]);
+  if (bk != K || out->shape[1] != M || out->shape[2] != N) {
+    g_autofree char *s = shapes ("a", a, "b", b);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return invalid (error, "bmm", "inner or output dimensions disagree: %s, out %s", s, so);
+  }
+  SeMatmulDesc d = { .M = M, .N = N, .K = K, .batch = B, .lda = K, .ldb = (guint32) b->shape[2],
+                     .ldc = N, .stride_a = M * K, .stride_b = N * K, .stride_c = M * N,
+                     .trans_b = trans_b, .alpha = alpha };
+  return se_op_matmul (gpu, a, b, NULL, out, &d, error);
+}
+
+gboolean
+se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+              guint stride, guint pad, SeTensor *out, GError **error)
+{
+  if (x->ndim != 4 || w->ndim != 4 || out->ndim != 4 || w->shape[1] != x->shape[1] || stride == 0) {
+    g_autofree char *s = shapes ("x", x, "weight", w);
+    return invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW]: %s", s);
+  }
+  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
+  gint64 O = w->shape[0], KH = w->shape[2], KW = w->shape[3];
+  gint64 OH = (H + 2 * (gint64) pad - KH) / stride + 1;
+  gint64 OW = (W + 2 * (gint64) pad - KW) / stride + 1;
+  if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[1] != O || out->shape[2] != OH ||
+      out->shape[3] != OW) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "conv2d", "expected out [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                    ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: %s", B, O, OH, OW, s);
+  }
+  if (bias && bias->numel != (gsize) O)
+    return invalid (error, "conv2d", "bias has %zu elements, expected %" G_GINT64_FORMAT, bias->numel, O);
+  struct {
+    guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad, has_bias;
+  } push = { (guint32) x->shape[1], (guint32) H, (guint32) W, (guint32) O, (guint32) OH,
+             (guint32) OW, (guint32) KH, (guint32) KW, stride, pad, bias ? 1 : 0 };
+  SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_W (out) };
+  return dispatch (gpu, SE_SHADER_CONV2D, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4, &push,
+                   sizeof push, (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
+                   (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
+}
+
+gboolean
+se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const SeTensor *beta,
+                  guint groups, float eps, gboolean silu, SeTensor *out, GError **error)
+{
+  if (x->ndim < 2 || !same_shape (x, out)) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "group_norm", "expected x [B, C, ...] and out of the same shape: %s", s);
+  }
+  gint64 C = x->shape[1];
+  if (groups == 0 || C % groups != 0)
+    return invalid (error, "group_norm", "%" G_GINT64_FORMAT " channels do not split into %u groups", C, groups);
+  if (gamma->numel != (gsize) C || beta->numel != (gsize) C)
+    return invalid (error, "group_norm", "gamma/beta have %zu/%zu elements, expected %" G_GINT64_FORMAT,
+                    gamma->numel, beta->numel, C);
+  struct {
+    guint32 C, HW, G;
+    float eps;
+    guint32 silu;
+  } push = { (guint32) C, (guint32) se_tensor_inner (x, 2), groups, eps, silu ? 1 : 0 };
+  SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
+  return dispatch (gpu, SE_SHADER_GROUPNORM, NULL, 0, bind, 4, &push, sizeof push,
+                   groups, (guint32) x->shape[0], 1, error);
+}
+
+/* rows of the last dimension, as a 2-D grid of one workgroup per row */
+static gboolean
+dispatch_rows (SeGpu *gpu, SeShaderId id, const SeBinding *b, guint nb, const void *push,
+               gsize push_size, gsize rows, GError **error)
+{
+  return dispatch_1d (gpu, id, b, nb, push, push_size, rows, 1, error);
+}
+
+gboolean
+se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const SeTensor *beta,
+                  float eps, SeTensor *out, GError **error)
+{
+  gint64 N = x->shape[x->ndim - 1];
+  if (!same_shape (x, out) || gamma->numel != (gsize) N || beta->numel != (gsize) N) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "layer_norm", "out must match x and gamma/beta have %" G_GINT64_FORMAT
+                    " elements: %s, gamma %zu, beta %zu", N, s, gamma->numel, beta->numel);
+  }
+  struct {
+    guint32 rows, N;
+    float eps;
+  } push = { (guint32) (x->numel / (gsize) N), (guint32) N, eps };
+  SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
+  return dispatch_rows (gpu, SE_SHADER_LAYERNORM, bind, 4, &push, sizeof push, push.rows, error);
+}
+
+gboolean
+se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *out, GError **error)
+{
+  if (!same_shape (x, out)) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "softmax", "out must match x: %s", s);
+  }
+  gint64 N = x->shape[x->ndim - 1];
+  struct {
+    guint32 rows, N;
+    float scale;
+  } push = { (guint32) (x->numel / (gsize) N), (guint32) N, scale };
+  SeBinding bind[] = { BIND_R (x), BIND_W (out) };
+  return dispatch_rows (gpu, SE_SHADER_SOFTMAX, bind, 2, &push, sizeof push, push.rows, error);
+}
+
+gboolean
+se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTensor *v,
+                 guint heads, gboolean causal, SeTensor *out, GError **error)
+{
+  if (q->ndim != 3 || k->ndim != 3 || !same_shape (k, v) || !same_shape (q, out) ||
+      k->shape[0] != q->shape[0] || k->shape[2] != q->shape[2] || heads == 0 ||
+      q->shape[2] % heads != 0) {
+    g_autofree char *s = shapes ("q", q, "k", k);
+    return invalid (error, "attention", "expected q [B, Lq, H*D], k and v [B, Lk, H*D], "
+                    "out like q, %u heads: %s", heads, s);
+  }
+  guint32 C = (guint32) q->shape[2], D = C / heads;
+  guint32 Lq = (guint32) q->shape[1], Lk = (guint32) k->shape[1];
+  /* K and V tiles share 16 KiB of shared memory. */
+  guint32 kt = 1;
+  while (kt * 2 <= 64 && kt * 2 * D * 2 * sizeof (float) <= 16384)
+    kt *= 2;
+  guint32 wg = 64;
+  guint32 spec[] = { wg, D, kt };
+  struct {
+    guint32 lq, lk;
+    guint32 q_off, q_row, q_batch, k_off, k_row, k_batch, v_off, v_row, v_batch, o_off, o_row, o_batch;
+    float scale;
+    guint32 causal;
+  } push = { Lq, Lk, 0, C, Lq * C, 0, C, Lk * C, 0, C, Lk * C, 0, C, Lq * C,
+             (float) (1.0 / sqrt ((double) D)), causal ? 1 : 0 };
+  SeBinding bind[] = { BIND_R (q), BIND_R (k), BIND_R (v), BIND_W (out) };
+  return dispatch (gpu, SE_SHADER_ATTENTION, spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
+                   (Lq + wg - 1) / wg, heads, (guint32) q->shape[0], error);
+}
+
+enum { EW_ADD, EW_MUL, EW_SCALE, EW_SILU, EW_GELU, EW_QUICK_GELU };
+
+static gboolean
+elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const SeTensor *b,
+             float alpha, SeTensor *out, GError **error)
+{
+  if (!same_shape (a, out)) {
+    g_autofree char *s = shapes ("a", a, "out", out);
+    return invalid (error, name, "out must match a: %s", s);
+  }
+  guint32 div = 1, mod = (guint32) a->numel;
+  if (b && !same_shape (a, b)) {
+    gboolean leading = b->ndim < a->ndim, trailing = b->ndim < a->ndim;
+    for (guint i = 0; i < b->ndim && b->ndim < a->ndim; i++) {
+      leading = leading && b->shape[i] == a->shape[i];
+      trailing = trailing && b->shape[i] == a->shape[a->ndim - b->ndim + i];
+    }
+    if (leading) {
+      div = (guint32) se_tensor_inner (a, b->ndim);
+      mod = (guint32) b->numel;
+    } else if (trailing) {
+      mod = (guint32) b->numel;
+    } else {
+      g_autofree char *s = shapes ("a", a, "b", b);
+      return invalid (error, name, "b must match a, its leading or its trailing dimensions: %s", s);
+    }
+  }
+  struct {
+    guint32 n, op, div, mod;
+    float alpha;
+  } push = { (guint32) a->numel, op, div, mod, alpha };
+  SeBinding bind[] = { BIND_R (a), BIND_R (b ? b : a), BIND_W (out) };
+  return dispatch_1d (gpu, SE_SHADER_ELEMENTWISE, bind, 3, &push, sizeof push, a->numel,
+                      ELEMENTWISE_WG, error);
+}
+
+gboolean se_op_add (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)
+{ return elementwise (g, "add", EW_ADD, a, b, 0.0f, o, e); }
+gboolean se_op_mul (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)
+{ return elementwise (g, "mul", EW_MUL, a, b, 0.0f, o, e); }
+gboolean se_op_scale (SeGpu *g, const SeTensor *a, float alpha, SeTensor *o, GError **e)
+{ return elementwise (g, "scale", EW_SCALE, a, NULL, alpha, o, e); }
+gboolean se_op_silu (SeGpu *g, const SeTensor *x, SeTensor *o, GError **e)
+{ return elementwise (g, "silu", EW_SILU, x, NULL, 0.0f, o, e); }
+gboolean se_op_gelu (SeGpu *g, const SeTensor *x, SeTensor *o, GError **e)
+{ return elementwise (g, "gelu", EW_GELU, x, NULL, 0.0f, o, e); }
+gboolean se_op_quick_gelu (SeGpu *g, const SeTensor *x, SeTensor *o, GError **e)
+{ return elementwise (g, "quick_gelu", EW_QUICK_GELU, x, NULL, 0.0f, o, e); }
+
+gboolean
+se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
+{
+  gint64 N2 = x->shape[x->ndim - 1], N = N2 / 2;
+  gboolean ok = N2 % 2 == 0 && out->ndim == x->ndim && out->shape[out->ndim - 1] == N;
+  for (guint i = 0; ok && i + 1 < x->ndim; i++)
+    ok = out->shape[i] == x->shape[i];
+  if (!ok) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "geglu", "expected x [..., 2N] and out [..., N]: %s", s);
+  }
+  struct {
+    guint32 total, N;
+  } push = { (guint32) out->numel, (guint32) N };
+  SeBinding bind[] = { BIND_R (x), BIND_W (out) };
+  return dispatch_1d (gpu, SE_SHADER_GEGLU, bind, 2, &push, sizeof push, out->numel,
+                      ELEMENTWISE_WG, error);
+}
+
+/* Copies src (n0 x n1 x n2 block) into dst at channel offset. */
+static gboolean
+copy_block (SeGpu *gpu, const SeTensor *src, SeTensor *dst, guint32 n0, guint32 n1, guint32 n2,
+            guint32 dst_channels, guint32 channel_offset, GError **error)
+{
+  struct {
+    guint32 n0, n1, n2, s_off, s_s0, s_s1, d_off, d_s0, d_s1;
+  } push = { n0, n1, n2, 0, n1 * n2, n2, channel_offset * n2, dst_channels * n2, n2 };
+  SeBinding bind[] = { BIND_R (src), BIND_W (dst) };
+  return dispatch_1d (gpu, SE_SHADER_COPY_STRIDED, bind, 2, &push, sizeof push,
+                      (gsize) n0 * n1 * n2, ELEMENTWISE_WG, error);
+}
+
+gboolean
+se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTensor *out,
+                       GError **error)
+{
+  gboolean ok = a->ndim >= 2 && a->ndim == b->ndim && a->ndim == out->ndim &&
+                out->shape[1] == a->shape[1] + b->shape[1];
+  for (guint i = 0; ok && i < a->ndim; i++)
+    ok = i == 1 || (a->shape[i] == b->shape[i] && a->shape[i] == out->shape[i]);
+  if (!ok) {
+    g_autofree char *s = shapes ("a", a, "b", b);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return invalid (error, "concat", "expected a [B, C1, ...], b [B, C2, ...], out [B, C1+C2, ...]: "
+                    "%s, out %s", s, so);
+  }
+  guint32 B = (guint32) a->shape[0], inner = (guint32) se_tensor_inner (a, 2);
+  guint32 C = (guint32) out->shape[1], C1 = (guint32) a->shape[1];
+  return copy_block (gpu, a, out, B, C1, inner, C, 0, error) &&
+         copy_block (gpu, b, out, B, (guint32) b->shape[1], inner, C, C1, error);
+}
+
+gboolean
+se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
+{
+  if (x->ndim != 4 || out->ndim != 4 || out->shape[0] != x->shape[0] ||
+      out->shape[1] != x->shape[1] || out->shape[2] != 2 * x->shape[2] ||
+      out->shape[3] != 2 * x->shape[3]) {
+    g_autofree char *s = shapes ("x", x, "out", out);
+    return invalid (error, "upsample", "expected out [B, C, 2H, 2W]: %s", s);
+  }
+  struct {
+    guint32 planes, h, w;
+  } push = { (guint32) (x->shape[0] * x->shape[1]), (guint32) x->shape[2], (guint32) x->shape[3] };
+  SeBinding bind[] = { BIND_R (x), BIND_W (out) };
+  return dispatch_1d (gpu, SE_SHADER_UPSAMPLE_NEAREST, bind, 2, &push, sizeof push, out->numel,
+                      ELEMENTWISE_WG, error);
+}
+
+gboolean
+se_op_timestep_embedding (SeGpu *gpu, const SeTensor *t, gboolean flip, float shift,
+                          SeTensor *out, GError **error)
+{
+  if (t->ndim != 1 || out->ndim != 2 || out->shape[0] != t->shape[0] || out->shape[1] < 2) {
+    g_autofree char *s = shapes ("t", t, "out", out);
+    return invalid (error, "timestep_embedding", "expected t [B] and out [B, dim]: %s", s);
+  }
+  struct {
+    guint32 B, dim, flip;
+    float shift, log_max_period;
+  } push = { (guint32) t->shape[0], (guint32) out->shape[1], flip ? 1 : 0, shift,
+             (float) log (10000.0) };
+  SeBinding bind[] = { BIND_R (t), BIND_W (out) };
+  return dispatch_1d (gpu, SE_SHADER_TIMESTEP_EMBEDDING, bind, 2, &push, sizeof push, out->numel,
+                      64, error);
+}

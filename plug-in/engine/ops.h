@@ -1,0 +1,74 @@
+/* ops.h: one function per operator.  Each checks shapes, picks a pipeline
+ * variant and records a dispatch with se_cmd_dispatch(); nothing runs until
+ * se_cmd_submit() (or a download).  Networks call only these.
+ *
+ * Shapes are row-major; images are [B, C, H, W]; token sequences are
+ * [B, L, C].  A shape mismatch is an SE_GPU_ERROR_INVALID naming the operator
+ * and the shapes involved. */
+#pragma once
+
+#include "tensor.h"
+
+G_BEGIN_DECLS
+
+/* General batched matmul: C[z] = alpha * A[z] * op(B[z]) + bias[n]. */
+typedef struct {
+  guint32 M, N, K, batch;
+  guint32 lda, ldb, ldc;
+  guint32 stride_a, stride_b, stride_c;
+  gboolean trans_b;     /* B stored N x K (PyTorch Linear weight) */
+  float alpha;
+} SeMatmulDesc;
+
+gboolean se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
+                       SeTensor *c, const SeMatmulDesc *desc, GError **error);
+/* x [..., K] times weight [N, K] transposed, plus bias [N] (may be NULL). */
+gboolean se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                       const SeTensor *bias, SeTensor *out, GError **error);
+/* a [B, M, K] times b [B, K, N] (or [B, N, K] when trans_b), scaled. */
+gboolean se_op_bmm (SeGpu *gpu, const SeTensor *a, const SeTensor *b, gboolean trans_b,
+                    float alpha, SeTensor *out, GError **error);
+
+/* x [B, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout] or NULL. */
+gboolean se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                       const SeTensor *bias, guint stride, guint pad,
+                       SeTensor *out, GError **error);
+
+/* x [B, C, ...]: groups over channels, statistics over channels x positions. */
+gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
+                           const SeTensor *beta, guint groups, float eps, gboolean silu,
+                           SeTensor *out, GError **error);
+/* Over the last dimension. */
+gboolean se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
+                           const SeTensor *beta, float eps, SeTensor *out, GError **error);
+/* softmax(scale * x) over the last dimension. */
+gboolean se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *out,
+                        GError **error);
+
+/* q [B, Lq, H*D], k and v [B, Lk, H*D] -> out [B, Lq, H*D]; scale 1/sqrt(D). */
+gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
+                          const SeTensor *v, guint heads, gboolean causal,
+                          SeTensor *out, GError **error);
+
+/* Element-wise.  b may equal a's shape, a's leading dimensions (e.g. [B, C]
+ * onto [B, C, H, W]) or a's trailing dimensions (e.g. [C] onto [B, L, C]).
+ * out may be a itself. */
+gboolean se_op_add (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTensor *out, GError **error);
+gboolean se_op_mul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTensor *out, GError **error);
+gboolean se_op_scale (SeGpu *gpu, const SeTensor *a, float alpha, SeTensor *out, GError **error);
+gboolean se_op_silu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+gboolean se_op_gelu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+gboolean se_op_quick_gelu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+/* x [..., 2N] -> out [..., N] = value * GELU(gate). */
+gboolean se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+
+/* a [B, C1, ...], b [B, C2, ...] -> out [B, C1 + C2, ...]. */
+gboolean se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b,
+                                SeTensor *out, GError **error);
+/* x [B, C, H, W] -> out [B, C, 2H, 2W]. */
+gboolean se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+/* t [B] -> out [B, dim], diffusers' Timesteps (max period 10000). */
+gboolean se_op_timestep_embedding (SeGpu *gpu, const SeTensor *t, gboolean flip_sin_to_cos,
+                                   float shift, SeTensor *out, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,70 @@
+/* tensor.c: tensor allocation and host transfers. */
+#include "tensor.h"
+
+SeTensor *
+se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (ndim >= 1 && ndim <= SE_MAX_DIMS, NULL);
+  SeTensor *t = g_new0 (SeTensor, 1);
+  t->gpu = gpu;
+  t->ndim = ndim;
+  t->numel = 1;
+  for (guint i = 0; i < ndim; i++) {
+    if (shape[i] <= 0 || (guint64) shape[i] > G_MAXUINT32) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                   "tensor dimension %u is %" G_GINT64_FORMAT, i, shape[i]);
+      g_free (t);
+      return NULL;
+    }
+    t->shape[i] = shape[i];
+    t->numel *= (gsize) shape[i];
+  }
+  if (!se_memory_alloc (gpu, t->numel * sizeof (float), &t->alloc, error)) {
+    g_free (t);
+    return NULL;
+  }
+  return t;
+}
+
+void
+se_tensor_free (SeTensor *t)
+{
+  if (t == NULL)
+    return;
+  se_memory_release (t->gpu, &t->alloc);
+  g_free (t);
+}
+
+gboolean
+se_tensor_upload (SeTensor *t, const float *data, GError **error)
+{
+  /* Work already recorded may still read this tensor's old contents. */
+  return se_cmd_submit (t->gpu, error) &&
+         se_memory_upload (t->gpu, &t->alloc, 0, data, t->numel * sizeof (float), error);
+}
+
+gboolean
+se_tensor_download (const SeTensor *t, float *data, GError **error)
+{
+  return se_cmd_submit (t->gpu, error) &&
+         se_memory_download (t->gpu, &t->alloc, 0, data, t->numel * sizeof (float), error);
+}
+
+char *
+se_tensor_shape_string (const SeTensor *t)
+{
+  GString *s = g_string_new ("[");
+  for (guint i = 0; i < t->ndim; i++)
+    g_string_append_printf (s, i ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, t->shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+gsize
+se_tensor_inner (const SeTensor *t, guint from)
+{
+  gsize n = 1;
+  for (guint i = from; i < t->ndim; i++)
+    n *= (gsize) t->shape[i];
+  return n;
+}

@@ -1,0 +1,39 @@
+/* tensor.h: a shape and a range of device memory holding fp32 values.
+ *
+ * Tensors are row-major with up to 4 dimensions (NCHW for images).  A tensor
+ * owns its device range; se_tensor_free() returns it to the allocator.  The
+ * caller keeps a tensor alive until the work recorded on it was submitted. */
+#pragma once
+
+#include "gpu/commands.h"
+
+G_BEGIN_DECLS
+
+#define SE_MAX_DIMS 4
+
+typedef struct {
+  SeGpu *gpu;
+  SeAlloc alloc;
+  guint ndim;
+  gint64 shape[SE_MAX_DIMS];
+  gsize numel;
+} SeTensor;
+
+SeTensor *se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error);
+#define se_tensor_new_dims(gpu, error, ...) \
+  se_tensor_new ((gpu), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), \
+                 (gint64[]) { __VA_ARGS__ }, (error))
+void      se_tensor_free (SeTensor *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
+
+/* Host <-> device, numel floats.  Download first submits pending work. */
+gboolean se_tensor_upload (SeTensor *t, const float *data, GError **error);
+gboolean se_tensor_download (const SeTensor *t, float *data, GError **error);
+
+/* "[2, 4, 8, 16]", for messages. */
+char *se_tensor_shape_string (const SeTensor *t);
+
+/* Product of dimensions from..ndim-1. */
+gsize se_tensor_inner (const SeTensor *t, guint from);
+
+G_END_DECLS

@@ -1,0 +1,98 @@
+/* test-util.c: device set-up, random data, comparisons. */
+#include "test-util.h"
+
+#include <math.h>
+
+SeGpu *
+se_test_gpu (void)
+{
+  g_autoptr (GError) error = NULL;
+  SeGpu *gpu = se_gpu_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (gpu);
+  return gpu;
+}
+
+void
+se_test_gpu_done (SeGpu *gpu)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_cmd_submit (gpu, &error));
+  g_assert_no_error (error);
+  int problems = gpu->validation_problems;
+  se_gpu_free (gpu);
+  g_assert_cmpint (problems, ==, 0);
+}
+
+float *
+se_test_random (GRand *rand, gsize n, float lo, float hi)
+{
+  float *v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) g_rand_double_range (rand, lo, hi);
+  return v;
+}
+
+SeTensor *
+se_test_tensor (SeGpu *gpu, const float *data, guint ndim, const gint64 *shape)
+{
+  g_autoptr (GError) error = NULL;
+  SeTensor *t = se_tensor_new (gpu, ndim, shape, &error);
+  g_assert_no_error (error);
+  g_autofree float *poison = NULL;
+  if (data == NULL) {
+    poison = g_new (float, t->numel);
+    for (gsize i = 0; i < t->numel; i++)
+      poison[i] = NAN;
+    data = poison;
+  }
+  g_assert_true (se_tensor_upload (t, data, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
+double *
+se_test_fetch (const SeTensor *t)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree float *f = g_new (float, t->numel);
+  g_assert_true (se_tensor_download (t, f, &error));
+  g_assert_no_error (error);
+  double *d = g_new (double, t->numel);
+  for (gsize i = 0; i < t->numel; i++)
+    d[i] = f[i];
+  return d;
+}
+
+double
+se_test_rel_error (const double *got, const double *want, gsize n)
+{
+  double err = 0.0, scale = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    if (!isfinite (got[i]))
+      return INFINITY;
+    err = fmax (err, fabs (got[i] - want[i]));
+    scale = fmax (scale, fabs (want[i]));
+  }
+  return scale > 0.0 ? err / scale : err;
+}
+
+void
+se_test_assert_close (const char *what, const double *got, const double *want, gsize n,
+                      double bound)
+{
+  double rel = se_test_rel_error (got, want, n);
+  g_test_message ("%s: relative error %.3g (bound %.1g)", what, rel, bound);
+  if (!(rel <= bound))
+    g_error ("%s: relative error %.3g exceeds %.1g", what, rel, bound);
+}
+
+const char *
+se_test_reference_dir (void)
+{
+  const char *dir = g_getenv ("SE_REFERENCE_DIR");
+  if (dir == NULL || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    g_error ("the reference data (../shared/reference) is missing: SE_REFERENCE_DIR=%s",
+             dir ? dir : "(unset)");
+  return dir;
+}

@@ -1,0 +1,195 @@
+/* test_runtime.c: the Vulkan runtime itself: device choice, sub-allocation,
+ * one submission for many dispatches with barriers only where needed,
+ * pipeline caching, timestamps, device limits. */
+#include <string.h>
+
+#include "test-util.h"
+
+static void
+test_device_choice_by_env (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_setenv ("SE_VULKAN_DEVICE", "no-such-device-xyz", TRUE);
+  SeGpu *gpu = se_gpu_new (NULL, &error);
+  g_assert_null (gpu);
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE);
+  g_assert_nonnull (strstr (error->message, "no-such-device-xyz"));
+  g_clear_error (&error);
+
+  g_setenv ("SE_VULKAN_DEVICE", "0", TRUE);
+  gpu = se_test_gpu ();
+  char first[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+  g_strlcpy (first, gpu->info.name, sizeof first);
+  se_test_gpu_done (gpu);
+
+  /* by part of the name, in another case */
+  g_autofree char *part = g_ascii_strup (first, 4);
+  g_setenv ("SE_VULKAN_DEVICE", part, TRUE);
+  gpu = se_test_gpu ();
+  g_assert_cmpstr (gpu->info.name, ==, first);
+  se_test_gpu_done (gpu);
+  g_unsetenv ("SE_VULKAN_DEVICE");
+
+  g_autofree char *list = se_gpu_list_devices (&error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (list, first));
+}
+
+static void
+test_features_reported (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  const SeGpuInfo *i = &gpu->info;
+  g_test_message ("%s: fp16 %d, 16-bit storage %d, subgroup %u, shared %u, coopmat %d, "
+                  "storage range %" G_GUINT64_FORMAT, i->name, i->shader_float16,
+                  i->storage_16bit, i->subgroup_size, i->max_shared_memory, i->coopmat_nv,
+                  (guint64) i->max_storage_buffer_range);
+  g_assert_cmpuint (i->subgroup_size, >=, 1);
+  g_assert_cmpuint (i->max_shared_memory, >=, 16384);
+  g_assert_cmpuint (i->max_storage_buffer_range, >=, 1 << 27);
+  se_test_gpu_done (gpu);
+}
+
+static void
+test_suballocation (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  g_autoptr (GError) error = NULL;
+  for (int i = 0; i < 3000; i++) {
+    SeTensor *t = se_tensor_new_dims (gpu, &error, 1 + i % 97, 33);
+    g_assert_no_error (error);
+    g_ptr_array_add (tensors, t);
+  }
+  /* thousands of tensors, one block */
+  g_assert_cmpuint (se_memory_block_count (gpu), ==, 1);
+  /* distinct, aligned, non-overlapping ranges */
+  for (guint i = 1; i < tensors->len; i++) {
+    const SeAlloc *a = &((SeTensor *) tensors->pdata[i - 1])->alloc;
+    const SeAlloc *b = &((SeTensor *) tensors->pdata[i])->alloc;
+    g_assert_true (a->offset + a->size <= b->offset || b->offset + b->size <= a->offset);
+    g_assert_cmpuint (b->offset % gpu->info.storage_offset_alignment, ==, 0);
+  }
+  VkDeviceSize peak = se_memory_peak (gpu);
+  g_assert_cmpuint (peak, >=, se_memory_in_use (gpu));
+  /* free every other one, then all: the space merges back */
+  for (guint i = 0; i < tensors->len; i += 2)
+    se_tensor_free (g_steal_pointer (&tensors->pdata[i]));
+  g_ptr_array_set_size (tensors, 0);
+  g_assert_cmpuint (se_memory_in_use (gpu), ==, 0);
+  /* a tensor as large as most of a block fits again in the same block */
+  SeTensor *big = se_tensor_new_dims (gpu, &error, 120 << 20 >> 2);
+  g_assert_no_error (error);
+  g_assert_cmpuint (se_memory_block_count (gpu), ==, 1);
+  se_tensor_free (big);
+
+  /* data survives the round trip at an odd offset inside the block */
+  float in[5] = { 1, -2, 3.5f, 1e-30f, 7 }, out[5];
+  SeTensor *t1 = se_tensor_new_dims (gpu, &error, 3);
+  SeTensor *t2 = se_tensor_new_dims (gpu, &error, 5);
+  g_assert_true (se_tensor_upload (t2, in, &error));
+  g_assert_true (se_tensor_download (t2, out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (in, sizeof in, out, sizeof out);
+  se_tensor_free (t1);
+  se_tensor_free (t2);
+  se_test_gpu_done (gpu);
+}
+
+static void
+test_binding_limit (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  gint64 too_many = (gint64) (gpu->info.max_storage_buffer_range / sizeof (float)) + 1;
+  SeTensor *t = se_tensor_new (gpu, 1, &too_many, &error);
+  g_assert_null (t);
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "storage-buffer range"));
+  se_test_gpu_done (gpu);
+}
+
+static void
+test_one_submit_many_dispatches (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  float ones[64];
+  for (int i = 0; i < 64; i++)
+    ones[i] = 1.0f;
+  SeTensor *acc = se_test_tensor_dims (gpu, ones, 64);
+  SeTensor *one = se_test_tensor_dims (gpu, ones, 64);
+  SeTensor *independent[10];
+  for (int i = 0; i < 10; i++)
+    independent[i] = se_test_tensor_dims (gpu, ones, 64);
+
+  SeCmdStats before = se_cmd_stats (gpu);
+  /* ten independent dispatches: no barrier between them */
+  for (int i = 0; i < 10; i++)
+    g_assert_true (se_op_scale (gpu, one, (float) i, independent[i], &error));
+  SeCmdStats mid = se_cmd_stats (gpu);
+  g_assert_cmpuint (mid.barriers - before.barriers, ==, 1);        /* the batch's opening one */
+  /* a chain of 100 dependent adds, each reading the previous one's result */
+  for (int i = 0; i < 100; i++)
+    g_assert_true (se_op_add (gpu, acc, one, acc, &error));
+  g_assert_no_error (error);
+  SeCmdStats chain = se_cmd_stats (gpu);
+  /* the first add touches nothing the scales wrote; each later one reads acc */
+  g_assert_cmpuint (chain.barriers - mid.barriers, ==, 99);
+  g_assert_cmpuint (chain.submits, ==, before.submits);            /* nothing submitted yet */
+  g_autofree double *got = se_test_fetch (acc);
+  SeCmdStats after = se_cmd_stats (gpu);
+  g_assert_cmpuint (after.submits - before.submits, ==, 1);
+  g_assert_cmpuint (after.dispatches - before.dispatches, ==, 110);
+  for (int i = 0; i < 64; i++)
+    g_assert_cmpfloat (got[i], ==, 101.0);
+  for (int i = 0; i < 10; i++) {
+    g_autofree double *v = se_test_fetch (independent[i]);
+    g_assert_cmpfloat (v[5], ==, (double) i);
+    se_tensor_free (independent[i]);
+  }
+  /* scale and add share one shader: one pipeline, compiled once */
+  g_assert_cmpuint (se_pipelines_compiled (gpu), ==, 1);
+  se_tensor_free (acc);
+  se_tensor_free (one);
+  se_test_gpu_done (gpu);
+}
+
+static void
+test_timestamps (void)
+{
+  g_autoptr (GError) error = NULL;
+  SeGpuOptions opts = { .profile = TRUE };
+  SeGpu *gpu = se_gpu_new (&opts, &error);
+  g_assert_no_error (error);
+  if (gpu->info.timestamp_period_ns == 0)
+    g_error ("the device has no timestamp queries on its compute queue");
+  SeTensor *x = se_test_tensor_dims (gpu, NULL, 64, 64);
+  SeTensor *w = se_test_tensor_dims (gpu, NULL, 64, 64);
+  SeTensor *y = se_test_tensor_dims (gpu, NULL, 64, 64);
+  g_assert_true (se_op_linear (gpu, x, w, NULL, y, &error));
+  g_assert_true (se_op_silu (gpu, y, y, &error));
+  g_assert_true (se_cmd_submit (gpu, &error));
+  g_assert_no_error (error);
+  g_autofree char *report = se_cmd_profile_report (gpu);
+  g_test_message ("%s", report);
+  g_assert_nonnull (strstr (report, "matmul"));
+  g_assert_nonnull (strstr (report, "elementwise"));
+  se_tensor_free (x);
+  se_tensor_free (w);
+  se_tensor_free (y);
+  se_test_gpu_done (gpu);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gpu/device-choice-by-env", test_device_choice_by_env);
+  g_test_add_func ("/gpu/features-reported", test_features_reported);
+  g_test_add_func ("/gpu/suballocation", test_suballocation);
+  g_test_add_func ("/gpu/binding-limit", test_binding_limit);
+  g_test_add_func ("/gpu/one-submit-many-dispatches", test_one_submit_many_dispatches);
+  g_test_add_func ("/gpu/timestamps", test_timestamps);
+  return g_test_run ();
+}

@@ -1,0 +1,465 @@
+/* test_ops.c: every operator on the Vulkan device against reference.c.
+ *
+ * Run as `test-ops NAME` (meson registers each case as its own test) or with
+ * no argument for all.  Inputs are seeded random values in [-1, 1); outputs
+ * are poisoned with NaN before each run; errors are max|gpu - ref| over
+ * max|ref|.  Bounds: 1e-5 where fp32 accumulates up to a few thousand
+ * products or sums (rounding grows like sqrt(K) * 6e-8, far below), 1e-6 for
+ * pointwise ops, 2e-4 for the timestep embedding: in fp32 the frequency
+ * exp(-ln(1e4) k / half) carries about 1.2e-7 relative error and t * f another
+ * 6e-8, which at t = 999 is 1.8e-4 rad of phase; diffusers' own fp32 path
+ * computes the same products. */
+#include <math.h>
+#include <string.h>
+
+#include "reference.h"
+#include "test-util.h"
+
+#define GEMM_BOUND 1e-5
+#define POINTWISE_BOUND 1e-6
+
+static GRand *rng;
+
+static void
+check_linear (SeGpu *gpu, int M, int N, int K, gboolean with_bias)
+{
+  g_autofree float *x = se_test_random (rng, (gsize) M * K, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) N * K, -1, 1);
+  g_autofree float *bias = se_test_random (rng, N, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, M, K);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, N, K);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, M, N);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_linear (gpu, tx, tw, with_bias ? tb : NULL, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, (gsize) M * N);
+  ref_matmul (x, w, with_bias ? bias : NULL, 1, M, N, K, TRUE, 1.0, want);
+  g_autofree char *what = g_strdup_printf ("linear %dx%d <- %d%s", M, N, K, with_bias ? " +bias" : "");
+  se_test_assert_close (what, got, want, (gsize) M * N, GEMM_BOUND);
+}
+
+static void
+test_linear (SeGpu *gpu)
+{
+  check_linear (gpu, 1, 1, 1, TRUE);
+  check_linear (gpu, 77, 32, 37, TRUE);
+  check_linear (gpu, 130, 65, 33, FALSE);
+  check_linear (gpu, 5, 300, 70, TRUE);
+  check_linear (gpu, 257, 129, 1280, TRUE);
+}
+
+static void
+check_bmm (SeGpu *gpu, int B, int M, int N, int K, gboolean trans_b, float alpha)
+{
+  g_autofree float *a = se_test_random (rng, (gsize) B * M * K, -1, 1);
+  g_autofree float *b = se_test_random (rng, (gsize) B * K * N, -1, 1);
+  g_autoptr (SeTensor) ta = se_test_tensor_dims (gpu, a, B, M, K);
+  g_autoptr (SeTensor) tb = trans_b ? se_test_tensor_dims (gpu, b, B, N, K)
+                                    : se_test_tensor_dims (gpu, b, B, K, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, M, N);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_bmm (gpu, ta, tb, trans_b, alpha, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, (gsize) B * M * N);
+  ref_matmul (a, b, NULL, B, M, N, K, trans_b, alpha, want);
+  g_autofree char *what = g_strdup_printf ("bmm %dx%dx%dx%d%s", B, M, N, K, trans_b ? " transposed" : "");
+  se_test_assert_close (what, got, want, (gsize) B * M * N, GEMM_BOUND);
+}
+
+static void
+test_bmm (SeGpu *gpu)
+{
+  check_bmm (gpu, 3, 17, 9, 40, FALSE, 1.0f);
+  check_bmm (gpu, 2, 77, 77, 8, TRUE, 0.35f);
+  check_bmm (gpu, 4, 65, 130, 67, TRUE, -2.0f);
+}
+
+static void
+check_conv (SeGpu *gpu, int B, int C, int H, int W, int O, int KS, int stride, int pad,
+            gboolean with_bias)
+{
+  int OH = (H + 2 * pad - KS) / stride + 1, OW = (W + 2 * pad - KS) / stride + 1;
+  g_autofree float *x = se_test_random (rng, (gsize) B * C * H * W, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) O * C * KS * KS, -1, 1);
+  g_autofree float *bias = se_test_random (rng, O, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, KS, KS);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, O, OH, OW);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_conv2d (gpu, tx, tw, with_bias ? tb : NULL, stride, pad, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  ref_conv2d (x, w, with_bias ? bias : NULL, B, C, H, W, O, KS, KS, stride, pad, want);
+  g_autofree char *what = g_strdup_printf ("conv2d %dx%dx%dx%d -> %d, %dx%d stride %d pad %d",
+                                           B, C, H, W, O, KS, KS, stride, pad);
+  se_test_assert_close (what, got, want, to->numel, GEMM_BOUND);
+}
+
+static void
+test_conv2d (SeGpu *gpu)
+{
+  check_conv (gpu, 2, 3, 7, 11, 5, 3, 1, 1, TRUE);      /* odd, non-square */
+  check_conv (gpu, 1, 4, 9, 13, 6, 3, 2, 1, TRUE);      /* downsampler shape */
+  check_conv (gpu, 2, 8, 16, 8, 8, 3, 2, 1, FALSE);
+  check_conv (gpu, 2, 70, 8, 16, 33, 1, 1, 0, TRUE);    /* 1x1 projection */
+  check_conv (gpu, 1, 64, 12, 20, 70, 3, 1, 1, TRUE);   /* K = 576 */
+}
+
+static void
+check_group_norm (SeGpu *gpu, int B, int C, int H, int W, int G, float eps, gboolean silu)
+{
+  gsize n = (gsize) B * C * H * W;
+  g_autofree float *x = se_test_random (rng, n, -1, 1);
+  for (gsize i = 0; i < n; i++)
+    x[i] = x[i] * 3.0f + 0.5f;                          /* a mean and spread to remove */
+  g_autofree float *gamma = se_test_random (rng, C, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, C, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, C);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, C);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C, H, W);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_group_norm (gpu, tx, tg, tb, G, eps, silu, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  ref_group_norm (x, gamma, beta, B, C, H * W, G, eps, silu, want);
+  g_autofree char *what = g_strdup_printf ("group_norm %dx%dx%dx%d G%d%s", B, C, H, W, G, silu ? " +silu" : "");
+  se_test_assert_close (what, got, want, n, GEMM_BOUND);
+}
+
+static void
+test_group_norm (SeGpu *gpu)
+{
+  check_group_norm (gpu, 2, 64, 5, 7, 32, 1e-5f, FALSE);
+  check_group_norm (gpu, 2, 64, 5, 7, 32, 1e-5f, TRUE);
+  check_group_norm (gpu, 1, 96, 3, 9, 32, 1e-6f, TRUE);
+  check_group_norm (gpu, 1, 32, 64, 64, 32, 1e-6f, FALSE);
+}
+
+static void
+check_layer_norm (SeGpu *gpu, int rows, int N)
+{
+  gsize n = (gsize) rows * N;
+  g_autofree float *x = se_test_random (rng, n, -2, 3);
+  g_autofree float *gamma = se_test_random (rng, N, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, N, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, rows, N);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, N);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, rows, N);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_layer_norm (gpu, tx, tg, tb, 1e-5f, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  ref_layer_norm (x, gamma, beta, rows, N, 1e-5, want);
+  g_autofree char *what = g_strdup_printf ("layer_norm %dx%d", rows, N);
+  se_test_assert_close (what, got, want, n, GEMM_BOUND);
+}
+
+static void
+test_layer_norm (SeGpu *gpu)
+{
+  check_layer_norm (gpu, 77, 32);
+  check_layer_norm (gpu, 3, 1280);
+  check_layer_norm (gpu, 1, 37);
+}
+
+static void
+check_softmax (SeGpu *gpu, int rows, int N, float scale)
+{
+  gsize n = (gsize) rows * N;
+  g_autofree float *x = se_test_random (rng, n, -4, 4);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, rows, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, rows, N);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_softmax (gpu, tx, scale, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  ref_softmax (x, rows, N, scale, want);
+  g_autofree char *what = g_strdup_printf ("softmax %dx%d scale %g", rows, N, scale);
+  se_test_assert_close (what, got, want, n, GEMM_BOUND);
+}
+
+static void
+test_softmax (SeGpu *gpu)
+{
+  check_softmax (gpu, 5, 77, 1.0f);
+  check_softmax (gpu, 3, 4096, 0.3f);
+  check_softmax (gpu, 7, 1, 1.0f);
+}
+
+static void
+check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causal)
+{
+  int C = H * D;
+  g_autofree float *q = se_test_random (rng, (gsize) B * Lq * C, -1, 1);
+  g_autofree float *k = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
+  g_autofree float *v = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
+  g_autoptr (SeTensor) tq = se_test_tensor_dims (gpu, q, B, Lq, C);
+  g_autoptr (SeTensor) tk = se_test_tensor_dims (gpu, k, B, Lk, C);
+  g_autoptr (SeTensor) tv = se_test_tensor_dims (gpu, v, B, Lk, C);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, Lq, C);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_attention (gpu, tq, tk, tv, H, causal, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  ref_attention (q, k, v, B, Lq, Lk, H, D, causal, want);
+  g_autofree char *what = g_strdup_printf ("attention B%d Lq%d Lk%d H%d D%d%s", B, Lq, Lk, H, D,
+                                           causal ? " causal" : "");
+  se_test_assert_close (what, got, want, to->numel, GEMM_BOUND);
+}
+
+static void
+test_attention (SeGpu *gpu)
+{
+  check_attention (gpu, 2, 77, 77, 4, 8, TRUE);         /* CLIP self-attention */
+  check_attention (gpu, 2, 128, 77, 8, 4, FALSE);       /* tiny UNet cross-attention */
+  check_attention (gpu, 1, 300, 77, 2, 40, FALSE);      /* SD 1.5 head size */
+  check_attention (gpu, 1, 70, 70, 1, 160, FALSE);      /* largest SD 1.5 head size */
+  check_attention (gpu, 1, 4100, 4100, 1, 8, FALSE);    /* beyond 4096 tokens, odd length */
+}
+
+typedef enum { UNARY_SILU, UNARY_GELU, UNARY_QUICK_GELU } Unary;
+
+static void
+check_unary (SeGpu *gpu, Unary kind, const char *name)
+{
+  gsize n = 70001;
+  g_autofree float *x = se_test_random (rng, n, -6, 6);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, 7, 10001);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, 7, 10001);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = kind == UNARY_SILU ? se_op_silu (gpu, tx, to, &error)
+              : kind == UNARY_GELU ? se_op_gelu (gpu, tx, to, &error)
+              : se_op_quick_gelu (gpu, tx, to, &error);
+  g_assert_true (ok);
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  for (gsize i = 0; i < n; i++)
+    want[i] = kind == UNARY_SILU ? ref_silu (x[i]) : kind == UNARY_GELU ? ref_gelu (x[i])
+            : ref_quick_gelu (x[i]);
+  se_test_assert_close (name, got, want, n, POINTWISE_BOUND);
+}
+
+static void test_silu (SeGpu *gpu) { check_unary (gpu, UNARY_SILU, "silu"); }
+static void test_gelu (SeGpu *gpu) { check_unary (gpu, UNARY_GELU, "gelu"); }
+static void test_quick_gelu (SeGpu *gpu) { check_unary (gpu, UNARY_QUICK_GELU, "quick_gelu"); }
+
+static void
+test_geglu (SeGpu *gpu)
+{
+  int rows = 129, N = 37;
+  g_autofree float *x = se_test_random (rng, (gsize) rows * 2 * N, -4, 4);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, 1, rows, 2 * N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, 1, rows, N);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_geglu (gpu, tx, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, (gsize) rows * N);
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < N; j++)
+      want[r * N + j] = x[r * 2 * N + j] * ref_gelu (x[r * 2 * N + N + j]);
+  se_test_assert_close ("geglu", got, want, (gsize) rows * N, POINTWISE_BOUND);
+}
+
+/* a (2, 5, 3, 7) combined with b of the given shape; op 0 add, 1 mul. */
+static void
+check_binary (SeGpu *gpu, int op, guint b_ndim, const gint64 *b_shape)
+{
+  const gint64 a_shape[] = { 2, 5, 3, 7 };
+  gsize n = 2 * 5 * 3 * 7, bn = 1;
+  for (guint i = 0; i < b_ndim; i++)
+    bn *= (gsize) b_shape[i];
+  gboolean leading = b_shape[0] == 2 && b_ndim < 4;
+  g_autofree float *a = se_test_random (rng, n, -1, 1);
+  g_autofree float *b = se_test_random (rng, bn, -1, 1);
+  g_autoptr (SeTensor) ta = se_test_tensor (gpu, a, 4, a_shape);
+  g_autoptr (SeTensor) tb = se_test_tensor (gpu, b, b_ndim, b_shape);
+  g_autoptr (SeTensor) to = se_test_tensor (gpu, NULL, 4, a_shape);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (op == 0 ? se_op_add (gpu, ta, tb, to, &error) : se_op_mul (gpu, ta, tb, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  for (gsize i = 0; i < n; i++) {
+    double bv = b[leading ? i / (n / bn) : i % bn];
+    want[i] = op == 0 ? a[i] + bv : a[i] * bv;
+  }
+  g_autofree char *what = g_strdup_printf ("%s with b of %zu elements", op ? "mul" : "add", bn);
+  se_test_assert_close (what, got, want, n, POINTWISE_BOUND);
+}
+
+static void
+test_add_mul (SeGpu *gpu)
+{
+  const gint64 same[] = { 2, 5, 3, 7 }, lead[] = { 2, 5 }, trail[] = { 3, 7 };
+  for (int op = 0; op < 2; op++) {
+    check_binary (gpu, op, 4, same);
+    check_binary (gpu, op, 2, lead);    /* time embedding onto [B, C, H, W] */
+    check_binary (gpu, op, 2, trail);   /* bias onto the last dimensions */
+  }
+  /* in place and scale */
+  g_autofree float *a = se_test_random (rng, 1000, -1, 1);
+  g_autoptr (SeTensor) ta = se_test_tensor_dims (gpu, a, 10, 100);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_scale (gpu, ta, -0.5f, ta, &error));
+  g_assert_true (se_op_add (gpu, ta, ta, ta, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (ta);
+  g_autofree double *want = g_new (double, 1000);
+  for (int i = 0; i < 1000; i++)
+    want[i] = 2.0 * (-0.5 * a[i]);
+  se_test_assert_close ("scale then add in place", got, want, 1000, POINTWISE_BOUND);
+  /* a shape that does not broadcast is refused */
+  const gint64 bad[] = { 3 };
+  g_autoptr (SeTensor) tbad = se_test_tensor (gpu, a, 1, bad);
+  g_assert_false (se_op_add (gpu, ta, tbad, ta, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "add"));
+}
+
+static void
+test_concat (SeGpu *gpu)
+{
+  int B = 2, C1 = 3, C2 = 4, H = 5, W = 7;
+  g_autofree float *a = se_test_random (rng, (gsize) B * C1 * H * W, -1, 1);
+  g_autofree float *b = se_test_random (rng, (gsize) B * C2 * H * W, -1, 1);
+  g_autoptr (SeTensor) ta = se_test_tensor_dims (gpu, a, B, C1, H, W);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, b, B, C2, H, W);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C1 + C2, H, W);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_concat_channels (gpu, ta, tb, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  for (int n = 0; n < B; n++)
+    for (int c = 0; c < C1 + C2; c++)
+      for (int p = 0; p < H * W; p++)
+        want[(n * (C1 + C2) + c) * H * W + p] =
+          c < C1 ? a[(n * C1 + c) * H * W + p] : b[(n * C2 + c - C1) * H * W + p];
+  se_test_assert_close ("concat channels", got, want, to->numel, 0.0);
+}
+
+static void
+test_upsample (SeGpu *gpu)
+{
+  int B = 2, C = 3, H = 5, W = 7;
+  g_autofree float *x = se_test_random (rng, (gsize) B * C * H * W, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C, 2 * H, 2 * W);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_upsample_nearest2x (gpu, tx, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  for (int p = 0; p < B * C; p++)
+    for (int y = 0; y < 2 * H; y++)
+      for (int xx = 0; xx < 2 * W; xx++)
+        want[(p * 2 * H + y) * 2 * W + xx] = x[(p * H + y / 2) * W + xx / 2];
+  se_test_assert_close ("upsample nearest 2x", got, want, to->numel, 0.0);
+}
+
+static void
+check_timestep (SeGpu *gpu, const float *t, int B, int dim, gboolean flip, float shift)
+{
+  g_autoptr (SeTensor) tt = se_test_tensor_dims (gpu, t, B);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, dim);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_timestep_embedding (gpu, tt, flip, shift, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  ref_timestep_embedding (t, B, dim, flip, shift, want);
+  g_autofree char *what = g_strdup_printf ("timestep embedding dim %d%s shift %g", dim,
+                                           flip ? " flipped" : "", shift);
+  se_test_assert_close (what, got, want, to->numel, 2e-4);
+}
+
+static void
+test_timestep_embedding (SeGpu *gpu)
+{
+  const float t[] = { 981, 21, 1, 500.5f, 999 };
+  check_timestep (gpu, t, 5, 320, TRUE, 0.0f);
+  check_timestep (gpu, t, 3, 7, FALSE, 1.0f);
+  check_timestep (gpu, t, 2, 32, TRUE, 0.0f);
+}
+
+static void
+test_shape_errors (SeGpu *gpu)
+{
+  g_autoptr (SeTensor) x = se_test_tensor_dims (gpu, NULL, 1, 4, 8, 8);
+  g_autoptr (SeTensor) w = se_test_tensor_dims (gpu, NULL, 6, 3, 3, 3);
+  g_autoptr (SeTensor) out = se_test_tensor_dims (gpu, NULL, 1, 6, 8, 8);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (se_op_conv2d (gpu, x, w, NULL, 1, 1, out, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "conv2d"));
+  g_assert_nonnull (strstr (error->message, "[6, 3, 3, 3]"));
+  g_clear_error (&error);
+  g_assert_false (se_op_group_norm (gpu, x, out, out, 3, 1e-5f, FALSE, x, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (se_op_attention (gpu, x, x, x, 3, FALSE, x, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+}
+
+typedef struct {
+  const char *name;
+  void (*run) (SeGpu *gpu);
+} Case;
+
+static const Case cases[] = {
+  { "linear", test_linear },
+  { "bmm", test_bmm },
+  { "conv2d", test_conv2d },
+  { "group_norm", test_group_norm },
+  { "layer_norm", test_layer_norm },
+  { "softmax", test_softmax },
+  { "attention", test_attention },
+  { "silu", test_silu },
+  { "gelu", test_gelu },
+  { "quick_gelu", test_quick_gelu },
+  { "geglu", test_geglu },
+  { "add_mul_scale", test_add_mul },
+  { "concat", test_concat },
+  { "upsample", test_upsample },
+  { "timestep_embedding", test_timestep_embedding },
+  { "shape_errors", test_shape_errors },
+};
+
+static void
+run_case (gconstpointer data)
+{
+  const Case *c = data;
+  SeGpu *gpu = se_test_gpu ();
+  c->run (gpu);
+  se_test_gpu_done (gpu);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rng = g_rand_new_with_seed (20261125);
+  const char *only = argc > 1 ? argv[1] : NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    if (only && strcmp (only, cases[i].name) != 0)
+      continue;
+    g_autofree char *path = g_strdup_printf ("/ops/%s", cases[i].name);
+    g_test_add_data_func (path, &cases[i], run_case);
+  }
+  int r = g_test_run ();
+  g_rand_free (rng);
+  return r;
+}
