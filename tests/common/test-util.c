@@ -10,6 +10,9 @@ se_test_gpu (void)
   SeGpu *gpu = se_gpu_new (NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (gpu);
+  /* meson's test environment asks for validation: make sure it is really on */
+  if (g_getenv ("SE_VULKAN_VALIDATION"))
+    g_assert_true (gpu->messenger != VK_NULL_HANDLE);
   return gpu;
 }
 

@@ -181,12 +181,34 @@ test_timestamps (void)
   se_test_gpu_done (gpu);
 }
 
+/* The layer is live and its reports are counted: a zero-sized buffer is an
+ * error the layer must catch. */
+static void
+test_validation_reports_are_counted (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  VkBufferCreateInfo bi = {
+    .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+    .size = 0,
+    .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+  };
+  VkBuffer buffer = VK_NULL_HANDLE;
+  g_test_message ("one validation error is expected below");
+  vkCreateBuffer (gpu->device, &bi, NULL, &buffer);
+  g_assert_cmpint (gpu->validation_problems, >, 0);
+  if (buffer)
+    vkDestroyBuffer (gpu->device, buffer, NULL);
+  gpu->validation_problems = 0;
+  se_test_gpu_done (gpu);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gpu/device-choice-by-env", test_device_choice_by_env);
   g_test_add_func ("/gpu/features-reported", test_features_reported);
+  g_test_add_func ("/gpu/validation-reports-are-counted", test_validation_reports_are_counted);
   g_test_add_func ("/gpu/suballocation", test_suballocation);
   g_test_add_func ("/gpu/binding-limit", test_binding_limit);
   g_test_add_func ("/gpu/one-submit-many-dispatches", test_one_submit_many_dispatches);
