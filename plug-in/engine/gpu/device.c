@@ -1,6 +1,7 @@
 /* device.c: instance creation, device choice, feature detection. */
 #include "device.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -41,7 +42,7 @@ se_vk_check (VkResult result, const char *what, GError **error)
     return TRUE;
   int code = (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
                ? SE_GPU_ERROR_OUT_OF_MEMORY : SE_GPU_ERROR_VULKAN;
-  g_set_error (error, SE_GPU_ERROR, code, "Vulkan: %s failed: %s (%d)",
+  g_set_error (error, SE_GPU_ERROR, code, _("Vulkan: %s failed: %s (%d)"),
                what, se_vk_result_string (result), (int) result);
   return FALSE;
 }
@@ -103,8 +104,8 @@ create_instance (SeGpu *gpu, gboolean validation, GError **error)
   if (validation) {
     if (!layer_available (layer)) {
       g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DRIVER,
-                   "Vulkan validation was requested but %s is not installed "
-                   "(Debian package vulkan-validationlayers)", layer);
+                   _("Vulkan validation was requested but %s is not installed "
+                     "(Debian package vulkan-validationlayers)"), layer);
       return FALSE;
     }
     info.pNext = &features;
@@ -116,8 +117,8 @@ create_instance (SeGpu *gpu, gboolean validation, GError **error)
   VkResult r = vkCreateInstance (&info, NULL, &gpu->instance);
   if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_INITIALIZATION_FAILED) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DRIVER,
-                 "No Vulkan 1.2 driver found (%s). Install your GPU's Vulkan driver, "
-                 "or Mesa's lavapipe (Debian package mesa-vulkan-drivers) to run on the CPU",
+                 _("No Vulkan 1.2 driver found (%s). Install your GPU's Vulkan driver, "
+                   "or Mesa's lavapipe (Debian package mesa-vulkan-drivers) to run on the CPU"),
                  se_vk_result_string (r));
     return FALSE;
   }
@@ -195,8 +196,8 @@ enumerate (VkInstance instance, VkPhysicalDevice **out, guint32 *count, GError *
     return FALSE;
   if (*count == 0) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                 "No Vulkan device found. Install your GPU's Vulkan driver, or Mesa's "
-                 "lavapipe (Debian package mesa-vulkan-drivers) to run on the CPU");
+                 _("No Vulkan device found. Install your GPU's Vulkan driver, or Mesa's "
+                   "lavapipe (Debian package mesa-vulkan-drivers) to run on the CPU"));
     return FALSE;
   }
   *out = g_new0 (VkPhysicalDevice, *count);
@@ -238,11 +239,11 @@ choose_device (SeGpu *gpu, const char *wanted, GError **error)
   if (best < 0) {
     if (wanted && *wanted)
       g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                   "No Vulkan 1.2 compute device matches \"%s\" (SE_VULKAN_DEVICE takes "
-                   "an index or part of a name; see the device list)", wanted);
+                   _("No Vulkan 1.2 compute device matches \"%s\" (SE_VULKAN_DEVICE takes "
+                     "an index or part of a name; see the device list)"), wanted);
     else
       g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                   "None of the %u Vulkan devices supports Vulkan 1.2 compute", n);
+                   _("None of the %u Vulkan devices supports Vulkan 1.2 compute"), n);
     return FALSE;
   }
   gpu->physical = devs[best];

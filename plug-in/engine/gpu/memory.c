@@ -1,6 +1,7 @@
 /* memory.c: block allocation, first-fit sub-allocation, staging copies. */
 #include "memory.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #define BLOCK_SIZE ((VkDeviceSize) 256 << 20)
@@ -62,8 +63,8 @@ create_buffer (SeGpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage,
     type = find_memory_type (gpu, req.memoryTypeBits, need);
   if (type < 0) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
-                 "Vulkan: no memory type fits a buffer of %" G_GUINT64_FORMAT " bytes",
-                 (guint64) size);
+                 "Vulkan: no memory type fits a buffer of %llu bytes",
+                 (unsigned long long) size);
     vkDestroyBuffer (gpu->device, *buffer, NULL);
     *buffer = VK_NULL_HANDLE;
     return FALSE;
@@ -77,8 +78,8 @@ create_buffer (SeGpu *gpu, VkDeviceSize size, VkBufferUsageFlags usage,
   if (r == VK_SUCCESS)
     r = vkBindBufferMemory (gpu->device, *buffer, *memory, 0);
   if (r != VK_SUCCESS) {
-    g_autofree char *what = g_strdup_printf ("allocating %" G_GUINT64_FORMAT " MiB of device memory",
-                                             (guint64) (size >> 20));
+    g_autofree char *what = g_strdup_printf ("allocating %llu MiB of device memory",
+                                             (unsigned long long) (size >> 20));
     se_vk_check (r, what, error);
     vkDestroyBuffer (gpu->device, *buffer, NULL);
     if (*memory)
@@ -158,7 +159,7 @@ add_block (SeGpu *gpu, VkDeviceSize size, GError **error)
   SeMemory *m = gpu->memory;
   if (m->blocks->len >= gpu->info.max_allocation_count / 2) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
-                 "Vulkan: %u memory blocks already allocated (device limit %u)",
+                 _("Vulkan: %u memory blocks already allocated (device limit %u)"),
                  m->blocks->len, gpu->info.max_allocation_count);
     return FALSE;
   }
@@ -200,9 +201,10 @@ se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error)
   SeMemory *m = gpu->memory;
   if (size > gpu->info.max_storage_buffer_range) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
-                 "Vulkan: a tensor of %" G_GUINT64_FORMAT " bytes exceeds this device's "
-                 "storage-buffer range of %" G_GUINT64_FORMAT " bytes",
-                 (guint64) size, (guint64) gpu->info.max_storage_buffer_range);
+                 _("Vulkan: a tensor of %llu bytes exceeds this device's "
+                   "storage-buffer range of %llu bytes"),
+                 (unsigned long long) size,
+                 (unsigned long long) gpu->info.max_storage_buffer_range);
     return FALSE;
   }
   VkDeviceSize rounded = (MAX (size, 1) + m->alignment - 1) / m->alignment * m->alignment;

@@ -1,6 +1,7 @@
 /* safetensors.c: header validation and tensor access. */
 #include "safetensors.h"
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ fail (GError **error, int code, const char *path, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  g_autofree char *msg = g_strdup_vprintf (_(fmt), ap);
   va_end (ap);
   g_set_error (error, SE_WEIGHTS_ERROR, code, "%s: %s", path, msg);
   return FALSE;
@@ -104,24 +105,26 @@ parse_entry (SeSafetensors *f, const char *name, JsonNode *node, SeSafeTensor *t
       !read_uint (json_array_get_element (json_node_get_array (offsets), 1), &t->end))
     return FORMAT_ERROR ("tensor \"%s\": data_offsets must be two non-negative integers", name);
   if (t->end < t->begin)
-    return FORMAT_ERROR ("tensor \"%s\": data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                         "] end before they begin", name, t->begin, t->end);
+    return FORMAT_ERROR ("tensor \"%s\": data_offsets [%llu, %llu"
+                         "] end before they begin", name, (unsigned long long) t->begin, (unsigned long long) t->end);
   if (t->end > f->data_size)
-    return FORMAT_ERROR ("tensor \"%s\": data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                         "] lie outside the %" G_GUINT64_FORMAT " bytes of data (file truncated?)",
-                         name, t->begin, t->end, f->data_size);
+    return FORMAT_ERROR ("tensor \"%s\": data_offsets [%llu, %llu"
+                         "] lie outside the %llu bytes of data (file truncated?)",
+                         name, (unsigned long long) t->begin, (unsigned long long) t->end,
+                         (unsigned long long) f->data_size);
   guint64 want = numel * se_dtype_size (t->dtype);
   if (t->end - t->begin != want)
-    return FORMAT_ERROR ("tensor \"%s\": %s shape of %" G_GUINT64_FORMAT " elements needs %"
-                         G_GUINT64_FORMAT " bytes, data_offsets give %" G_GUINT64_FORMAT,
-                         name, se_dtype_name (t->dtype), numel, want, t->end - t->begin);
+    return FORMAT_ERROR ("tensor \"%s\": %s shape of %llu elements needs %llu "
+                         "bytes, data_offsets give %llu",
+                         name, se_dtype_name (t->dtype), (unsigned long long) numel,
+                         (unsigned long long) want, (unsigned long long) (t->end - t->begin));
   /* Real checkpoints store the I64 position_ids right after fp16 data, at a
    * 4-byte boundary, so 8-byte types are held to 4; an offset that splits an
    * element of 2 or 4 bytes only comes from a corrupt header. */
   gsize align = MIN (se_dtype_size (t->dtype), 4);
   if (t->begin % align != 0)
-    return FORMAT_ERROR ("tensor \"%s\": data offset %" G_GUINT64_FORMAT " is not aligned to "
-                         "%zu bytes for its %s elements", name, t->begin, align,
+    return FORMAT_ERROR ("tensor \"%s\": data offset %llu is not aligned to "
+                         "%zu bytes for its %s elements", name, (unsigned long long) t->begin, align,
                          se_dtype_name (t->dtype));
   t->name = g_strdup (name);
   return TRUE;
@@ -223,14 +226,14 @@ se_safetensors_open (const char *path, GError **error)
   memcpy (&header_len, bytes, 8);
   header_len = GUINT64_FROM_LE (header_len);
   if (header_len > SE_SAFETENSORS_MAX_HEADER) {
-    fail (error, SE_WEIGHTS_ERROR_FORMAT, path, "header length %" G_GUINT64_FORMAT " exceeds "
-          "the %" G_GUINT64_FORMAT " MiB limit (not a safetensors file?)", header_len,
-          SE_SAFETENSORS_MAX_HEADER >> 20);
+    fail (error, SE_WEIGHTS_ERROR_FORMAT, path, "header length %llu exceeds "
+          "the %llu MiB limit (not a safetensors file?)", (unsigned long long) header_len,
+          (unsigned long long) (SE_SAFETENSORS_MAX_HEADER >> 20));
     return NULL;
   }
   if (header_len > size - 8) {
-    fail (error, SE_WEIGHTS_ERROR_FORMAT, path, "header length %" G_GUINT64_FORMAT " runs past "
-          "the end of the file (%zu bytes): truncated or not a safetensors file", header_len, size);
+    fail (error, SE_WEIGHTS_ERROR_FORMAT, path, "header length %llu runs past "
+          "the end of the file (%zu bytes): truncated or not a safetensors file", (unsigned long long) header_len, size);
     return NULL;
   }
   f->data = bytes + 8 + header_len;

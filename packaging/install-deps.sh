@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs the Debian 12 packages Semantic Edit builds and tests with.
+# Runs apt-get as root, through sudo when not root.
+set -eu
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends \
+  build-essential meson ninja-build pkg-config gettext \
+  libglib2.0-dev libjson-glib-dev \
+  libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers
