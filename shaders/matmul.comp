@@ -1,9 +1,11 @@
 #version 450
-// matmul.comp: C[z] = alpha * A[z] (M x K) * op(B[z]) + bias, batched over z.
+// matmul.comp: C[z] = alpha * op(A[z]) (M x K) * op(B[z]) + bias, batched over z.
 //
-// bindings: 0 A (row-major, leading dimension lda), 1 B (K x N row-major with
-//           ldb, or N x K when trans_b: PyTorch's Linear weight layout),
-//           2 bias [N] (read only when has_bias), 3 C (M x N, ldc)
+// bindings: 0 A (M x K row-major with leading dimension lda, or K x M when
+//           trans_a: a [C, HW] feature map read as [HW, C] tokens),
+//           1 B (K x N row-major with ldb, or N x K when trans_b: PyTorch's
+//           Linear weight layout), 2 bias ([N] per column when bias_mode is
+//           1, [M] per row when 2, unread when 0), 3 C (M x N, ldc)
 // spec:     0,1 workgroup size x,y; 2 TM, 3 TN rows/cols per thread; 4 BK
 // push:     shapes, leading dimensions and batch strides, in elements
 // math:     fp32 accumulation; tiles of (WG_Y*TM) x (WG_X*TN) outputs, K in
@@ -24,7 +26,7 @@ layout (push_constant) uniform Push {
   uint M, N, K;
   uint lda, ldb, ldc;
   uint stride_a, stride_b, stride_c;
-  uint trans_b, has_bias;
+  uint trans_a, trans_b, bias_mode;
   float alpha;
 } p;
 
@@ -51,9 +53,14 @@ void main ()
 
   for (uint k0 = 0; k0 < p.K; k0 += BK) {
     for (uint e = tid; e < BM * BK; e += threads) {
-      uint mm = e / BK, kk = e % BK;
+      uint mm, kk;
+      if (p.trans_a != 0) { kk = e / BM; mm = e % BM; }
+      else                { mm = e / BK; kk = e % BK; }
       uint gm = m0 + mm, gk = k0 + kk;
-      As[kk * BM + mm] = (gm < p.M && gk < p.K) ? a[base_a + gm * p.lda + gk] : 0.0;
+      float v = 0.0;
+      if (gm < p.M && gk < p.K)
+        v = p.trans_a != 0 ? a[base_a + gk * p.lda + gm] : a[base_a + gm * p.lda + gk];
+      As[kk * BM + mm] = v;
     }
     for (uint e = tid; e < BN * BK; e += threads) {
       uint nn, kk;
@@ -88,8 +95,10 @@ void main ()
       if (gn >= p.N)
         continue;
       float v = p.alpha * acc[i * TN + j];
-      if (p.has_bias != 0)
+      if (p.bias_mode == 1)
         v += bias[gn];
+      else if (p.bias_mode == 2)
+        v += bias[gm];
       c[z * p.stride_c + gm * p.ldc + gn] = v;
     }
   }

@@ -76,7 +76,7 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
 {
   if (d->M == 0 || d->N == 0 || d->K == 0 || d->batch == 0)
     return invalid (error, "matmul", "empty product %u x %u x %u, batch %u", d->M, d->N, d->K, d->batch);
-  if (!fits (a, d->batch, d->stride_a, d->M, d->lda, d->K))
+  if (!fits (a, d->batch, d->stride_a, d->trans_a ? d->K : d->M, d->lda, d->trans_a ? d->M : d->K))
     return invalid (error, "matmul", "A of %zu elements is too small for %u x %u (lda %u, batch %u)",
                     a->numel, d->M, d->K, d->lda, d->batch);
   if (!fits (b, d->batch, d->stride_b, d->trans_b ? d->N : d->K, d->ldb, d->trans_b ? d->K : d->N))
@@ -85,13 +85,14 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
   if (!fits (c, d->batch, d->stride_c, d->M, d->ldc, d->N))
     return invalid (error, "matmul", "C of %zu elements is too small for %u x %u (ldc %u, batch %u)",
                     c->numel, d->M, d->N, d->ldc, d->batch);
-  if (bias && bias->numel != d->N)
-    return invalid (error, "matmul", "bias has %zu elements, expected %u", bias->numel, d->N);
+  guint32 bias_len = d->bias_per_row ? d->M : d->N;
+  if (bias && bias->numel != bias_len)
+    return invalid (error, "matmul", "bias has %zu elements, expected %u", bias->numel, bias_len);
   struct {
-    guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_b, has_bias;
+    guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_a, trans_b, bias_mode;
     float alpha;
   } push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
-             d->trans_b ? 1 : 0, bias ? 1 : 0, d->alpha };
+             d->trans_a ? 1 : 0, d->trans_b ? 1 : 0, bias ? (d->bias_per_row ? 2 : 1) : 0, d->alpha };
   SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a), BIND_W (c) };
   return dispatch (gpu, SE_SHADER_MATMUL, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4,
                    &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
@@ -117,6 +118,59 @@ se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *
                      .lda = (guint32) K, .ldb = (guint32) K, .ldc = (guint32) N,
                      .trans_b = TRUE, .alpha = 1.0f };
   return se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+/* A projection weight as [O, C]: a Linear weight or a 1x1 conv kernel. */
+static gboolean
+projection_shape (const SeTensor *w, gint64 *O, gint64 *C)
+{
+  if (w->ndim == 2 || (w->ndim == 4 && w->shape[2] == 1 && w->shape[3] == 1)) {
+    *O = w->shape[0];
+    *C = w->shape[1];
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       SeTensor *out, GError **error)
+{
+  gint64 O, C;
+  if (x->ndim != 4 || !projection_shape (w, &O, &C) || C != x->shape[1] || out->ndim != 3 ||
+      out->shape[0] != x->shape[0] || out->shape[1] != x->shape[2] * x->shape[3] || out->shape[2] != O) {
+    g_autofree char *s = shapes ("x", x, "weight", w);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return invalid (error, "tokens_from_map", "expected x [B, C, H, W], weight [O, C], out [B, H*W, O]: "
+                    "%s, out %s", s, so);
+  }
+  guint32 HW = (guint32) (x->shape[2] * x->shape[3]);
+  SeMatmulDesc d = { .M = HW, .N = (guint32) O, .K = (guint32) C, .batch = (guint32) x->shape[0],
+                     .lda = HW, .ldb = (guint32) C, .ldc = (guint32) O,
+                     .stride_a = (guint32) C * HW, .stride_b = 0, .stride_c = HW * (guint32) O,
+                     .trans_a = TRUE, .trans_b = TRUE, .alpha = 1.0f };
+  return se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+gboolean
+se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       SeTensor *out, GError **error)
+{
+  gint64 O, C;
+  if (x->ndim != 3 || !projection_shape (w, &O, &C) || C != x->shape[2] || out->ndim != 4 ||
+      out->shape[0] != x->shape[0] || out->shape[1] != O ||
+      out->shape[2] * out->shape[3] != x->shape[1]) {
+    g_autofree char *s = shapes ("x", x, "weight", w);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return invalid (error, "map_from_tokens", "expected x [B, H*W, C], weight [O, C], out [B, O, H, W]: "
+                    "%s, out %s", s, so);
+  }
+  guint32 HW = (guint32) x->shape[1];
+  SeMatmulDesc d = { .M = (guint32) O, .N = HW, .K = (guint32) C, .batch = (guint32) x->shape[0],
+                     .lda = (guint32) C, .ldb = (guint32) C, .ldc = HW,
+                     .stride_a = 0, .stride_b = HW * (guint32) C, .stride_c = (guint32) O * HW,
+                     .trans_b = TRUE, .bias_per_row = TRUE, .alpha = 1.0f };
+  return se_op_matmul (gpu, w, x, bias, out, &d, error);
 }
 
 gboolean
@@ -146,14 +200,21 @@ gboolean
 se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
               guint stride, guint pad, SeTensor *out, GError **error)
 {
+  return se_op_conv2d_asym (gpu, x, w, bias, stride, pad, pad, out, error);
+}
+
+gboolean
+se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                   guint stride, guint pad, guint pad_end, SeTensor *out, GError **error)
+{
   if (x->ndim != 4 || w->ndim != 4 || out->ndim != 4 || w->shape[1] != x->shape[1] || stride == 0) {
     g_autofree char *s = shapes ("x", x, "weight", w);
     return invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW]: %s", s);
   }
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
   gint64 O = w->shape[0], KH = w->shape[2], KW = w->shape[3];
-  gint64 OH = (H + 2 * (gint64) pad - KH) / stride + 1;
-  gint64 OW = (W + 2 * (gint64) pad - KW) / stride + 1;
+  gint64 OH = (H + (gint64) pad + pad_end - KH) / stride + 1;
+  gint64 OW = (W + (gint64) pad + pad_end - KW) / stride + 1;
   if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[1] != O || out->shape[2] != OH ||
       out->shape[3] != OW) {
     g_autofree char *s = shapes ("x", x, "out", out);
@@ -303,6 +364,12 @@ elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const Se
   SeBinding bind[] = { BIND_R (a), BIND_R (b ? b : a), BIND_W (out) };
   return dispatch_1d (gpu, SE_SHADER_ELEMENTWISE, bind, 3, &push, sizeof push, a->numel,
                       ELEMENTWISE_WG, error);
+}
+
+gboolean
+se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
+{
+  return elementwise (gpu, "copy", EW_SCALE, x, NULL, 1.0f, out, error);
 }
 
 gboolean se_op_add (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)

@@ -11,12 +11,14 @@
 
 G_BEGIN_DECLS
 
-/* General batched matmul: C[z] = alpha * A[z] * op(B[z]) + bias[n]. */
+/* General batched matmul: C[z] = alpha * op(A[z]) * op(B[z]) + bias. */
 typedef struct {
   guint32 M, N, K, batch;
   guint32 lda, ldb, ldc;
   guint32 stride_a, stride_b, stride_c;
+  gboolean trans_a;     /* A stored K x M (a feature map [C, HW] read as tokens) */
   gboolean trans_b;     /* B stored N x K (PyTorch Linear weight) */
+  gboolean bias_per_row; /* bias has M entries instead of N */
   float alpha;
 } SeMatmulDesc;
 
@@ -25,14 +27,29 @@ gboolean se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const S
 /* x [..., K] times weight [N, K] transposed, plus bias [N] (may be NULL). */
 gboolean se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                        const SeTensor *bias, SeTensor *out, GError **error);
+/* 1x1 projections between feature maps and token sequences, fusing the
+ * layout change into the product:
+ *   tokens_from_map: x [B, C, H, W] -> out [B, H*W, O] = x^T W^T + bias, W [O, C]
+ *   map_from_tokens: x [B, H*W, C] -> out [B, O, H, W] = W x^T + bias
+ * W may be [O, C] or a 1x1 conv kernel [O, C, 1, 1]. */
+gboolean se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                                const SeTensor *bias, SeTensor *out, GError **error);
+gboolean se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                                const SeTensor *bias, SeTensor *out, GError **error);
 /* a [B, M, K] times b [B, K, N] (or [B, N, K] when trans_b), scaled. */
 gboolean se_op_bmm (SeGpu *gpu, const SeTensor *a, const SeTensor *b, gboolean trans_b,
                     float alpha, SeTensor *out, GError **error);
 
-/* x [B, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout] or NULL. */
+/* x [B, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout] or NULL;
+ * zero padding of pad on every side. */
 gboolean se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                        const SeTensor *bias, guint stride, guint pad,
                        SeTensor *out, GError **error);
+/* The same with pad_begin zeros above and left, pad_end below and right
+ * (the VAE encoder's downsampler pads (0, 1, 0, 1)). */
+gboolean se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                            const SeTensor *bias, guint stride, guint pad_begin,
+                            guint pad_end, SeTensor *out, GError **error);
 
 /* x [B, C, ...]: groups over channels, statistics over channels x positions. */
 gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
@@ -49,6 +66,9 @@ gboolean se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *ou
 gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
                           const SeTensor *v, guint heads, gboolean causal,
                           SeTensor *out, GError **error);
+
+/* out = x (a copy on the device). */
+gboolean se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
 
 /* Element-wise.  b may equal a's shape, a's leading dimensions (e.g. [B, C]
  * onto [B, C, H, W]) or a's trailing dimensions (e.g. [C] onto [B, L, C]).

@@ -50,6 +50,64 @@ test_linear (SeGpu *gpu)
   check_linear (gpu, 257, 129, 1280, TRUE);
 }
 
+/* 1x1 projections between [B, C, H, W] maps and [B, H*W, C] tokens. */
+static void
+test_map_token_projections (SeGpu *gpu)
+{
+  int B = 2, C = 19, H = 5, W = 7, O = 23, P = H * W;
+  g_autofree float *x = se_test_random (rng, (gsize) B * C * P, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) O * C, -1, 1);
+  g_autofree float *bias = se_test_random (rng, O, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, 1, 1);   /* conv kernel form */
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
+  g_autoptr (SeTensor) tokens = se_test_tensor_dims (gpu, NULL, B, P, O);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_tokens_from_map (gpu, tx, tw, tb, tokens, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (tokens);
+  g_autofree double *want = g_new (double, (gsize) B * P * O);
+  for (int b = 0; b < B; b++)
+    for (int p = 0; p < P; p++)
+      for (int o = 0; o < O; o++) {
+        double acc = bias[o];
+        for (int c = 0; c < C; c++)
+          acc += (double) w[o * C + c] * x[((gsize) b * C + c) * P + p];
+        want[((gsize) b * P + p) * O + o] = acc;
+      }
+  se_test_assert_close ("tokens_from_map", got, want, (gsize) B * P * O, GEMM_BOUND);
+
+  /* and back: tokens [B, P, C2] -> map [B, O2, H, W] */
+  int C2 = O, O2 = 11;
+  g_autofree float *w2 = se_test_random (rng, (gsize) O2 * C2, -1, 1);
+  g_autofree float *b2 = se_test_random (rng, O2, -1, 1);
+  g_autofree float *t = g_new (float, (gsize) B * P * C2);
+  for (gsize i = 0; i < (gsize) B * P * C2; i++)
+    t[i] = (float) got[i];
+  g_autoptr (SeTensor) tw2 = se_test_tensor_dims (gpu, w2, O2, C2);
+  g_autoptr (SeTensor) tb2 = se_test_tensor_dims (gpu, b2, O2);
+  g_autoptr (SeTensor) map = se_test_tensor_dims (gpu, NULL, B, O2, H, W);
+  g_assert_true (se_op_map_from_tokens (gpu, tokens, tw2, tb2, map, &error));
+  g_assert_no_error (error);
+  g_autofree double *got2 = se_test_fetch (map);
+  g_autofree double *want2 = g_new (double, (gsize) B * O2 * P);
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O2; o++)
+      for (int p = 0; p < P; p++) {
+        double acc = b2[o];
+        for (int c = 0; c < C2; c++)
+          acc += (double) w2[o * C2 + c] * t[((gsize) b * P + p) * C2 + c];
+        want2[((gsize) b * O2 + o) * P + p] = acc;
+      }
+  se_test_assert_close ("map_from_tokens", got2, want2, (gsize) B * O2 * P, GEMM_BOUND);
+
+  /* copy */
+  g_autoptr (SeTensor) copy = se_test_tensor_dims (gpu, NULL, B, O2, H, W);
+  g_assert_true (se_op_copy (gpu, map, copy, &error));
+  g_autofree double *got3 = se_test_fetch (copy);
+  se_test_assert_close ("copy", got3, got2, copy->numel, 0.0);
+}
+
 static void
 check_bmm (SeGpu *gpu, int B, int M, int N, int K, gboolean trans_b, float alpha)
 {
@@ -100,9 +158,39 @@ check_conv (SeGpu *gpu, int B, int C, int H, int W, int O, int KS, int stride, i
   se_test_assert_close (what, got, want, to->numel, GEMM_BOUND);
 }
 
+/* VAE encoder downsampler: pad (0, 1, 0, 1), 3x3, stride 2; the reference
+ * pads explicitly, then convolves without padding. */
+static void
+check_conv_asym (SeGpu *gpu, int B, int C, int H, int W, int O)
+{
+  int PH = H + 1, PW = W + 1;
+  int OH = (PH - 3) / 2 + 1, OW = (PW - 3) / 2 + 1;
+  g_autofree float *x = se_test_random (rng, (gsize) B * C * H * W, -1, 1);
+  g_autofree float *padded = g_new0 (float, (gsize) B * C * PH * PW);
+  for (int p = 0; p < B * C; p++)
+    for (int y = 0; y < H; y++)
+      for (int xx = 0; xx < W; xx++)
+        padded[((gsize) p * PH + y) * PW + xx] = x[((gsize) p * H + y) * W + xx];
+  g_autofree float *w = se_test_random (rng, (gsize) O * C * 9, -1, 1);
+  g_autofree float *bias = se_test_random (rng, O, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, 3, 3);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, O, OH, OW);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_conv2d_asym (gpu, tx, tw, tb, 2, 0, 1, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, to->numel);
+  ref_conv2d (padded, w, bias, B, C, PH, PW, O, 3, 3, 2, 0, want);
+  se_test_assert_close ("conv2d pad (0, 1, 0, 1) stride 2", got, want, to->numel, GEMM_BOUND);
+}
+
 static void
 test_conv2d (SeGpu *gpu)
 {
+  check_conv_asym (gpu, 1, 3, 16, 24, 8);
+  check_conv_asym (gpu, 2, 5, 9, 7, 4);
   check_conv (gpu, 2, 3, 7, 11, 5, 3, 1, 1, TRUE);      /* odd, non-square */
   check_conv (gpu, 1, 4, 9, 13, 6, 3, 2, 1, TRUE);      /* downsampler shape */
   check_conv (gpu, 2, 8, 16, 8, 8, 3, 2, 1, FALSE);
@@ -422,6 +510,7 @@ typedef struct {
 static const Case cases[] = {
   { "linear", test_linear },
   { "bmm", test_bmm },
+  { "map_token_projections", test_map_token_projections },
   { "conv2d", test_conv2d },
   { "group_norm", test_group_norm },
   { "layer_norm", test_layer_norm },
