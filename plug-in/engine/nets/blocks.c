@@ -1,0 +1,289 @@
+/* blocks.c: resnet, transformer and attention blocks of SD 1.x. */
+#include "blocks.h"
+
+#include <stdarg.h>
+
+static SeTensor *
+load (SeLoader *l, guint ndim, const gint64 *shape, const char *fmt, va_list ap)
+{
+  if (!l->ok)
+    return NULL;
+  g_autofree char *name = g_strdup_vprintf (fmt, ap);
+  SeTensor *t = se_model_files_upload (l->model, l->net, l->gpu, name, ndim, shape, l->error);
+  if (t == NULL) {
+    l->ok = FALSE;
+    return NULL;
+  }
+  g_ptr_array_add (l->owned, t);
+  return t;
+}
+
+SeTensor *
+se_load_1d (SeLoader *l, gint64 n, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  SeTensor *t = load (l, 1, (gint64[]) { n }, fmt, ap);
+  va_end (ap);
+  return t;
+}
+
+SeTensor *
+se_load_2d (SeLoader *l, gint64 a, gint64 b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  SeTensor *t = load (l, 2, (gint64[]) { a, b }, fmt, ap);
+  va_end (ap);
+  return t;
+}
+
+SeTensor *
+se_load_4d (SeLoader *l, gint64 a, gint64 b, gint64 c, gint64 d, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  SeTensor *t = load (l, 4, (gint64[]) { a, b, c, d }, fmt, ap);
+  va_end (ap);
+  return t;
+}
+
+static void
+load_norm (SeLoader *l, SeAffine *a, guint c, const char *prefix, const char *name)
+{
+  a->w = se_load_1d (l, c, "%s%s.weight", prefix, name);
+  a->b = se_load_1d (l, c, "%s%s.bias", prefix, name);
+}
+
+static void
+load_linear (SeLoader *l, SeAffine *a, guint out, guint in, gboolean bias, const char *prefix,
+             const char *name)
+{
+  a->w = se_load_2d (l, out, in, "%s%s.weight", prefix, name);
+  a->b = bias ? se_load_1d (l, out, "%s%s.bias", prefix, name) : NULL;
+}
+
+void
+se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout)
+{
+  c->w = se_load_4d (l, cout, cin, 3, 3, "%s.weight", prefix);
+  c->b = se_load_1d (l, cout, "%s.bias", prefix);
+}
+
+void
+se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint cout, guint temb_dim)
+{
+  r->cin = cin;
+  r->cout = cout;
+  load_norm (l, &r->norm1, cin, prefix, "norm1");
+  g_autofree char *c1 = g_strconcat (prefix, "conv1", NULL);
+  g_autofree char *c2 = g_strconcat (prefix, "conv2", NULL);
+  se_conv3_load (l, &r->conv1, c1, cin, cout);
+  if (temb_dim)
+    load_linear (l, &r->time, cout, temb_dim, TRUE, prefix, "time_emb_proj");
+  load_norm (l, &r->norm2, cout, prefix, "norm2");
+  se_conv3_load (l, &r->conv2, c2, cout, cout);
+  if (cin != cout) {
+    r->shortcut.w = se_load_4d (l, cout, cin, 1, 1, "%sconv_shortcut.weight", prefix);
+    r->shortcut.b = se_load_1d (l, cout, "%sconv_shortcut.bias", prefix);
+  }
+}
+
+#define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
+
+SeTensor *
+se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
+                 guint pad_end, GError **error)
+{
+  gint64 k = c->w->shape[2];
+  gint64 oh = (x->shape[2] + pad_begin + pad_end - k) / stride + 1;
+  gint64 ow = (x->shape[3] + pad_begin + pad_end - k) / stride + 1;
+  g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
+  if (out == NULL || !se_op_conv2d_asym (gpu, x, c->w, c->b, stride, pad_begin, pad_end, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+SeTensor *
+se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error)
+{
+  g_autoptr (SeTensor) up = NEW (x->shape[0], x->shape[1], 2 * x->shape[2], 2 * x->shape[3]);
+  if (up == NULL || !se_op_upsample_nearest2x (gpu, x, up, error))
+    return NULL;
+  return se_conv_forward (gpu, conv, up, 1, 1, 1, error);
+}
+
+SeTensor *
+se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_silu,
+                   guint groups, float eps, GError **error)
+{
+  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
+  g_autoptr (SeTensor) h = NEW (B, r->cin, H, W);
+  if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error))
+    return NULL;
+  g_autoptr (SeTensor) h1 = se_conv_forward (gpu, &r->conv1, h, 1, 1, 1, error);
+  if (h1 == NULL)
+    return NULL;
+  g_clear_pointer (&h, se_tensor_free);
+  if (temb_silu && r->time.w) {
+    g_autoptr (SeTensor) t = NEW (B, r->cout);
+    if (t == NULL || !se_op_linear (gpu, temb_silu, r->time.w, r->time.b, t, error) ||
+        !se_op_add (gpu, h1, t, h1, error))
+      return NULL;
+  }
+  g_autoptr (SeTensor) h2 = NEW (B, r->cout, H, W);
+  if (h2 == NULL || !se_op_group_norm (gpu, h1, r->norm2.w, r->norm2.b, groups, eps, TRUE, h2, error))
+    return NULL;
+  g_clear_pointer (&h1, se_tensor_free);
+  g_autoptr (SeTensor) out = se_conv_forward (gpu, &r->conv2, h2, 1, 1, 1, error);
+  if (out == NULL)
+    return NULL;
+  g_clear_pointer (&h2, se_tensor_free);
+  if (r->shortcut.w) {
+    g_autoptr (SeTensor) s = se_conv_forward (gpu, &r->shortcut, x, 1, 0, 0, error);
+    if (s == NULL || !se_op_add (gpu, out, s, out, error))
+      return NULL;
+  } else if (!se_op_add (gpu, out, x, out, error)) {
+    return NULL;
+  }
+  return g_steal_pointer (&out);
+}
+
+void
+se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint c, guint heads,
+                     guint context)
+{
+  t->channels = c;
+  t->heads = heads;
+  t->context = context;
+  g_autofree char *blk = g_strconcat (prefix, "transformer_blocks.0.", NULL);
+  load_norm (l, &t->norm, c, prefix, "norm");
+  t->proj_in.w = se_load_4d (l, c, c, 1, 1, "%sproj_in.weight", prefix);
+  t->proj_in.b = se_load_1d (l, c, "%sproj_in.bias", prefix);
+  t->proj_out.w = se_load_4d (l, c, c, 1, 1, "%sproj_out.weight", prefix);
+  t->proj_out.b = se_load_1d (l, c, "%sproj_out.bias", prefix);
+  load_norm (l, &t->ln1, c, blk, "norm1");
+  load_norm (l, &t->ln2, c, blk, "norm2");
+  load_norm (l, &t->ln3, c, blk, "norm3");
+  t->q1 = se_load_2d (l, c, c, "%sattn1.to_q.weight", blk);
+  t->k1 = se_load_2d (l, c, c, "%sattn1.to_k.weight", blk);
+  t->v1 = se_load_2d (l, c, c, "%sattn1.to_v.weight", blk);
+  load_linear (l, &t->out1, c, c, TRUE, blk, "attn1.to_out.0");
+  t->q2 = se_load_2d (l, c, c, "%sattn2.to_q.weight", blk);
+  t->k2 = se_load_2d (l, c, context, "%sattn2.to_k.weight", blk);
+  t->v2 = se_load_2d (l, c, context, "%sattn2.to_v.weight", blk);
+  load_linear (l, &t->out2, c, c, TRUE, blk, "attn2.to_out.0");
+  load_linear (l, &t->ff1, 8 * c, c, TRUE, blk, "ff.net.0.proj");
+  load_linear (l, &t->ff2, c, 4 * c, TRUE, blk, "ff.net.2");
+}
+
+/* h += out_proj(attention(LN(h) q, kv k, kv v)) for tokens h [B, L, C]. */
+static gboolean
+attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq,
+                    const SeTensor *wk, const SeTensor *wv, const SeAffine *out, guint heads,
+                    const SeTensor *context, GError **error)
+{
+  gint64 B = h->shape[0], L = h->shape[1], C = h->shape[2];
+  g_autoptr (SeTensor) n = NEW (B, L, C);
+  if (n == NULL || !se_op_layer_norm (gpu, h, ln->w, ln->b, 1e-5f, n, error))
+    return FALSE;
+  const SeTensor *kv = context ? context : n;
+  gint64 Lk = kv->shape[1];
+  g_autoptr (SeTensor) q = NEW (B, L, C);
+  g_autoptr (SeTensor) k = NEW (B, Lk, C);
+  g_autoptr (SeTensor) v = NEW (B, Lk, C);
+  if (q == NULL || k == NULL || v == NULL ||
+      !se_op_linear (gpu, n, wq, NULL, q, error) ||
+      !se_op_linear (gpu, kv, wk, NULL, k, error) ||
+      !se_op_linear (gpu, kv, wv, NULL, v, error))
+    return FALSE;
+  g_clear_pointer (&n, se_tensor_free);
+  g_autoptr (SeTensor) a = NEW (B, L, C);
+  if (a == NULL || !se_op_attention (gpu, q, k, v, heads, FALSE, a, error))
+    return FALSE;
+  g_clear_pointer (&q, se_tensor_free);
+  g_clear_pointer (&k, se_tensor_free);
+  g_clear_pointer (&v, se_tensor_free);
+  g_autoptr (SeTensor) o = NEW (B, L, C);
+  return o && se_op_linear (gpu, a, out->w, out->b, o, error) && se_op_add (gpu, h, o, h, error);
+}
+
+SeTensor *
+se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
+                        const SeTensor *context, guint groups, GError **error)
+{
+  gint64 B = x->shape[0], C = t->channels, H = x->shape[2], W = x->shape[3], L = H * W;
+  g_autoptr (SeTensor) n = NEW (B, C, H, W);
+  if (n == NULL || !se_op_group_norm (gpu, x, t->norm.w, t->norm.b, groups, 1e-6f, FALSE, n, error))
+    return NULL;
+  g_autoptr (SeTensor) h = NEW (B, L, C);
+  if (h == NULL || !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
+    return NULL;
+  g_clear_pointer (&n, se_tensor_free);
+  if (!attention_residual (gpu, h, &t->ln1, t->q1, t->k1, t->v1, &t->out1, t->heads, NULL, error) ||
+      !attention_residual (gpu, h, &t->ln2, t->q2, t->k2, t->v2, &t->out2, t->heads, context, error))
+    return NULL;
+  /* feed-forward: GEGLU(LN(h)) then the output projection */
+  g_autoptr (SeTensor) ln = NEW (B, L, C);
+  g_autoptr (SeTensor) proj = NEW (B, L, 8 * C);
+  if (ln == NULL || proj == NULL || !se_op_layer_norm (gpu, h, t->ln3.w, t->ln3.b, 1e-5f, ln, error) ||
+      !se_op_linear (gpu, ln, t->ff1.w, t->ff1.b, proj, error))
+    return NULL;
+  g_clear_pointer (&ln, se_tensor_free);
+  g_autoptr (SeTensor) gated = NEW (B, L, 4 * C);
+  if (gated == NULL || !se_op_geglu (gpu, proj, gated, error))
+    return NULL;
+  g_clear_pointer (&proj, se_tensor_free);
+  g_autoptr (SeTensor) ff = NEW (B, L, C);
+  if (ff == NULL || !se_op_linear (gpu, gated, t->ff2.w, t->ff2.b, ff, error) ||
+      !se_op_add (gpu, h, ff, h, error))
+    return NULL;
+  g_clear_pointer (&gated, se_tensor_free);
+  g_clear_pointer (&ff, se_tensor_free);
+  g_autoptr (SeTensor) out = NEW (B, C, H, W);
+  if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, out, error) ||
+      !se_op_add (gpu, out, x, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+void
+se_vae_attention_load (SeLoader *l, SeVaeAttention *a, const char *prefix, guint c)
+{
+  a->channels = c;
+  load_norm (l, &a->norm, c, prefix, "group_norm");
+  load_linear (l, &a->q, c, c, TRUE, prefix, "to_q");
+  load_linear (l, &a->k, c, c, TRUE, prefix, "to_k");
+  load_linear (l, &a->v, c, c, TRUE, prefix, "to_v");
+  load_linear (l, &a->out, c, c, TRUE, prefix, "to_out.0");
+}
+
+SeTensor *
+se_vae_attention_forward (SeGpu *gpu, const SeVaeAttention *a, const SeTensor *x, guint groups,
+                          GError **error)
+{
+  gint64 B = x->shape[0], C = a->channels, H = x->shape[2], W = x->shape[3], L = H * W;
+  g_autoptr (SeTensor) n = NEW (B, C, H, W);
+  if (n == NULL || !se_op_group_norm (gpu, x, a->norm.w, a->norm.b, groups, 1e-6f, FALSE, n, error))
+    return NULL;
+  g_autoptr (SeTensor) q = NEW (B, L, C);
+  g_autoptr (SeTensor) k = NEW (B, L, C);
+  g_autoptr (SeTensor) v = NEW (B, L, C);
+  if (q == NULL || k == NULL || v == NULL ||
+      !se_op_tokens_from_map (gpu, n, a->q.w, a->q.b, q, error) ||
+      !se_op_tokens_from_map (gpu, n, a->k.w, a->k.b, k, error) ||
+      !se_op_tokens_from_map (gpu, n, a->v.w, a->v.b, v, error))
+    return NULL;
+  g_clear_pointer (&n, se_tensor_free);
+  g_autoptr (SeTensor) att = NEW (B, L, C);
+  if (att == NULL || !se_op_attention (gpu, q, k, v, 1, FALSE, att, error))
+    return NULL;
+  g_clear_pointer (&q, se_tensor_free);
+  g_clear_pointer (&k, se_tensor_free);
+  g_clear_pointer (&v, se_tensor_free);
+  g_autoptr (SeTensor) out = NEW (B, C, H, W);
+  if (out == NULL || !se_op_map_from_tokens (gpu, att, a->out.w, a->out.b, out, error) ||
+      !se_op_add (gpu, out, x, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}

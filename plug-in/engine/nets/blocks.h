@@ -1,0 +1,78 @@
+/* blocks.h: the building blocks the Stable Diffusion networks share, each a
+ * weight struct loaded once by name and a forward function made of ops.
+ *
+ * Forward functions take their input without consuming it and return a new
+ * tensor (NULL with error set on failure).  Intermediates are freed as soon
+ * as their last reader is recorded: the allocator hands their ranges to later
+ * tensors, and the recorder's hazard tracking orders the reuse, so an
+ * evaluation's memory stays near its widest point rather than its sum. */
+#pragma once
+
+#include "ops.h"
+#include "weights/model.h"
+
+G_BEGIN_DECLS
+
+/* Loads weights by name, checking shapes; the first failure is kept and
+ * later calls do nothing, so a load function checks ok once at the end. */
+typedef struct {
+  const SeModelFiles *model;
+  SeNet net;
+  SeGpu *gpu;
+  GPtrArray *owned;     /* every tensor loaded, freed with the network */
+  GError **error;
+  gboolean ok;
+} SeLoader;
+
+SeTensor *se_load_1d (SeLoader *l, gint64 n, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+SeTensor *se_load_2d (SeLoader *l, gint64 a, gint64 b, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+SeTensor *se_load_4d (SeLoader *l, gint64 a, gint64 b, gint64 c, gint64 d, const char *fmt, ...)
+  G_GNUC_PRINTF (6, 7);
+
+typedef struct {
+  SeTensor *w, *b;
+} SeAffine;               /* a norm's gamma/beta, or a layer's weight/bias */
+
+typedef struct {
+  guint cin, cout;
+  SeAffine norm1, conv1, time, norm2, conv2, shortcut;  /* time, shortcut optional */
+} SeResnet;
+
+/* temb_dim 0: no time projection (the VAE's resnets). */
+void se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint cout, guint temb_dim);
+/* temb_silu: SiLU(time embedding) [B, temb_dim], or NULL. */
+SeTensor *se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x,
+                             const SeTensor *temb_silu, guint groups, float eps, GError **error);
+
+/* diffusers Transformer2DModel with one BasicTransformerBlock, 1x1-conv
+ * projections: self-attention, cross-attention, GEGLU feed-forward. */
+typedef struct {
+  guint channels, heads, context;
+  SeAffine norm, proj_in, proj_out, ln1, ln2, ln3, out1, out2, ff1, ff2;
+  SeTensor *q1, *k1, *v1, *q2, *k2, *v2;
+} SeTransformer;
+
+void se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint channels,
+                          guint heads, guint context);
+SeTensor *se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
+                                  const SeTensor *context, guint groups, GError **error);
+
+/* The VAE's single-head spatial self-attention. */
+typedef struct {
+  guint channels;
+  SeAffine norm, q, k, v, out;
+} SeVaeAttention;
+
+void se_vae_attention_load (SeLoader *l, SeVaeAttention *a, const char *prefix, guint channels);
+SeTensor *se_vae_attention_forward (SeGpu *gpu, const SeVaeAttention *a, const SeTensor *x,
+                                    guint groups, GError **error);
+
+/* A 3x3 convolution layer (weight [cout, cin, 3, 3] + bias). */
+void se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout);
+/* out = conv(x) with the given stride and padding; a new tensor. */
+SeTensor *se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
+                           guint pad_begin, guint pad_end, GError **error);
+/* nearest 2x, then the 3x3 conv */
+SeTensor *se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error);
+
+G_END_DECLS

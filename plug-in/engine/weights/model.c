@@ -1,0 +1,478 @@
+/* model.c: finding, checking and describing Stable Diffusion 1.x model files. */
+#include "model.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (se-model-error-quark, se_model_error)
+
+static const char *net_names[SE_NET_COUNT] = { "unet", "vae", "text_encoder" };
+
+static void
+add_ref (SeModelFiles *m, SeNet net, char *name, const SeSafetensors *file, const SeSafeTensor *t)
+{
+  SeWeightRef *ref = g_new (SeWeightRef, 1);
+  *ref = (SeWeightRef) { file, t };
+  g_hash_table_replace (m->names[net], name, ref);
+}
+
+const SeWeightRef *
+se_model_files_find (const SeModelFiles *m, SeNet net, const char *name)
+{
+  return g_hash_table_lookup (m->names[net], name);
+}
+
+static const SeSafeTensor *
+find_tensor (const SeModelFiles *m, SeNet net, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static const SeSafeTensor *
+find_tensor (const SeModelFiles *m, SeNet net, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *name = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  const SeWeightRef *r = se_model_files_find (m, net, name);
+  return r ? r->tensor : NULL;
+}
+
+/* ---- configuration from tensor shapes (both layouts; SD 1.x conventions) ---- */
+
+static gboolean
+missing (const SeModelFiles *m, SeNet net, const char *what, GError **error)
+{
+  g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+               _("%s: the %s has no %s: not a Stable Diffusion 1.x model"), m->path,
+               net_names[net], what);
+  return FALSE;
+}
+
+static gboolean
+derive_unet (SeModelFiles *m, GError **error)
+{
+  SeUNetConfig *c = &m->unet;
+  const SeSafeTensor *t = find_tensor (m, SE_NET_UNET, "conv_in.weight");
+  const SeSafeTensor *o = find_tensor (m, SE_NET_UNET, "conv_out.weight");
+  const SeSafeTensor *te = find_tensor (m, SE_NET_UNET, "time_embedding.linear_1.weight");
+  if (t == NULL || t->ndim != 4 || o == NULL || o->ndim != 4 || te == NULL || te->ndim != 2)
+    return missing (m, SE_NET_UNET, "conv_in, conv_out or time embedding", error);
+  c->in_channels = (guint) t->shape[1];
+  c->out_channels = (guint) o->shape[0];
+  c->time_embed_dim = (guint) te->shape[0];
+  while (c->n_blocks < SE_MAX_BLOCKS &&
+         (t = find_tensor (m, SE_NET_UNET, "down_blocks.%u.resnets.0.conv1.weight", c->n_blocks))) {
+    c->block_out[c->n_blocks] = (guint) t->shape[0];
+    c->down_attn[c->n_blocks] = find_tensor (m, SE_NET_UNET, "down_blocks.%u.attentions.0.proj_in.weight", c->n_blocks) != NULL;
+    c->up_attn[c->n_blocks] = find_tensor (m, SE_NET_UNET, "up_blocks.%u.attentions.0.proj_in.weight", c->n_blocks) != NULL;
+    c->n_blocks++;
+  }
+  while (find_tensor (m, SE_NET_UNET, "down_blocks.0.resnets.%u.conv1.weight", c->layers))
+    c->layers++;
+  if (c->n_blocks == 0 || c->layers == 0)
+    return missing (m, SE_NET_UNET, "down blocks", error);
+  for (guint b = 0; b < c->n_blocks; b++)
+    if (c->down_attn[b]) {
+      t = find_tensor (m, SE_NET_UNET, "down_blocks.%u.attentions.0.transformer_blocks.0.attn2.to_k.weight", b);
+      const SeSafeTensor *proj = find_tensor (m, SE_NET_UNET, "down_blocks.%u.attentions.0.proj_in.weight", b);
+      if (t == NULL || t->ndim != 2 || proj == NULL)
+        return missing (m, SE_NET_UNET, "cross-attention weights", error);
+      if (proj->ndim == 2 || t->shape[1] == 1024) {
+        g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                     _("%s: this is a Stable Diffusion 2.x model (linear attention projections, "
+                       "context width %lld); only SD 1.x is supported"), m->path, (long long) t->shape[1]);
+        return FALSE;
+      }
+      c->context_dim = (guint) t->shape[1];
+      break;
+    }
+  if (c->context_dim == 0)
+    return missing (m, SE_NET_UNET, "cross-attention block", error);
+  c->heads = 8;
+  c->groups = 32;
+  c->eps = 1e-5f;
+  c->flip_sin_to_cos = TRUE;
+  c->freq_shift = 0.0f;
+  if (c->in_channels != 4 || c->out_channels != 4) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: the UNet takes %u input channels (4 expected): inpainting and other "
+                   "special-purpose models are not supported"), m->path, c->in_channels);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+derive_vae (SeModelFiles *m, GError **error)
+{
+  SeVaeConfig *c = &m->vae;
+  const SeSafeTensor *in = find_tensor (m, SE_NET_VAE, "encoder.conv_in.weight");
+  const SeSafeTensor *out = find_tensor (m, SE_NET_VAE, "decoder.conv_out.weight");
+  const SeSafeTensor *lat = find_tensor (m, SE_NET_VAE, "decoder.conv_in.weight");
+  if (in == NULL || out == NULL || lat == NULL || in->ndim != 4 || out->ndim != 4 || lat->ndim != 4)
+    return missing (m, SE_NET_VAE, "encoder/decoder convolutions", error);
+  c->in_channels = (guint) in->shape[1];
+  c->out_channels = (guint) out->shape[0];
+  c->latent_channels = (guint) lat->shape[1];
+  const SeSafeTensor *t;
+  while (c->n_blocks < SE_MAX_BLOCKS &&
+         (t = find_tensor (m, SE_NET_VAE, "encoder.down_blocks.%u.resnets.0.conv1.weight", c->n_blocks)))
+    c->block_out[c->n_blocks++] = (guint) t->shape[0];
+  while (find_tensor (m, SE_NET_VAE, "encoder.down_blocks.0.resnets.%u.conv1.weight", c->layers))
+    c->layers++;
+  if (c->n_blocks == 0 || c->layers == 0)
+    return missing (m, SE_NET_VAE, "encoder blocks", error);
+  c->groups = 32;
+  c->scaling = 0.18215f;
+  return TRUE;
+}
+
+static gboolean
+derive_clip (SeModelFiles *m, GError **error)
+{
+  SeClipConfig *c = &m->clip;
+  const SeSafeTensor *tok = find_tensor (m, SE_NET_CLIP, "text_model.embeddings.token_embedding.weight");
+  const SeSafeTensor *pos = find_tensor (m, SE_NET_CLIP, "text_model.embeddings.position_embedding.weight");
+  const SeSafeTensor *fc1 = find_tensor (m, SE_NET_CLIP, "text_model.encoder.layers.0.mlp.fc1.weight");
+  if (tok == NULL || pos == NULL || fc1 == NULL || tok->ndim != 2 || pos->ndim != 2 || fc1->ndim != 2)
+    return missing (m, SE_NET_CLIP, "embeddings or layers", error);
+  c->vocab = (guint) tok->shape[0];
+  c->hidden = (guint) tok->shape[1];
+  c->positions = (guint) pos->shape[0];
+  c->intermediate = (guint) fc1->shape[0];
+  while (find_tensor (m, SE_NET_CLIP, "text_model.encoder.layers.%u.mlp.fc1.weight", c->layers))
+    c->layers++;
+  /* SD 1.x's CLIP ViT-L/14 has 64-wide heads; test-sized encoders (under 512
+   * wide) use 8-wide heads, as the reference model does */
+  c->heads = c->hidden >= 512 ? c->hidden / 64 : MAX (c->hidden / 8, 1);
+  c->eps = 1e-5f;
+  c->quick_gelu = TRUE;
+  return TRUE;
+}
+
+/* ---- diffusers folder ---- */
+
+static JsonObject *
+read_config (const char *path, JsonParser *parser, GError **error)
+{
+  g_autoptr (GError) err = NULL;
+  if (!json_parser_load_from_file (parser, path, &err)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: cannot read: %s"), path, err->message);
+    return NULL;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: not a JSON object"), path);
+    return NULL;
+  }
+  return json_node_get_object (root);
+}
+
+/* An integer member, or def when absent; FALSE when present but not an integer. */
+static gboolean
+config_int (JsonObject *o, const char *path, const char *key, gint64 def, gint64 *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n)) {
+    *out = def;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not an integer"), path, key);
+    return FALSE;
+  }
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+static double
+config_double (JsonObject *o, const char *key, double def)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) != G_TYPE_STRING
+         ? json_node_get_double (n) : def;
+}
+
+static gboolean
+check_same (const char *path, const char *what, gint64 config, gint64 weights, GError **error)
+{
+  if (config == weights)
+    return TRUE;
+  g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG,
+               _("%s: config.json gives %s = %lld but the weights have %lld"), path, what,
+               (long long) config, (long long) weights);
+  return FALSE;
+}
+
+/* Opens dir/<one of names> into the network's table. */
+static gboolean
+open_component (SeModelFiles *m, SeNet net, const char *dir, const char *const *names, GError **error)
+{
+  g_autofree char *sub = g_build_filename (dir, net_names[net], NULL);
+  for (guint i = 0; names[i]; i++) {
+    g_autofree char *path = g_build_filename (sub, names[i], NULL);
+    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      continue;
+    SeSafetensors *f = se_safetensors_open (path, error);
+    if (f == NULL)
+      return FALSE;
+    g_ptr_array_add (m->files, f);
+    for (guint k = 0; k < se_safetensors_count (f); k++) {
+      const SeSafeTensor *t = se_safetensors_nth (f, k);
+      add_ref (m, net, g_strdup (t->name), f, t);
+    }
+    return TRUE;
+  }
+  g_autofree char *bin = g_build_filename (sub, "diffusion_pytorch_model.bin", NULL);
+  g_autofree char *bin2 = g_build_filename (sub, "pytorch_model.bin", NULL);
+  if (g_file_test (bin, G_FILE_TEST_EXISTS) || g_file_test (bin2, G_FILE_TEST_EXISTS))
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: only PyTorch .bin weights are present; Semantic Edit reads .safetensors "
+                   "(download the safetensors variant of the model)"), sub);
+  else
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_NOT_FOUND,
+                 _("%s: no %s found"), sub, names[0]);
+  return FALSE;
+}
+
+static gboolean
+open_folder (SeModelFiles *m, GError **error)
+{
+  static const char *const diffusers_names[] = {
+    "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors", NULL };
+  static const char *const transformers_names[] = {
+    "model.safetensors", "model.fp16.safetensors", NULL };
+  g_autofree char *xl = g_build_filename (m->path, "text_encoder_2", NULL);
+  if (g_file_test (xl, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: this is an SDXL model (it has text_encoder_2); only Stable Diffusion 1.x "
+                   "is supported"), m->path);
+    return FALSE;
+  }
+  g_autofree char *index = g_build_filename (m->path, "model_index.json", NULL);
+  if (!g_file_test (index, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_NOT_FOUND,
+                 _("%s: not a diffusers model folder (no model_index.json)"), m->path);
+    return FALSE;
+  }
+  if (!open_component (m, SE_NET_UNET, m->path, diffusers_names, error) ||
+      !open_component (m, SE_NET_VAE, m->path, diffusers_names, error) ||
+      !open_component (m, SE_NET_CLIP, m->path, transformers_names, error) ||
+      !derive_unet (m, error) || !derive_vae (m, error) || !derive_clip (m, error))
+    return FALSE;
+
+  /* config.json is authoritative where shapes cannot tell, and must agree
+   * with the weights where they can */
+  gint64 v;
+  g_autoptr (JsonParser) pu = json_parser_new ();
+  g_autofree char *ucfg = g_build_filename (m->path, "unet", "config.json", NULL);
+  JsonObject *u = read_config (ucfg, pu, error);
+  if (u == NULL)
+    return FALSE;
+  const char *extra = json_object_has_member (u, "addition_embed_type") &&
+                      JSON_NODE_HOLDS_VALUE (json_object_get_member (u, "addition_embed_type"))
+                      ? json_object_get_string_member (u, "addition_embed_type") : NULL;
+  if (extra) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: the UNet uses addition_embed_type \"%s\" (SDXL-style); only Stable "
+                   "Diffusion 1.x is supported"), ucfg, extra);
+    return FALSE;
+  }
+  if (!config_int (u, ucfg, "attention_head_dim", 8, &v, error))
+    return FALSE;
+  m->unet.heads = (guint) v;
+  if (!config_int (u, ucfg, "norm_num_groups", 32, &v, error))
+    return FALSE;
+  m->unet.groups = (guint) v;
+  if (!config_int (u, ucfg, "cross_attention_dim", m->unet.context_dim, &v, error) ||
+      !check_same (ucfg, "cross_attention_dim", v, m->unet.context_dim, error) ||
+      !config_int (u, ucfg, "layers_per_block", m->unet.layers, &v, error) ||
+      !check_same (ucfg, "layers_per_block", v, m->unet.layers, error))
+    return FALSE;
+  m->unet.eps = (float) config_double (u, "norm_eps", 1e-5);
+  m->unet.freq_shift = (float) config_double (u, "freq_shift", 0.0);
+  m->unet.flip_sin_to_cos = !json_object_has_member (u, "flip_sin_to_cos") ||
+                            json_object_get_boolean_member (u, "flip_sin_to_cos");
+
+  g_autoptr (JsonParser) pv = json_parser_new ();
+  g_autofree char *vcfg = g_build_filename (m->path, "vae", "config.json", NULL);
+  JsonObject *va = read_config (vcfg, pv, error);
+  if (va == NULL || !config_int (va, vcfg, "norm_num_groups", 32, &v, error))
+    return FALSE;
+  m->vae.groups = (guint) v;
+  m->vae.scaling = (float) config_double (va, "scaling_factor", 0.18215);
+
+  g_autoptr (JsonParser) pc = json_parser_new ();
+  g_autofree char *ccfg = g_build_filename (m->path, "text_encoder", "config.json", NULL);
+  JsonObject *c = read_config (ccfg, pc, error);
+  if (c == NULL || !config_int (c, ccfg, "num_attention_heads", m->clip.heads, &v, error))
+    return FALSE;
+  m->clip.heads = (guint) v;
+  m->clip.eps = (float) config_double (c, "layer_norm_eps", 1e-5);
+  const char *act = json_object_has_member (c, "hidden_act") ? json_object_get_string_member (c, "hidden_act") : "quick_gelu";
+  if (act == NULL || (strcmp (act, "quick_gelu") != 0 && strcmp (act, "gelu") != 0)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: hidden_act \"%s\" is not supported (quick_gelu or gelu)"), ccfg, act ? act : "?");
+    return FALSE;
+  }
+  m->clip.quick_gelu = strcmp (act, "quick_gelu") == 0;
+  if (m->clip.heads == 0 || m->clip.hidden % m->clip.heads != 0 || m->unet.heads == 0) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG,
+                 _("%s: attention head counts do not divide the widths"), m->path);
+    return FALSE;
+  }
+  if (m->tokenizer_dir == NULL)
+    m->tokenizer_dir = g_build_filename (m->path, "tokenizer", NULL);
+  return TRUE;
+}
+
+/* ---- single-file LDM checkpoint ---- */
+
+static gboolean
+open_single (SeModelFiles *m, GError **error)
+{
+  SeSafetensors *f = se_safetensors_open (m->path, error);
+  if (f == NULL)
+    return FALSE;
+  g_ptr_array_add (m->files, f);
+  guint n = se_safetensors_count (f);
+  /* refuse other model families by their tell-tale tensors */
+  for (guint i = 0; i < n; i++) {
+    const char *name = se_safetensors_nth (f, i)->name;
+    const char *family = g_str_has_prefix (name, "conditioner.embedders.") ? "SDXL"
+                       : g_str_has_prefix (name, "cond_stage_model.model.") ? "Stable Diffusion 2.x (OpenCLIP)"
+                       : NULL;
+    if (family) {
+      g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                   _("%s: this is a %s checkpoint (it has \"%s\"); only Stable Diffusion 1.x is supported"),
+                   m->path, family, name);
+      return FALSE;
+    }
+  }
+  if (!se_safetensors_find (f, "model.diffusion_model.input_blocks.0.0.weight")) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
+                 _("%s: not a Stable Diffusion checkpoint (%u tensors, none named "
+                   "model.diffusion_model.*; the first is \"%s\")"), m->path, n,
+                 n ? se_safetensors_nth (f, 0)->name : "none");
+    return FALSE;
+  }
+  /* layers per block: the first downsampler sits at input_blocks.(layers+1) */
+  guint layers = 0;
+  for (guint i = 1; i < 64 && layers == 0; i++) {
+    g_autofree char *op = g_strdup_printf ("model.diffusion_model.input_blocks.%u.0.op.weight", i);
+    if (se_safetensors_find (f, op))
+      layers = i - 1;
+  }
+  guint vae_blocks = 0;
+  for (;; vae_blocks++) {
+    g_autofree char *b = g_strdup_printf ("first_stage_model.decoder.up.%u.block.0.conv1.weight", vae_blocks);
+    if (!se_safetensors_find (f, b))
+      break;
+  }
+  if (layers == 0 || vae_blocks == 0) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+                 _("%s: the UNet has no downsampler or the VAE no decoder blocks: not a "
+                   "Stable Diffusion 1.x checkpoint"), m->path);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    const SeSafeTensor *t = se_safetensors_nth (f, i);
+    SeNet net;
+    char *name = se_ldm_to_diffusers (t->name, layers, vae_blocks, &net);
+    if (name)
+      add_ref (m, net, name, f, t);
+  }
+  if (!derive_unet (m, error) || !derive_vae (m, error) || !derive_clip (m, error))
+    return FALSE;
+  if (m->tokenizer_dir == NULL) {
+    g_autofree char *dir = g_path_get_dirname (m->path);
+    m->tokenizer_dir = g_build_filename (dir, "tokenizer", NULL);
+  }
+  return TRUE;
+}
+
+SeModelFiles *
+se_model_files_open (const char *path, const char *tokenizer_dir, GError **error)
+{
+  g_autoptr (SeModelFiles) m = g_new0 (SeModelFiles, 1);
+  m->path = g_strdup (path);
+  m->files = g_ptr_array_new_with_free_func ((GDestroyNotify) se_safetensors_free);
+  for (guint i = 0; i < SE_NET_COUNT; i++)
+    m->names[i] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  m->tokenizer_dir = g_strdup (tokenizer_dir);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    m->single_file = FALSE;
+  else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    m->single_file = TRUE;
+  else {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_NOT_FOUND,
+                 _("%s: no such model file or folder"), path);
+    return NULL;
+  }
+  if (!(m->single_file ? open_single (m, error) : open_folder (m, error)))
+    return NULL;
+  g_autofree char *vocab = g_build_filename (m->tokenizer_dir, "vocab.json", NULL);
+  if (!g_file_test (vocab, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_NOT_FOUND,
+                 _("%s: no CLIP tokenizer (vocab.json, merges.txt) in %s; put a tokenizer/ folder "
+                   "next to the model or give its path"), path, m->tokenizer_dir);
+    return NULL;
+  }
+  return g_steal_pointer (&m);
+}
+
+void
+se_model_files_free (SeModelFiles *m)
+{
+  if (m == NULL)
+    return;
+  for (guint i = 0; i < SE_NET_COUNT; i++)
+    if (m->names[i])
+      g_hash_table_unref (m->names[i]);
+  g_ptr_array_unref (m->files);
+  g_free (m->path);
+  g_free (m->tokenizer_dir);
+  g_free (m);
+}
+
+static char *
+dims_string (guint ndim, const gint64 *shape)
+{
+  GString *s = g_string_new ("[");
+  for (guint i = 0; i < ndim; i++)
+    g_string_append_printf (s, i ? ", %lld" : "%lld", (long long) shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+SeTensor *
+se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name, guint ndim,
+                       const gint64 *shape, GError **error)
+{
+  const SeWeightRef *r = se_model_files_find (m, net, name);
+  if (r == NULL) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+                 _("%s: the %s has no tensor \"%s\""), m->path, net_names[net], name);
+    return NULL;
+  }
+  const SeSafeTensor *t = r->tensor;
+  gboolean same = t->ndim == ndim;
+  for (guint i = 0; same && i < ndim; i++)
+    same = t->shape[i] == shape[i];
+  gboolean kernel_1x1 = ndim == 2 && t->ndim == 4 && t->shape[0] == shape[0] &&
+                        t->shape[1] == shape[1] && t->shape[2] == 1 && t->shape[3] == 1;
+  if (!same && !kernel_1x1) {
+    g_autofree char *got = dims_string (t->ndim, t->shape);
+    g_autofree char *want = dims_string (ndim, shape);
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+                 _("%s: tensor \"%s\" has shape %s, expected %s"),
+                 se_safetensors_path (r->file), t->name, got, want);
+    return NULL;
+  }
+  SeTensor *dev = se_safetensors_upload (r->file, t, gpu, error);
+  if (dev && kernel_1x1) {
+    dev->ndim = 2;
+    dev->shape[2] = dev->shape[3] = 0;
+  }
+  return dev;
+}

@@ -1,0 +1,27 @@
+/* golden.h: helpers for comparing networks with ../shared/reference.
+ *
+ * Each golden test runs twice: on the diffusers folder (fp32 weights; bound
+ * 1e-4 relative, the issue's figure) and on the fp16 single-file checkpoint
+ * (weights rounded to half precision, so the result moves by about 1e-3;
+ * bound 1e-2, the reference README's fp16 figure). */
+#pragma once
+
+#include "test-util.h"
+#include "weights/model.h"
+
+typedef struct {
+  const char *name;     /* "folder" or "fp16 single file" */
+  char *path;
+  char *tokenizer;
+  double bound;
+} GoldenModel;
+
+/* The two layouts; free with golden_models_free. */
+GoldenModel *golden_models (guint *n);
+void golden_models_free (GoldenModel *models, guint n);
+
+SeModelFiles *golden_open (const GoldenModel *gm);
+/* A golden tensor as floats (owned) with its element count. */
+float *golden_read (const char *file, const char *tensor, gsize *numel, gint64 *shape4);
+/* Downloads t and compares with the golden tensor of the same size. */
+void golden_compare (const char *what, const SeTensor *t, const float *want, gsize n, double bound);

@@ -1,0 +1,53 @@
+/* test_text_encoder.c: CLIP against text_encoder.safetensors: every
+ * hidden_states.N and last_hidden_state, from both model layouts. */
+#include "golden.h"
+#include "nets/clip.h"
+
+static void
+run (gconstpointer data)
+{
+  const GoldenModel *gm = data;
+  g_autoptr (SeModelFiles) model = golden_open (gm);
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  SeClip *clip = se_clip_load (gpu, model, &error);
+  g_assert_no_error (error);
+
+  gsize n;
+  gint64 shape[4];
+  g_autofree float *idsf = golden_read ("text_encoder.safetensors", "input_ids", &n, shape);
+  guint batch = (guint) shape[0];
+  g_autofree gint32 *ids = g_new (gint32, n);
+  for (gsize i = 0; i < n; i++)
+    ids[i] = (gint32) idsf[i];
+  g_autoptr (GPtrArray) hidden = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  SeTensor *last = se_clip_forward (clip, ids, batch, hidden, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hidden->len, ==, se_clip_config (clip)->layers + 1);
+  for (guint i = 0; i < hidden->len; i++) {
+    g_autofree char *name = g_strdup_printf ("hidden_states.%u", i);
+    g_autofree float *want = golden_read ("text_encoder.safetensors", name, &n, NULL);
+    g_autofree char *what = g_strdup_printf ("%s: %s", gm->name, name);
+    golden_compare (what, hidden->pdata[i], want, n, gm->bound);
+  }
+  g_autofree float *want = golden_read ("text_encoder.safetensors", "last_hidden_state", &n, NULL);
+  g_autofree char *what = g_strdup_printf ("%s: last_hidden_state", gm->name);
+  golden_compare (what, last, want, n, gm->bound);
+  se_tensor_free (last);
+  g_ptr_array_set_size (hidden, 0);
+  se_clip_free (clip);
+  se_test_gpu_done (gpu);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  guint n;
+  GoldenModel *models = golden_models (&n);
+  g_test_add_data_func ("/text-encoder/folder", &models[0], run);
+  g_test_add_data_func ("/text-encoder/fp16-single-file", &models[1], run);
+  int r = g_test_run ();
+  golden_models_free (models, n);
+  return r;
+}
