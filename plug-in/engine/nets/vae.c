@@ -1,0 +1,222 @@
+/* vae.c: AutoencoderKL encoder and decoder. */
+#include "vae.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#define VAE_EPS 1e-6f
+
+typedef struct {
+  SeResnet *resnets;
+  guint n_resnets;
+  SeAffine sampler;             /* downsampler or upsampler conv; w NULL if none */
+} Block;
+
+typedef struct {
+  SeResnet a, b;
+  SeVaeAttention attn;
+} Mid;
+
+struct _SeVae {
+  SeGpu *gpu;
+  SeVaeConfig cfg;
+  SeAffine enc_in, enc_norm, enc_out, quant, post_quant, dec_in, dec_norm, dec_out;
+  Block enc[SE_MAX_BLOCKS], dec[SE_MAX_BLOCKS];
+  Mid enc_mid, dec_mid;
+  GPtrArray *owned;
+};
+
+static void
+load_mid (SeLoader *l, Mid *m, const char *part, guint c)
+{
+  g_autofree char *r0 = g_strdup_printf ("%s.mid_block.resnets.0.", part);
+  g_autofree char *r1 = g_strdup_printf ("%s.mid_block.resnets.1.", part);
+  g_autofree char *at = g_strdup_printf ("%s.mid_block.attentions.0.", part);
+  se_resnet_load (l, &m->a, r0, c, c, 0);
+  se_vae_attention_load (l, &m->attn, at, c);
+  se_resnet_load (l, &m->b, r1, c, c, 0);
+}
+
+static void
+load_affine (SeLoader *l, SeAffine *a, guint out, guint in, guint k, const char *name)
+{
+  a->w = k ? se_load_4d (l, out, in, k, k, "%s.weight", name) : se_load_1d (l, out, "%s.weight", name);
+  a->b = se_load_1d (l, out, "%s.bias", name);
+}
+
+SeVae *
+se_vae_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
+{
+  g_autoptr (SeVae) v = g_new0 (SeVae, 1);
+  v->gpu = gpu;
+  v->cfg = model->vae;
+  v->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  const SeVaeConfig *c = &v->cfg;
+  guint n = c->n_blocks, L = c->latent_channels, top = c->block_out[n - 1];
+  SeLoader l = { model, SE_NET_VAE, gpu, v->owned, error, TRUE };
+
+  load_affine (&l, &v->enc_in, c->block_out[0], c->in_channels, 3, "encoder.conv_in");
+  for (guint i = 0; i < n; i++) {
+    Block *b = &v->enc[i];
+    guint cin = i ? c->block_out[i - 1] : c->block_out[0], cout = c->block_out[i];
+    b->n_resnets = c->layers;
+    b->resnets = g_new0 (SeResnet, b->n_resnets);
+    for (guint j = 0; j < b->n_resnets; j++) {
+      g_autofree char *p = g_strdup_printf ("encoder.down_blocks.%u.resnets.%u.", i, j);
+      se_resnet_load (&l, &b->resnets[j], p, j ? cout : cin, cout, 0);
+    }
+    if (i + 1 < n) {
+      g_autofree char *p = g_strdup_printf ("encoder.down_blocks.%u.downsamplers.0.conv", i);
+      se_conv3_load (&l, &b->sampler, p, cout, cout);
+    }
+  }
+  load_mid (&l, &v->enc_mid, "encoder", top);
+  load_affine (&l, &v->enc_norm, top, 0, 0, "encoder.conv_norm_out");
+  load_affine (&l, &v->enc_out, 2 * L, top, 3, "encoder.conv_out");
+  load_affine (&l, &v->quant, 2 * L, 2 * L, 1, "quant_conv");
+
+  load_affine (&l, &v->post_quant, L, L, 1, "post_quant_conv");
+  load_affine (&l, &v->dec_in, top, L, 3, "decoder.conv_in");
+  load_mid (&l, &v->dec_mid, "decoder", top);
+  for (guint i = 0; i < n; i++) {
+    Block *b = &v->dec[i];
+    guint cout = c->block_out[n - 1 - i], cin = i ? c->block_out[n - i] : top;
+    b->n_resnets = c->layers + 1;
+    b->resnets = g_new0 (SeResnet, b->n_resnets);
+    for (guint j = 0; j < b->n_resnets; j++) {
+      g_autofree char *p = g_strdup_printf ("decoder.up_blocks.%u.resnets.%u.", i, j);
+      se_resnet_load (&l, &b->resnets[j], p, j ? cout : cin, cout, 0);
+    }
+    if (i + 1 < n) {
+      g_autofree char *p = g_strdup_printf ("decoder.up_blocks.%u.upsamplers.0.conv", i);
+      se_conv3_load (&l, &b->sampler, p, cout, cout);
+    }
+  }
+  load_affine (&l, &v->dec_norm, c->block_out[0], 0, 0, "decoder.conv_norm_out");
+  load_affine (&l, &v->dec_out, c->out_channels, c->block_out[0], 3, "decoder.conv_out");
+  return l.ok ? g_steal_pointer (&v) : NULL;
+}
+
+void
+se_vae_free (SeVae *v)
+{
+  if (v == NULL)
+    return;
+  for (guint i = 0; i < SE_MAX_BLOCKS; i++) {
+    g_free (v->enc[i].resnets);
+    g_free (v->dec[i].resnets);
+  }
+  g_ptr_array_unref (v->owned);
+  g_free (v);
+}
+
+const SeVaeConfig *
+se_vae_config (const SeVae *v)
+{
+  return &v->cfg;
+}
+
+/* Replaces *x with f(*x); frees the old tensor. */
+static gboolean
+step (SeTensor **x, SeTensor *next)
+{
+  if (next == NULL)
+    return FALSE;
+  se_tensor_free (*x);
+  *x = next;
+  return TRUE;
+}
+
+static gboolean
+mid_forward (SeVae *v, const Mid *m, SeTensor **h, GError **error)
+{
+  guint g = v->cfg.groups;
+  return step (h, se_resnet_forward (v->gpu, &m->a, *h, NULL, g, VAE_EPS, error)) &&
+         step (h, se_vae_attention_forward (v->gpu, &m->attn, *h, g, error)) &&
+         step (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, error));
+}
+
+/* GroupNorm + SiLU, then the output conv */
+static SeTensor *
+norm_out (SeVae *v, const SeAffine *norm, const SeAffine *conv, const SeTensor *h, GError **error)
+{
+  SeGpu *gpu = v->gpu;
+  g_autoptr (SeTensor) n = se_tensor_new (gpu, h->ndim, h->shape, error);
+  if (n == NULL || !se_op_group_norm (gpu, h, norm->w, norm->b, v->cfg.groups, VAE_EPS, TRUE, n, error))
+    return NULL;
+  return se_conv_forward (gpu, conv, n, 1, 1, 1, error);
+}
+
+static gboolean
+check_image (const SeTensor *t, guint channels, guint factor, const char *what, GError **error)
+{
+  if (t->ndim == 4 && t->shape[1] == channels && t->shape[2] % factor == 0 && t->shape[3] % factor == 0)
+    return TRUE;
+  g_autofree char *s = se_tensor_shape_string (t);
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+               _("VAE %s: expected [B, %u, H, W] with H and W multiples of %u, got %s"),
+               what, channels, factor, s);
+  return FALSE;
+}
+
+SeTensor *
+se_vae_encode (SeVae *v, const SeTensor *image, GError **error)
+{
+  const SeVaeConfig *c = &v->cfg;
+  if (!check_image (image, c->in_channels, 1u << (c->n_blocks - 1), "encode", error))
+    return NULL;
+  g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->enc_in, image, 1, 1, 1, error);
+  if (h == NULL)
+    return NULL;
+  for (guint i = 0; i < c->n_blocks; i++) {
+    const Block *b = &v->enc[i];
+    for (guint j = 0; j < b->n_resnets; j++)
+      if (!step (&h, se_resnet_forward (v->gpu, &b->resnets[j], h, NULL, c->groups, VAE_EPS, error)))
+        return NULL;
+    /* diffusers pads (0, 1, 0, 1) and convolves with stride 2 */
+    if (b->sampler.w && !step (&h, se_conv_forward (v->gpu, &b->sampler, h, 2, 0, 1, error)))
+      return NULL;
+  }
+  if (!mid_forward (v, &v->enc_mid, &h, error) ||
+      !step (&h, norm_out (v, &v->enc_norm, &v->enc_out, h, error)) ||
+      !step (&h, se_conv_forward (v->gpu, &v->quant, h, 1, 0, 0, error)))
+    return NULL;
+  return g_steal_pointer (&h);
+}
+
+void
+se_vae_posterior (const float *moments, guint batch, guint latent, gsize positions, float *mean, float *std)
+{
+  for (guint b = 0; b < batch; b++)
+    for (guint c = 0; c < latent; c++)
+      for (gsize p = 0; p < positions; p++) {
+        gsize out = ((gsize) b * latent + c) * positions + p;
+        gsize m = ((gsize) b * 2 * latent + c) * positions + p;
+        gsize lv = m + (gsize) latent * positions;
+        mean[out] = moments[m];
+        std[out] = expf (0.5f * CLAMP (moments[lv], -30.0f, 20.0f));
+      }
+}
+
+SeTensor *
+se_vae_decode (SeVae *v, const SeTensor *latent, GError **error)
+{
+  const SeVaeConfig *c = &v->cfg;
+  if (!check_image (latent, c->latent_channels, 1, "decode", error))
+    return NULL;
+  g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->post_quant, latent, 1, 0, 0, error);
+  if (h == NULL || !step (&h, se_conv_forward (v->gpu, &v->dec_in, h, 1, 1, 1, error)) ||
+      !mid_forward (v, &v->dec_mid, &h, error))
+    return NULL;
+  for (guint i = 0; i < c->n_blocks; i++) {
+    const Block *b = &v->dec[i];
+    for (guint j = 0; j < b->n_resnets; j++)
+      if (!step (&h, se_resnet_forward (v->gpu, &b->resnets[j], h, NULL, c->groups, VAE_EPS, error)))
+        return NULL;
+    if (b->sampler.w && !step (&h, se_upsample_forward (v->gpu, &b->sampler, h, error)))
+      return NULL;
+  }
+  if (!step (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
+    return NULL;
+  return g_steal_pointer (&h);
+}

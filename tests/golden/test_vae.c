@@ -1,0 +1,82 @@
+/* test_vae.c: the VAE against vae.safetensors (posterior mean and std of a
+ * non-square image, and a decode), from both model layouts. */
+#include <math.h>
+
+#include "golden.h"
+#include "nets/vae.h"
+
+static void
+run (gconstpointer data)
+{
+  const GoldenModel *gm = data;
+  g_autoptr (SeModelFiles) model = golden_open (gm);
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  SeVae *vae = se_vae_load (gpu, model, &error);
+  g_assert_no_error (error);
+  const SeVaeConfig *cfg = se_vae_config (vae);
+  g_assert_cmpfloat_with_epsilon (cfg->scaling, 0.18215, 1e-7);
+
+  gsize n;
+  gint64 s[4];
+  g_autofree float *image = golden_read ("vae.safetensors", "image", &n, s);
+  SeTensor *timage = se_test_tensor (gpu, image, 4, s);
+  SeTensor *moments = se_vae_encode (vae, timage, &error);
+  g_assert_no_error (error);
+  gsize latent_n;
+  gint64 ls[4];
+  g_autofree float *want_mean = golden_read ("vae.safetensors", "latent_mean", &latent_n, ls);
+  g_autofree float *want_std = golden_read ("vae.safetensors", "latent_std", &latent_n, NULL);
+  g_assert_cmpint (moments->shape[1], ==, 2 * ls[1]);
+  g_autofree float *m = g_new (float, moments->numel);
+  g_assert_true (se_tensor_download (moments, m, &error));
+  g_autofree double *mean = g_new (double, latent_n), *std = g_new (double, latent_n);
+  g_autofree float *meanf = g_new (float, latent_n), *stdf = g_new (float, latent_n);
+  se_vae_posterior (m, (guint) ls[0], (guint) ls[1], (gsize) (ls[2] * ls[3]), meanf, stdf);
+  g_autofree double *wm = g_new (double, latent_n), *ws = g_new (double, latent_n);
+  for (gsize i = 0; i < latent_n; i++) {
+    mean[i] = meanf[i];
+    std[i] = stdf[i];
+    wm[i] = want_mean[i];
+    ws[i] = want_std[i];
+  }
+  g_autofree char *w1 = g_strdup_printf ("%s: latent_mean", gm->name);
+  g_autofree char *w2 = g_strdup_printf ("%s: latent_std", gm->name);
+  se_test_assert_close (w1, mean, wm, latent_n, gm->bound);
+  se_test_assert_close (w2, std, ws, latent_n, gm->bound);
+
+  g_autofree float *latent = golden_read ("vae.safetensors", "decode.latent", &n, s);
+  SeTensor *tlatent = se_test_tensor (gpu, latent, 4, s);
+  SeTensor *decoded = se_vae_decode (vae, tlatent, &error);
+  g_assert_no_error (error);
+  g_autofree float *want_image = golden_read ("vae.safetensors", "decode.image", &n, NULL);
+  g_autofree char *w3 = g_strdup_printf ("%s: decode.image", gm->name);
+  golden_compare (w3, decoded, want_image, n, gm->bound);
+
+  /* a size that is not a multiple of 8 is refused */
+  SeTensor *odd = se_tensor_new_dims (gpu, &error, 1, 3, 20, 16);
+  g_assert_null (se_vae_encode (vae, odd, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_clear_error (&error);
+
+  se_tensor_free (odd);
+  se_tensor_free (timage);
+  se_tensor_free (moments);
+  se_tensor_free (tlatent);
+  se_tensor_free (decoded);
+  se_vae_free (vae);
+  se_test_gpu_done (gpu);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  guint n;
+  GoldenModel *models = golden_models (&n);
+  g_test_add_data_func ("/vae/folder", &models[0], run);
+  g_test_add_data_func ("/vae/fp16-single-file", &models[1], run);
+  int r = g_test_run ();
+  golden_models_free (models, n);
+  return r;
+}
