@@ -1,0 +1,261 @@
+/* unet.c: the SD 1.x noise-prediction UNet. */
+#include "unet.h"
+
+#include <glib/gi18n-lib.h>
+
+typedef struct {
+  guint n;                      /* resnets (and transformers, when attention) */
+  SeResnet *resnets;
+  SeTransformer *attn;          /* NULL for plain blocks */
+  SeAffine sampler;             /* downsampler / upsampler conv; w NULL if none */
+} Block;
+
+struct _SeUNet {
+  SeGpu *gpu;
+  SeUNetConfig cfg;
+  SeAffine time1, time2, conv_in, norm_out, conv_out;
+  Block down[SE_MAX_BLOCKS], up[SE_MAX_BLOCKS];
+  SeResnet mid_a, mid_b;
+  SeTransformer mid_attn;
+  GPtrArray *owned;
+};
+
+static void
+load_block (SeLoader *l, const SeUNetConfig *c, Block *b, const char *kind, guint index,
+            gboolean attn, guint n, const guint *cin, guint cout)
+{
+  b->n = n;
+  b->resnets = g_new0 (SeResnet, n);
+  b->attn = attn ? g_new0 (SeTransformer, n) : NULL;
+  for (guint j = 0; j < n; j++) {
+    g_autofree char *r = g_strdup_printf ("%s.%u.resnets.%u.", kind, index, j);
+    se_resnet_load (l, &b->resnets[j], r, cin[j], cout, c->time_embed_dim);
+    if (attn) {
+      g_autofree char *a = g_strdup_printf ("%s.%u.attentions.%u.", kind, index, j);
+      se_transformer_load (l, &b->attn[j], a, cout, c->heads, c->context_dim);
+    }
+  }
+}
+
+SeUNet *
+se_unet_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
+{
+  g_autoptr (SeUNet) u = g_new0 (SeUNet, 1);
+  u->gpu = gpu;
+  u->cfg = model->unet;
+  u->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  const SeUNetConfig *c = &u->cfg;
+  guint n = c->n_blocks, L = c->layers, c0 = c->block_out[0], top = c->block_out[n - 1];
+  SeLoader l = { model, SE_NET_UNET, gpu, u->owned, error, TRUE };
+
+  u->time1.w = se_load_2d (&l, c->time_embed_dim, c0, "time_embedding.linear_1.weight");
+  u->time1.b = se_load_1d (&l, c->time_embed_dim, "time_embedding.linear_1.bias");
+  u->time2.w = se_load_2d (&l, c->time_embed_dim, c->time_embed_dim, "time_embedding.linear_2.weight");
+  u->time2.b = se_load_1d (&l, c->time_embed_dim, "time_embedding.linear_2.bias");
+  se_conv3_load (&l, &u->conv_in, "conv_in", c->in_channels, c0);
+
+  /* skip channels in the order the down path produces them */
+  guint skips[1 + SE_MAX_BLOCKS * 16], n_skips = 0;
+  skips[n_skips++] = c0;
+  for (guint i = 0; i < n; i++) {
+    guint cout = c->block_out[i];
+    guint cin[16];
+    for (guint j = 0; j < L; j++) {
+      cin[j] = j ? cout : (i ? c->block_out[i - 1] : c0);
+      skips[n_skips++] = cout;
+    }
+    load_block (&l, c, &u->down[i], "down_blocks", i, c->down_attn[i], L, cin, cout);
+    if (i + 1 < n) {
+      g_autofree char *p = g_strdup_printf ("down_blocks.%u.downsamplers.0.conv", i);
+      se_conv3_load (&l, &u->down[i].sampler, p, cout, cout);
+      skips[n_skips++] = cout;
+    }
+  }
+  se_resnet_load (&l, &u->mid_a, "mid_block.resnets.0.", top, top, c->time_embed_dim);
+  se_transformer_load (&l, &u->mid_attn, "mid_block.attentions.0.", top, c->heads, c->context_dim);
+  se_resnet_load (&l, &u->mid_b, "mid_block.resnets.1.", top, top, c->time_embed_dim);
+
+  guint prev = top;
+  for (guint i = 0; i < n; i++) {
+    guint cout = c->block_out[n - 1 - i];
+    guint cin[17];
+    for (guint j = 0; j <= L; j++)
+      cin[j] = (j ? cout : prev) + skips[--n_skips];
+    load_block (&l, c, &u->up[i], "up_blocks", i, c->up_attn[i], L + 1, cin, cout);
+    if (i + 1 < n) {
+      g_autofree char *p = g_strdup_printf ("up_blocks.%u.upsamplers.0.conv", i);
+      se_conv3_load (&l, &u->up[i].sampler, p, cout, cout);
+    }
+    prev = cout;
+  }
+  u->norm_out.w = se_load_1d (&l, c0, "conv_norm_out.weight");
+  u->norm_out.b = se_load_1d (&l, c0, "conv_norm_out.bias");
+  se_conv3_load (&l, &u->conv_out, "conv_out", c0, c->out_channels);
+  return l.ok ? g_steal_pointer (&u) : NULL;
+}
+
+void
+se_unet_free (SeUNet *u)
+{
+  if (u == NULL)
+    return;
+  for (guint i = 0; i < SE_MAX_BLOCKS; i++) {
+    g_free (u->down[i].resnets);
+    g_free (u->down[i].attn);
+    g_free (u->up[i].resnets);
+    g_free (u->up[i].attn);
+  }
+  g_ptr_array_unref (u->owned);
+  g_free (u);
+}
+
+const SeUNetConfig *
+se_unet_config (const SeUNet *u)
+{
+  return &u->cfg;
+}
+
+#define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
+
+static gboolean
+replace (SeTensor **x, SeTensor *next)
+{
+  if (next == NULL)
+    return FALSE;
+  se_tensor_free (*x);
+  *x = next;
+  return TRUE;
+}
+
+/* Keeps a copy of t under name when taps are wanted. */
+static gboolean
+tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError **error)
+{
+  if (taps == NULL)
+    return TRUE;
+  SeTensor *copy = se_tensor_new (gpu, t->ndim, t->shape, error);
+  if (copy == NULL || !se_op_copy (gpu, t, copy, error)) {
+    se_tensor_free (copy);
+    return FALSE;
+  }
+  g_hash_table_replace (taps, g_strdup (name), copy);
+  return TRUE;
+}
+
+static gboolean
+push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
+{
+  SeTensor *s = se_tensor_new (gpu, h->ndim, h->shape, error);
+  if (s == NULL || !se_op_copy (gpu, h, s, error)) {
+    se_tensor_free (s);
+    return FALSE;
+  }
+  g_ptr_array_add (skips, s);
+  return TRUE;
+}
+
+/* SiLU(time_embedding(t)) [B, time_embed_dim], what every resnet projects */
+static SeTensor *
+time_embedding (SeUNet *u, const float *timesteps, guint B, GHashTable *taps, GError **error)
+{
+  SeGpu *gpu = u->gpu;
+  const SeUNetConfig *c = &u->cfg;
+  g_autoptr (SeTensor) t = NEW (B);
+  g_autoptr (SeTensor) sin = NEW (B, c->block_out[0]);
+  g_autoptr (SeTensor) h = NEW (B, c->time_embed_dim);
+  g_autoptr (SeTensor) emb = NEW (B, c->time_embed_dim);
+  if (!t || !sin || !h || !emb || !se_tensor_upload (t, timesteps, error) ||
+      !se_op_timestep_embedding (gpu, t, c->flip_sin_to_cos, c->freq_shift, sin, error) ||
+      !se_op_linear (gpu, sin, u->time1.w, u->time1.b, h, error) ||
+      !se_op_silu (gpu, h, h, error) ||
+      !se_op_linear (gpu, h, u->time2.w, u->time2.b, emb, error) ||
+      !tap (gpu, taps, "time_embedding", emb, error) ||
+      !se_op_silu (gpu, emb, emb, error))
+    return NULL;
+  return g_steal_pointer (&emb);
+}
+
+SeTensor *
+se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, const SeTensor *context,
+                 GHashTable *taps, GError **error)
+{
+  SeGpu *gpu = u->gpu;
+  const SeUNetConfig *c = &u->cfg;
+  guint n = c->n_blocks, factor = 1u << (n - 1);
+  if (sample->ndim != 4 || sample->shape[1] != c->in_channels || sample->shape[2] % factor ||
+      sample->shape[3] % factor || context->ndim != 3 || context->shape[0] != sample->shape[0] ||
+      context->shape[2] != c->context_dim) {
+    g_autofree char *s = se_tensor_shape_string (sample);
+    g_autofree char *cs = se_tensor_shape_string (context);
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 _("UNet: expected sample [B, %u, h, w] with h, w multiples of %u and context "
+                   "[B, L, %u]; got %s and %s"), c->in_channels, factor, c->context_dim, s, cs);
+    return NULL;
+  }
+  guint B = (guint) sample->shape[0];
+  g_autoptr (SeTensor) temb = time_embedding (u, timesteps, B, taps, error);
+  if (temb == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) skips = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  SeTensor *h = se_conv_forward (gpu, &u->conv_in, sample, 1, 1, 1, error);
+  if (h == NULL || !tap (gpu, taps, "conv_in", h, error))
+    goto fail;
+  /* the down path: every output is also a skip, a copy the up path consumes */
+  if (!push_skip (gpu, skips, h, error))
+    goto fail;
+  for (guint i = 0; i < n; i++) {
+    const Block *b = &u->down[i];
+    for (guint j = 0; j < b->n; j++)
+      if (!replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+          (b->attn && !replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))) ||
+          !push_skip (gpu, skips, h, error))
+        goto fail;
+    if (b->sampler.w && (!replace (&h, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)) ||
+                         !push_skip (gpu, skips, h, error)))
+      goto fail;
+    g_autofree char *name = g_strdup_printf ("down_blocks.%u", i);
+    if (!tap (gpu, taps, name, h, error))
+      goto fail;
+  }
+  if (!replace (&h, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
+      !replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, error)) ||
+      !replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
+      !tap (gpu, taps, "mid_block", h, error))
+    goto fail;
+  for (guint i = 0; i < n; i++) {
+    const Block *b = &u->up[i];
+    for (guint j = 0; j < b->n; j++) {
+      SeTensor *skip = g_ptr_array_steal_index (skips, skips->len - 1);
+      SeTensor *cat = NEW (B, h->shape[1] + skip->shape[1], h->shape[2], h->shape[3]);
+      gboolean ok = cat && se_op_concat_channels (gpu, h, skip, cat, error);
+      se_tensor_free (skip);
+      if (!ok) {
+        se_tensor_free (cat);
+        goto fail;
+      }
+      replace (&h, cat);
+      if (!replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+          (b->attn && !replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))))
+        goto fail;
+    }
+    if (b->sampler.w && !replace (&h, se_upsample_forward (gpu, &b->sampler, h, error)))
+      goto fail;
+    g_autofree char *name = g_strdup_printf ("up_blocks.%u", i);
+    if (!tap (gpu, taps, name, h, error))
+      goto fail;
+  }
+  {
+    g_autoptr (SeTensor) norm = NEW (B, h->shape[1], h->shape[2], h->shape[3]);
+    if (norm == NULL ||
+        !se_op_group_norm (gpu, h, u->norm_out.w, u->norm_out.b, c->groups, c->eps, taps == NULL, norm, error) ||
+        !tap (gpu, taps, "conv_norm_out", norm, error) ||
+        (taps && !se_op_silu (gpu, norm, norm, error)) ||
+        !replace (&h, se_conv_forward (gpu, &u->conv_out, norm, 1, 1, 1, error)))
+      goto fail;
+  }
+  return h;
+
+fail:
+  se_tensor_free (h);
+  return NULL;
+}

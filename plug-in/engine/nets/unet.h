@@ -1,0 +1,28 @@
+/* unet.h: UNet2DConditionModel as SD 1.x configures it: sinusoidal time
+ * embedding (flip_sin_to_cos) and MLP, conv_in, down blocks of resnets and
+ * transformers with downsamplers, a mid block, up blocks that concatenate the
+ * skip connections in diffusers' order, GroupNorm + SiLU + conv_out.
+ * Batched: sample [B, 4, h, w] with a timestep per batch element and a
+ * context [B, 77, context_dim]; h and w multiples of 2^(blocks - 1). */
+#pragma once
+
+#include "blocks.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SeUNet SeUNet;
+
+SeUNet *se_unet_load (SeGpu *gpu, const SeModelFiles *model, GError **error);
+void    se_unet_free (SeUNet *unet);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNet, se_unet_free)
+
+const SeUNetConfig *se_unet_config (const SeUNet *unet);
+
+/* Returns the noise prediction [B, 4, h, w].  When taps is not NULL it
+ * receives copies of the intermediates diffusers names "conv_in",
+ * "time_embedding", "down_blocks.N", "mid_block", "up_blocks.N" and
+ * "conv_norm_out" (after the norm, before SiLU): char* -> SeTensor*, owned. */
+SeTensor *se_unet_forward (SeUNet *unet, const SeTensor *sample, const float *timesteps,
+                           const SeTensor *context, GHashTable *taps, GError **error);
+
+G_END_DECLS
