@@ -339,12 +339,12 @@ open_single (SeModelFiles *m, GError **error)
   /* refuse other model families by their tell-tale tensors */
   for (guint i = 0; i < n; i++) {
     const char *name = se_safetensors_nth (f, i)->name;
-    const char *family = g_str_has_prefix (name, "conditioner.embedders.") ? "SDXL"
-                       : g_str_has_prefix (name, "cond_stage_model.model.") ? "Stable Diffusion 2.x (OpenCLIP)"
+    const char *family = g_str_has_prefix (name, "conditioner.embedders.") ? _("an SDXL")
+                       : g_str_has_prefix (name, "cond_stage_model.model.") ? _("a Stable Diffusion 2.x (OpenCLIP)")
                        : NULL;
     if (family) {
       g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
-                   _("%s: this is a %s checkpoint (it has \"%s\"); only Stable Diffusion 1.x is supported"),
+                   _("%s: this is %s checkpoint (it has \"%s\"); only Stable Diffusion 1.x is supported"),
                    m->path, family, name);
       return FALSE;
     }
