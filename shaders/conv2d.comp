@@ -17,7 +17,14 @@ layout (constant_id = 3) const uint TN = 4;
 layout (constant_id = 4) const uint BK = 16;
 
 layout (std430, binding = 0) readonly buffer BufIn { float inp[]; };
+// The W_F16 variant reads fp16 weights packed two per uint.
+#ifdef W_F16
+layout (std430, binding = 1) readonly buffer BufW { uint w[]; };
+float load_w (uint i) { return unpackHalf2x16 (w[i >> 1])[i & 1]; }
+#else
 layout (std430, binding = 1) readonly buffer BufW { float w[]; };
+float load_w (uint i) { return w[i]; }
+#endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
 layout (std430, binding = 3) writeonly buffer BufOut { float outp[]; };
 
@@ -55,7 +62,7 @@ void main ()
     for (uint e = tid; e < BM * BK; e += threads) {
       uint mm = e / BK, kk = e % BK;
       uint gm = m0 + mm, gk = k0 + kk;
-      As[kk * BM + mm] = (gm < p.cout && gk < K) ? w[gm * K + gk] : 0.0;
+      As[kk * BM + mm] = (gm < p.cout && gk < K) ? load_w (gm * K + gk) : 0.0;
     }
     for (uint e = tid; e < BN * BK; e += threads) {
       uint kk = e / BN, nn = e % BN;

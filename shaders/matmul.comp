@@ -17,8 +17,22 @@ layout (constant_id = 2) const uint TM = 4;
 layout (constant_id = 3) const uint TN = 4;
 layout (constant_id = 4) const uint BK = 16;
 
+// A_F16 / B_F16 variants read that operand as fp16 weights packed two per
+// uint (unpackHalf2x16 needs no optional device feature).
+#ifdef A_F16
+layout (std430, binding = 0) readonly buffer BufA { uint a[]; };
+float load_a (uint i) { return unpackHalf2x16 (a[i >> 1])[i & 1]; }
+#else
 layout (std430, binding = 0) readonly buffer BufA { float a[]; };
+float load_a (uint i) { return a[i]; }
+#endif
+#ifdef B_F16
+layout (std430, binding = 1) readonly buffer BufB { uint b[]; };
+float load_b (uint i) { return unpackHalf2x16 (b[i >> 1])[i & 1]; }
+#else
 layout (std430, binding = 1) readonly buffer BufB { float b[]; };
+float load_b (uint i) { return b[i]; }
+#endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
 layout (std430, binding = 3) writeonly buffer BufC { float c[]; };
 
@@ -59,7 +73,7 @@ void main ()
       uint gm = m0 + mm, gk = k0 + kk;
       float v = 0.0;
       if (gm < p.M && gk < p.K)
-        v = p.trans_a != 0 ? a[base_a + gk * p.lda + gm] : a[base_a + gm * p.lda + gk];
+        v = p.trans_a != 0 ? load_a (base_a + gk * p.lda + gm) : load_a (base_a + gm * p.lda + gk);
       As[kk * BM + mm] = v;
     }
     for (uint e = tid; e < BN * BK; e += threads) {
@@ -69,7 +83,7 @@ void main ()
       uint gn = n0 + nn, gk = k0 + kk;
       float v = 0.0;
       if (gn < p.N && gk < p.K)
-        v = p.trans_b != 0 ? b[base_b + gn * p.ldb + gk] : b[base_b + gk * p.ldb + gn];
+        v = p.trans_b != 0 ? load_b (base_b + gn * p.ldb + gk) : load_b (base_b + gk * p.ldb + gn);
       Bs[kk * BN + nn] = v;
     }
     barrier ();

@@ -25,6 +25,19 @@ invalid (GError **error, const char *op, const char *fmt, ...)
   return FALSE;
 }
 
+/* Operators compute on fp32 activations; only weight operands of matmul and
+ * conv2d may be fp16. */
+static gboolean
+all_f32 (const char *op, GError **error, const SeTensor *t0, const SeTensor *t1, const SeTensor *t2,
+         const SeTensor *t3)
+{
+  const SeTensor *t[] = { t0, t1, t2, t3 };
+  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+    if (t[i] && t[i]->dtype != SE_DTYPE_F32)
+      return invalid (error, op, "operand %u is %s; this operator takes fp32", i, se_dtype_name (t[i]->dtype));
+  return TRUE;
+}
+
 static gboolean
 same_shape (const SeTensor *a, const SeTensor *b)
 {
@@ -85,6 +98,12 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
   if (!fits (c, d->batch, d->stride_c, d->M, d->ldc, d->N))
     return invalid (error, "matmul", "C of %zu elements is too small for %u x %u (ldc %u, batch %u)",
                     c->numel, d->M, d->N, d->ldc, d->batch);
+  if (a->dtype == SE_DTYPE_F16 && b->dtype == SE_DTYPE_F16)
+    return invalid (error, "matmul", "at most one operand may be fp16");
+  if (!all_f32 ("matmul", error, bias, c, NULL, NULL))
+    return FALSE;
+  SeShaderId variant = a->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_A16
+                     : b->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_B16 : SE_SHADER_MATMUL;
   guint32 bias_len = d->bias_per_row ? d->M : d->N;
   if (bias && bias->numel != bias_len)
     return invalid (error, "matmul", "bias has %zu elements, expected %u", bias->numel, bias_len);
@@ -94,7 +113,7 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
   } push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
              d->trans_a ? 1 : 0, d->trans_b ? 1 : 0, bias ? (d->bias_per_row ? 2 : 1) : 0, d->alpha };
   SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a), BIND_W (c) };
-  return dispatch (gpu, SE_SHADER_MATMUL, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4,
+  return dispatch (gpu, variant, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4,
                    &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
                    (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
 }
@@ -223,12 +242,14 @@ se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
   }
   if (bias && bias->numel != (gsize) O)
     return invalid (error, "conv2d", "bias has %zu elements, expected %" G_GINT64_FORMAT, bias->numel, O);
+  if (!all_f32 ("conv2d", error, x, bias, out, NULL))
+    return FALSE;
   struct {
     guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad, has_bias;
   } push = { (guint32) x->shape[1], (guint32) H, (guint32) W, (guint32) O, (guint32) OH,
              (guint32) OW, (guint32) KH, (guint32) KW, stride, pad, bias ? 1 : 0 };
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_W (out) };
-  return dispatch (gpu, SE_SHADER_CONV2D, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4, &push,
+  return dispatch (gpu, w->dtype == SE_DTYPE_F16 ? SE_SHADER_CONV2D_W16 : SE_SHADER_CONV2D, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4, &push,
                    sizeof push, (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
                    (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
 }
@@ -241,6 +262,8 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "group_norm", "expected x [B, C, ...] and out of the same shape: %s", s);
   }
+  if (!all_f32 ("group_norm", error, x, gamma, beta, out))
+    return FALSE;
   gint64 C = x->shape[1];
   if (groups == 0 || C % groups != 0)
     return invalid (error, "group_norm", "%" G_GINT64_FORMAT " channels do not split into %u groups", C, groups);
@@ -275,6 +298,8 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     return invalid (error, "layer_norm", "out must match x and gamma/beta have %" G_GINT64_FORMAT
                     " elements: %s, gamma %zu, beta %zu", N, s, gamma->numel, beta->numel);
   }
+  if (!all_f32 ("layer_norm", error, x, gamma, beta, out))
+    return FALSE;
   struct {
     guint32 rows, N;
     float eps;
@@ -290,6 +315,8 @@ se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *out, GError
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "softmax", "out must match x: %s", s);
   }
+  if (!all_f32 ("softmax", error, x, out, NULL, NULL))
+    return FALSE;
   gint64 N = x->shape[x->ndim - 1];
   struct {
     guint32 rows, N;
@@ -310,6 +337,8 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     return invalid (error, "attention", "expected q [B, Lq, H*D], k and v [B, Lk, H*D], "
                     "out like q, %u heads: %s", heads, s);
   }
+  if (!all_f32 ("attention", error, q, k, v, out))
+    return FALSE;
   guint32 C = (guint32) q->shape[2], D = C / heads;
   guint32 Lq = (guint32) q->shape[1], Lk = (guint32) k->shape[1];
   /* K and V tiles share 16 KiB of shared memory. */
@@ -340,6 +369,8 @@ elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const Se
     g_autofree char *s = shapes ("a", a, "out", out);
     return invalid (error, name, "out must match a: %s", s);
   }
+  if (!all_f32 (name, error, a, b, out, NULL))
+    return FALSE;
   guint32 div = 1, mod = (guint32) a->numel;
   if (b && !same_shape (a, b)) {
     gboolean leading = b->ndim < a->ndim, trailing = b->ndim < a->ndim;
@@ -396,6 +427,8 @@ se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "geglu", "expected x [..., 2N] and out [..., N]: %s", s);
   }
+  if (!all_f32 ("geglu", error, x, out, NULL, NULL))
+    return FALSE;
   struct {
     guint32 total, N;
   } push = { (guint32) out->numel, (guint32) N };
@@ -431,6 +464,8 @@ se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTenso
     return invalid (error, "concat", "expected a [B, C1, ...], b [B, C2, ...], out [B, C1+C2, ...]: "
                     "%s, out %s", s, so);
   }
+  if (!all_f32 ("concat", error, a, b, out, NULL))
+    return FALSE;
   guint32 B = (guint32) a->shape[0], inner = (guint32) se_tensor_inner (a, 2);
   guint32 C = (guint32) out->shape[1], C1 = (guint32) a->shape[1];
   return copy_block (gpu, a, out, B, C1, inner, C, 0, error) &&
@@ -446,6 +481,8 @@ se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError *
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "upsample", "expected out [B, C, 2H, 2W]: %s", s);
   }
+  if (!all_f32 ("upsample", error, x, out, NULL, NULL))
+    return FALSE;
   struct {
     guint32 planes, h, w;
   } push = { (guint32) (x->shape[0] * x->shape[1]), (guint32) x->shape[2], (guint32) x->shape[3] };
@@ -462,6 +499,8 @@ se_op_timestep_embedding (SeGpu *gpu, const SeTensor *t, gboolean flip, float sh
     g_autofree char *s = shapes ("t", t, "out", out);
     return invalid (error, "timestep_embedding", "expected t [B] and out [B, dim]: %s", s);
   }
+  if (!all_f32 ("timestep_embedding", error, t, out, NULL, NULL))
+    return FALSE;
   struct {
     guint32 B, dim, flip;
     float shift, log_max_period;

@@ -4,9 +4,23 @@
 SeTensor *
 se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error)
 {
+  return se_tensor_new_typed (gpu, SE_DTYPE_F32, ndim, shape, error);
+}
+
+static gsize
+byte_size (const SeTensor *t)
+{
+  return t->dtype == SE_DTYPE_F16 ? (t->numel + 1) / 2 * 4 : t->numel * sizeof (float);
+}
+
+SeTensor *
+se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint64 *shape, GError **error)
+{
   g_return_val_if_fail (ndim >= 1 && ndim <= SE_MAX_DIMS, NULL);
+  g_return_val_if_fail (dtype == SE_DTYPE_F32 || dtype == SE_DTYPE_F16, NULL);
   SeTensor *t = g_new0 (SeTensor, 1);
   t->gpu = gpu;
+  t->dtype = dtype;
   t->ndim = ndim;
   t->numel = 1;
   for (guint i = 0; i < ndim; i++) {
@@ -19,7 +33,7 @@ se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error)
     t->shape[i] = shape[i];
     t->numel *= (gsize) shape[i];
   }
-  if (!se_memory_alloc (gpu, t->numel * sizeof (float), &t->alloc, error)) {
+  if (!se_memory_alloc (gpu, byte_size (t), &t->alloc, error)) {
     g_free (t);
     return NULL;
   }
@@ -39,15 +53,33 @@ gboolean
 se_tensor_upload (SeTensor *t, const float *data, GError **error)
 {
   /* Work already recorded may still read this tensor's old contents. */
-  return se_cmd_submit (t->gpu, error) &&
-         se_memory_upload (t->gpu, &t->alloc, 0, data, t->numel * sizeof (float), error);
+  if (!se_cmd_submit (t->gpu, error))
+    return FALSE;
+  if (t->dtype == SE_DTYPE_F32)
+    return se_memory_upload (t->gpu, &t->alloc, 0, data, byte_size (t), error);
+  g_autofree guint16 *half = g_try_new0 (guint16, (t->numel + 1) / 2 * 2);
+  if (half == NULL) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY, "out of host memory");
+    return FALSE;
+  }
+  for (gsize i = 0; i < t->numel; i++)
+    half[i] = se_float_to_half (data[i]);
+  return se_memory_upload (t->gpu, &t->alloc, 0, half, byte_size (t), error);
 }
 
 gboolean
 se_tensor_download (const SeTensor *t, float *data, GError **error)
 {
-  return se_cmd_submit (t->gpu, error) &&
-         se_memory_download (t->gpu, &t->alloc, 0, data, t->numel * sizeof (float), error);
+  if (!se_cmd_submit (t->gpu, error))
+    return FALSE;
+  if (t->dtype == SE_DTYPE_F32)
+    return se_memory_download (t->gpu, &t->alloc, 0, data, byte_size (t), error);
+  g_autofree guint16 *half = g_new (guint16, (t->numel + 1) / 2 * 2);
+  if (!se_memory_download (t->gpu, &t->alloc, 0, half, byte_size (t), error))
+    return FALSE;
+  for (gsize i = 0; i < t->numel; i++)
+    data[i] = se_half_to_float (half[i]);
+  return TRUE;
 }
 
 char *

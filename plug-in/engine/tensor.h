@@ -1,10 +1,13 @@
-/* tensor.h: a shape and a range of device memory holding fp32 values.
+/* tensor.h: a shape and a range of device memory.
  *
- * Tensors are row-major with up to 4 dimensions (NCHW for images).  A tensor
+ * Tensors are row-major with up to 4 dimensions (NCHW for images).  Values
+ * are fp32, except weights stored as fp16 (SE_DTYPE_F16: halves packed two
+ * per 32-bit word), which matmul and conv2d read directly.  A tensor
  * owns its device range; se_tensor_free() returns it to the allocator.  The
  * caller keeps a tensor alive until the work recorded on it was submitted. */
 #pragma once
 
+#include "dtype.h"
 #include "gpu/commands.h"
 
 G_BEGIN_DECLS
@@ -14,19 +17,23 @@ G_BEGIN_DECLS
 typedef struct {
   SeGpu *gpu;
   SeAlloc alloc;
+  SeDType dtype;        /* SE_DTYPE_F32 or SE_DTYPE_F16 */
   guint ndim;
   gint64 shape[SE_MAX_DIMS];
   gsize numel;
 } SeTensor;
 
 SeTensor *se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error);
+SeTensor *se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint64 *shape,
+                               GError **error);
 #define se_tensor_new_dims(gpu, error, ...) \
   se_tensor_new ((gpu), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), \
                  (gint64[]) { __VA_ARGS__ }, (error))
 void      se_tensor_free (SeTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
 
-/* Host <-> device, numel floats.  Download first submits pending work. */
+/* Host <-> device, numel floats (converted for fp16 tensors).  Download
+ * first submits pending work. */
 gboolean se_tensor_upload (SeTensor *t, const float *data, GError **error);
 gboolean se_tensor_download (const SeTensor *t, float *data, GError **error);
 

@@ -10,9 +10,9 @@ golden_models (guint *n)
 {
   const char *ref = se_test_reference_dir ();
   GoldenModel *m = g_new0 (GoldenModel, 2);
-  m[0] = (GoldenModel) { "folder", g_build_filename (ref, "tiny-sd", NULL), NULL, 1e-4 };
+  m[0] = (GoldenModel) { "folder", g_build_filename (ref, "tiny-sd", NULL), NULL, SE_DTYPE_F32, 1e-4 };
   m[1] = (GoldenModel) { "fp16 single file", g_build_filename (ref, "tiny-sd-fp16.safetensors", NULL),
-                         g_build_filename (ref, "tiny-sd", "tokenizer", NULL), 1e-2 };
+                         g_build_filename (ref, "tiny-sd", "tokenizer", NULL), SE_DTYPE_F16, 1e-2 };
   *n = 2;
   return m;
 }

@@ -10,7 +10,7 @@ run (gconstpointer data)
   g_autoptr (SeModelFiles) model = golden_open (gm);
   SeGpu *gpu = se_test_gpu ();
   g_autoptr (GError) error = NULL;
-  SeClip *clip = se_clip_load (gpu, model, &error);
+  SeClip *clip = se_clip_load (gpu, model, gm->weights, &error);
   g_assert_no_error (error);
 
   gsize n;

@@ -39,7 +39,7 @@ run (gconstpointer data)
   g_autoptr (SeModelFiles) model = golden_open (gm);
   SeGpu *gpu = se_test_gpu ();
   g_autoptr (GError) error = NULL;
-  SeUNet *unet = se_unet_load (gpu, model, &error);
+  SeUNet *unet = se_unet_load (gpu, model, gm->weights, &error);
   g_assert_no_error (error);
 
   GHashTable *tapped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,

@@ -12,7 +12,7 @@ run (gconstpointer data)
   g_autoptr (SeModelFiles) model = golden_open (gm);
   SeGpu *gpu = se_test_gpu ();
   g_autoptr (GError) error = NULL;
-  SeVae *vae = se_vae_load (gpu, model, &error);
+  SeVae *vae = se_vae_load (gpu, model, gm->weights, &error);
   g_assert_no_error (error);
   const SeVaeConfig *cfg = se_vae_config (vae);
   g_assert_cmpfloat_with_epsilon (cfg->scaling, 0.18215, 1e-7);

@@ -108,6 +108,75 @@ test_map_token_projections (SeGpu *gpu)
   se_test_assert_close ("copy", got3, got2, copy->numel, 0.0);
 }
 
+/* fp16 weights: the same products with the weights rounded to half first;
+ * the fp16 shader variants must match that to fp32 accuracy. */
+static void
+test_fp16_weights (SeGpu *gpu)
+{
+  int M = 67, N = 45, K = 131, B = 2, C = 13, H = 9, W = 11, O = 21;
+  g_autofree float *x = se_test_random (rng, (gsize) M * K, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) N * K, -1, 1);
+  g_autofree float *bias = se_test_random (rng, N, -1, 1);
+  g_autofree float *wr = g_new (float, (gsize) N * K);
+  for (gsize i = 0; i < (gsize) N * K; i++)
+    wr[i] = se_half_to_float (se_float_to_half (w[i]));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, M, K);
+  g_autoptr (SeTensor) tw = se_tensor_new_typed (gpu, SE_DTYPE_F16, 2, (gint64[]) { N, K }, &error);
+  g_assert_true (se_tensor_upload (tw, w, &error));
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, M, N);
+  g_assert_true (se_op_linear (gpu, tx, tw, tb, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, (gsize) M * N);
+  ref_matmul (x, wr, bias, 1, M, N, K, TRUE, 1.0, want);
+  se_test_assert_close ("linear, fp16 weight (B operand)", got, want, (gsize) M * N, GEMM_BOUND);
+
+  /* fp16 weight as the A operand: map_from_tokens */
+  g_autofree float *tok = se_test_random (rng, (gsize) B * H * W * C, -1, 1);
+  g_autofree float *w2 = se_test_random (rng, (gsize) O * C, -1, 1);
+  g_autoptr (SeTensor) ttok = se_test_tensor_dims (gpu, tok, B, H * W, C);
+  g_autoptr (SeTensor) tw2 = se_tensor_new_typed (gpu, SE_DTYPE_F16, 2, (gint64[]) { O, C }, &error);
+  g_assert_true (se_tensor_upload (tw2, w2, &error));
+  g_autoptr (SeTensor) map = se_test_tensor_dims (gpu, NULL, B, O, H, W);
+  g_assert_true (se_op_map_from_tokens (gpu, ttok, tw2, NULL, map, &error));
+  g_assert_no_error (error);
+  g_autofree double *got2 = se_test_fetch (map);
+  g_autofree double *want2 = g_new (double, map->numel);
+  for (int b = 0; b < B; b++)
+    for (int o = 0; o < O; o++)
+      for (int p = 0; p < H * W; p++) {
+        double acc = 0.0;
+        for (int c = 0; c < C; c++)
+          acc += (double) se_half_to_float (se_float_to_half (w2[o * C + c])) * tok[((gsize) b * H * W + p) * C + c];
+        want2[((gsize) b * O + o) * H * W + p] = acc;
+      }
+  se_test_assert_close ("map_from_tokens, fp16 weight (A operand)", got2, want2, map->numel, GEMM_BOUND);
+
+  /* fp16 conv kernel, odd element count (3 * 13 * 3 * 3 = 351 halves) */
+  g_autofree float *img = se_test_random (rng, (gsize) B * C * H * W, -1, 1);
+  g_autofree float *k = se_test_random (rng, (gsize) 3 * C * 9, -1, 1);
+  g_autofree float *kr = g_new (float, (gsize) 3 * C * 9);
+  for (gsize i = 0; i < (gsize) 3 * C * 9; i++)
+    kr[i] = se_half_to_float (se_float_to_half (k[i]));
+  g_autoptr (SeTensor) timg = se_test_tensor_dims (gpu, img, B, C, H, W);
+  g_autoptr (SeTensor) tk = se_tensor_new_typed (gpu, SE_DTYPE_F16, 4, (gint64[]) { 3, C, 3, 3 }, &error);
+  g_assert_true (se_tensor_upload (tk, k, &error));
+  g_autoptr (SeTensor) tconv = se_test_tensor_dims (gpu, NULL, B, 3, H, W);
+  g_assert_true (se_op_conv2d (gpu, timg, tk, NULL, 1, 1, tconv, &error));
+  g_assert_no_error (error);
+  g_autofree double *got3 = se_test_fetch (tconv);
+  g_autofree double *want3 = g_new (double, tconv->numel);
+  ref_conv2d (img, kr, NULL, B, C, H, W, 3, 3, 3, 1, 1, want3);
+  se_test_assert_close ("conv2d, fp16 kernel", got3, want3, tconv->numel, GEMM_BOUND);
+
+  /* activations must be fp32 */
+  g_assert_false (se_op_silu (gpu, tw, tw, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "fp32"));
+}
+
 static void
 check_bmm (SeGpu *gpu, int B, int M, int N, int K, gboolean trans_b, float alpha)
 {
@@ -511,6 +580,7 @@ static const Case cases[] = {
   { "linear", test_linear },
   { "bmm", test_bmm },
   { "map_token_projections", test_map_token_projections },
+  { "fp16_weights", test_fp16_weights },
   { "conv2d", test_conv2d },
   { "group_norm", test_group_norm },
   { "layer_norm", test_layer_norm },

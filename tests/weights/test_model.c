@@ -149,9 +149,9 @@ expect_load_error (const char *path, SeNet net, const char *needle1, const char 
   SeGpu *gpu = se_test_gpu ();
   gboolean ok;
   switch (net) {
-  case SE_NET_UNET: { SeUNet *u = se_unet_load (gpu, m, &error); ok = u != NULL; se_unet_free (u); break; }
-  case SE_NET_VAE: { SeVae *v = se_vae_load (gpu, m, &error); ok = v != NULL; se_vae_free (v); break; }
-  default: { SeClip *c = se_clip_load (gpu, m, &error); ok = c != NULL; se_clip_free (c); break; }
+  case SE_NET_UNET: { SeUNet *u = se_unet_load (gpu, m, SE_DTYPE_F32, &error); ok = u != NULL; se_unet_free (u); break; }
+  case SE_NET_VAE: { SeVae *v = se_vae_load (gpu, m, SE_DTYPE_F32, &error); ok = v != NULL; se_vae_free (v); break; }
+  default: { SeClip *c = se_clip_load (gpu, m, SE_DTYPE_F32, &error); ok = c != NULL; se_clip_free (c); break; }
   }
   g_assert_false (ok);
   g_assert_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR);

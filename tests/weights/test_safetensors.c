@@ -335,12 +335,19 @@ test_fp16_checkpoint_matches_folder (void)
 
   /* and uploads to the device convert to fp32 */
   SeGpu *gpu = se_test_gpu ();
-  SeTensor *t = se_safetensors_upload (fs, h, gpu, &error);
+  SeTensor *t = se_safetensors_upload (fs, h, gpu, SE_DTYPE_F32, &error);
   g_assert_no_error (error);
   g_autofree double *got = se_test_fetch (t);
   for (gsize i = 0; i < h->numel; i++)
     g_assert_cmpfloat (got[i], ==, a[i]);
-  g_assert_null (se_safetensors_upload (fs, ids, gpu, &error));
+  /* and to fp16 storage: the halves come back unchanged */
+  SeTensor *t16 = se_safetensors_upload (fs, h, gpu, SE_DTYPE_F16, &error);
+  g_assert_no_error (error);
+  g_autofree double *got16 = se_test_fetch (t16);
+  for (gsize i = 0; i < h->numel; i++)
+    g_assert_cmpfloat (got16[i], ==, a[i]);
+  se_tensor_free (t16);
+  g_assert_null (se_safetensors_upload (fs, ids, gpu, SE_DTYPE_F32, &error));
   g_assert_error (error, SE_WEIGHTS_ERROR, SE_WEIGHTS_ERROR_TYPE);
   se_tensor_free (t);
   se_test_gpu_done (gpu);

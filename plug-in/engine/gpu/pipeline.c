@@ -6,12 +6,15 @@
 
 #include "attention.spv.h"
 #include "conv2d.spv.h"
+#include "conv2d_w16.spv.h"
 #include "copy_strided.spv.h"
 #include "elementwise.spv.h"
 #include "geglu.spv.h"
 #include "groupnorm.spv.h"
 #include "layernorm.spv.h"
 #include "matmul.spv.h"
+#include "matmul_a16.spv.h"
+#include "matmul_b16.spv.h"
 #include "softmax.spv.h"
 #include "timestep_embedding.spv.h"
 #include "upsample_nearest.spv.h"
@@ -27,7 +30,10 @@ typedef struct {
 
 static const ShaderInfo shaders[SE_SHADER_COUNT] = {
   SHADER (SE_SHADER_MATMUL, matmul, 4),
+  SHADER (SE_SHADER_MATMUL_A16, matmul_a16, 4),
+  SHADER (SE_SHADER_MATMUL_B16, matmul_b16, 4),
   SHADER (SE_SHADER_CONV2D, conv2d, 4),
+  SHADER (SE_SHADER_CONV2D_W16, conv2d_w16, 4),
   SHADER (SE_SHADER_GROUPNORM, groupnorm, 4),
   SHADER (SE_SHADER_LAYERNORM, layernorm, 4),
   SHADER (SE_SHADER_SOFTMAX, softmax, 2),

@@ -3,13 +3,23 @@
 
 #include <stdarg.h>
 
+SeDType
+se_weights_dtype_default (SeGpu *gpu)
+{
+  const char *force = g_getenv ("SE_WEIGHTS_FP32");
+  if (force && *force && g_strcmp0 (force, "0") != 0)
+    return SE_DTYPE_F32;
+  return gpu->info.storage_16bit ? SE_DTYPE_F16 : SE_DTYPE_F32;
+}
+
 static SeTensor *
 load (SeLoader *l, guint ndim, const gint64 *shape, const char *fmt, va_list ap)
 {
   if (!l->ok)
     return NULL;
   g_autofree char *name = g_strdup_vprintf (fmt, ap);
-  SeTensor *t = se_model_files_upload (l->model, l->net, l->gpu, name, ndim, shape, l->error);
+  SeDType dtype = ndim >= 2 ? l->matrix_dtype : SE_DTYPE_F32;
+  SeTensor *t = se_model_files_upload (l->model, l->net, l->gpu, name, ndim, shape, dtype, l->error);
   if (t == NULL) {
     l->ok = FALSE;
     return NULL;

@@ -14,15 +14,22 @@
 G_BEGIN_DECLS
 
 /* Loads weights by name, checking shapes; the first failure is kept and
- * later calls do nothing, so a load function checks ok once at the end. */
+ * later calls do nothing, so a load function checks ok once at the end.
+ * Matrices and kernels (2-D and 4-D) are stored as matrix_dtype, vectors
+ * (norms, biases) always as fp32. */
 typedef struct {
   const SeModelFiles *model;
   SeNet net;
   SeGpu *gpu;
+  SeDType matrix_dtype;
   GPtrArray *owned;     /* every tensor loaded, freed with the network */
   GError **error;
   gboolean ok;
 } SeLoader;
+
+/* fp16 where the device has 16-bit storage (half the memory: about 2 GB for
+ * SD 1.5's three networks), unless SE_WEIGHTS_FP32=1; fp32 otherwise. */
+SeDType se_weights_dtype_default (SeGpu *gpu);
 
 SeTensor *se_load_1d (SeLoader *l, gint64 n, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 SeTensor *se_load_2d (SeLoader *l, gint64 a, gint64 b, const char *fmt, ...) G_GNUC_PRINTF (4, 5);

@@ -29,7 +29,7 @@ load_affine (SeLoader *l, SeAffine *a, guint out, guint in, const char *prefix, 
 }
 
 SeClip *
-se_clip_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
+se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **error)
 {
   g_autoptr (SeClip) c = g_new0 (SeClip, 1);
   c->gpu = gpu;
@@ -52,8 +52,14 @@ se_clip_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
   }
   se_safetensors_read_f32 (tok->file, tok->tensor, c->token_embedding);
 
-  SeLoader l = { model, SE_NET_CLIP, gpu, c->owned, error, TRUE };
-  c->positions = se_load_2d (&l, cfg->positions, W, "text_model.embeddings.position_embedding.weight");
+  SeLoader l = { model, SE_NET_CLIP, gpu, weights, c->owned, error, TRUE };
+  /* added to activations, so fp32 whatever the weights are stored as */
+  c->positions = se_model_files_upload (model, SE_NET_CLIP, gpu,
+                                        "text_model.embeddings.position_embedding.weight", 2,
+                                        (gint64[]) { cfg->positions, W }, SE_DTYPE_F32, error);
+  if (c->positions == NULL)
+    return NULL;
+  g_ptr_array_add (c->owned, c->positions);
   c->layers = g_new0 (Layer, cfg->layers);
   for (guint i = 0; i < cfg->layers && l.ok; i++) {
     g_autofree char *p = g_strdup_printf ("text_model.encoder.layers.%u.", i);

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 typedef struct _SeClip SeClip;
 
-SeClip *se_clip_load (SeGpu *gpu, const SeModelFiles *model, GError **error);
+SeClip *se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights,
+                      GError **error);
 void    se_clip_free (SeClip *clip);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeClip, se_clip_free)
 

@@ -38,7 +38,7 @@ load_block (SeLoader *l, const SeUNetConfig *c, Block *b, const char *kind, guin
 }
 
 SeUNet *
-se_unet_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
+se_unet_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **error)
 {
   g_autoptr (SeUNet) u = g_new0 (SeUNet, 1);
   u->gpu = gpu;
@@ -46,7 +46,7 @@ se_unet_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
   u->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   const SeUNetConfig *c = &u->cfg;
   guint n = c->n_blocks, L = c->layers, c0 = c->block_out[0], top = c->block_out[n - 1];
-  SeLoader l = { model, SE_NET_UNET, gpu, u->owned, error, TRUE };
+  SeLoader l = { model, SE_NET_UNET, gpu, weights, u->owned, error, TRUE };
 
   u->time1.w = se_load_2d (&l, c->time_embed_dim, c0, "time_embedding.linear_1.weight");
   u->time1.b = se_load_1d (&l, c->time_embed_dim, "time_embedding.linear_1.bias");

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 
 typedef struct _SeUNet SeUNet;
 
-SeUNet *se_unet_load (SeGpu *gpu, const SeModelFiles *model, GError **error);
+SeUNet *se_unet_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights,
+                      GError **error);
 void    se_unet_free (SeUNet *unet);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNet, se_unet_free)
 

@@ -45,7 +45,7 @@ load_affine (SeLoader *l, SeAffine *a, guint out, guint in, guint k, const char 
 }
 
 SeVae *
-se_vae_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
+se_vae_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **error)
 {
   g_autoptr (SeVae) v = g_new0 (SeVae, 1);
   v->gpu = gpu;
@@ -53,7 +53,7 @@ se_vae_load (SeGpu *gpu, const SeModelFiles *model, GError **error)
   v->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   const SeVaeConfig *c = &v->cfg;
   guint n = c->n_blocks, L = c->latent_channels, top = c->block_out[n - 1];
-  SeLoader l = { model, SE_NET_VAE, gpu, v->owned, error, TRUE };
+  SeLoader l = { model, SE_NET_VAE, gpu, weights, v->owned, error, TRUE };
 
   load_affine (&l, &v->enc_in, c->block_out[0], c->in_channels, 3, "encoder.conv_in");
   for (guint i = 0; i < n; i++) {

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 typedef struct _SeVae SeVae;
 
-SeVae *se_vae_load (SeGpu *gpu, const SeModelFiles *model, GError **error);
+SeVae *se_vae_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights,
+                    GError **error);
 void   se_vae_free (SeVae *vae);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeVae, se_vae_free)
 

@@ -447,7 +447,7 @@ dims_string (guint ndim, const gint64 *shape)
 
 SeTensor *
 se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name, guint ndim,
-                       const gint64 *shape, GError **error)
+                       const gint64 *shape, SeDType dtype, GError **error)
 {
   const SeWeightRef *r = se_model_files_find (m, net, name);
   if (r == NULL) {
@@ -469,7 +469,7 @@ se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char 
                  se_safetensors_path (r->file), t->name, got, want);
     return NULL;
   }
-  SeTensor *dev = se_safetensors_upload (r->file, t, gpu, error);
+  SeTensor *dev = se_safetensors_upload (r->file, t, gpu, dtype, error);
   if (dev && kernel_1x1) {
     dev->ndim = 2;
     dev->shape[2] = dev->shape[3] = 0;

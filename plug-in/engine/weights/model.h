@@ -83,10 +83,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeModelFiles, se_model_files_free)
 
 const SeWeightRef *se_model_files_find (const SeModelFiles *m, SeNet net, const char *name);
 
-/* Uploads a network's tensor after checking it has the expected shape (a
- * [O, C, 1, 1] kernel also passes for [O, C]). */
+/* Uploads a network's tensor as dtype after checking it has the expected
+ * shape (a [O, C, 1, 1] kernel also passes for [O, C]). */
 SeTensor *se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name,
-                                 guint ndim, const gint64 *shape, GError **error);
+                                 guint ndim, const gint64 *shape, SeDType dtype, GError **error);
 
 /* LDM single-file key -> (network, diffusers name); NULL for keys we do not
  * use (EMA copies, schedule buffers, position_ids).  layers is the UNet's

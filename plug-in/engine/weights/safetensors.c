@@ -323,7 +323,8 @@ se_safetensors_read_i64 (const SeSafetensors *f, const SeSafeTensor *t, gint64 *
 }
 
 SeTensor *
-se_safetensors_upload (const SeSafetensors *f, const SeSafeTensor *t, SeGpu *gpu, GError **error)
+se_safetensors_upload (const SeSafetensors *f, const SeSafeTensor *t, SeGpu *gpu, SeDType dtype,
+                       GError **error)
 {
   if (!se_dtype_is_float (t->dtype)) {
     fail (error, SE_WEIGHTS_ERROR_TYPE, f->path, "tensor \"%s\" is %s, expected a float type",
@@ -335,7 +336,7 @@ se_safetensors_upload (const SeSafetensors *f, const SeSafeTensor *t, SeGpu *gpu
           "elements; the engine takes 1 to %d dimensions", t->name, t->ndim, t->numel, SE_MAX_DIMS);
     return NULL;
   }
-  g_autoptr (SeTensor) dev = se_tensor_new (gpu, t->ndim, t->shape, error);
+  g_autoptr (SeTensor) dev = se_tensor_new_typed (gpu, dtype, t->ndim, t->shape, error);
   if (dev == NULL)
     return NULL;
   g_autofree float *host = g_try_new (float, t->numel);

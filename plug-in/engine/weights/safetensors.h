@@ -60,8 +60,8 @@ void     se_safetensors_read_f32 (const SeSafetensors *file, const SeSafeTensor 
 /* Integer tensors (I64, I32, I16, I8, U8, BOOL) as gint64. */
 gboolean se_safetensors_read_i64 (const SeSafetensors *file, const SeSafeTensor *t,
                                   gint64 *out, GError **error);
-/* A float tensor converted to the engine's storage type on the device. */
+/* A float tensor converted to dtype (F32 or F16) on the device. */
 SeTensor *se_safetensors_upload (const SeSafetensors *file, const SeSafeTensor *t,
-                                 SeGpu *gpu, GError **error);
+                                 SeGpu *gpu, SeDType dtype, GError **error);
 
 G_END_DECLS
