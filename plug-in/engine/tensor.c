@@ -40,12 +40,38 @@ se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint64 *shape,
   return t;
 }
 
+SeTensor *
+se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *shape, GError **error)
+{
+  g_return_val_if_fail (ndim >= 1 && ndim <= SE_MAX_DIMS && base->dtype == SE_DTYPE_F32, NULL);
+  SeTensor *t = g_new0 (SeTensor, 1);
+  *t = (SeTensor) { .gpu = base->gpu, .alloc = base->alloc, .dtype = SE_DTYPE_F32, .view = TRUE,
+                    .ndim = ndim, .numel = 1 };
+  for (guint i = 0; i < ndim; i++) {
+    t->shape[i] = shape[i];
+    t->numel *= (gsize) shape[i];
+  }
+  VkDeviceSize bytes = offset * sizeof (float);
+  if (offset + t->numel > base->numel || bytes % base->gpu->info.storage_offset_alignment != 0) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 "tensor view of %zu elements at %zu does not fit in %zu elements or is not "
+                 "aligned to %llu bytes", t->numel, offset, base->numel,
+                 (unsigned long long) base->gpu->info.storage_offset_alignment);
+    g_free (t);
+    return NULL;
+  }
+  t->alloc.offset += bytes;
+  t->alloc.size = t->numel * sizeof (float);
+  return t;
+}
+
 void
 se_tensor_free (SeTensor *t)
 {
   if (t == NULL)
     return;
-  se_memory_release (t->gpu, &t->alloc);
+  if (!t->view)
+    se_memory_release (t->gpu, &t->alloc);
   g_free (t);
 }
 

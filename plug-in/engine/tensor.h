@@ -18,6 +18,7 @@ typedef struct {
   SeGpu *gpu;
   SeAlloc alloc;
   SeDType dtype;        /* SE_DTYPE_F32 or SE_DTYPE_F16 */
+  gboolean view;        /* a range of another tensor's memory, not owned */
   guint ndim;
   gint64 shape[SE_MAX_DIMS];
   gsize numel;
@@ -29,6 +30,11 @@ SeTensor *se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint
 #define se_tensor_new_dims(gpu, error, ...) \
   se_tensor_new ((gpu), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), \
                  (gint64[]) { __VA_ARGS__ }, (error))
+/* An fp32 view of base's elements [offset, offset + prod(shape)): shares its
+ * memory (freeing the view frees nothing), must not outlive it, and must
+ * start at a byte offset the device can bind (storage offset alignment). */
+SeTensor *se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *shape,
+                          GError **error);
 void      se_tensor_free (SeTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
 

@@ -218,6 +218,40 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
   return o && se_op_linear (gpu, a, out->w, out->b, o, error) && se_op_add (gpu, h, o, h, error);
 }
 
+/* The GEGLU projection is 8C wide: [4, 4096, 2560] at SD 1.5's first level,
+ * 168 MB in fp32, over lavapipe's 128 MiB binding and a large share of the
+ * activation budget.  The feed-forward is per token, so it runs over row
+ * chunks of at most FF_CHUNK_BYTES of projection. */
+#define FF_CHUNK_BYTES ((gsize) 32 << 20)
+
+static gboolean
+feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
+{
+  gint64 C = t->channels, rows = h->shape[0] * h->shape[1];
+  g_autoptr (SeTensor) rows_view = se_tensor_view (h, 0, 2, (gint64[]) { rows, C }, error);
+  g_autoptr (SeTensor) ln = NEW (rows, C);
+  g_autoptr (SeTensor) ff = NEW (rows, C);
+  if (rows_view == NULL || ln == NULL || ff == NULL ||
+      !se_op_layer_norm (gpu, rows_view, t->ln3.w, t->ln3.b, 1e-5f, ln, error))
+    return FALSE;
+  gint64 chunk = (gint64) MIN (FF_CHUNK_BYTES, gpu->info.max_storage_buffer_range) / (8 * C * sizeof (float));
+  chunk = MAX (chunk / 64 * 64, 64);       /* keeps view offsets aligned */
+  for (gint64 r0 = 0; r0 < rows; r0 += chunk) {
+    gint64 n = MIN (chunk, rows - r0);
+    g_autoptr (SeTensor) in = se_tensor_view (ln, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
+    g_autoptr (SeTensor) out = se_tensor_view (ff, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
+    g_autoptr (SeTensor) proj = NEW (n, 8 * C);
+    g_autoptr (SeTensor) gated = NEW (n, 4 * C);
+    if (!in || !out || !proj || !gated ||
+        !se_op_linear (gpu, in, t->ff1.w, t->ff1.b, proj, error) ||
+        !se_op_geglu (gpu, proj, gated, error) ||
+        !se_op_linear (gpu, gated, t->ff2.w, t->ff2.b, out, error))
+      return FALSE;
+  }
+  g_autoptr (SeTensor) ff3 = se_tensor_view (ff, 0, 3, h->shape, error);
+  return ff3 && se_op_add (gpu, h, ff3, h, error);
+}
+
 SeTensor *
 se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
                         const SeTensor *context, guint groups, GError **error)
@@ -233,23 +267,8 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (!attention_residual (gpu, h, &t->ln1, t->q1, t->k1, t->v1, &t->out1, t->heads, NULL, error) ||
       !attention_residual (gpu, h, &t->ln2, t->q2, t->k2, t->v2, &t->out2, t->heads, context, error))
     return NULL;
-  /* feed-forward: GEGLU(LN(h)) then the output projection */
-  g_autoptr (SeTensor) ln = NEW (B, L, C);
-  g_autoptr (SeTensor) proj = NEW (B, L, 8 * C);
-  if (ln == NULL || proj == NULL || !se_op_layer_norm (gpu, h, t->ln3.w, t->ln3.b, 1e-5f, ln, error) ||
-      !se_op_linear (gpu, ln, t->ff1.w, t->ff1.b, proj, error))
+  if (!feed_forward (gpu, t, h, error))
     return NULL;
-  g_clear_pointer (&ln, se_tensor_free);
-  g_autoptr (SeTensor) gated = NEW (B, L, 4 * C);
-  if (gated == NULL || !se_op_geglu (gpu, proj, gated, error))
-    return NULL;
-  g_clear_pointer (&proj, se_tensor_free);
-  g_autoptr (SeTensor) ff = NEW (B, L, C);
-  if (ff == NULL || !se_op_linear (gpu, gated, t->ff2.w, t->ff2.b, ff, error) ||
-      !se_op_add (gpu, h, ff, h, error))
-    return NULL;
-  g_clear_pointer (&gated, se_tensor_free);
-  g_clear_pointer (&ff, se_tensor_free);
   g_autoptr (SeTensor) out = NEW (B, C, H, W);
   if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, out, error) ||
       !se_op_add (gpu, out, x, out, error))
