@@ -1,9 +1,16 @@
 /* test_vae.c: the VAE against vae.safetensors (posterior mean and std of a
  * non-square image, and a decode), from both model layouts. */
 #include <math.h>
+#include <string.h>
 
 #include "golden.h"
 #include "nets/vae.h"
+
+static gsize
+n_latent_decode (const gint64 *s)
+{
+  return (gsize) (s[0] * s[1] * s[2] * s[3]);
+}
 
 static void
 run (gconstpointer data)
@@ -52,6 +59,22 @@ run (gconstpointer data)
   g_autofree float *want_image = golden_read ("vae.safetensors", "decode.image", &n, NULL);
   g_autofree char *w3 = g_strdup_printf ("%s: decode.image", gm->name);
   golden_compare (w3, decoded, want_image, n, gm->bound);
+
+  /* a batch of two decodes each element alike (the VAE runs per image) */
+  g_autofree float *two = g_new (float, 2 * n_latent_decode (s));
+  memcpy (two, latent, n_latent_decode (s) * sizeof (float));
+  memcpy (two + n_latent_decode (s), latent, n_latent_decode (s) * sizeof (float));
+  SeTensor *tbatch = se_test_tensor_dims (gpu, two, 2, s[1], s[2], s[3]);
+  SeTensor *dbatch = se_vae_decode (vae, tbatch, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dbatch->shape[0], ==, 2);
+  g_autofree float *both = g_new (float, 2 * n);
+  memcpy (both, want_image, n * sizeof (float));
+  memcpy (both + n, want_image, n * sizeof (float));
+  g_autofree char *w4 = g_strdup_printf ("%s: decode.image, batch of 2", gm->name);
+  golden_compare (w4, dbatch, both, 2 * n, gm->bound);
+  se_tensor_free (tbatch);
+  se_tensor_free (dbatch);
 
   /* a size that is not a multiple of 8 is refused */
   SeTensor *odd = se_tensor_new_dims (gpu, &error, 1, 3, 20, 16);

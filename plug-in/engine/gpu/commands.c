@@ -271,8 +271,21 @@ collect_timestamps (SeGpu *gpu, GError **error)
     e->ms += (double) (ts[i] - ts[i - 1]) * gpu->info.timestamp_period_ns * 1e-6;
     e->count++;
   }
-  c->n_queries = 0;
   return TRUE;
+}
+
+/* Makes descriptor sets and the command buffer reusable after a batch ran
+ * or was dropped. */
+static void
+recycle (SeGpu *gpu)
+{
+  SeCommands *c = gpu->commands;
+  g_array_set_size (c->accesses, 0);
+  for (guint i = 0; i < c->descriptor_pools->len; i++)
+    vkResetDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], 0);
+  c->current_pool = 0;
+  c->n_queries = 0;
+  vkResetCommandBuffer (c->cmd, 0);
 }
 
 gboolean
@@ -282,7 +295,6 @@ se_cmd_submit (SeGpu *gpu, GError **error)
   if (!c->recording)
     return TRUE;
   c->recording = FALSE;
-  g_array_set_size (c->accesses, 0);
   VkSubmitInfo si = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
     .commandBufferCount = 1,
@@ -296,11 +308,19 @@ se_cmd_submit (SeGpu *gpu, GError **error)
                  "vkWaitForFences", error) &&
     collect_timestamps (gpu, error);
   c->stats.submits++;
-  for (guint i = 0; i < c->descriptor_pools->len; i++)
-    vkResetDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], 0);
-  c->current_pool = 0;
-  vkResetCommandBuffer (c->cmd, 0);
+  recycle (gpu);
   return ok;
+}
+
+void
+se_cmd_discard (SeGpu *gpu)
+{
+  SeCommands *c = gpu->commands;
+  if (!c->recording)
+    return;
+  c->recording = FALSE;
+  vkEndCommandBuffer (c->cmd);
+  recycle (gpu);
 }
 
 SeCmdStats

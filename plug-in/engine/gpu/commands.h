@@ -29,6 +29,9 @@ gboolean se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline,
 
 /* Submits what was recorded (nothing when nothing was) and waits for it. */
 gboolean se_cmd_submit (SeGpu *gpu, GError **error);
+/* Drops what was recorded without running it (a cancelled evaluation, or a
+ * dry run that only plans memory). */
+void     se_cmd_discard (SeGpu *gpu);
 
 /* Counters for tests and benches. */
 typedef struct {

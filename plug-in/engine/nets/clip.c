@@ -38,19 +38,14 @@ se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
   const SeClipConfig *cfg = &c->cfg;
   guint W = cfg->hidden, I = cfg->intermediate;
 
-  const SeWeightRef *tok = se_model_files_find (model, SE_NET_CLIP, "text_model.embeddings.token_embedding.weight");
-  if (tok == NULL || tok->tensor->ndim != 2 || tok->tensor->shape[1] != W) {
-    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
-                 _("%s: the text encoder's token embedding is missing or not [vocab, %u]"),
-                 model->path, W);
-    return NULL;
-  }
-  c->token_embedding = g_try_new (float, tok->tensor->numel);
+  c->token_embedding = g_try_new (float, (gsize) cfg->vocab * W);
   if (c->token_embedding == NULL) {
     g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR, _("out of memory for the token embedding"));
     return NULL;
   }
-  se_safetensors_read_f32 (tok->file, tok->tensor, c->token_embedding);
+  if (!se_model_files_read (model, SE_NET_CLIP, "text_model.embeddings.token_embedding.weight", 2,
+                            (gint64[]) { cfg->vocab, W }, c->token_embedding, error))
+    return NULL;
 
   SeLoader l = { model, SE_NET_CLIP, gpu, weights, c->owned, error, TRUE };
   /* added to activations, so fp32 whatever the weights are stored as */

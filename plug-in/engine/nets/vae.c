@@ -159,12 +159,36 @@ check_image (const SeTensor *t, guint channels, guint factor, const char *what, 
   return FALSE;
 }
 
-SeTensor *
-se_vae_encode (SeVae *v, const SeTensor *image, GError **error)
+typedef SeTensor *(*OneImage) (SeVae *v, const SeTensor *x, GError **error);
+
+/* Runs f on each batch element (views of x) into one output: activations of
+ * a 512x512 image are hundreds of MiB, so batching them buys nothing. */
+static SeTensor *
+per_image (SeVae *v, const SeTensor *x, OneImage f, GError **error)
+{
+  if (x->shape[0] == 1)
+    return f (v, x, error);
+  gsize stride = se_tensor_inner (x, 1);
+  g_autoptr (SeTensor) out = NULL;
+  for (gint64 b = 0; b < x->shape[0]; b++) {
+    g_autoptr (SeTensor) xb = se_tensor_view (x, (gsize) b * stride, 4,
+                                              (gint64[]) { 1, x->shape[1], x->shape[2], x->shape[3] }, error);
+    g_autoptr (SeTensor) yb = xb ? f (v, xb, error) : NULL;
+    if (yb == NULL)
+      return NULL;
+    if (out == NULL)
+      out = se_tensor_new_dims (v->gpu, error, x->shape[0], yb->shape[1], yb->shape[2], yb->shape[3]);
+    g_autoptr (SeTensor) dst = out ? se_tensor_view (out, (gsize) b * yb->numel, 4, yb->shape, error) : NULL;
+    if (dst == NULL || !se_op_copy (v->gpu, yb, dst, error))
+      return NULL;
+  }
+  return g_steal_pointer (&out);
+}
+
+static SeTensor *
+encode_one (SeVae *v, const SeTensor *image, GError **error)
 {
   const SeVaeConfig *c = &v->cfg;
-  if (!check_image (image, c->in_channels, 1u << (c->n_blocks - 1), "encode", error))
-    return NULL;
   g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->enc_in, image, 1, 1, 1, error);
   if (h == NULL)
     return NULL;
@@ -184,6 +208,14 @@ se_vae_encode (SeVae *v, const SeTensor *image, GError **error)
   return g_steal_pointer (&h);
 }
 
+SeTensor *
+se_vae_encode (SeVae *v, const SeTensor *image, GError **error)
+{
+  if (!check_image (image, v->cfg.in_channels, 1u << (v->cfg.n_blocks - 1), "encode", error))
+    return NULL;
+  return per_image (v, image, encode_one, error);
+}
+
 void
 se_vae_posterior (const float *moments, guint batch, guint latent, gsize positions, float *mean, float *std)
 {
@@ -198,12 +230,10 @@ se_vae_posterior (const float *moments, guint batch, guint latent, gsize positio
       }
 }
 
-SeTensor *
-se_vae_decode (SeVae *v, const SeTensor *latent, GError **error)
+static SeTensor *
+decode_one (SeVae *v, const SeTensor *latent, GError **error)
 {
   const SeVaeConfig *c = &v->cfg;
-  if (!check_image (latent, c->latent_channels, 1, "decode", error))
-    return NULL;
   g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->post_quant, latent, 1, 0, 0, error);
   if (h == NULL || !step (&h, se_conv_forward (v->gpu, &v->dec_in, h, 1, 1, 1, error)) ||
       !mid_forward (v, &v->dec_mid, &h, error))
@@ -219,4 +249,12 @@ se_vae_decode (SeVae *v, const SeTensor *latent, GError **error)
   if (!step (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
     return NULL;
   return g_steal_pointer (&h);
+}
+
+SeTensor *
+se_vae_decode (SeVae *v, const SeTensor *latent, GError **error)
+{
+  if (!check_image (latent, v->cfg.latent_channels, 1, "decode", error))
+    return NULL;
+  return per_image (v, latent, decode_one, error);
 }

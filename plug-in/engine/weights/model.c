@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 G_DEFINE_QUARK (se-model-error-quark, se_model_error)
@@ -445,9 +446,26 @@ dims_string (guint ndim, const gint64 *shape)
   return g_string_free (s, FALSE);
 }
 
-SeTensor *
-se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name, guint ndim,
-                       const gint64 *shape, SeDType dtype, GError **error)
+/* xorshift64* per tensor, seeded by the model seed and the name */
+static void
+synthesize (guint64 seed, const char *name, guint ndim, const gint64 *shape, float *out, gsize n)
+{
+  guint64 x = seed ^ ((guint64) g_str_hash (name) << 17) ^ 0x9E3779B97F4A7C15ull;
+  gboolean gamma = ndim == 1 && g_str_has_suffix (name, ".weight");
+  double scale = ndim == 1 ? (gamma ? 0.1 : 0.02) : sqrt (3.0 / (double) (n / (gsize) shape[0]));
+  for (gsize i = 0; i < n; i++) {
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    double u = (double) ((x * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+    out[i] = (float) ((gamma ? 1.0 : 0.0) + scale * u);
+  }
+}
+
+/* The tensor behind name, checked against the expected shape and type. */
+static const SeWeightRef *
+checked_ref (const SeModelFiles *m, SeNet net, const char *name, guint ndim, const gint64 *shape,
+             GError **error)
 {
   const SeWeightRef *r = se_model_files_find (m, net, name);
   if (r == NULL) {
@@ -469,10 +487,82 @@ se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char 
                  se_safetensors_path (r->file), t->name, got, want);
     return NULL;
   }
-  SeTensor *dev = se_safetensors_upload (r->file, t, gpu, dtype, error);
-  if (dev && kernel_1x1) {
-    dev->ndim = 2;
-    dev->shape[2] = dev->shape[3] = 0;
+  if (!se_dtype_is_float (t->dtype)) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+                 _("%s: tensor \"%s\" is %s, expected a float type"),
+                 se_safetensors_path (r->file), t->name, se_dtype_name (t->dtype));
+    return NULL;
   }
-  return dev;
+  return r;
+}
+
+gboolean
+se_model_files_read (const SeModelFiles *m, SeNet net, const char *name, guint ndim,
+                     const gint64 *shape, float *out, GError **error)
+{
+  if (m->synthetic) {
+    gsize n = 1;
+    for (guint i = 0; i < ndim; i++)
+      n *= (gsize) shape[i];
+    synthesize (m->seed, name, ndim, shape, out, n);
+    return TRUE;
+  }
+  const SeWeightRef *r = checked_ref (m, net, name, ndim, shape, error);
+  if (r)
+    se_safetensors_read_f32 (r->file, r->tensor, out);
+  return r != NULL;
+}
+
+SeTensor *
+se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name, guint ndim,
+                       const gint64 *shape, SeDType dtype, GError **error)
+{
+  if (!m->synthetic) {
+    const SeWeightRef *r = checked_ref (m, net, name, ndim, shape, error);
+    SeTensor *t = r ? se_safetensors_upload (r->file, r->tensor, gpu, dtype, error) : NULL;
+    if (t && t->ndim != ndim) {             /* a 1x1 kernel used as a matrix */
+      t->ndim = ndim;
+      t->shape[2] = t->shape[3] = 0;
+    }
+    return t;
+  }
+  g_autoptr (SeTensor) dev = se_tensor_new_typed (gpu, dtype, ndim, shape, error);
+  if (dev == NULL)
+    return NULL;
+  g_autofree float *host = g_try_new (float, dev->numel);
+  if (host == NULL) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR, _("out of host memory making \"%s\""), name);
+    return NULL;
+  }
+  if (!se_model_files_read (m, net, name, ndim, shape, host, error) ||
+      !se_tensor_upload (dev, host, error))
+    return NULL;
+  return g_steal_pointer (&dev);
+}
+
+SeModelFiles *
+se_model_files_new_synthetic (guint64 seed)
+{
+  SeModelFiles *m = g_new0 (SeModelFiles, 1);
+  m->path = g_strdup (_("(random SD 1.5-sized weights)"));
+  m->synthetic = TRUE;
+  m->seed = seed;
+  m->files = g_ptr_array_new ();
+  for (guint i = 0; i < SE_NET_COUNT; i++)
+    m->names[i] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  m->unet = (SeUNetConfig) {
+    .in_channels = 4, .out_channels = 4, .n_blocks = 4, .block_out = { 320, 640, 1280, 1280 },
+    .down_attn = { TRUE, TRUE, TRUE, FALSE }, .up_attn = { FALSE, TRUE, TRUE, TRUE },
+    .layers = 2, .heads = 8, .context_dim = 768, .time_embed_dim = 1280, .groups = 32,
+    .eps = 1e-5f, .flip_sin_to_cos = TRUE, .freq_shift = 0.0f,
+  };
+  m->vae = (SeVaeConfig) {
+    .in_channels = 3, .out_channels = 3, .latent_channels = 4, .n_blocks = 4,
+    .block_out = { 128, 256, 512, 512 }, .layers = 2, .groups = 32, .scaling = 0.18215f,
+  };
+  m->clip = (SeClipConfig) {
+    .vocab = 49408, .hidden = 768, .layers = 12, .heads = 12, .intermediate = 3072,
+    .positions = 77, .eps = 1e-5f, .quick_gelu = TRUE,
+  };
+  return m;
 }

@@ -67,6 +67,8 @@ typedef struct {
 typedef struct {
   char *path;
   gboolean single_file;
+  gboolean synthetic;                   /* random weights, no files */
+  guint64 seed;
   GPtrArray *files;                     /* SeSafetensors*, owned */
   GHashTable *names[SE_NET_COUNT];      /* diffusers name -> SeWeightRef* */
   SeUNetConfig unet;
@@ -78,13 +80,20 @@ typedef struct {
 /* tokenizer_dir may be NULL: the folder's tokenizer/, or for a single file a
  * tokenizer/ folder next to it. */
 SeModelFiles *se_model_files_open (const char *path, const char *tokenizer_dir, GError **error);
+/* SD 1.5's exact configuration with seeded random weights made on demand
+ * (scaled by 1/sqrt(fan-in), norms near 1): for benchmarks at real sizes,
+ * never for pictures.  No tokenizer. */
+SeModelFiles *se_model_files_new_synthetic (guint64 seed);
 void          se_model_files_free (SeModelFiles *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeModelFiles, se_model_files_free)
 
 const SeWeightRef *se_model_files_find (const SeModelFiles *m, SeNet net, const char *name);
 
-/* Uploads a network's tensor as dtype after checking it has the expected
+/* Reads a network's tensor as floats after checking it has the expected
  * shape (a [O, C, 1, 1] kernel also passes for [O, C]). */
+gboolean se_model_files_read (const SeModelFiles *m, SeNet net, const char *name, guint ndim,
+                              const gint64 *shape, float *out, GError **error);
+/* The same, uploaded as dtype. */
 SeTensor *se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name,
                                  guint ndim, const gint64 *shape, SeDType dtype, GError **error);
 
