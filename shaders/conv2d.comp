@@ -1,14 +1,18 @@
 #version 450
 // conv2d.comp: 2-D convolution as an implicit GEMM (no im2col buffer).
 //
-// bindings: 0 input [B, Cin, H, W], 1 weight [Cout, Cin, KH, KW],
-//           2 bias [Cout] (read only when has_bias), 3 output [B, Cout, OH, OW]
+// bindings: 0 input [B, Cin, H, W], 1 weight [Cout_all, Cin_all, KH, KW] of
+//           which a slice is used (output channels from cout_off, input
+//           channels from cin_off), 2 bias [Cout_all] (read only when
+//           has_bias), 3 output [B, Cout, OH, OW], added to when accumulate
 // spec:     0,1 workgroup size x,y; 2 TM, 3 TN outputs per thread; 4 BK
 // push:     shapes, stride and zero padding
 // math:     out[b,o,y,x] = bias[o] + sum_{c,ky,kx} w[o,c,ky,kx] *
 //           in[b, c, y*stride - pad + ky, x*stride - pad + kx] (0 outside);
 //           GEMM rows are output channels, columns are output pixels of batch
-//           element z, K runs over (c, ky, kx); fp32 accumulation.
+//           element z, K runs over (c, ky, kx); fp32 accumulation.  The slice
+//           and accumulate let a layer too wide for one binding run in
+//           channel parts: out_j = sum_i conv(in_i, w[j, i]).
 #extension GL_GOOGLE_include_directive : require
 
 layout (local_size_x_id = 0, local_size_y_id = 1) in;
@@ -26,12 +30,13 @@ layout (std430, binding = 1) readonly buffer BufW { float w[]; };
 float load_w (uint i) { return w[i]; }
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-layout (std430, binding = 3) writeonly buffer BufOut { float outp[]; };
+layout (std430, binding = 3) buffer BufOut { float outp[]; };
 
 layout (push_constant) uniform Push {
   uint cin, h, w, cout, oh, ow;
   uint kh, kw, stride, pad;
   uint has_bias;
+  uint w_row, w_off, bias_off, accumulate;
 } p;
 
 const uint WX = gl_WorkGroupSize.x;
@@ -62,7 +67,7 @@ void main ()
     for (uint e = tid; e < BM * BK; e += threads) {
       uint mm = e / BK, kk = e % BK;
       uint gm = m0 + mm, gk = k0 + kk;
-      As[kk * BM + mm] = (gm < p.cout && gk < K) ? load_w (gm * K + gk) : 0.0;
+      As[kk * BM + mm] = (gm < p.cout && gk < K) ? load_w (p.w_off + gm * p.w_row + gk) : 0.0;
     }
     for (uint e = tid; e < BN * BK; e += threads) {
       uint kk = e / BN, nn = e % BN;
@@ -102,8 +107,9 @@ void main ()
         continue;
       float v = acc[i * TN + j];
       if (p.has_bias != 0)
-        v += bias[gm];
-      outp[(z * p.cout + gm) * P + gn] = v;
+        v += bias[p.bias_off + gm];
+      uint o = (z * p.cout + gm) * P + gn;
+      outp[o] = p.accumulate != 0 ? outp[o] + v : v;
     }
   }
 }

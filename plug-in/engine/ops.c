@@ -224,33 +224,50 @@ se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *
 
 gboolean
 se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
-                   guint stride, guint pad, guint pad_end, SeTensor *out, GError **error)
+                   guint stride, guint pad_begin, guint pad_end, SeTensor *out, GError **error)
 {
-  if (x->ndim != 4 || w->ndim != 4 || out->ndim != 4 || w->shape[1] != x->shape[1] || stride == 0) {
+  SeConvPart part = { stride, pad_begin, pad_end, 0, 0, FALSE };
+  return se_op_conv2d_part (gpu, x, w, bias, &part, out, error);
+}
+
+gboolean
+se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                   const SeConvPart *part, SeTensor *out, GError **error)
+{
+  if (x->ndim != 4 || w->ndim != 4 || out->ndim != 4 || part->stride == 0 ||
+      part->cin_off + x->shape[1] > w->shape[1] || part->cout_off + out->shape[1] > w->shape[0]) {
     g_autofree char *s = shapes ("x", x, "weight", w);
-    return invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW]: %s", s);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW] covering "
+                    "input channels from %u and output channels from %u: %s, out %s",
+                    part->cin_off, part->cout_off, s, so);
   }
-  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
-  gint64 O = w->shape[0], KH = w->shape[2], KW = w->shape[3];
-  gint64 OH = (H + (gint64) pad + pad_end - KH) / stride + 1;
-  gint64 OW = (W + (gint64) pad + pad_end - KW) / stride + 1;
-  if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[1] != O || out->shape[2] != OH ||
-      out->shape[3] != OW) {
+  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3], C = x->shape[1];
+  gint64 O = out->shape[1], KH = w->shape[2], KW = w->shape[3];
+  gint64 OH = (H + (gint64) part->pad_begin + part->pad_end - KH) / part->stride + 1;
+  gint64 OW = (W + (gint64) part->pad_begin + part->pad_end - KW) / part->stride + 1;
+  if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[2] != OH || out->shape[3] != OW) {
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "conv2d", "expected out [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                     ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: %s", B, O, OH, OW, s);
   }
-  if (bias && bias->numel != (gsize) O)
-    return invalid (error, "conv2d", "bias has %zu elements, expected %" G_GINT64_FORMAT, bias->numel, O);
+  if (bias && bias->numel != (gsize) w->shape[0])
+    return invalid (error, "conv2d", "bias has %zu elements, expected %" G_GINT64_FORMAT,
+                    bias->numel, w->shape[0]);
   if (!all_f32 ("conv2d", error, x, bias, out, NULL))
     return FALSE;
+  guint32 w_row = (guint32) (w->shape[1] * KH * KW);
   struct {
     guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad, has_bias;
-  } push = { (guint32) x->shape[1], (guint32) H, (guint32) W, (guint32) O, (guint32) OH,
-             (guint32) OW, (guint32) KH, (guint32) KW, stride, pad, bias ? 1 : 0 };
+    guint32 w_row, w_off, bias_off, accumulate;
+  } push = { (guint32) C, (guint32) H, (guint32) W, (guint32) O, (guint32) OH, (guint32) OW,
+             (guint32) KH, (guint32) KW, part->stride, part->pad_begin, bias ? 1 : 0,
+             w_row, part->cout_off * w_row + part->cin_off * (guint32) (KH * KW), part->cout_off,
+             part->accumulate ? 1 : 0 };
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_W (out) };
-  return dispatch (gpu, w->dtype == SE_DTYPE_F16 ? SE_SHADER_CONV2D_W16 : SE_SHADER_CONV2D, gemm_spec, G_N_ELEMENTS (gemm_spec), bind, 4, &push,
-                   sizeof push, (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
+  return dispatch (gpu, w->dtype == SE_DTYPE_F16 ? SE_SHADER_CONV2D_W16 : SE_SHADER_CONV2D, gemm_spec,
+                   G_N_ELEMENTS (gemm_spec), bind, 4, &push, sizeof push,
+                   (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
                    (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
 }
 

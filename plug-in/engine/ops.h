@@ -51,6 +51,21 @@ gboolean se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *weigh
                             const SeTensor *bias, guint stride, guint pad_begin,
                             guint pad_end, SeTensor *out, GError **error);
 
+/* One channel part of a convolution: x holds input channels
+ * [cin_off, cin_off + Cx) of the layer, out receives output channels
+ * [cout_off, cout_off + Co); weight [O, C, KH, KW] and bias [O] are the whole
+ * layer's (bias may be NULL, to add it only once).  With accumulate the
+ * result is added to out.  Layers too wide for one storage binding run as a
+ * sum of parts. */
+typedef struct {
+  guint stride, pad_begin, pad_end;
+  guint cin_off, cout_off;
+  gboolean accumulate;
+} SeConvPart;
+gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                            const SeTensor *bias, const SeConvPart *part, SeTensor *out,
+                            GError **error);
+
 /* x [B, C, ...]: groups over channels, statistics over channels x positions. */
 gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
                            const SeTensor *beta, guint groups, float eps, gboolean silu,

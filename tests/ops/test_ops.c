@@ -255,9 +255,39 @@ check_conv_asym (SeGpu *gpu, int B, int C, int H, int W, int O)
   se_test_assert_close ("conv2d pad (0, 1, 0, 1) stride 2", got, want, to->numel, GEMM_BOUND);
 }
 
+/* A layer computed in channel parts (2 input x 3 output parts, summed with
+ * accumulate) equals the whole layer. */
+static void
+check_conv_parts (SeGpu *gpu)
+{
+  int C = 16, O = 12, H = 9, W = 7;
+  g_autofree float *x = se_test_random (rng, (gsize) C * H * W, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) O * C * 9, -1, 1);
+  g_autofree float *bias = se_test_random (rng, O, -1, 1);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, 3, 3);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
+  g_autoptr (GError) error = NULL;
+  g_autofree double *want = g_new (double, (gsize) O * H * W);
+  ref_conv2d (x, w, bias, 1, C, H, W, O, 3, 3, 1, 1, want);
+  g_autofree double *got = g_new (double, (gsize) O * H * W);
+  for (int j = 0; j < 3; j++) {
+    g_autoptr (SeTensor) out = se_test_tensor_dims (gpu, NULL, 1, O / 3, H, W);
+    for (int i = 0; i < 2; i++) {
+      g_autoptr (SeTensor) xi = se_test_tensor_dims (gpu, x + (gsize) i * (C / 2) * H * W, 1, C / 2, H, W);
+      SeConvPart part = { 1, 1, 1, (guint) (i * C / 2), (guint) (j * O / 3), i > 0 };
+      g_assert_true (se_op_conv2d_part (gpu, xi, tw, i == 0 ? tb : NULL, &part, out, &error));
+      g_assert_no_error (error);
+    }   /* xi is freed with its dispatch still unsubmitted: its range must not be reused early */
+    g_autofree double *part_out = se_test_fetch (out);
+    memcpy (got + (gsize) j * (O / 3) * H * W, part_out, out->numel * sizeof (double));
+  }
+  se_test_assert_close ("conv2d in 2 x 3 channel parts", got, want, (gsize) O * H * W, GEMM_BOUND);
+}
+
 static void
 test_conv2d (SeGpu *gpu)
 {
+  check_conv_parts (gpu);
   check_conv_asym (gpu, 1, 3, 16, 24, 8);
   check_conv_asym (gpu, 2, 5, 9, 7, 4);
   check_conv (gpu, 2, 3, 7, 11, 5, 3, 1, 1, TRUE);      /* odd, non-square */

@@ -1,6 +1,8 @@
 /* vae.c: AutoencoderKL encoder and decoder. */
 #include "vae.h"
 
+#include "feature.h"
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
@@ -116,7 +118,7 @@ se_vae_config (const SeVae *v)
   return &v->cfg;
 }
 
-/* Replaces *x with f(*x); frees the old tensor. */
+/* Replaces *x with next; frees the old one. */
 static gboolean
 step (SeTensor **x, SeTensor *next)
 {
@@ -128,6 +130,17 @@ step (SeTensor **x, SeTensor *next)
 }
 
 static gboolean
+fstep (SeFeature **x, SeFeature *next)
+{
+  if (next == NULL)
+    return FALSE;
+  se_feature_free (*x);
+  *x = next;
+  return TRUE;
+}
+
+/* The mid block runs at latent resolution, always within one binding. */
+static gboolean
 mid_forward (SeVae *v, const Mid *m, SeTensor **h, GError **error)
 {
   guint g = v->cfg.groups;
@@ -136,15 +149,33 @@ mid_forward (SeVae *v, const Mid *m, SeTensor **h, GError **error)
          step (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, error));
 }
 
-/* GroupNorm + SiLU, then the output conv */
-static SeTensor *
-norm_out (SeVae *v, const SeAffine *norm, const SeAffine *conv, const SeTensor *h, GError **error)
+/* The blocks at image resolution, over channel parts (see feature.h). */
+static gboolean
+blocks_forward (SeVae *v, const Block *blocks, gboolean down, SeFeature **h, GError **error)
 {
-  SeGpu *gpu = v->gpu;
-  g_autoptr (SeTensor) n = se_tensor_new (gpu, h->ndim, h->shape, error);
-  if (n == NULL || !se_op_group_norm (gpu, h, norm->w, norm->b, v->cfg.groups, VAE_EPS, TRUE, n, error))
-    return NULL;
-  return se_conv_forward (gpu, conv, n, 1, 1, 1, error);
+  const SeVaeConfig *c = &v->cfg;
+  for (guint i = 0; i < c->n_blocks; i++) {
+    const Block *b = &blocks[i];
+    for (guint j = 0; j < b->n_resnets; j++)
+      if (!fstep (h, se_feature_resnet (v->gpu, &b->resnets[j], *h, c->groups, VAE_EPS, error)))
+        return FALSE;
+    if (b->sampler.w == NULL)
+      continue;
+    /* diffusers' encoder pads (0, 1, 0, 1) and convolves with stride 2 */
+    if (down ? !fstep (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, error))
+             : !fstep (h, se_feature_upsample (v->gpu, *h, c->groups, error)) ||
+               !fstep (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, error)))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* GroupNorm + SiLU, then the output conv */
+static SeFeature *
+norm_out (SeVae *v, const SeAffine *norm, const SeAffine *conv, const SeFeature *h, GError **error)
+{
+  g_autoptr (SeFeature) n = se_feature_group_norm (v->gpu, h, norm, v->cfg.groups, VAE_EPS, TRUE, error);
+  return n ? se_feature_conv (v->gpu, n, conv, 1, 1, 1, v->cfg.groups, error) : NULL;
 }
 
 static gboolean
@@ -188,24 +219,20 @@ per_image (SeVae *v, const SeTensor *x, OneImage f, GError **error)
 static SeTensor *
 encode_one (SeVae *v, const SeTensor *image, GError **error)
 {
-  const SeVaeConfig *c = &v->cfg;
-  g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->enc_in, image, 1, 1, 1, error);
-  if (h == NULL)
+  g_autoptr (SeTensor) input = se_tensor_view (image, 0, 4, image->shape, error);
+  g_autoptr (SeFeature) x = input ? se_feature_wrap (g_steal_pointer (&input)) : NULL;
+  g_autoptr (SeFeature) h = x ? se_feature_conv (v->gpu, x, &v->enc_in, 1, 1, 1, v->cfg.groups, error) : NULL;
+  if (h == NULL || !blocks_forward (v, v->enc, TRUE, &h, error))
     return NULL;
-  for (guint i = 0; i < c->n_blocks; i++) {
-    const Block *b = &v->enc[i];
-    for (guint j = 0; j < b->n_resnets; j++)
-      if (!step (&h, se_resnet_forward (v->gpu, &b->resnets[j], h, NULL, c->groups, VAE_EPS, error)))
-        return NULL;
-    /* diffusers pads (0, 1, 0, 1) and convolves with stride 2 */
-    if (b->sampler.w && !step (&h, se_conv_forward (v->gpu, &b->sampler, h, 2, 0, 1, error)))
-      return NULL;
-  }
-  if (!mid_forward (v, &v->enc_mid, &h, error) ||
-      !step (&h, norm_out (v, &v->enc_norm, &v->enc_out, h, error)) ||
-      !step (&h, se_conv_forward (v->gpu, &v->quant, h, 1, 0, 0, error)))
+  g_autoptr (SeTensor) t = se_feature_unwrap (v->gpu, g_steal_pointer (&h), error);
+  if (t == NULL || !mid_forward (v, &v->enc_mid, &t, error))
     return NULL;
-  return g_steal_pointer (&h);
+  g_autoptr (SeFeature) mid = se_feature_wrap (g_steal_pointer (&t));
+  g_autoptr (SeFeature) moments = norm_out (v, &v->enc_norm, &v->enc_out, mid, error);
+  g_autoptr (SeTensor) m = moments ? se_feature_unwrap (v->gpu, g_steal_pointer (&moments), error) : NULL;
+  if (m == NULL)
+    return NULL;
+  return se_conv_forward (v->gpu, &v->quant, m, 1, 0, 0, error);
 }
 
 SeTensor *
@@ -233,22 +260,15 @@ se_vae_posterior (const float *moments, guint batch, guint latent, gsize positio
 static SeTensor *
 decode_one (SeVae *v, const SeTensor *latent, GError **error)
 {
-  const SeVaeConfig *c = &v->cfg;
-  g_autoptr (SeTensor) h = se_conv_forward (v->gpu, &v->post_quant, latent, 1, 0, 0, error);
-  if (h == NULL || !step (&h, se_conv_forward (v->gpu, &v->dec_in, h, 1, 1, 1, error)) ||
-      !mid_forward (v, &v->dec_mid, &h, error))
+  g_autoptr (SeTensor) t = se_conv_forward (v->gpu, &v->post_quant, latent, 1, 0, 0, error);
+  if (t == NULL || !step (&t, se_conv_forward (v->gpu, &v->dec_in, t, 1, 1, 1, error)) ||
+      !mid_forward (v, &v->dec_mid, &t, error))
     return NULL;
-  for (guint i = 0; i < c->n_blocks; i++) {
-    const Block *b = &v->dec[i];
-    for (guint j = 0; j < b->n_resnets; j++)
-      if (!step (&h, se_resnet_forward (v->gpu, &b->resnets[j], h, NULL, c->groups, VAE_EPS, error)))
-        return NULL;
-    if (b->sampler.w && !step (&h, se_upsample_forward (v->gpu, &b->sampler, h, error)))
-      return NULL;
-  }
-  if (!step (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
+  g_autoptr (SeFeature) h = se_feature_wrap (g_steal_pointer (&t));
+  if (!blocks_forward (v, v->dec, FALSE, &h, error) ||
+      !fstep (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
     return NULL;
-  return g_steal_pointer (&h);
+  return se_feature_unwrap (v->gpu, g_steal_pointer (&h), error);
 }
 
 SeTensor *
