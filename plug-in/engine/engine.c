@@ -1,0 +1,68 @@
+/* engine.c: the device and loaded models behind engine.h. */
+#include "engine.h"
+
+#include "ledits/session-private.h"
+
+SeEngine *
+se_engine_new (const char *device, GError **error)
+{
+  SeGpuOptions opts = { .device = device };
+  SeGpu *gpu = se_gpu_new (&opts, error);
+  if (gpu == NULL)
+    return NULL;
+  SeEngine *e = g_new0 (SeEngine, 1);
+  e->gpu = gpu;
+  return e;
+}
+
+void
+se_engine_free (SeEngine *e)
+{
+  if (e == NULL)
+    return;
+  se_gpu_free (e->gpu);
+  g_free (e);
+}
+
+const char *
+se_engine_device_name (const SeEngine *e)
+{
+  return e->gpu->info.name;
+}
+
+SeModel *
+se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
+{
+  g_autoptr (SeModel) m = g_new0 (SeModel, 1);
+  m->gpu = e->gpu;
+  m->files = se_model_files_open (path, tokenizer_dir, error);
+  if (m->files == NULL)
+    return NULL;
+  SeDType weights = se_weights_dtype_default (e->gpu);
+  if (!(m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) ||
+      !(m->clip = se_clip_load (e->gpu, m->files, weights, error)) ||
+      !(m->unet = se_unet_load (e->gpu, m->files, weights, error)) ||
+      !(m->vae = se_vae_load (e->gpu, m->files, weights, error)))
+    return NULL;
+  return g_steal_pointer (&m);
+}
+
+void
+se_model_free (SeModel *m)
+{
+  if (m == NULL)
+    return;
+  se_vae_free (m->vae);
+  se_unet_free (m->unet);
+  se_clip_free (m->clip);
+  se_tokenizer_free (m->tokenizer);
+  se_model_files_free (m->files);
+  g_free (m);
+}
+
+guint
+se_model_size_multiple (const SeModel *m)
+{
+  /* 8 pixels per latent, halved at every UNet level but the last */
+  return 8u << (m->files->unet.n_blocks - 1);
+}

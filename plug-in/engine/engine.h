@@ -1,0 +1,75 @@
+/* engine.h: the whole API the GIMP plug-in, the dialog and the command-line
+ * tool use.  No GIMP, no GTK.
+ *
+ * SeEngine picks and holds the Vulkan device; SeModel holds a loaded Stable
+ * Diffusion 1.x model (tokenizer, text encoder, UNet, VAE); SeSession holds
+ * one image region encoded to a latent, then its LEDITS inversion, so that
+ * edits with different concepts, strengths or prompts re-run only the edit.
+ * Calls block and are confined to the calling thread (the UI runs them on a
+ * worker); cancellation through a GCancellable takes effect between UNet
+ * evaluations and leaves the session as before the call. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ledits/recipe.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SeEngine SeEngine;
+typedef struct _SeModel SeModel;
+typedef struct _SeSession SeSession;
+
+/* A planar RGB image: data[c * height * width + y * width + x], in [-1, 1]. */
+typedef struct {
+  guint width, height;
+  float *data;
+} SeImage;
+
+/* phase: "invert", "edit" or "decode"; done of total steps. */
+typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpointer data);
+
+/* device: an index or part of a name, NULL for SE_VULKAN_DEVICE or the best. */
+SeEngine   *se_engine_new (const char *device, GError **error);
+void        se_engine_free (SeEngine *engine);
+const char *se_engine_device_name (const SeEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
+
+/* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */
+SeModel *se_model_load (SeEngine *engine, const char *path, const char *tokenizer_dir,
+                        GError **error);
+void     se_model_free (SeModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeModel, se_model_free)
+/* Image sides must be multiples of this (64 for SD 1.x). */
+guint    se_model_size_multiple (const SeModel *model);
+
+/* Encodes the image (sides multiples of se_model_size_multiple). */
+SeSession *se_session_new (SeModel *model, const SeImage *image, GError **error);
+void       se_session_free (SeSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeSession, se_session_free)
+
+/* Edit-friendly DDPM inversion with the recipe's steps, src and cfg_src.
+ * noises, when not NULL, holds steps x latent-size N(0, 1) draws (tests);
+ * otherwise they come from seed (see ledits/rng.h). */
+gboolean se_session_invert (SeSession *s, const SeRecipe *recipe, guint64 seed,
+                            const float *noises, SeProgressFunc progress, gpointer data,
+                            GCancellable *cancel, GError **error);
+/* The edit (skip, tar, cfg_tar, concepts, momentum) from the inversion; the
+ * recipe's steps, src and cfg_src must be those inverted with.  out, when
+ * not NULL, receives the decoded image (data allocated with g_malloc). */
+gboolean se_session_edit (SeSession *s, const SeRecipe *recipe, SeImage *out,
+                          SeProgressFunc progress, gpointer data, GCancellable *cancel,
+                          GError **error);
+/* TRUE when an inversion for these steps, src and cfg_src is held. */
+gboolean se_session_is_inverted_for (const SeSession *s, const SeRecipe *recipe);
+
+/* Latent-space results, as doubles, for dumps and tests: one latent is
+ * se_session_latent_size values ([4, h/8, w/8]). */
+gsize         se_session_latent_size (const SeSession *s);
+const double *se_session_x0 (const SeSession *s);
+const double *se_session_xts (const SeSession *s, guint *count);     /* steps + 1 */
+const double *se_session_zs (const SeSession *s, guint *count);      /* steps */
+const double *se_session_latent (const SeSession *s);                /* after the last edit */
+const double *se_session_trace (const SeSession *s, guint *count);   /* steps - skip */
+
+G_END_DECLS
