@@ -10,5 +10,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential meson ninja-build pkg-config gettext \
-  libglib2.0-dev libjson-glib-dev \
+  libglib2.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev \
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers

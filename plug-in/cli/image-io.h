@@ -1,0 +1,25 @@
+/* image-io.h: images in and out of the command-line tool.
+ *
+ * PNG, JPEG and TIFF (anything gdk-pixbuf reads) become planar RGB in
+ * [-1, 1] (gamma-encoded values, as Stable Diffusion expects; alpha is
+ * dropped); a .safetensors file holding `image` [1, 3, H, W] in [-1, 1] is
+ * read exactly, for testing.  Results are written as 8-bit PNG. */
+#pragma once
+
+#include "engine.h"
+
+G_BEGIN_DECLS
+
+/* Fills img (data owned by the caller). */
+gboolean se_image_load (const char *path, SeImage *img, GError **error);
+gboolean se_image_save_png (const SeImage *img, const char *path, GError **error);
+/* A resampled copy (bilinear-filtered box for shrinking, as gdk-pixbuf's HYPER). */
+SeImage  se_image_resize (const SeImage *img, guint width, guint height);
+
+/* The working size: the input size when both sides are multiples of
+ * `multiple` and the long side is at most `long_side`; otherwise the long
+ * side scaled to `long_side` and both sides rounded to multiples. */
+void se_image_working_size (guint width, guint height, guint multiple, guint long_side,
+                            guint *out_width, guint *out_height);
+
+G_END_DECLS
