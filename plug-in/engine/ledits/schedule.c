@@ -9,13 +9,18 @@ se_schedule_new (guint steps)
   g_return_val_if_fail (steps >= 1 && steps <= SE_TRAIN_STEPS, NULL);
   SeSchedule *s = g_new0 (SeSchedule, 1);
   s->steps = steps;
-  /* float32 like torch: the betas and the running product are rounded to
-   * float at each step, which the goldens' schedule.json reflects */
-  float lo = sqrtf (0.00085f), hi = sqrtf (0.012f), acc = 1.0f;
+  /* As torch computes it: linspace in float32 from both ends toward the
+   * middle, squared in float32; cumprod accumulating in double (CPU acc_type)
+   * with each output rounded to float32.  schedule.json holds these values. */
+  float lo = (float) sqrt (0.00085), hi = (float) sqrt (0.012);
+  float step = (hi - lo) / (float) (SE_TRAIN_STEPS - 1);
+  double acc = 1.0;
   for (guint i = 0; i < SE_TRAIN_STEPS; i++) {
-    float b = lo + (hi - lo) * (float) i / (float) (SE_TRAIN_STEPS - 1);
-    acc *= 1.0f - b * b;
-    s->alphas_cumprod[i] = acc;
+    float root = i < SE_TRAIN_STEPS / 2 ? lo + step * (float) i
+                                        : hi - step * (float) (SE_TRAIN_STEPS - 1 - i);
+    float beta = root * root;
+    acc *= (double) (1.0f - beta);
+    s->alphas_cumprod[i] = (float) acc;
   }
   guint ratio = SE_TRAIN_STEPS / steps;
   s->timesteps = g_new (guint, steps);
