@@ -30,6 +30,12 @@ se_engine_device_name (const SeEngine *e)
   return e->gpu->info.name;
 }
 
+guint
+se_engine_validation_problems (const SeEngine *e)
+{
+  return (guint) g_atomic_int_get (&e->gpu->validation_problems);
+}
+
 SeModel *
 se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
 {

@@ -33,6 +33,9 @@ typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpoi
 SeEngine   *se_engine_new (const char *device, GError **error);
 void        se_engine_free (SeEngine *engine);
 const char *se_engine_device_name (const SeEngine *engine);
+/* Errors and synchronization hazards the Vulkan validation layer reported
+ * (SE_VULKAN_VALIDATION=1); tests require none. */
+guint       se_engine_validation_problems (const SeEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
 
 /* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */

@@ -91,6 +91,7 @@ run (gconstpointer data)
   compare_doubles (w5, decoded, want_decoded, n, 1e-3);
   g_free (out.data);
 
+  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
   if (strcmp (name, "reconstruct") == 0) {
     /* every step but the last (zs[0] = 0) lands on the inversion's xts */
     guint N = r->steps;

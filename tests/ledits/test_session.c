@@ -1,0 +1,169 @@
+/* test_session.c: the session's contract on the reference model: progress
+ * per phase, cancellation that leaves the session as it was, re-editing
+ * from one inversion (edit A, edit B, edit A again gives A's result
+ * exactly), seeded inversions, and refusals. */
+#include <string.h>
+
+#include "engine.h"
+#include "test-util.h"
+
+static SeModel *model;
+static SeEngine *engine;
+
+typedef struct {
+  guint invert, edit, decode;
+  guint cancel_after;           /* cancel when this many calls were seen; 0: never */
+  GCancellable *cancel;
+} Counts;
+
+static void
+on_progress (const char *phase, guint done, guint total, gpointer data)
+{
+  Counts *c = data;
+  if (strcmp (phase, "invert") == 0)
+    c->invert++;
+  else if (strcmp (phase, "edit") == 0)
+    c->edit++;
+  else if (strcmp (phase, "decode") == 0)
+    c->decode++;
+  g_assert_cmpuint (done, <=, total);
+  if (c->cancel_after && c->invert + c->edit + c->decode >= c->cancel_after)
+    g_cancellable_cancel (c->cancel);
+}
+
+static SeSession *
+new_session (void)
+{
+  guint w = 128, h = 64;
+  g_autofree float *px = g_new (float, 3 * w * h);
+  for (guint i = 0; i < 3 * w * h; i++)
+    px[i] = (float) ((i * 7919) % 200) / 100.0f - 1.0f;
+  SeImage img = { w, h, px };
+  g_autoptr (GError) error = NULL;
+  SeSession *s = se_session_new (model, &img, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
+static SeRecipe *
+recipe (guint steps, const char *concept)
+{
+  SeRecipe *r = se_recipe_new ();
+  r->steps = steps;
+  r->skip = 1;
+  g_free (r->src);
+  r->src = g_strdup ("a photo of a cat");
+  if (concept)
+    se_recipe_add_concept (r, concept)->warmup = 0;
+  return r;
+}
+
+static void
+test_progress_and_reedit (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) a = recipe (6, "wearing glasses");
+  g_autoptr (SeRecipe) b = recipe (6, "sunshine");
+  g_autoptr (GError) error = NULL;
+  Counts c = { 0 };
+  g_assert_true (se_session_invert (s, a, 1, NULL, on_progress, &c, NULL, &error));
+  g_assert_cmpuint (c.invert, ==, 6);
+  SeImage out = { 0 };
+  g_assert_true (se_session_edit (s, a, &out, on_progress, &c, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.edit, ==, 5);
+  g_assert_cmpuint (c.decode, ==, 1);
+  g_assert_cmpuint (out.width, ==, 128);
+  g_free (out.data);
+  gsize n = se_session_latent_size (s);
+  g_autofree double *la = g_memdup2 (se_session_latent (s), n * sizeof (double));
+
+  /* another concept re-uses the inversion: no invert progress */
+  c = (Counts) { 0 };
+  g_assert_true (se_session_is_inverted_for (s, b));
+  g_assert_true (se_session_edit (s, b, NULL, on_progress, &c, NULL, &error));
+  g_assert_cmpuint (c.invert, ==, 0);
+  g_assert_cmpuint (c.decode, ==, 0);
+  g_assert_true (memcmp (la, se_session_latent (s), n * sizeof (double)) != 0);
+  g_assert_true (se_session_edit (s, a, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpmem (la, n * sizeof (double), se_session_latent (s), n * sizeof (double));
+
+  /* the same seed inverts identically, another seed differently */
+  guint count;
+  g_autofree double *xts1 = g_memdup2 (se_session_xts (s, &count), 7 * n * sizeof (double));
+  g_assert_true (se_session_invert (s, a, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpmem (xts1, 7 * n * sizeof (double), se_session_xts (s, &count), 7 * n * sizeof (double));
+  g_assert_true (se_session_invert (s, a, 2, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (memcmp (xts1, se_session_xts (s, &count), 7 * n * sizeof (double)) != 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_cancel_leaves_session_intact (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) a = recipe (6, NULL);
+  g_autoptr (SeRecipe) b = recipe (8, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_session_invert (s, a, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_edit (s, a, NULL, NULL, NULL, NULL, &error));
+  gsize n = se_session_latent_size (s);
+  g_autofree double *latent = g_memdup2 (se_session_latent (s), n * sizeof (double));
+
+  /* cancelled after two inversion steps: within one UNet evaluation */
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  Counts c = { .cancel_after = 2, .cancel = cancel };
+  g_assert_false (se_session_invert (s, b, 1, NULL, on_progress, &c, cancel, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpuint (c.invert, ==, 2);
+  g_assert_true (se_session_is_inverted_for (s, a));
+  g_assert_false (se_session_is_inverted_for (s, b));
+
+  /* cancelled edit: no output, the last result kept */
+  g_autoptr (GCancellable) cancel2 = g_cancellable_new ();
+  Counts c2 = { .cancel_after = 1, .cancel = cancel2 };
+  SeImage out = { 0 };
+  g_autoptr (SeRecipe) other = recipe (6, "snow");
+  g_assert_false (se_session_edit (s, other, &out, on_progress, &c2, cancel2, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_null (out.data);
+  g_assert_cmpmem (latent, n * sizeof (double), se_session_latent (s), n * sizeof (double));
+
+  /* an edit with other steps than the inversion is refused */
+  g_assert_false (se_session_edit (s, b, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, SE_RECIPE_ERROR, 0);
+  g_assert_nonnull (strstr (error->message, "invert first"));
+}
+
+static void
+test_image_size_refused (void)
+{
+  float px[3 * 100 * 64] = { 0 };
+  SeImage img = { 100, 64, px };
+  g_autoptr (GError) error = NULL;
+  g_assert_null (se_session_new (model, &img, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "multiples of 64"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_autoptr (GError) error = NULL;
+  engine = se_engine_new (NULL, &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
+  model = se_model_load (engine, path, NULL, &error);
+  g_assert_no_error (error);
+  g_test_add_func ("/session/progress-and-reedit", test_progress_and_reedit);
+  g_test_add_func ("/session/cancel-leaves-session-intact", test_cancel_leaves_session_intact);
+  g_test_add_func ("/session/image-size-refused", test_image_size_refused);
+  int r = g_test_run ();
+  se_model_free (model);
+  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
+  se_engine_free (engine);
+  return r;
+}
