@@ -36,14 +36,13 @@ se_engine_validation_problems (const SeEngine *e)
   return (guint) g_atomic_int_get (&e->gpu->validation_problems);
 }
 
-SeModel *
-se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
+/* Loads the networks of files (owned from here on). */
+static SeModel *
+load_networks (SeEngine *e, SeModelFiles *files, GError **error)
 {
   g_autoptr (SeModel) m = g_new0 (SeModel, 1);
   m->gpu = e->gpu;
-  m->files = se_model_files_open (path, tokenizer_dir, error);
-  if (m->files == NULL)
-    return NULL;
+  m->files = files;
   SeDType weights = se_weights_dtype_default (e->gpu);
   if (!(m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) ||
       !(m->clip = se_clip_load (e->gpu, m->files, weights, error)) ||
@@ -51,6 +50,21 @@ se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError 
       !(m->vae = se_vae_load (e->gpu, m->files, weights, error)))
     return NULL;
   return g_steal_pointer (&m);
+}
+
+SeModel *
+se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
+{
+  SeModelFiles *files = se_model_files_open (path, tokenizer_dir, error);
+  return files ? load_networks (e, files, error) : NULL;
+}
+
+SeModel *
+se_model_new_synthetic (SeEngine *e, const char *tokenizer_dir, guint64 seed, GError **error)
+{
+  SeModelFiles *files = se_model_files_new_synthetic (seed);
+  files->tokenizer_dir = g_strdup (tokenizer_dir);
+  return load_networks (e, files, error);
 }
 
 void

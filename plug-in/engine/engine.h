@@ -41,6 +41,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
 /* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */
 SeModel *se_model_load (SeEngine *engine, const char *path, const char *tokenizer_dir,
                         GError **error);
+/* SD 1.5's exact shapes with seeded random weights, for benchmarks only
+ * (results are noise); tokenizer_dir holds a CLIP vocab.json + merges.txt. */
+SeModel *se_model_new_synthetic (SeEngine *engine, const char *tokenizer_dir, guint64 seed,
+                                 GError **error);
 void     se_model_free (SeModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeModel, se_model_free)
 /* Image sides must be multiples of this (64 for SD 1.x). */
