@@ -27,7 +27,6 @@ typedef struct {
 
 typedef struct {
   gboolean tty;
-  guint candidate, candidates;
 } Progress;
 
 static void
@@ -42,10 +41,7 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
   memset (bar, '#', filled);
   memset (bar + filled, '.', width - filled);
   bar[width] = '\0';
-  if (p->candidates > 1)
-    fprintf (stderr, "\r%s %u/%u [%s] %u/%u ", _("candidate"), p->candidate, p->candidates, bar, done, total);
-  else
-    fprintf (stderr, "\r%-7s [%s] %u/%u ", phase, bar, done, total);
+  fprintf (stderr, "\r%-7s [%s] %u/%u ", phase, bar, done, total);
   if (done == total)
     fputc ('\n', stderr);
 }
@@ -155,11 +151,11 @@ write_dump (const char *path, SeSession *s, const SeImage *decoded, GError **err
   gint64 lh = decoded->height / 8, lw = decoded->width / 8;
   gint64 C = (gint64) se_session_latent_size (s) / (lh * lw);
   guint nx, nz;
-  const double *xts = se_session_xts (s, &nx), *zs = se_session_zs (s, &nz);
+  const double *xts = se_session_xts (s, 0, &nx), *zs = se_session_zs (s, 0, &nz);
   add_doubles (w, "x0", se_session_x0 (s), 4, (gint64[]) { 1, C, lh, lw });
   add_doubles (w, "xts", xts, 4, (gint64[]) { nx, C, lh, lw });
   add_doubles (w, "zs", zs, 4, (gint64[]) { nz, C, lh, lw });
-  add_doubles (w, "latent", se_session_latent (s), 4, (gint64[]) { 1, C, lh, lw });
+  add_doubles (w, "latent", se_session_latent (s, 0), 4, (gint64[]) { 1, C, lh, lw });
   se_safetensors_writer_add_f32 (w, "decoded", SE_DTYPE_F32, 4,
                                  (gint64[]) { 1, 3, decoded->height, decoded->width }, decoded->data);
   return se_safetensors_writer_save (w, path, error);
@@ -215,25 +211,29 @@ run (const Options *o)
   if (o->noise && !(noises = read_noise (o->noise, recipe->steps * se_session_latent_size (session), &error)))
     return fail (error);
 
-  Progress progress = { !o->quiet && isatty (2), 0, (guint) o->candidates };
-  for (guint k = 0; k < (guint) o->candidates; k++) {
-    progress.candidate = k + 1;
-    SeImage out = { 0 };
-    if (!se_session_invert (session, recipe, (guint64) o->seed + k, noises, on_progress, &progress, NULL, &error) ||
-        !se_session_edit (session, recipe, &out, on_progress, &progress, NULL, &error))
-      return fail (error);
+  Progress progress = { !o->quiet && isatty (2) };
+  guint K = (guint) o->candidates;
+  g_autofree SeImage *outs = g_new0 (SeImage, K);
+  if (!se_session_invert (session, recipe, (guint64) o->seed, K, noises, on_progress, &progress, NULL, &error) ||
+      !se_session_edit (session, recipe, outs, on_progress, &progress, NULL, &error))
+    return fail (error);
+  if (o->dump && !write_dump (o->dump, session, &outs[0], &error))
+    return fail (error);
+  for (guint k = 0; k < K; k++) {
+    const SeImage out = outs[k];
     g_autofree float *out_data = out.data;
-    if (o->dump && k == 0 && !write_dump (o->dump, session, &out, &error))
-      return fail (error);
     SeImage final = out;
     g_autofree float *final_data = NULL;
     if (out.width != input.width || out.height != input.height) {
       final = se_image_resize (&out, input.width, input.height);
       final_data = final.data;
     }
-    g_autofree char *path = candidate_path (o->output, k, (guint) o->candidates);
-    if (!se_image_save_png (&final, path, &error))
+    g_autofree char *path = candidate_path (o->output, k, K);
+    if (!se_image_save_png (&final, path, &error)) {
+      for (guint j = k + 1; j < K; j++)
+        g_free (outs[j].data);
       return fail (error);
+    }
   }
   return 0;
 }
@@ -262,7 +262,7 @@ main (int argc, char **argv)
     { "candidates", 'k', 0, G_OPTION_ARG_INT, &o.candidates, N_("Number of results, from seeds SEED, SEED+1, ... (default 1)"), N_("K") },
     { "size", 0, 0, G_OPTION_ARG_INT, &o.size, N_("Working long side in pixels for images not already a multiple of 64 (default 512)"), N_("PX") },
     { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
-    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) to this safetensors file"), N_("FILE") },
+    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file"), N_("FILE") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device, N_("Vulkan device: index or part of its name (default: SE_VULKAN_DEVICE or the best)"), N_("NAME") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, N_("No progress bar"), NULL },
     { NULL }

@@ -55,28 +55,33 @@ SeSession *se_session_new (SeModel *model, const SeImage *image, GError **error)
 void       se_session_free (SeSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeSession, se_session_free)
 
-/* Edit-friendly DDPM inversion with the recipe's steps, src and cfg_src.
- * noises, when not NULL, holds steps x latent-size N(0, 1) draws (tests);
- * otherwise they come from seed (see ledits/rng.h). */
-gboolean se_session_invert (SeSession *s, const SeRecipe *recipe, guint64 seed,
+/* Edit-friendly DDPM inversion with the recipe's steps, src and cfg_src,
+ * once per candidate: candidate k draws its noise from seed + k (see
+ * ledits/rng.h).  The candidates' UNet evaluations share batches (up to
+ * SE_MAX_UNET_BATCH latents).  noises, when not NULL, holds steps x
+ * latent-size N(0, 1) draws for a single candidate (tests). */
+#define SE_MAX_UNET_BATCH 8
+gboolean se_session_invert (SeSession *s, const SeRecipe *recipe, guint64 seed, guint candidates,
                             const float *noises, SeProgressFunc progress, gpointer data,
                             GCancellable *cancel, GError **error);
-/* The edit (skip, tar, cfg_tar, concepts, momentum) from the inversion; the
- * recipe's steps, src and cfg_src must be those inverted with.  out, when
- * not NULL, receives the decoded image (data allocated with g_malloc). */
+/* The edit (skip, tar, cfg_tar, concepts, momentum) of every candidate from
+ * its inversion; the recipe's steps, src and cfg_src must be those inverted
+ * with.  out, when not NULL, is an array of se_session_candidates() images
+ * that receive the decoded results (data allocated with g_malloc). */
 gboolean se_session_edit (SeSession *s, const SeRecipe *recipe, SeImage *out,
                           SeProgressFunc progress, gpointer data, GCancellable *cancel,
                           GError **error);
+guint    se_session_candidates (const SeSession *s);
 /* TRUE when an inversion for these steps, src and cfg_src is held. */
 gboolean se_session_is_inverted_for (const SeSession *s, const SeRecipe *recipe);
 
-/* Latent-space results, as doubles, for dumps and tests: one latent is
- * se_session_latent_size values ([4, h/8, w/8]). */
+/* Latent-space results of candidate k, as doubles, for dumps and tests: one
+ * latent is se_session_latent_size values ([4, h/8, w/8]). */
 gsize         se_session_latent_size (const SeSession *s);
 const double *se_session_x0 (const SeSession *s);
-const double *se_session_xts (const SeSession *s, guint *count);     /* steps + 1 */
-const double *se_session_zs (const SeSession *s, guint *count);      /* steps */
-const double *se_session_latent (const SeSession *s);                /* after the last edit */
-const double *se_session_trace (const SeSession *s, guint *count);   /* steps - skip */
+const double *se_session_xts (const SeSession *s, guint k, guint *count);    /* steps + 1 */
+const double *se_session_zs (const SeSession *s, guint k, guint *count);     /* steps */
+const double *se_session_latent (const SeSession *s, guint k);               /* last edit */
+const double *se_session_trace (const SeSession *s, guint k, guint *count);  /* steps - skip */
 
 G_END_DECLS

@@ -37,6 +37,7 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error ? error->message : "--size: a multiple of 64; --tokenizer or --model needed");
     return 2;
   }
+  setvbuf (stdout, NULL, _IOLBF, 0);
   g_autoptr (SeEngine) engine = se_engine_new (NULL, &error);
   if (engine == NULL) {
     g_printerr ("%s\n", error->message);
@@ -78,7 +79,7 @@ main (int argc, char **argv)
   }
   printf ("%-34s %8.2f s\n", "encode (VAE)", seconds_since (t0));
   t0 = g_get_monotonic_time ();
-  if (!se_session_invert (s, r, 1, NULL, NULL, NULL, NULL, &error)) {
+  if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }

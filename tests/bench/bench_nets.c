@@ -151,6 +151,7 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error ? error->message : "--size must be a positive multiple of 64, --reps positive");
     return 2;
   }
+  setvbuf (stdout, NULL, _IOLBF, 0);
   g_autoptr (SeGpu) gpu = se_gpu_new (NULL, &error);
   if (gpu == NULL) {
     g_printerr ("%s\n", error->message);

@@ -59,15 +59,15 @@ run (gconstpointer data)
 
   g_autofree float *noises = golden_read (file, "noises", &n, NULL);
   g_assert_cmpuint (n, ==, r->steps * ln);
-  g_assert_true (se_session_invert (session, r, 0, noises, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_invert (session, r, 0, 1, noises, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   guint count;
-  const double *xts = se_session_xts (session, &count);
+  const double *xts = se_session_xts (session, 0, &count);
   g_autofree float *want_xts = golden_read (file, "xts", &n, NULL);
   g_assert_cmpuint (n, ==, count * ln);
   g_autofree char *w1 = g_strdup_printf ("%s: xts", name);
   compare_doubles (w1, xts, want_xts, n, 1e-4);
-  const double *zs = se_session_zs (session, &count);
+  const double *zs = se_session_zs (session, 0, &count);
   g_autofree float *want_zs = golden_read (file, "zs", &n, NULL);
   g_autofree char *w2 = g_strdup_printf ("%s: zs", name);
   compare_doubles (w2, zs, want_zs, n, 1e-4);
@@ -75,14 +75,14 @@ run (gconstpointer data)
   SeImage out = { 0 };
   g_assert_true (se_session_edit (session, r, &out, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  const double *trace = se_session_trace (session, &count);
+  const double *trace = se_session_trace (session, 0, &count);
   g_autofree float *want_trace = golden_read (file, "trace", &n, NULL);
   g_assert_cmpuint (n, ==, count * ln);
   g_autofree char *w3 = g_strdup_printf ("%s: trace", name);
   compare_doubles (w3, trace, want_trace, n, 1e-3);
   g_autofree float *want_latent = golden_read (file, "latent", &n, NULL);
   g_autofree char *w4 = g_strdup_printf ("%s: latent", name);
-  compare_doubles (w4, se_session_latent (session), want_latent, n, 1e-3);
+  compare_doubles (w4, se_session_latent (session, 0), want_latent, n, 1e-3);
   g_autofree float *want_decoded = golden_read (file, "decoded", &n, NULL);
   g_autofree double *decoded = g_new (double, n);
   for (gsize i = 0; i < n; i++)

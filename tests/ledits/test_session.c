@@ -66,7 +66,7 @@ test_progress_and_reedit (void)
   g_autoptr (SeRecipe) b = recipe (6, "sunshine");
   g_autoptr (GError) error = NULL;
   Counts c = { 0 };
-  g_assert_true (se_session_invert (s, a, 1, NULL, on_progress, &c, NULL, &error));
+  g_assert_true (se_session_invert (s, a, 1, 1, NULL, on_progress, &c, NULL, &error));
   g_assert_cmpuint (c.invert, ==, 6);
   SeImage out = { 0 };
   g_assert_true (se_session_edit (s, a, &out, on_progress, &c, NULL, &error));
@@ -76,7 +76,7 @@ test_progress_and_reedit (void)
   g_assert_cmpuint (out.width, ==, 128);
   g_free (out.data);
   gsize n = se_session_latent_size (s);
-  g_autofree double *la = g_memdup2 (se_session_latent (s), n * sizeof (double));
+  g_autofree double *la = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
 
   /* another concept re-uses the inversion: no invert progress */
   c = (Counts) { 0 };
@@ -84,17 +84,17 @@ test_progress_and_reedit (void)
   g_assert_true (se_session_edit (s, b, NULL, on_progress, &c, NULL, &error));
   g_assert_cmpuint (c.invert, ==, 0);
   g_assert_cmpuint (c.decode, ==, 0);
-  g_assert_true (memcmp (la, se_session_latent (s), n * sizeof (double)) != 0);
+  g_assert_true (memcmp (la, se_session_latent (s, 0), n * sizeof (double)) != 0);
   g_assert_true (se_session_edit (s, a, NULL, NULL, NULL, NULL, &error));
-  g_assert_cmpmem (la, n * sizeof (double), se_session_latent (s), n * sizeof (double));
+  g_assert_cmpmem (la, n * sizeof (double), se_session_latent (s, 0), n * sizeof (double));
 
   /* the same seed inverts identically, another seed differently */
   guint count;
-  g_autofree double *xts1 = g_memdup2 (se_session_xts (s, &count), 7 * n * sizeof (double));
-  g_assert_true (se_session_invert (s, a, 1, NULL, NULL, NULL, NULL, &error));
-  g_assert_cmpmem (xts1, 7 * n * sizeof (double), se_session_xts (s, &count), 7 * n * sizeof (double));
-  g_assert_true (se_session_invert (s, a, 2, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (memcmp (xts1, se_session_xts (s, &count), 7 * n * sizeof (double)) != 0);
+  g_autofree double *xts1 = g_memdup2 (se_session_xts (s, 0, &count), 7 * n * sizeof (double));
+  g_assert_true (se_session_invert (s, a, 1, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpmem (xts1, 7 * n * sizeof (double), se_session_xts (s, 0, &count), 7 * n * sizeof (double));
+  g_assert_true (se_session_invert (s, a, 2, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (memcmp (xts1, se_session_xts (s, 0, &count), 7 * n * sizeof (double)) != 0);
   g_assert_no_error (error);
 }
 
@@ -105,15 +105,15 @@ test_cancel_leaves_session_intact (void)
   g_autoptr (SeRecipe) a = recipe (6, NULL);
   g_autoptr (SeRecipe) b = recipe (8, NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (se_session_invert (s, a, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_invert (s, a, 1, 1, NULL, NULL, NULL, NULL, &error));
   g_assert_true (se_session_edit (s, a, NULL, NULL, NULL, NULL, &error));
   gsize n = se_session_latent_size (s);
-  g_autofree double *latent = g_memdup2 (se_session_latent (s), n * sizeof (double));
+  g_autofree double *latent = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
 
   /* cancelled after two inversion steps: within one UNet evaluation */
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Counts c = { .cancel_after = 2, .cancel = cancel };
-  g_assert_false (se_session_invert (s, b, 1, NULL, on_progress, &c, cancel, &error));
+  g_assert_false (se_session_invert (s, b, 1, 1, NULL, on_progress, &c, cancel, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   g_assert_cmpuint (c.invert, ==, 2);
@@ -129,12 +129,46 @@ test_cancel_leaves_session_intact (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   g_assert_null (out.data);
-  g_assert_cmpmem (latent, n * sizeof (double), se_session_latent (s), n * sizeof (double));
+  g_assert_cmpmem (latent, n * sizeof (double), se_session_latent (s, 0), n * sizeof (double));
 
   /* an edit with other steps than the inversion is refused */
   g_assert_false (se_session_edit (s, b, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, SE_RECIPE_ERROR, 0);
   g_assert_nonnull (strstr (error->message, "invert first"));
+}
+
+/* Three candidates in shared batches (inversion: one batch of 6; edit with
+ * one concept: batches of 2 + 1 candidates) equal three separate runs with
+ * seeds 5, 6, 7. */
+static void
+test_candidates_batched (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) r = recipe (5, "wearing glasses");
+  g_autoptr (GError) error = NULL;
+  gsize n = se_session_latent_size (s);
+  double *single[3];
+  for (guint k = 0; k < 3; k++) {
+    g_assert_true (se_session_invert (s, r, 5 + k, 1, NULL, NULL, NULL, NULL, &error));
+    g_assert_true (se_session_edit (s, r, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    single[k] = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
+  }
+  g_assert_true (se_session_invert (s, r, 5, 3, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpuint (se_session_candidates (s), ==, 3);
+  SeImage out[3] = { { 0 } };
+  g_assert_true (se_session_edit (s, r, out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (guint k = 0; k < 3; k++) {
+    g_autofree double *got = g_memdup2 (se_session_latent (s, k), n * sizeof (double));
+    g_autofree char *what = g_strdup_printf ("candidate %u batched vs alone", k);
+    se_test_assert_close (what, got, single[k], n, 1e-6);
+    g_assert_nonnull (out[k].data);
+    g_assert_cmpuint (out[k].width, ==, 128);
+    g_free (out[k].data);
+    g_free (single[k]);
+  }
+  g_assert_true (memcmp (se_session_latent (s, 0), se_session_latent (s, 1), n * sizeof (double)) != 0);
 }
 
 static void
@@ -160,6 +194,7 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   g_test_add_func ("/session/progress-and-reedit", test_progress_and_reedit);
   g_test_add_func ("/session/cancel-leaves-session-intact", test_cancel_leaves_session_intact);
+  g_test_add_func ("/session/candidates-batched", test_candidates_batched);
   g_test_add_func ("/session/image-size-refused", test_image_size_refused);
   int r = g_test_run ();
   se_model_free (model);

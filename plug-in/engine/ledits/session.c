@@ -14,13 +14,14 @@ struct _SeSession {
   gsize n;                      /* latent size: 4 * lh * lw */
   double *x0;
   GHashTable *embeddings;       /* prompt -> float [positions * context] */
-  /* the inversion */
+  /* the inversions, one per candidate */
   SeSchedule *schedule;         /* NULL until inverted */
   char *src;
   double cfg_src;
-  double *xts, *zs;
+  guint candidates;
+  double *xts, *zs;             /* [candidates][steps + 1][n], [candidates][steps][n] */
   /* the last edit */
-  double *latent, *trace;
+  double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
   guint trace_len;
 };
 
@@ -112,10 +113,10 @@ embedding (SeSession *s, const char *prompt, GError **error)
   return e;
 }
 
-/* One UNet evaluation of latent x at timestep t for each context: writes
- * batch predictions of n values to eps. */
+/* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
+ * at timestep t; writes batch predictions of n values to eps. */
 static gboolean
-predict (SeSession *s, const double *x, guint t, const float *const *contexts, guint batch,
+predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
          double *eps, GError **error)
 {
   SeModel *m = s->model;
@@ -126,7 +127,7 @@ predict (SeSession *s, const double *x, guint t, const float *const *contexts, g
   g_autofree float *ts = g_new (float, batch);
   for (guint b = 0; b < batch; b++) {
     for (gsize i = 0; i < s->n; i++)
-      xf[b * s->n + i] = (float) x[i];
+      xf[b * s->n + i] = (float) xs[b][i];
     memcpy (cf + b * ctx, contexts[b], ctx * sizeof (float));
     ts[b] = (float) t;
   }
@@ -145,6 +146,13 @@ predict (SeSession *s, const double *x, guint t, const float *const *contexts, g
   return TRUE;
 }
 
+/* Candidates per UNet batch when each needs `per` evaluations. */
+static guint
+group_size (guint per)
+{
+  return MAX (1u, SE_MAX_UNET_BATCH / per);
+}
+
 gboolean
 se_session_is_inverted_for (const SeSession *s, const SeRecipe *r)
 {
@@ -153,61 +161,82 @@ se_session_is_inverted_for (const SeSession *s, const SeRecipe *r)
 }
 
 gboolean
-se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, const float *noises,
+se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
                    SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
 {
   if (!se_recipe_validate (r, error))
     return FALSE;
+  if (K == 0 || (noises && K != 1)) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("invert: %u candidates (injected noise takes exactly 1)"), K);
+    return FALSE;
+  }
   guint N = r->steps;
-  gsize n = s->n;
+  gsize n = s->n, per_xts = (N + 1) * n, per_zs = N * n;
   g_autoptr (SeSchedule) sched = se_schedule_new (N);
-  g_autofree double *xts = g_new (double, (N + 1) * n);
-  g_autofree double *zs = g_new0 (double, N * n);
+  g_autofree double *xts = g_new (double, K * per_xts);
+  g_autofree double *zs = g_new0 (double, K * per_zs);
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
-  SeRng rng;
-  se_rng_init (&rng, seed);
-  memcpy (xts, s->x0, n * sizeof (double));
-  for (guint k = 0; k < N; k++) {
-    double a = sched->alphas_cumprod[sched->timesteps[N - 1 - k]];
-    for (gsize i = 0; i < n; i++) {
-      double z = noises ? noises[k * n + i] : se_rng_normal (&rng);
-      xts[(k + 1) * n + i] = sqrt (a) * s->x0[i] + sqrt (1.0 - a) * z;
+  for (guint c = 0; c < K; c++) {
+    SeRng rng;
+    se_rng_init (&rng, seed + c);
+    double *x = xts + c * per_xts;
+    memcpy (x, s->x0, n * sizeof (double));
+    for (guint k = 0; k < N; k++) {
+      double a = sched->alphas_cumprod[sched->timesteps[N - 1 - k]];
+      for (gsize i = 0; i < n; i++) {
+        double z = noises ? noises[k * n + i] : se_rng_normal (&rng);
+        x[(k + 1) * n + i] = sqrt (a) * s->x0[i] + sqrt (1.0 - a) * z;
+      }
     }
   }
-  const float *contexts[2];
-  guint batch = 1;
-  if (!(contexts[0] = embedding (s, "", error)))
+  const float *uncond = embedding (s, "", error);
+  const float *src = uncond && *r->src ? embedding (s, r->src, error) : NULL;
+  if (uncond == NULL || (*r->src && src == NULL))
     return FALSE;
-  if (*r->src && !(contexts[batch++] = embedding (s, r->src, error)))
-    return FALSE;
+  guint per = src ? 2 : 1, group = group_size (per);
+  g_autofree const double **xs = g_new (const double *, group * per);
+  g_autofree const float **contexts = g_new (const float *, group * per);
+  g_autofree double *eps = g_new (double, group * per * n);
 
-  g_autofree double *eps = g_new (double, 2 * n);
   for (guint j = 0; j < N; j++) {
-    if (cancelled (cancel, error))
-      return FALSE;
     guint t = sched->timesteps[j], idx = N - j - 1;
-    double *xt = xts + (idx + 1) * n, *xprev = xts + idx * n;
-    if (!predict (s, xt, t, contexts, batch, eps, error))
-      return FALSE;
     double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
     double var = se_schedule_variance (sched, t);
-    for (gsize i = 0; i < n; i++) {
-      double e = batch == 2 ? eps[i] + r->cfg_src * (eps[n + i] - eps[i]) : eps[i];
-      double x0p = (xt[i] - sqrt (1.0 - a) * e) / sqrt (a);
-      double mu = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e;
-      double z = (xprev[i] - mu) / sqrt (var);
-      zs[idx * n + i] = z;
-      xprev[i] = mu + sqrt (var) * z;
+    for (guint c0 = 0; c0 < K; c0 += group) {
+      guint g = MIN (group, K - c0);
+      if (cancelled (cancel, error))
+        return FALSE;
+      for (guint c = 0; c < g; c++)
+        for (guint p = 0; p < per; p++) {
+          xs[c * per + p] = xts + (c0 + c) * per_xts + (idx + 1) * n;
+          contexts[c * per + p] = p ? src : uncond;
+        }
+      if (!predict (s, xs, t, contexts, g * per, eps, error))
+        return FALSE;
+      for (guint c = 0; c < g; c++) {
+        const double *eu = eps + c * per * n, *es = eu + n;
+        double *xt = xts + (c0 + c) * per_xts + (idx + 1) * n, *xprev = xt - n;
+        double *z = zs + (c0 + c) * per_zs + idx * n;
+        for (gsize i = 0; i < n; i++) {
+          double e = per == 2 ? eu[i] + r->cfg_src * (es[i] - eu[i]) : eu[i];
+          double x0p = (xt[i] - sqrt (1.0 - a) * e) / sqrt (a);
+          double mu = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e;
+          z[i] = (xprev[i] - mu) / sqrt (var);
+          xprev[i] = mu + sqrt (var) * z[i];
+        }
+      }
     }
     if (progress)
       progress ("invert", j + 1, N, data);
   }
-  memset (zs, 0, n * sizeof (double));              /* zs[0] = 0 by convention */
+  for (guint c = 0; c < K; c++)
+    memset (zs + c * per_zs, 0, n * sizeof (double));   /* zs[0] = 0 by convention */
 
   clear_inversion (s);
   s->schedule = g_steal_pointer (&sched);
   s->src = g_strdup (r->src);
   s->cfg_src = r->cfg_src;
+  s->candidates = K;
   s->xts = g_steal_pointer (&xts);
   s->zs = g_steal_pointer (&zs);
   return TRUE;
@@ -248,77 +277,108 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
                    "invert first"), r->steps, r->src, r->cfg_src);
     return FALSE;
   }
-  guint N = r->steps, K = r->skip, C = r->concepts->len, batch = 2 + C;
+  guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K;
+  guint cands = s->candidates, group = group_size (per);
   gsize n = s->n;
-  g_autofree const float **contexts = g_new (const float *, batch);
-  if (!(contexts[0] = embedding (s, "", error)) || !(contexts[1] = embedding (s, r->tar, error)))
+  g_autofree const float **prompts = g_new (const float *, per);
+  if (!(prompts[0] = embedding (s, "", error)) || !(prompts[1] = embedding (s, r->tar, error)))
     return FALSE;
   for (guint c = 0; c < C; c++)
-    if (!(contexts[2 + c] = embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
+    if (!(prompts[2 + c] = embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
       return FALSE;
 
   const SeSchedule *sched = s->schedule;
-  g_autofree double *x = g_memdup2 (s->xts + (N - K) * n, n * sizeof (double));
-  g_autofree double *trace = g_new (double, (N - K) * n);
-  g_autofree double *eps = g_new (double, batch * n);
+  g_autofree double *x = g_new (double, cands * n);
+  for (guint c = 0; c < cands; c++)
+    memcpy (x + c * n, s->xts + c * (N + 1) * n + (N - K) * n, n * sizeof (double));
+  g_autofree double *trace = g_new (double, cands * T * n);
+  g_autofree double *momentum = g_new0 (double, cands * n);
+  g_autofree double *eps = g_new (double, group * per * n);
   g_autofree double *e = g_new (double, n);
-  g_autofree double *momentum = g_new0 (double, n);
-  guint total = N - K + (out ? 1 : 0);
-  for (guint i = 0; i < N - K; i++) {
-    if (cancelled (cancel, error))
-      return FALSE;
+  g_autofree const double **xs = g_new (const double *, group * per);
+  g_autofree const float **contexts = g_new (const float *, group * per);
+  guint channels = (guint) (n / ((gsize) s->lh * s->lw));
+  guint total = T + (out ? 1 : 0);
+  for (guint i = 0; i < T; i++) {
     guint t = sched->timesteps[K + i], idx = N - K - i - 1;
-    if (!predict (s, x, t, contexts, batch, eps, error))
-      return FALSE;
-    se_sega_step (r, i, eps, n, (guint) (n / ((gsize) s->lh * s->lw)), momentum, e);
     double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
     double var = se_schedule_variance (sched, t);
-    const double *z = s->zs + idx * n;
-    for (gsize k = 0; k < n; k++) {
-      double x0p = (x[k] - sqrt (1.0 - a) * e[k]) / sqrt (a);
-      x[k] = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e[k] + sqrt (var) * z[k];
+    for (guint c0 = 0; c0 < cands; c0 += group) {
+      guint g = MIN (group, cands - c0);
+      if (cancelled (cancel, error))
+        return FALSE;
+      for (guint c = 0; c < g; c++)
+        for (guint p = 0; p < per; p++) {
+          xs[c * per + p] = x + (c0 + c) * n;
+          contexts[c * per + p] = prompts[p];
+        }
+      if (!predict (s, xs, t, contexts, g * per, eps, error))
+        return FALSE;
+      for (guint c = 0; c < g; c++) {
+        double *xc = x + (c0 + c) * n;
+        const double *z = s->zs + (c0 + c) * N * n + idx * n;
+        se_sega_step (r, i, eps + c * per * n, n, channels, momentum + (c0 + c) * n, e);
+        for (gsize k = 0; k < n; k++) {
+          double x0p = (xc[k] - sqrt (1.0 - a) * e[k]) / sqrt (a);
+          xc[k] = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e[k] + sqrt (var) * z[k];
+        }
+        memcpy (trace + ((c0 + c) * T + i) * n, xc, n * sizeof (double));
+      }
     }
-    memcpy (trace + i * n, x, n * sizeof (double));
     if (progress)
       progress ("edit", i + 1, total, data);
   }
-  SeImage image = { 0 };
   if (out) {
-    if (cancelled (cancel, error) || !decode (s, x, &image, error))
-      return FALSE;
+    g_autofree SeImage *images = g_new0 (SeImage, cands);
+    for (guint c = 0; c < cands; c++)
+      if (cancelled (cancel, error) || !decode (s, x + c * n, &images[c], error)) {
+        for (guint k = 0; k < c; k++)
+          g_free (images[k].data);
+        return FALSE;
+      }
+    memcpy (out, images, cands * sizeof (SeImage));
     if (progress)
       progress ("decode", total, total, data);
-    *out = image;
   }
   g_free (s->latent);
   g_free (s->trace);
   s->latent = g_steal_pointer (&x);
   s->trace = g_steal_pointer (&trace);
-  s->trace_len = N - K;
+  s->trace_len = T;
   return TRUE;
 }
 
+guint se_session_candidates (const SeSession *s) { return s->candidates; }
 gsize se_session_latent_size (const SeSession *s) { return s->n; }
 const double *se_session_x0 (const SeSession *s) { return s->x0; }
-const double *se_session_latent (const SeSession *s) { return s->latent; }
 
 const double *
-se_session_xts (const SeSession *s, guint *count)
+se_session_latent (const SeSession *s, guint k)
 {
-  *count = s->schedule ? s->schedule->steps + 1 : 0;
-  return s->xts;
+  g_return_val_if_fail (s->latent && k < s->candidates, NULL);
+  return s->latent + k * s->n;
 }
 
 const double *
-se_session_zs (const SeSession *s, guint *count)
+se_session_xts (const SeSession *s, guint k, guint *count)
 {
-  *count = s->schedule ? s->schedule->steps : 0;
-  return s->zs;
+  g_return_val_if_fail (s->schedule && k < s->candidates, NULL);
+  *count = s->schedule->steps + 1;
+  return s->xts + k * *count * s->n;
 }
 
 const double *
-se_session_trace (const SeSession *s, guint *count)
+se_session_zs (const SeSession *s, guint k, guint *count)
 {
+  g_return_val_if_fail (s->schedule && k < s->candidates, NULL);
+  *count = s->schedule->steps;
+  return s->zs + k * *count * s->n;
+}
+
+const double *
+se_session_trace (const SeSession *s, guint k, guint *count)
+{
+  g_return_val_if_fail (s->trace && k < s->candidates, NULL);
   *count = s->trace_len;
-  return s->trace;
+  return s->trace + k * s->trace_len * s->n;
 }
