@@ -5,26 +5,26 @@
 
 #include "weights/safetensors.h"
 
-GoldenModel *
-golden_models (guint *n)
+int
+golden_main (int argc, char **argv, const char *suite, GTestDataFunc test)
 {
+  g_test_init (&argc, &argv, NULL);
   const char *ref = se_test_reference_dir ();
-  GoldenModel *m = g_new0 (GoldenModel, 2);
-  m[0] = (GoldenModel) { "folder", g_build_filename (ref, "tiny-sd", NULL), NULL, SE_DTYPE_F32, 1e-4 };
-  m[1] = (GoldenModel) { "fp16 single file", g_build_filename (ref, "tiny-sd-fp16.safetensors", NULL),
-                         g_build_filename (ref, "tiny-sd", "tokenizer", NULL), SE_DTYPE_F16, 1e-2 };
-  *n = 2;
-  return m;
-}
-
-void
-golden_models_free (GoldenModel *m, guint n)
-{
-  for (guint i = 0; i < n; i++) {
+  GoldenModel m[2] = {
+    { "folder", g_build_filename (ref, "tiny-sd", NULL), NULL, SE_DTYPE_F32, 1e-4 },
+    { "fp16 single file", g_build_filename (ref, "tiny-sd-fp16.safetensors", NULL),
+      g_build_filename (ref, "tiny-sd", "tokenizer", NULL), SE_DTYPE_F16, 1e-2 },
+  };
+  g_autofree char *a = g_strdup_printf ("/%s/folder", suite);
+  g_autofree char *b = g_strdup_printf ("/%s/fp16-single-file", suite);
+  g_test_add_data_func (a, &m[0], test);
+  g_test_add_data_func (b, &m[1], test);
+  int r = g_test_run ();
+  for (guint i = 0; i < G_N_ELEMENTS (m); i++) {
     g_free (m[i].path);
     g_free (m[i].tokenizer);
   }
-  g_free (m);
+  return r;
 }
 
 SeModelFiles *

@@ -18,9 +18,9 @@ typedef struct {
   double bound;
 } GoldenModel;
 
-/* The two layouts; free with golden_models_free. */
-GoldenModel *golden_models (guint *n);
-void golden_models_free (GoldenModel *models, guint n);
+/* Runs test(model) as /suite/folder and /suite/fp16-single-file: the whole
+ * main() of a golden test. */
+int golden_main (int argc, char **argv, const char *suite, GTestDataFunc test);
 
 SeModelFiles *golden_open (const GoldenModel *gm);
 /* A golden tensor as floats (owned) with its element count. */

@@ -42,12 +42,5 @@ run (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  guint n;
-  GoldenModel *models = golden_models (&n);
-  g_test_add_data_func ("/text-encoder/folder", &models[0], run);
-  g_test_add_data_func ("/text-encoder/fp16-single-file", &models[1], run);
-  int r = g_test_run ();
-  golden_models_free (models, n);
-  return r;
+  return golden_main (argc, argv, "text-encoder", run);
 }

@@ -92,12 +92,5 @@ run (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  guint n;
-  GoldenModel *models = golden_models (&n);
-  g_test_add_data_func ("/unet/folder", &models[0], run);
-  g_test_add_data_func ("/unet/fp16-single-file", &models[1], run);
-  int r = g_test_run ();
-  golden_models_free (models, n);
-  return r;
+  return golden_main (argc, argv, "unet", run);
 }
