@@ -39,19 +39,29 @@ se_dtype_is_float (SeDType d)
   return d == SE_DTYPE_F64 || d == SE_DTYPE_F32 || d == SE_DTYPE_F16 || d == SE_DTYPE_BF16;
 }
 
+/* Bit-level conversions: exact, and fast enough that loading a 2 GB fp16
+ * checkpoint is bound by the disk, not by conversion. */
 float
 se_half_to_float (guint16 h)
 {
-  guint32 sign = (guint32) (h >> 15) << 31;
-  guint32 exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  guint32 sign = (guint32) (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (man << 13);                 /* inf, NaN */
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (man << 13);          /* normal */
+  } else if (man == 0) {
+    bits = sign;                                              /* zero */
+  } else {
+    int shift = 0;                                            /* subnormal: normalise */
+    while ((man & 0x400) == 0) {
+      man <<= 1;
+      shift++;
+    }
+    bits = sign | ((guint32) (113 - shift) << 23) | ((man & 0x3ff) << 13);
+  }
   float f;
-  if (exp == 0)
-    f = ldexpf ((float) man, -24);                      /* zero and subnormals */
-  else if (exp == 31)
-    f = man ? NAN : INFINITY;
-  else
-    f = ldexpf ((float) (man | 0x400), (int) exp - 25);
-  return sign ? -f : f;
+  memcpy (&f, &bits, 4);
+  return f;
 }
 
 guint16
@@ -60,24 +70,27 @@ se_float_to_half (float f)
   guint32 x;
   memcpy (&x, &f, 4);
   guint16 sign = (guint16) ((x >> 16) & 0x8000);
-  float a = fabsf (f);
-  if (isnan (f))
-    return sign | 0x7e00;
-  if (a >= 65520.0f)
-    return sign | 0x7c00;
-  if (a < ldexpf (1.0f, -14)) {                          /* subnormal half */
-    return sign | (guint16) lrintf (a * ldexpf (1.0f, 24));
+  guint32 a = x & 0x7fffffffu;
+  if (a > 0x7f800000u)
+    return sign | 0x7e00;                                     /* NaN */
+  if (a >= 0x477ff000u)
+    return sign | 0x7c00;                                     /* rounds to inf */
+  if (a < 0x38800000u) {                                      /* half subnormal or zero */
+    if (a < 0x33000000u)
+      return sign;                                            /* below half the smallest */
+    guint32 man = (a & 0x7fffff) | 0x800000, e = a >> 23;
+    guint32 shift = 126 - e;                                  /* 14..24 */
+    guint32 half = man >> shift, rest = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rest > mid || (rest == mid && (half & 1)))
+      half++;
+    return sign | (guint16) half;
   }
-  int e;
-  float m = frexpf (a, &e);                              /* a = m 2^e, m in [0.5, 1) */
-  guint32 bits = (guint32) lrintf (m * 2048.0f);         /* 11 significant bits, RNE */
-  if (bits == 2048) {
-    bits = 1024;
-    e++;
-  }
-  if (e + 14 >= 31)
-    return sign | 0x7c00;
-  return sign | (guint16) ((guint32) (e + 14) << 10) | (guint16) (bits & 0x3ff);
+  /* normal: rebias, round the 13 dropped bits to nearest even */
+  guint32 h = ((a >> 13) - (112u << 10));
+  guint32 rest = a & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+    h++;
+  return sign | (guint16) h;
 }
 
 float

@@ -94,6 +94,14 @@ se_tensor_upload (SeTensor *t, const float *data, GError **error)
 }
 
 gboolean
+se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error)
+{
+  g_return_val_if_fail (size <= byte_size (t), FALSE);
+  return se_cmd_submit (t->gpu, error) &&
+         se_memory_upload (t->gpu, &t->alloc, 0, bytes, size, error);
+}
+
+gboolean
 se_tensor_download (const SeTensor *t, float *data, GError **error)
 {
   if (!se_cmd_submit (t->gpu, error))

@@ -218,6 +218,24 @@ test_half_round_trip (void)
   }
   g_assert_cmpuint (se_float_to_half (1.0f + ldexpf (1.0f, -11)), ==, 0x3c00);  /* tie to even */
   g_assert_cmpuint (se_float_to_half (1e6f), ==, 0x7c00);
+  /* every rounding boundary: the midpoint between adjacent positive halves
+   * (exact in float) goes to the even one, a float ulp off it to the nearer */
+  for (guint32 h = 0; h < 0x7bff; h++) {
+    double lo = se_half_to_float ((guint16) h), hi = se_half_to_float ((guint16) (h + 1));
+    float mid = (float) ((lo + hi) / 2.0);
+    g_assert_cmpfloat ((double) mid, ==, (lo + hi) / 2.0);
+    guint16 even = (h & 1) ? (guint16) (h + 1) : (guint16) h;
+    g_assert_cmpuint (se_float_to_half (mid), ==, even);
+    g_assert_cmpuint (se_float_to_half (nextafterf (mid, 0.0f)), ==, h);
+    g_assert_cmpuint (se_float_to_half (nextafterf (mid, INFINITY)), ==, h + 1);
+    g_assert_cmpuint (se_float_to_half (-mid), ==, 0x8000 | even);
+  }
+  /* above the largest half: 65520 is the tie to infinity */
+  g_assert_cmpuint (se_float_to_half (nextafterf (65520.0f, 0.0f)), ==, 0x7bff);
+  g_assert_cmpuint (se_float_to_half (65520.0f), ==, 0x7c00);
+  g_assert_cmpuint (se_float_to_half (ldexpf (1.0f, -26)), ==, 0);           /* a quarter of the smallest */
+  g_assert_cmpuint (se_float_to_half (ldexpf (1.0f, -25) * 1.0001f), ==, 1);
+  g_assert_cmpuint (se_float_to_half (NAN) & 0x7c00, ==, 0x7c00);
 }
 
 /* Parses the header with json-glib's JsonReader, independently of the

@@ -339,6 +339,13 @@ se_safetensors_upload (const SeSafetensors *f, const SeSafeTensor *t, SeGpu *gpu
   g_autoptr (SeTensor) dev = se_tensor_new_typed (gpu, dtype, t->ndim, t->shape, error);
   if (dev == NULL)
     return NULL;
+  /* same storage on both sides: the mapped bytes go up as they are (packed
+   * halves are the file's little-endian fp16 sequence) */
+  if ((dtype == SE_DTYPE_F16 && t->dtype == SE_DTYPE_F16) || (dtype == SE_DTYPE_F32 && t->dtype == SE_DTYPE_F32)) {
+    if (!se_tensor_upload_raw (dev, se_safetensors_data (f, t), t->end - t->begin, error))
+      return NULL;
+    return g_steal_pointer (&dev);
+  }
   g_autofree float *host = g_try_new (float, t->numel);
   if (host == NULL) {
     fail (error, SE_WEIGHTS_ERROR_IO, f->path, "out of host memory converting \"%s\"", t->name);
