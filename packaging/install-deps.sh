@@ -11,4 +11,5 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential meson ninja-build pkg-config gettext \
   libglib2.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev \
-  libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers
+  libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers \
+  gimp libgimp2.0-dev libgegl-dev

@@ -13,13 +13,5 @@ G_BEGIN_DECLS
 /* Fills img (data owned by the caller). */
 gboolean se_image_load (const char *path, SeImage *img, GError **error);
 gboolean se_image_save_png (const SeImage *img, const char *path, GError **error);
-/* A resampled copy (bilinear-filtered box for shrinking, as gdk-pixbuf's HYPER). */
-SeImage  se_image_resize (const SeImage *img, guint width, guint height);
-
-/* The working size: the input size when both sides are multiples of
- * `multiple` and the long side is at most `long_side`; otherwise the long
- * side scaled to `long_side` and both sides rounded to multiples. */
-void se_image_working_size (guint width, guint height, guint multiple, guint long_side,
-                            guint *out_width, guint *out_height);
 
 G_END_DECLS

@@ -26,6 +26,14 @@ typedef struct {
   float *data;
 } SeImage;
 
+/* A resampled copy (separable triangle filter, widened when shrinking). */
+SeImage se_image_resize (const SeImage *img, guint width, guint height);
+/* The working size: the input size when both sides are multiples of
+ * `multiple` and the long side is at most `long_side`; otherwise the long
+ * side scaled to `long_side` and both sides rounded to multiples. */
+void    se_image_working_size (guint width, guint height, guint multiple, guint long_side,
+                               guint *out_width, guint *out_height);
+
 /* phase: "invert", "edit" or "decode"; done of total steps. */
 typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpointer data);
 

@@ -1,0 +1,61 @@
+/* image.c: resampling of SeImage, shared by the command-line tool and the
+ * GIMP plug-in. */
+#include "engine.h"
+
+#include <math.h>
+
+/* Resamples one float plane through gdk-pixbuf-like filtering done here in
+ * float: separable triangle (bilinear) filter widened when shrinking. */
+static void
+resample_plane (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh)
+{
+  g_autofree float *tmp = g_new (float, (gsize) dw * sh);
+  for (int pass = 0; pass < 2; pass++) {
+    guint n_in = pass == 0 ? sw : sh, n_out = pass == 0 ? dw : dh;
+    guint lines = pass == 0 ? sh : dw;
+    double scale = (double) n_in / n_out, support = MAX (scale, 1.0);
+    for (guint o = 0; o < n_out; o++) {
+      double center = (o + 0.5) * scale - 0.5;
+      int lo = (int) floor (center - support), hi = (int) ceil (center + support);
+      for (guint l = 0; l < lines; l++) {
+        double acc = 0.0, wsum = 0.0;
+        for (int i = lo; i <= hi; i++) {
+          double w = 1.0 - fabs (i - center) / support;
+          if (w <= 0.0)
+            continue;
+          int k = CLAMP (i, 0, (int) n_in - 1);
+          double v = pass == 0 ? src[(gsize) l * sw + k] : tmp[(gsize) k * dw + l];
+          acc += w * v;
+          wsum += w;
+        }
+        if (pass == 0)
+          tmp[(gsize) l * dw + o] = (float) (acc / wsum);
+        else
+          dst[(gsize) o * dw + l] = (float) (acc / wsum);
+      }
+    }
+  }
+}
+
+SeImage
+se_image_resize (const SeImage *img, guint width, guint height)
+{
+  SeImage out = { width, height, g_new (float, 3 * (gsize) width * height) };
+  for (guint c = 0; c < 3; c++)
+    resample_plane (img->data + (gsize) c * img->width * img->height, img->width, img->height,
+                    out.data + (gsize) c * width * height, width, height);
+  return out;
+}
+
+void
+se_image_working_size (guint width, guint height, guint multiple, guint long_side, guint *ow, guint *oh)
+{
+  if (width % multiple == 0 && height % multiple == 0 && MAX (width, height) <= long_side) {
+    *ow = width;
+    *oh = height;
+    return;
+  }
+  double scale = (double) long_side / MAX (width, height);
+  *ow = MAX (multiple, (guint) lround (width * scale / multiple) * multiple);
+  *oh = MAX (multiple, (guint) lround (height * scale / multiple) * multiple);
+}

@@ -1,0 +1,31 @@
+/* region.h: the part of a GIMP drawable an edit works on, and the layer the
+ * result becomes.  The only code besides semantic-edit.c that calls libgimp.
+ *
+ * The region is the selection's bounding box on the drawable, grown by a
+ * context margin and clipped to the layer (the whole layer without a
+ * selection).  It is read through GEGL as gamma-encoded float RGB in the
+ * image's colour space (any precision, RGB or gray, alpha ignored), scaled so
+ * the long side is about `long_side` pixels, and padded by repeating its
+ * edges to multiples of `multiple` (padding rather than distorting). */
+#pragma once
+
+#include <libgimp/gimp.h>
+
+#include "engine.h"
+
+typedef struct {
+  gint32 image, drawable;
+  gint x, y, width, height;     /* region in drawable coordinates */
+  guint scaled_w, scaled_h;     /* the region scaled, before padding */
+  SeImage work;                 /* padded working image (owned) */
+} SeRegion;
+
+gboolean se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple,
+                         guint long_side, GError **error);
+void     se_region_clear (SeRegion *r);
+
+/* Puts the working-size result back: unpadded, scaled to the region, as a
+ * new layer above the drawable at the region's place, with a layer mask
+ * from the selection (white without one).  Returns the layer or -1. */
+gint32   se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name,
+                                GError **error);

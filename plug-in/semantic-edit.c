@@ -1,0 +1,244 @@
+/* semantic-edit.c: the GIMP procedure plug-in-semantic-edit (Filters >
+ * Semantic Edit...).  The only file that talks to the PDB besides region.c.
+ *
+ * Arguments: run-mode, image, drawable, model (a diffusers folder or single
+ * file; empty: the last used, then SE_MODEL), recipe (the LEDITS recipe JSON;
+ * empty: the last used), seed.  Returns the new layer.  Interactive runs use
+ * the last values until the dialog exists; last values persist across GIMP
+ * sessions in semantic-edit.json in GIMP's profile folder. */
+#include <gegl.h>
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <libgimp/gimp.h>
+#include <string.h>
+
+#include "engine.h"
+#include "region.h"
+
+#define PLUG_IN_PROC "plug-in-semantic-edit"
+#define WORKING_LONG_SIDE 512
+
+/* The long side the model sees: 512, or SE_WORKING_SIZE (tests, small GPUs). */
+static guint
+working_long_side (void)
+{
+  const char *env = g_getenv ("SE_WORKING_SIZE");
+  guint64 v = env ? g_ascii_strtoull (env, NULL, 10) : 0;
+  return v >= 64 && v <= 4096 ? (guint) v : WORKING_LONG_SIDE;
+}
+
+typedef struct {
+  char *model;
+  char *recipe;                 /* JSON */
+  gint32 seed;
+} LastValues;
+
+static char *
+values_path (void)
+{
+  return g_build_filename (gimp_directory (), "semantic-edit.json", NULL);
+}
+
+static void
+values_load (LastValues *v)
+{
+  g_autofree char *path = values_path ();
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (!json_parser_load_from_file (p, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return;
+  JsonObject *o = json_node_get_object (json_parser_get_root (p));
+  if (json_object_has_member (o, "model"))
+    v->model = g_strdup (json_object_get_string_member (o, "model"));
+  if (json_object_has_member (o, "recipe"))
+    v->recipe = json_to_string (json_object_get_member (o, "recipe"), FALSE);
+  if (json_object_has_member (o, "seed"))
+    v->seed = (gint32) json_object_get_int_member (o, "seed");
+}
+
+static void
+values_save (const LastValues *v, const SeRecipe *recipe)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, v->model);
+  g_autofree char *json = se_recipe_to_json (recipe);
+  json_builder_set_member_name (b, "recipe");
+  json_builder_add_value (b, json_from_string (json, NULL));
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, v->seed);
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  g_autofree char *path = values_path ();
+  json_generator_to_file (gen, path, NULL);
+}
+
+/* "Semantic Edit: +glasses −clutter", or the target prompt. */
+static char *
+layer_name (const SeRecipe *r)
+{
+  GString *s = g_string_new (_("Semantic Edit:"));
+  for (guint i = 0; i < r->concepts->len; i++) {
+    const SeConcept *c = &g_array_index (r->concepts, SeConcept, i);
+    g_string_append_printf (s, " %s%s", c->reverse ? "\xe2\x88\x92" : "+", c->prompt);
+  }
+  if (r->concepts->len == 0 && *r->tar)
+    g_string_append_printf (s, " %s", r->tar);
+  return g_string_free (s, FALSE);
+}
+
+typedef struct {
+  guint steps_total, done_before;
+} Progress;
+
+static void
+on_progress (const char *phase, guint done, guint total, gpointer data)
+{
+  Progress *p = data;
+  if (strcmp (phase, "invert") == 0)
+    gimp_progress_set_text (_("Semantic Edit: inverting the image"));
+  else if (strcmp (phase, "edit") == 0)
+    gimp_progress_set_text (_("Semantic Edit: editing"));
+  else
+    gimp_progress_set_text (_("Semantic Edit: decoding"));
+  guint offset = strcmp (phase, "invert") == 0 ? 0 : p->done_before;
+  if (strcmp (phase, "invert") == 0 && done == total)
+    p->done_before = total;
+  gimp_progress_update ((double) (offset + done) / p->steps_total);
+}
+
+/* The whole edit; the image is only touched at the end, inside one undo group. */
+static gint32
+edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *recipe, gint32 seed,
+      GError **error)
+{
+  gimp_progress_init (_("Semantic Edit: loading the model"));
+  g_autoptr (SeEngine) engine = se_engine_new (NULL, error);
+  if (engine == NULL)
+    return -1;
+  g_autoptr (SeModel) model = se_model_load (engine, model_path, NULL, error);
+  if (model == NULL)
+    return -1;
+  SeRegion region;
+  if (!se_region_read (&region, image, drawable, se_model_size_multiple (model), working_long_side (), error))
+    return -1;
+  gimp_progress_set_text (_("Semantic Edit: encoding"));
+  SeSession *session = se_session_new (model, &region.work, error);
+  Progress progress = { recipe->steps + (recipe->steps - recipe->skip) + 1, 0 };
+  SeImage out = { 0 };
+  gboolean ok = session &&
+                se_session_invert (session, recipe, (guint64) seed, 1, NULL, on_progress, &progress, NULL, error) &&
+                se_session_edit (session, recipe, &out, on_progress, &progress, NULL, error);
+  se_session_free (session);
+  gint32 layer = -1;
+  if (ok) {
+    g_autofree char *name = layer_name (recipe);
+    gimp_image_undo_group_start (image);
+    layer = se_region_write_layer (&region, &out, name, error);
+    gimp_image_undo_group_end (image);
+  }
+  g_free (out.data);
+  se_region_clear (&region);
+  gimp_progress_end ();
+  return layer;
+}
+
+static void
+query (void)
+{
+  static const GimpParamDef args[] = {
+    { GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
+    { GIMP_PDB_IMAGE, "image", "Input image" },
+    { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
+    { GIMP_PDB_STRING, "model", "Stable Diffusion 1.x model: a diffusers folder or a single .safetensors file (empty: the last used, then $SE_MODEL)" },
+    { GIMP_PDB_STRING, "recipe", "LEDITS recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta (empty: the last used)" },
+    { GIMP_PDB_INT32, "seed", "Seed of the inversion noise" },
+  };
+  static const GimpParamDef results[] = {
+    { GIMP_PDB_LAYER, "layer", "The new layer holding the edit, masked by the selection" },
+  };
+  gimp_install_procedure (PLUG_IN_PROC,
+                          N_("Edit the selection by meaning with Stable Diffusion (LEDITS)"),
+                          "Inverts the selected region into Stable Diffusion's noise space and "
+                          "edits it with a target prompt and semantic concepts (SEGA); the "
+                          "result is a new layer above the active one, masked by the selection.",
+                          "Semantic Edit developers", "Semantic Edit developers", "2026",
+                          N_("Semantic _Edit..."), "RGB*, GRAY*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (args), G_N_ELEMENTS (results), args, results);
+  gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters");
+}
+
+static void
+run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals, GimpParam **return_vals)
+{
+  static GimpParam values[2];
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gegl_init (NULL, NULL);
+  *nreturn_vals = 1;
+  *return_vals = values;
+  values[0].type = GIMP_PDB_STATUS;
+  values[0].data.d_status = GIMP_PDB_SUCCESS;
+
+  GimpRunMode mode = param[0].data.d_int32;
+  if (nparams < 3 || (mode == GIMP_RUN_NONINTERACTIVE && nparams != 6)) {
+    values[0].data.d_status = GIMP_PDB_CALLING_ERROR;
+    return;
+  }
+  gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
+  LastValues last = { 0 };
+  values_load (&last);
+  g_autofree char *model = NULL, *json = NULL;
+  gint32 seed = last.seed;
+  if (mode == GIMP_RUN_NONINTERACTIVE) {
+    model = g_strdup (param[3].data.d_string && *param[3].data.d_string ? param[3].data.d_string : last.model);
+    json = g_strdup (param[4].data.d_string && *param[4].data.d_string ? param[4].data.d_string : last.recipe);
+    seed = param[5].data.d_int32;
+  } else {
+    model = g_strdup (last.model);
+    json = g_strdup (last.recipe);
+  }
+  if (model == NULL || *model == '\0')
+    model = g_strdup (g_getenv ("SE_MODEL"));
+
+  GError *error = NULL;
+  g_autoptr (SeRecipe) recipe = json ? se_recipe_from_json (json, &error) : se_recipe_new ();
+  gint32 layer = -1;
+  if (error == NULL && (model == NULL || *model == '\0'))
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
+                   "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
+  if (error == NULL)
+    layer = edit (image, drawable, model, recipe, seed, &error);
+
+  if (layer < 0) {
+    static char *message;
+    g_free (message);
+    message = g_strdup (error ? error->message : _("Semantic Edit failed."));
+    g_clear_error (&error);
+    if (mode == GIMP_RUN_INTERACTIVE)
+      g_message ("%s", message);
+    values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
+    values[1].type = GIMP_PDB_STRING;
+    values[1].data.d_string = message;
+    *nreturn_vals = 2;
+  } else {
+    LastValues now = { model, NULL, seed };
+    values_save (&now, recipe);
+    if (mode != GIMP_RUN_NONINTERACTIVE)
+      gimp_displays_flush ();
+    values[1].type = GIMP_PDB_LAYER;
+    values[1].data.d_layer = layer;
+    *nreturn_vals = 2;
+  }
+  g_free (last.model);
+  g_free (last.recipe);
+}
+
+const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
+
+MAIN ()
