@@ -1,9 +1,13 @@
 #!/bin/bash
 # Drives real GIMP in batch mode (Script-Fu) with the plug-in installed into a
-# fresh profile: an RGB image with a rectangle selection gets a new masked
-# layer, the original layer is untouched, and the flattened image is
-# unchanged outside the selection and changed inside; a bad model path and a
-# bad recipe end in an execution error with a message and no new layer.
+# fresh profile.  For each case (image kinds: RGB 8-bit, RGBA with
+# transparent areas, grayscale, 16-bit, a layer with offsets; selections:
+# rectangle, feathered ellipse, rectangle partly outside the layer, none,
+# 10x10) it checks that one layer with a mask was added, the original layer
+# is untouched, and the flattened image is unchanged wherever the selection
+# is 0 and changed where it is not.  A 4000x3000 image with a large selection
+# must complete.  A bad model path and a bad recipe must end in an error with
+# a message and no new layer.
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
 set -u
 plugin=$1 compare=$2
@@ -16,40 +20,95 @@ timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1
 dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
 mkdir -p "$dir" && cp "$plugin" "$dir/semantic-edit"
 
-recipe='{\"steps\": 4, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
+recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="
+(define W \"$work/\")
 (define (save img drawable path) (file-png-save RUN-NONINTERACTIVE img drawable path path 0 9 0 0 0 0 0))
 (define (composite img path)
   (let ((copy (car (gimp-image-duplicate img))))
     (save copy (car (gimp-image-flatten copy)) path) (gimp-image-delete copy)))
-(let* ((img (car (gimp-image-new 160 120 RGB)))
-       (bg (car (gimp-layer-new img 160 120 RGB-IMAGE \"bg\" 100 LAYER-MODE-NORMAL))))
-  (gimp-image-insert-layer img bg 0 0)
-  (plug-in-plasma RUN-NONINTERACTIVE img bg 7 1.0)
+(define (edit img drawable model recipe)
+  (car (plug-in-semantic-edit RUN-NONINTERACTIVE img drawable model recipe 3)))
+(define (run-case tag img drawable checks)
+  (let ((empty (= (car (gimp-selection-is-empty img)) TRUE))
+        (count (car (gimp-image-get-layers img))))
+    (if (= checks 1)
+      (begin
+        (if empty (gimp-selection-all img))
+        (let ((ch (car (gimp-selection-save img))))
+          (save img ch (string-append W tag \"-mask.png\"))
+          (gimp-image-remove-channel img ch))
+        (if empty (gimp-selection-none img))
+        (composite img (string-append W tag \"-before.png\"))
+        (save img drawable (string-append W tag \"-layer-before.png\"))))
+    (let ((layer (edit img drawable \"$model\" \"$recipe\")))
+      (gimp-message (string-append \"SE-TEST \" tag
+        \" added=\" (number->string (- (car (gimp-image-get-layers img)) count))
+        \" mask=\" (if (> (car (gimp-layer-get-mask layer)) 0) \"yes\" \"no\"))))
+    (if (= checks 1)
+      (begin
+        (composite img (string-append W tag \"-after.png\"))
+        (save img drawable (string-append W tag \"-layer-after.png\"))))
+    (gimp-image-delete img)))
+(define (image type precision w h)
+  (let* ((img (car (gimp-image-new-with-precision w h type precision)))
+         (layer (car (gimp-layer-new img w h (if (= type GRAY) GRAY-IMAGE RGB-IMAGE) \"bg\" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img layer 0 0)
+    (if (= type GRAY) (plug-in-solid-noise RUN-NONINTERACTIVE img layer 0 0 5 1 4 4)
+                      (plug-in-plasma RUN-NONINTERACTIVE img layer 7 1.0))
+    (list img layer)))
+
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)
-  (composite img \"$work/before.png\")
-  (save img bg \"$work/bg-before.png\")
-  (let* ((layer (car (plug-in-semantic-edit RUN-NONINTERACTIVE img bg \"$model\" \"$recipe\" 3))))
-    (gimp-message (string-append \"SE-TEST layers=\" (number->string (car (gimp-image-get-layers img)))
-                                 \" mask=\" (if (> (car (gimp-layer-get-mask layer)) 0) \"yes\" \"no\")
-                                 \" name=\" (car (gimp-item-get-name layer)))))
-  (composite img \"$work/after.png\")
-  (save img bg \"$work/bg-after.png\")
+  (run-case \"rgb-rect\" img l 1))
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-layer-add-alpha l)
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 70 120)
+  (gimp-drawable-edit-clear l)
+  (gimp-context-set-feather TRUE)
+  (gimp-context-set-feather-radius 12 12)
+  (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 30 20 90 70)
+  (gimp-context-set-feather FALSE)
+  (run-case \"rgba-feathered-ellipse\" img l 1))
+(let* ((c (image GRAY PRECISION-U8-GAMMA 120 90)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 60 40 100 80)
+  (run-case \"gray-partly-outside\" img l 1))
+(let* ((c (image RGB PRECISION-U16-GAMMA 128 96)) (img (car c)) (l (cadr c)))
+  (run-case \"rgb16-no-selection\" img l 1))
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (bg (cadr c))
+       (top (car (gimp-layer-new img 90 60 RGB-IMAGE \"offset\" 100 LAYER-MODE-NORMAL))))
+  (gimp-image-insert-layer img top 0 0)
+  (gimp-layer-set-offsets top 50 40)
+  (plug-in-plasma RUN-NONINTERACTIVE img top 3 2.0)
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 60 50 30 30)
+  (run-case \"layer-offsets\" img top 1))
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 70 50 10 10)
+  (run-case \"ten-by-ten\" img l 1))
+(let* ((c (image RGB PRECISION-U8-GAMMA 4000 3000)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 300 200 3000 2400)
+  (run-case \"large\" img l 0))
+(let* ((c (image RGB PRECISION-U8-GAMMA 96 64)) (img (car c)) (l (cadr c)))
   (gimp-message (string-append \"SE-TEST bad-model=\"
-    (if (catch #f (plug-in-semantic-edit RUN-NONINTERACTIVE img bg \"/no/such/model\" \"$recipe\" 1)) \"ran\" \"error\")
+    (if (catch #f (edit img l \"/no/such/model\" \"$recipe\")) \"ran\" \"error\")
     \" bad-recipe=\"
-    (if (catch #f (plug-in-semantic-edit RUN-NONINTERACTIVE img bg \"$model\" \"{\\\"colour\\\": 1}\" 1)) \"ran\" \"error\")
+    (if (catch #f (edit img l \"$model\" \"{\\\"colour\\\": 1}\")) \"ran\" \"error\")
     \" layers=\" (number->string (car (gimp-image-get-layers img)))))
   (gimp-image-delete img))
 "
 log=$work/gimp.log
-timeout 900 gimp -i -d -f -b "$script" -b '(gimp-quit 0)' > "$log" 2>&1
+timeout 1500 gimp -i -d -f -b "$script" -b '(gimp-quit 0)' > "$log" 2>&1
 cat "$log"
 fail=0
-grep -q "SE-TEST layers=2 mask=yes name=Semantic Edit: +snowy" "$log" || { echo "FAIL: no new masked layer"; fail=1; }
-grep -q "SE-TEST bad-model=error bad-recipe=error layers=2" "$log" || { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
+for tag in rgb-rect rgba-feathered-ellipse gray-partly-outside rgb16-no-selection layer-offsets ten-by-ten; do
+  grep -q "SE-TEST $tag added=1 mask=yes" "$log" || { echo "FAIL: $tag: no new masked layer"; fail=1; continue; }
+  "$compare" "$work/$tag-before.png" "$work/$tag-after.png" "$work/$tag-mask.png" ||
+    { echo "FAIL: $tag: composite changed where the selection is 0, or not where it is not"; fail=1; }
+  "$compare" SAME "$work/$tag-layer-before.png" "$work/$tag-layer-after.png" ||
+    { echo "FAIL: $tag: the original layer changed"; fail=1; }
+done
+grep -q "SE-TEST large added=1 mask=yes" "$log" || { echo "FAIL: the 4000x3000 image did not complete"; fail=1; }
+grep -q "SE-TEST bad-model=error bad-recipe=error layers=1" "$log" || { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
 grep -q "/no/such/model: no such model" "$log" || { echo "FAIL: the bad model's message is missing"; fail=1; }
-grep -q 'recipe key \\"colour\\"\|recipe key "colour"' "$log" || { echo "FAIL: the bad recipe's message is missing"; fail=1; }
-"$compare" "$work/before.png" "$work/after.png" 40 30 60 40 || { echo "FAIL: composite changed outside the selection or not inside"; fail=1; }
-"$compare" SAME "$work/bg-before.png" "$work/bg-after.png" || { echo "FAIL: the original layer changed"; fail=1; }
+grep -q 'recipe key "colour"' "$log" || { echo "FAIL: the bad recipe's message is missing"; fail=1; }
 exit $fail
