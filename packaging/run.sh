@@ -1,23 +1,54 @@
 #!/bin/sh
-# The main job: install dependencies, build, and run a Semantic Edit on a
-# photo with the command-line tool.
-#   ./packaging/run.sh [IMAGE] [semantic-edit options...]
+# The main job: install dependencies, build, and run Filters > Semantic Edit
+# headlessly through GIMP on a photo (Script-Fu batch mode).
+#   ./packaging/run.sh [PHOTO]
 # SE_MODEL=PATH picks your Stable Diffusion 1.x model (diffusers folder or
 # single .safetensors).  Without it the tiny random-weight reference model in
 # ../shared/reference is used, and the result is noise, not an edit.
+# Without PHOTO a plasma test picture is generated.  The result (the photo
+# with the new masked layer, flattened) is written to semantic-edit-result.png.
 set -eu
 cd "$(dirname "$0")/.."
 ./packaging/build.sh
-reference=../shared/reference
-image=${1:-$reference/ledits_edit.safetensors}
-[ $# -gt 0 ] && shift
+top=$(pwd)
 if [ -n "${SE_MODEL:-}" ]; then
   model=$SE_MODEL
 else
-  model=$reference/tiny-sd
+  model=$(cd ../shared/reference/tiny-sd && pwd)
   echo "SE_MODEL is not set: using the tiny RANDOM-WEIGHT test model ($model)."
   echo "Its output is noise; set SE_MODEL to real SD 1.x weights for a real edit."
+  export SE_WORKING_SIZE=${SE_WORKING_SIZE:-256}
 fi
-./build/plug-in/cli/semantic-edit --model "$model" --input "$image" --output semantic-edit-result.png \
-  --source "a photo of a cat" --concept "wearing glasses" --steps 20 "$@"
-echo "wrote semantic-edit-result.png"
+# a private GIMP profile with the plug-in, so the user's own is untouched
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+HOME=$profile timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1 || true
+mkdir -p "$profile/.config/GIMP/2.10/plug-ins/semantic-edit"
+cp build/plug-in/semantic-edit "$profile/.config/GIMP/2.10/plug-ins/semantic-edit/"
+out=$top/semantic-edit-result.png
+if [ $# -gt 0 ]; then
+  photo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  open="(car (gimp-file-load RUN-NONINTERACTIVE \"$photo\" \"$photo\"))"
+else
+  open="(let* ((i (car (gimp-image-new 512 384 RGB))) (l (car (gimp-layer-new i 512 384 RGB-IMAGE \"photo\" 100 LAYER-MODE-NORMAL)))) (gimp-image-insert-layer i l 0 0) (plug-in-plasma RUN-NONINTERACTIVE i l 1 2.0) i)"
+fi
+recipe='{\"steps\": 20, \"skip\": 5, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"scale\": 6}]}'
+HOME=$profile timeout 3600 gimp -i -d -f -b "
+(let* ((img $open)
+       (layer (car (gimp-image-get-active-drawable img))))
+  (gimp-context-set-feather TRUE)
+  (gimp-context-set-feather-radius 24 24)
+  (gimp-image-select-ellipse img CHANNEL-OP-REPLACE
+    (/ (car (gimp-image-width img)) 4) (/ (car (gimp-image-height img)) 4)
+    (/ (car (gimp-image-width img)) 2) (/ (car (gimp-image-height img)) 2))
+  (let ((edited (car (plug-in-semantic-edit RUN-NONINTERACTIVE img layer \"$model\" \"$recipe\" 1))))
+    (gimp-message (string-append \"added layer: \" (car (gimp-item-get-name edited)))))
+  (let ((flat (car (gimp-image-flatten img))))
+    (file-png-save RUN-NONINTERACTIVE img flat \"$out\" \"$out\" 0 9 0 0 0 0 0))
+  (gimp-image-delete img))" -b '(gimp-quit 0)' 2>&1 | grep -v '^using gegl' || true
+if [ -s "$out" ]; then
+  echo "wrote $out"
+else
+  echo "the edit failed (see the messages above)" >&2
+  exit 1
+fi

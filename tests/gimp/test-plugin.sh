@@ -7,7 +7,8 @@
 # is untouched, and the flattened image is unchanged wherever the selection
 # is 0 and changed where it is not.  A 4000x3000 image with a large selection
 # must complete.  A bad model path and a bad recipe must end in an error with
-# a message and no new layer.
+# a message and no new layer; a with-last-values run then repeats the last
+# successful edit.
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
 set -u
 plugin=$1 compare=$2
@@ -94,6 +95,8 @@ script="
     \" bad-recipe=\"
     (if (catch #f (edit img l \"$model\" \"{\\\"colour\\\": 1}\")) \"ran\" \"error\")
     \" layers=\" (number->string (car (gimp-image-get-layers img)))))
+  (plug-in-semantic-edit RUN-WITH-LAST-VALS img l \"\" \"\" 0)
+  (gimp-message (string-append \"SE-TEST last-values layers=\" (number->string (car (gimp-image-get-layers img)))))
   (gimp-image-delete img))
 "
 log=$work/gimp.log
@@ -111,4 +114,7 @@ grep -q "SE-TEST large added=1 mask=yes" "$log" || { echo "FAIL: the 4000x3000 i
 grep -q "SE-TEST bad-model=error bad-recipe=error layers=1" "$log" || { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
 grep -q "/no/such/model: no such model" "$log" || { echo "FAIL: the bad model's message is missing"; fail=1; }
 grep -q 'recipe key "colour"' "$log" || { echo "FAIL: the bad recipe's message is missing"; fail=1; }
+# last values: saved in the profile (they outlive the session) and used by RUN-WITH-LAST-VALS
+grep -q '"steps" : 3' "$HOME/.config/GIMP/2.10/semantic-edit.json" || { echo "FAIL: last values not saved"; fail=1; }
+grep -q "SE-TEST last-values layers=2" "$log" || { echo "FAIL: a with-last-values run did not add a layer"; fail=1; }
 exit $fail
