@@ -238,6 +238,12 @@ se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *
   return se_op_conv2d_asym (gpu, x, w, bias, stride, pad, pad, out, error);
 }
 
+gint64
+se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin, guint pad_end)
+{
+  return (in + (gint64) pad_begin + pad_end - kernel) / stride + 1;
+}
+
 gboolean
 se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
                    guint stride, guint pad_begin, guint pad_end, SeTensor *out, GError **error)
@@ -260,8 +266,8 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
   }
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3], C = x->shape[1];
   gint64 O = out->shape[1], KH = w->shape[2], KW = w->shape[3];
-  gint64 OH = (H + (gint64) part->pad_begin + part->pad_end - KH) / part->stride + 1;
-  gint64 OW = (W + (gint64) part->pad_begin + part->pad_end - KW) / part->stride + 1;
+  gint64 OH = se_conv_out_size (H, KH, part->stride, part->pad_begin, part->pad_end);
+  gint64 OW = se_conv_out_size (W, KW, part->stride, part->pad_begin, part->pad_end);
   if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[2] != OH || out->shape[3] != OW) {
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "conv2d", "expected out [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT

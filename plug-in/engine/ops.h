@@ -57,6 +57,9 @@ gboolean se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *weigh
  * layer's (bias may be NULL, to add it only once).  With accumulate the
  * result is added to out.  Layers too wide for one storage binding run as a
  * sum of parts. */
+/* Output side of a convolution: (in + pad_begin + pad_end - kernel) / stride + 1. */
+gint64 se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin, guint pad_end);
+
 typedef struct {
   guint stride, pad_begin, pad_end;
   guint cin_off, cout_off;

@@ -116,6 +116,16 @@ se_tensor_download (const SeTensor *t, float *data, GError **error)
   return TRUE;
 }
 
+gboolean
+se_tensor_replace (SeTensor **x, SeTensor *next)
+{
+  if (next == NULL)
+    return FALSE;
+  se_tensor_free (*x);
+  *x = next;
+  return TRUE;
+}
+
 char *
 se_tensor_shape_string (const SeTensor *t)
 {

@@ -45,6 +45,10 @@ gboolean se_tensor_download (const SeTensor *t, float *data, GError **error);
 /* Uploads bytes already in the tensor's storage format (size as stored). */
 gboolean se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error);
 
+/* Replaces *x with next and frees the old tensor; FALSE (and *x kept) when
+ * next is NULL, so a failing layer can be chained: replace (&h, layer (h)). */
+gboolean se_tensor_replace (SeTensor **x, SeTensor *next);
+
 /* "[2, 4, 8, 16]", for messages. */
 char *se_tensor_shape_string (const SeTensor *t);
 

@@ -30,6 +30,13 @@ struct _SeMemory {
   VkFence fence;
 };
 
+/* Sizes are handed out in multiples of the binding alignment, at least one. */
+static VkDeviceSize
+rounded_size (const SeMemory *m, VkDeviceSize size)
+{
+  return (MAX (size, 1) + m->alignment - 1) / m->alignment * m->alignment;
+}
+
 static int
 find_memory_type (SeGpu *gpu, guint32 bits, VkMemoryPropertyFlags want)
 {
@@ -207,7 +214,7 @@ se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error)
                  (unsigned long long) gpu->info.max_storage_buffer_range);
     return FALSE;
   }
-  VkDeviceSize rounded = (MAX (size, 1) + m->alignment - 1) / m->alignment * m->alignment;
+  VkDeviceSize rounded = rounded_size (m, size);
   gboolean found = FALSE;
   for (guint i = 0; i < m->blocks->len && !found; i++)
     found = take_from (m, i, rounded, out);
@@ -231,7 +238,7 @@ se_memory_release (SeGpu *gpu, const SeAlloc *alloc)
   if (alloc == NULL || alloc->buffer == VK_NULL_HANDLE)
     return;
   Block *b = &g_array_index (m->blocks, Block, alloc->block);
-  VkDeviceSize size = (MAX (alloc->size, 1) + m->alignment - 1) / m->alignment * m->alignment;
+  VkDeviceSize size = rounded_size (m, alloc->size);
   m->in_use -= size;
   guint i = 0;
   while (i < b->free->len && g_array_index (b->free, Range, i).offset < alloc->offset)

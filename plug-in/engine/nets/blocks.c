@@ -105,9 +105,8 @@ SeTensor *
 se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
                  guint pad_end, GError **error)
 {
-  gint64 k = c->w->shape[2];
-  gint64 oh = (x->shape[2] + pad_begin + pad_end - k) / stride + 1;
-  gint64 ow = (x->shape[3] + pad_begin + pad_end - k) / stride + 1;
+  gint64 oh = se_conv_out_size (x->shape[2], c->w->shape[2], stride, pad_begin, pad_end);
+  gint64 ow = se_conv_out_size (x->shape[3], c->w->shape[3], stride, pad_begin, pad_end);
   g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
   if (out == NULL || !se_op_conv2d_asym (gpu, x, c->w, c->b, stride, pad_begin, pad_end, out, error))
     return NULL;

@@ -65,6 +65,16 @@ se_feature_free (SeFeature *f)
   g_free (f);
 }
 
+gboolean
+se_feature_replace (SeFeature **x, SeFeature *next)
+{
+  if (next == NULL)
+    return FALSE;
+  se_feature_free (*x);
+  *x = next;
+  return TRUE;
+}
+
 SeFeature *
 se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm, guint groups, float eps,
                        gboolean silu, GError **error)
@@ -87,9 +97,8 @@ SeFeature *
 se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint stride, guint pad_begin,
                  guint pad_end, guint groups, GError **error)
 {
-  gint64 k = conv->w->shape[2];
-  gint64 oh = (x->H + pad_begin + pad_end - k) / stride + 1;
-  gint64 ow = (x->W + pad_begin + pad_end - k) / stride + 1;
+  gint64 oh = se_conv_out_size (x->H, conv->w->shape[2], stride, pad_begin, pad_end);
+  gint64 ow = se_conv_out_size (x->W, conv->w->shape[3], stride, pad_begin, pad_end);
   g_autoptr (SeFeature) out = se_feature_new (gpu, x->B, conv->w->shape[0], oh, ow, groups, error);
   if (out == NULL)
     return NULL;

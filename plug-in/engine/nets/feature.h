@@ -26,6 +26,8 @@ SeFeature *se_feature_wrap (SeTensor *t);
 /* The map as one tensor (consumes f): the part itself, or a joined copy. */
 SeTensor  *se_feature_unwrap (SeGpu *gpu, SeFeature *f, GError **error);
 void       se_feature_free (SeFeature *f);
+/* As se_tensor_replace, for feature maps. */
+gboolean   se_feature_replace (SeFeature **x, SeFeature *next);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeFeature, se_feature_free)
 
 SeFeature *se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm,

@@ -117,16 +117,6 @@ se_unet_config (const SeUNet *u)
 
 #define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
 
-static gboolean
-replace (SeTensor **x, SeTensor *next)
-{
-  if (next == NULL)
-    return FALSE;
-  se_tensor_free (*x);
-  *x = next;
-  return TRUE;
-}
-
 /* Keeps a copy of t under name when taps are wanted. */
 static gboolean
 tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError **error)
@@ -206,20 +196,20 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
   for (guint i = 0; i < n; i++) {
     const Block *b = &u->down[i];
     for (guint j = 0; j < b->n; j++)
-      if (!replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))) ||
+      if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+          (b->attn && !se_tensor_replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))) ||
           !push_skip (gpu, skips, h, error))
         goto fail;
-    if (b->sampler.w && (!replace (&h, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)) ||
+    if (b->sampler.w && (!se_tensor_replace (&h, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)) ||
                          !push_skip (gpu, skips, h, error)))
       goto fail;
     g_autofree char *name = g_strdup_printf ("down_blocks.%u", i);
     if (!tap (gpu, taps, name, h, error))
       goto fail;
   }
-  if (!replace (&h, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
-      !replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, error)) ||
-      !replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
+  if (!se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
+      !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, error)) ||
+      !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
       !tap (gpu, taps, "mid_block", h, error))
     goto fail;
   for (guint i = 0; i < n; i++) {
@@ -233,12 +223,12 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
         se_tensor_free (cat);
         goto fail;
       }
-      replace (&h, cat);
-      if (!replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))))
+      se_tensor_replace (&h, cat);
+      if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+          (b->attn && !se_tensor_replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))))
         goto fail;
     }
-    if (b->sampler.w && !replace (&h, se_upsample_forward (gpu, &b->sampler, h, error)))
+    if (b->sampler.w && !se_tensor_replace (&h, se_upsample_forward (gpu, &b->sampler, h, error)))
       goto fail;
     g_autofree char *name = g_strdup_printf ("up_blocks.%u", i);
     if (!tap (gpu, taps, name, h, error))
@@ -250,7 +240,7 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
         !se_op_group_norm (gpu, h, u->norm_out.w, u->norm_out.b, c->groups, c->eps, taps == NULL, norm, error) ||
         !tap (gpu, taps, "conv_norm_out", norm, error) ||
         (taps && !se_op_silu (gpu, norm, norm, error)) ||
-        !replace (&h, se_conv_forward (gpu, &u->conv_out, norm, 1, 1, 1, error)))
+        !se_tensor_replace (&h, se_conv_forward (gpu, &u->conv_out, norm, 1, 1, 1, error)))
       goto fail;
   }
   return h;

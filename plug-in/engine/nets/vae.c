@@ -118,35 +118,14 @@ se_vae_config (const SeVae *v)
   return &v->cfg;
 }
 
-/* Replaces *x with next; frees the old one. */
-static gboolean
-step (SeTensor **x, SeTensor *next)
-{
-  if (next == NULL)
-    return FALSE;
-  se_tensor_free (*x);
-  *x = next;
-  return TRUE;
-}
-
-static gboolean
-fstep (SeFeature **x, SeFeature *next)
-{
-  if (next == NULL)
-    return FALSE;
-  se_feature_free (*x);
-  *x = next;
-  return TRUE;
-}
-
 /* The mid block runs at latent resolution, always within one binding. */
 static gboolean
 mid_forward (SeVae *v, const Mid *m, SeTensor **h, GError **error)
 {
   guint g = v->cfg.groups;
-  return step (h, se_resnet_forward (v->gpu, &m->a, *h, NULL, g, VAE_EPS, error)) &&
-         step (h, se_vae_attention_forward (v->gpu, &m->attn, *h, g, error)) &&
-         step (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, error));
+  return se_tensor_replace (h, se_resnet_forward (v->gpu, &m->a, *h, NULL, g, VAE_EPS, error)) &&
+         se_tensor_replace (h, se_vae_attention_forward (v->gpu, &m->attn, *h, g, error)) &&
+         se_tensor_replace (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, error));
 }
 
 /* The blocks at image resolution, over channel parts (see feature.h). */
@@ -157,14 +136,14 @@ blocks_forward (SeVae *v, const Block *blocks, gboolean down, SeFeature **h, GEr
   for (guint i = 0; i < c->n_blocks; i++) {
     const Block *b = &blocks[i];
     for (guint j = 0; j < b->n_resnets; j++)
-      if (!fstep (h, se_feature_resnet (v->gpu, &b->resnets[j], *h, c->groups, VAE_EPS, error)))
+      if (!se_feature_replace (h, se_feature_resnet (v->gpu, &b->resnets[j], *h, c->groups, VAE_EPS, error)))
         return FALSE;
     if (b->sampler.w == NULL)
       continue;
     /* diffusers' encoder pads (0, 1, 0, 1) and convolves with stride 2 */
-    if (down ? !fstep (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, error))
-             : !fstep (h, se_feature_upsample (v->gpu, *h, c->groups, error)) ||
-               !fstep (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, error)))
+    if (down ? !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, error))
+             : !se_feature_replace (h, se_feature_upsample (v->gpu, *h, c->groups, error)) ||
+               !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, error)))
       return FALSE;
   }
   return TRUE;
@@ -261,12 +240,12 @@ static SeTensor *
 decode_one (SeVae *v, const SeTensor *latent, GError **error)
 {
   g_autoptr (SeTensor) t = se_conv_forward (v->gpu, &v->post_quant, latent, 1, 0, 0, error);
-  if (t == NULL || !step (&t, se_conv_forward (v->gpu, &v->dec_in, t, 1, 1, 1, error)) ||
+  if (t == NULL || !se_tensor_replace (&t, se_conv_forward (v->gpu, &v->dec_in, t, 1, 1, 1, error)) ||
       !mid_forward (v, &v->dec_mid, &t, error))
     return NULL;
   g_autoptr (SeFeature) h = se_feature_wrap (g_steal_pointer (&t));
   if (!blocks_forward (v, v->dec, FALSE, &h, error) ||
-      !fstep (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
+      !se_feature_replace (&h, norm_out (v, &v->dec_norm, &v->dec_out, h, error)))
     return NULL;
   return se_feature_unwrap (v->gpu, g_steal_pointer (&h), error);
 }
