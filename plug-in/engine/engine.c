@@ -1,6 +1,7 @@
 /* engine.c: the device and loaded models behind engine.h. */
 #include "engine.h"
 
+#include "ledits/latent-preview.h"
 #include "ledits/session-private.h"
 
 SeEngine *
@@ -43,6 +44,7 @@ load_networks (SeEngine *e, SeModelFiles *files, GError **error)
   g_autoptr (SeModel) m = g_new0 (SeModel, 1);
   m->gpu = e->gpu;
   m->files = files;
+  se_latent_preview_default (m->preview_map);
   SeDType weights = se_weights_dtype_default (e->gpu);
   if (!(m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) ||
       !(m->clip = se_clip_load (e->gpu, m->files, weights, error)) ||

@@ -91,5 +91,18 @@ const double *se_session_xts (const SeSession *s, guint k, guint *count);    /* 
 const double *se_session_zs (const SeSession *s, guint k, guint *count);     /* steps */
 const double *se_session_latent (const SeSession *s, guint k);               /* last edit */
 const double *se_session_trace (const SeSession *s, guint k, guint *count);  /* steps - skip */
+/* From an "edit" progress callback: candidate k's estimate of the edited
+ * latent after that step (the predicted x0); NULL outside an edit. */
+const double *se_session_edit_estimate (const SeSession *s, guint k);
+
+/* A cheap stand-in for the VAE decoder, for previews of running edits: an
+ * affine map from the 4 latent channels to RGB, fitted against the model's
+ * own VAE (a colour chart encoded, decoded, and compared at latent
+ * resolution).  Fitting costs one encode and one decode at 128 x 128. */
+gboolean se_model_fit_latent_preview (SeModel *model, GError **error);
+/* latent [4, lh, lw] as held by a session -> rgb [3, lh, lw] in [-1, 1],
+ * through the fitted map (a fixed generic map before fitting). */
+void     se_model_latent_preview (const SeModel *model, const double *latent, guint lw, guint lh,
+                                  float *rgb);
 
 G_END_DECLS

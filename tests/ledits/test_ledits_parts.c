@@ -1,11 +1,13 @@
 /* test_ledits_parts.c: the pieces of LEDITS on their own: the schedule
  * against schedule.json, the recipe format (defaults, round trip, every
- * refusal names its key), torch.quantile's interpolation, and the seeded
- * noise generator. */
+ * refusal names its key), the preview's step scaling, torch.quantile's
+ * interpolation, the seeded noise generator, and the least-squares fit of
+ * the latent preview map. */
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
+#include "ledits/latent-preview.h"
 #include "ledits/recipe.h"
 #include "ledits/rng.h"
 #include "ledits/schedule.h"
@@ -157,12 +159,95 @@ test_rng_is_seeded_normal (void)
   g_assert_true (isfinite (first));
 }
 
+/* 50 steps with skip 15, warm-up 2, cool-down 40 at 12 steps: 3.6 -> 4,
+ * 0.48 -> 0, 9.6 -> 10; more steps than the recipe's keep the recipe's. */
+static void
+test_recipe_with_steps (void)
+{
+  g_autoptr (SeRecipe) r = se_recipe_new ();
+  SeConcept *c = se_recipe_add_concept (r, "snow");
+  c->cooldown = 40;
+  g_autoptr (SeRecipe) p = se_recipe_with_steps (r, 12);
+  g_assert_cmpuint (p->steps, ==, 12);
+  g_assert_cmpuint (p->skip, ==, 4);
+  const SeConcept *pc = &g_array_index (p->concepts, SeConcept, 0);
+  g_assert_cmpuint (pc->warmup, ==, 0);
+  g_assert_cmpint (pc->cooldown, ==, 10);
+  g_assert_cmpstr (pc->prompt, ==, "snow");
+  g_assert_cmpfloat (pc->scale, ==, c->scale);
+  g_assert_true (se_recipe_validate (p, NULL));
+  g_autoptr (SeRecipe) same = se_recipe_with_steps (r, 80);
+  g_assert_cmpuint (same->steps, ==, 50);
+  g_assert_cmpuint (same->skip, ==, 15);
+  /* skip stays below the steps however the rounding falls */
+  r->steps = 3;
+  r->skip = 2;
+  c->warmup = 0;
+  c->cooldown = -1;
+  g_autoptr (SeRecipe) two = se_recipe_with_steps (r, 2);
+  g_assert_cmpuint (two->skip, ==, 1);
+  g_assert_true (se_recipe_validate (two, NULL));
+}
+
+/* An exact affine map is recovered; with noise, the residual is orthogonal
+ * to every feature (the normal equations, checked independently); collinear
+ * samples are refused. */
+static void
+test_fit_affine (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  const guint in = 4, out = 3, n = 200;
+  double A[3][5];
+  for (guint o = 0; o < out; o++)
+    for (guint i = 0; i <= in; i++)
+      A[o][i] = g_rand_double_range (rand, -1, 1);
+  g_autofree double *x = g_new (double, n * in), *y = g_new (double, n * out);
+  for (guint s = 0; s < n; s++) {
+    for (guint i = 0; i < in; i++)
+      x[s * in + i] = g_rand_double_range (rand, -3, 3);
+    for (guint o = 0; o < out; o++) {
+      double v = A[o][in];
+      for (guint i = 0; i < in; i++)
+        v += A[o][i] * x[s * in + i];
+      y[s * out + o] = v;
+    }
+  }
+  double coef[3][5];
+  g_assert_true (se_fit_affine (x, in, y, out, n, &coef[0][0]));
+  se_test_assert_close ("exact affine map", &coef[0][0], &A[0][0], 15, 1e-12);
+
+  for (guint s = 0; s < n * out; s++)
+    y[s] += g_rand_double_range (rand, -0.5, 0.5);
+  g_assert_true (se_fit_affine (x, in, y, out, n, &coef[0][0]));
+  for (guint o = 0; o < out; o++) {
+    double dot[5] = { 0 }, norm = 0;
+    for (guint s = 0; s < n; s++) {
+      double r = y[s * out + o] - coef[o][in];
+      for (guint i = 0; i < in; i++)
+        r -= coef[o][i] * x[s * in + i];
+      for (guint i = 0; i < in; i++)
+        dot[i] += r * x[s * in + i];
+      dot[in] += r;
+      norm += fabs (r);
+    }
+    for (guint i = 0; i <= in; i++)
+      g_assert_cmpfloat (fabs (dot[i]), <, 1e-9 * norm);
+  }
+
+  for (guint s = 0; s < n; s++)
+    x[s * in + 3] = 2.0 * x[s * in + 1] - x[s * in];
+  g_assert_false (se_fit_affine (x, in, y, out, n, &coef[0][0]));
+  g_assert_false (se_fit_affine (x, in, y, out, 4, &coef[0][0]));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ledits/schedule-matches-reference", test_schedule_matches_reference);
   g_test_add_func ("/ledits/recipe-format", test_recipe_format);
+  g_test_add_func ("/ledits/recipe-with-steps", test_recipe_with_steps);
+  g_test_add_func ("/ledits/fit-affine", test_fit_affine);
   g_test_add_func ("/ledits/quantile-interpolates", test_quantile_interpolates);
   g_test_add_func ("/ledits/rng-is-seeded-normal", test_rng_is_seeded_normal);
   return g_test_run ();

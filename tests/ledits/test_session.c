@@ -1,7 +1,9 @@
 /* test_session.c: the session's contract on the reference model: progress
  * per phase, cancellation that leaves the session as it was, re-editing
  * from one inversion (edit A, edit B, edit A again gives A's result
- * exactly), seeded inversions, and refusals. */
+ * exactly), seeded inversions, the running edit's estimate, the fitted
+ * latent preview, and refusals. */
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -171,6 +173,113 @@ test_candidates_batched (void)
   g_assert_true (memcmp (se_session_latent (s, 0), se_session_latent (s, 1), n * sizeof (double)) != 0);
 }
 
+typedef struct {
+  SeSession *s;
+  guint seen;
+  double *first, *last;         /* the estimates at the first and last edit steps */
+} Estimates;
+
+static void
+on_estimate (const char *phase, guint done, guint total, gpointer data)
+{
+  Estimates *e = data;
+  const double *est = se_session_edit_estimate (e->s, 1);
+  if (strcmp (phase, "edit") != 0) {
+    g_assert_null (est);
+    return;
+  }
+  g_assert_nonnull (est);
+  g_assert_null (se_session_edit_estimate (e->s, 2));
+  double *copy = g_memdup2 (est, se_session_latent_size (e->s) * sizeof (double));
+  if (e->seen++ == 0)
+    e->first = copy;
+  else {
+    g_free (e->last);
+    e->last = copy;
+  }
+}
+
+/* The estimate exists only inside edit callbacks and converges: after the
+ * last step it is close to the result (the last step adds only the noise of
+ * alphas_cumprod[0]), closer than the first step's. */
+static void
+test_edit_estimate (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) r = recipe (5, "snow");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_session_invert (s, r, 9, 2, NULL, NULL, NULL, NULL, &error));
+  g_assert_null (se_session_edit_estimate (s, 0));
+  Estimates e = { .s = s };
+  SeImage out[2] = { { 0 } };
+  g_assert_true (se_session_edit (s, r, out, on_estimate, &e, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (e.seen, ==, 4);
+  gsize n = se_session_latent_size (s);
+  double last = se_test_rel_error (e.last, se_session_latent (s, 1), n);
+  double first = se_test_rel_error (e.first, se_session_latent (s, 1), n);
+  g_test_message ("estimate vs result: first step %.3g, last step %.3g", first, last);
+  g_assert_cmpfloat (last, <, 0.1);
+  g_assert_cmpfloat (last, <, first);
+  g_assert_null (se_session_edit_estimate (s, 1));
+  g_free (e.first);
+  g_free (e.last);
+  g_free (out[0].data);
+  g_free (out[1].data);
+}
+
+/* The map fitted against the model's VAE previews a decoded image better than
+ * its mean colour does, and better than the generic map it replaces. */
+static double
+preview_error (SeSession *s, const SeImage *decoded)
+{
+  guint lw = decoded->width / 8, lh = decoded->height / 8;
+  gsize n = (gsize) lw * lh;
+  g_autofree float *rgb = g_new (float, 3 * n);
+  se_model_latent_preview (model, se_session_x0 (s), lw, lh, rgb);
+  double err = 0;
+  for (guint c = 0; c < 3; c++)
+    for (gsize p = 0; p < n; p++) {
+      double mean = 0;
+      for (guint dy = 0; dy < 8; dy++)
+        for (guint dx = 0; dx < 8; dx++)
+          mean += decoded->data[((gsize) c * decoded->height + (p / lw) * 8 + dy) * decoded->width +
+                                (p % lw) * 8 + dx] / 64.0;
+      err += (rgb[c * n + p] - mean) * (rgb[c * n + p] - mean);
+    }
+  return sqrt (err / (3 * n));
+}
+
+static void
+test_latent_preview (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) r = recipe (4, NULL);
+  r->skip = 3;      /* one edit step: the decoded result is close to x0's */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, &error));
+  SeImage decoded = { 0 };
+  g_assert_true (se_session_edit (s, r, &decoded, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  double generic = preview_error (s, &decoded);
+  g_assert_true (se_model_fit_latent_preview (model, &error));
+  g_assert_no_error (error);
+  double fitted = preview_error (s, &decoded);
+  /* the spread of the decoded colours about their mean */
+  gsize n = (gsize) 3 * decoded.width * decoded.height;
+  double mean[3] = { 0 }, spread = 0;
+  for (gsize i = 0; i < n; i++)
+    mean[i / (n / 3)] += decoded.data[i] / (n / 3);
+  for (gsize i = 0; i < n; i++)
+    spread += (decoded.data[i] - mean[i / (n / 3)]) * (decoded.data[i] - mean[i / (n / 3)]);
+  spread = sqrt (spread / n);
+  g_test_message ("preview rms error: generic %.4f, fitted %.4f, decoded spread %.4f", generic,
+                  fitted, spread);
+  g_assert_cmpfloat (fitted, <, generic);
+  g_assert_cmpfloat (fitted, <, spread);
+  g_free (decoded.data);
+}
+
 static void
 test_image_size_refused (void)
 {
@@ -195,6 +304,8 @@ main (int argc, char **argv)
   g_test_add_func ("/session/progress-and-reedit", test_progress_and_reedit);
   g_test_add_func ("/session/cancel-leaves-session-intact", test_cancel_leaves_session_intact);
   g_test_add_func ("/session/candidates-batched", test_candidates_batched);
+  g_test_add_func ("/session/edit-estimate", test_edit_estimate);
+  g_test_add_func ("/session/latent-preview", test_latent_preview);
   g_test_add_func ("/session/image-size-refused", test_image_size_refused);
   int r = g_test_run ();
   se_model_free (model);

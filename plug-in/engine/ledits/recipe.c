@@ -59,6 +59,29 @@ se_recipe_copy (const SeRecipe *r)
   return c;
 }
 
+/* round (v * to / from), for step counts */
+static guint
+scale_steps (guint v, guint to, guint from)
+{
+  return (guint) (((guint64) v * to + from / 2) / from);
+}
+
+SeRecipe *
+se_recipe_with_steps (const SeRecipe *r, guint steps)
+{
+  SeRecipe *c = se_recipe_copy (r);
+  guint from = r->steps;
+  c->steps = MAX (2u, MIN (steps, from));
+  c->skip = MIN (scale_steps (r->skip, c->steps, from), c->steps - 1);
+  for (guint i = 0; i < c->concepts->len; i++) {
+    SeConcept *k = &g_array_index (c->concepts, SeConcept, i);
+    k->warmup = scale_steps (k->warmup, c->steps, from);
+    if (k->cooldown >= 0)
+      k->cooldown = (gint) scale_steps ((guint) k->cooldown, c->steps, from);
+  }
+  return c;
+}
+
 void
 se_recipe_free (SeRecipe *r)
 {

@@ -56,6 +56,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeRecipe, se_recipe_free)
 /* A concept with default scale, threshold, warmup and weight. */
 SeConcept *se_recipe_add_concept (SeRecipe *r, const char *prompt);
 
+/* A copy with `steps` steps (at most r's), the step counts in it (skip,
+ * warm-ups, cool-downs) scaled in proportion: the dialog's fast preview of
+ * the edit r describes. */
+SeRecipe *se_recipe_with_steps (const SeRecipe *r, guint steps);
+
 SeRecipe *se_recipe_from_json (const char *json, GError **error);
 char     *se_recipe_to_json (const SeRecipe *r);
 /* Checks every range; the error names the key. */

@@ -20,4 +20,9 @@ struct _SeModel {
   SeClip *clip;
   SeUNet *unet;
   SeVae *vae;
+  /* latent -> RGB preview: rgb[c] = map[c][0..3] . latent + map[c][4] */
+  double preview_map[3][5];
 };
+
+/* Decodes a latent of the session's size (scaled as in the session). */
+gboolean se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error);

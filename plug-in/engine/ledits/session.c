@@ -23,6 +23,7 @@ struct _SeSession {
   /* the last edit */
   double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
   guint trace_len;
+  double *estimate;             /* [candidates][n] during an edit, else NULL */
 };
 
 static gboolean
@@ -242,8 +243,8 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
   return TRUE;
 }
 
-static gboolean
-decode (SeSession *s, const double *latent, SeImage *out, GError **error)
+gboolean
+se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
 {
   SeModel *m = s->model;
   guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
@@ -299,39 +300,45 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
   g_autofree const float **contexts = g_new (const float *, group * per);
   guint channels = (guint) (n / ((gsize) s->lh * s->lw));
   guint total = T + (out ? 1 : 0);
-  for (guint i = 0; i < T; i++) {
+  g_autofree double *estimate = g_new (double, cands * n);
+  gboolean ok = TRUE;
+  s->estimate = estimate;
+  for (guint i = 0; ok && i < T; i++) {
     guint t = sched->timesteps[K + i], idx = N - K - i - 1;
     double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
     double var = se_schedule_variance (sched, t);
     for (guint c0 = 0; c0 < cands; c0 += group) {
       guint g = MIN (group, cands - c0);
-      if (cancelled (cancel, error))
-        return FALSE;
       for (guint c = 0; c < g; c++)
         for (guint p = 0; p < per; p++) {
           xs[c * per + p] = x + (c0 + c) * n;
           contexts[c * per + p] = prompts[p];
         }
-      if (!predict (s, xs, t, contexts, g * per, eps, error))
-        return FALSE;
+      if (cancelled (cancel, error) || !predict (s, xs, t, contexts, g * per, eps, error)) {
+        ok = FALSE;
+        break;
+      }
       for (guint c = 0; c < g; c++) {
-        double *xc = x + (c0 + c) * n;
+        double *xc = x + (c0 + c) * n, *x0 = estimate + (c0 + c) * n;
         const double *z = s->zs + (c0 + c) * N * n + idx * n;
         se_sega_step (r, i, eps + c * per * n, n, channels, momentum + (c0 + c) * n, e);
         for (gsize k = 0; k < n; k++) {
-          double x0p = (xc[k] - sqrt (1.0 - a) * e[k]) / sqrt (a);
-          xc[k] = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e[k] + sqrt (var) * z[k];
+          x0[k] = (xc[k] - sqrt (1.0 - a) * e[k]) / sqrt (a);
+          xc[k] = sqrt (ap) * x0[k] + sqrt (1.0 - ap - var) * e[k] + sqrt (var) * z[k];
         }
         memcpy (trace + ((c0 + c) * T + i) * n, xc, n * sizeof (double));
       }
     }
-    if (progress)
+    if (ok && progress)
       progress ("edit", i + 1, total, data);
   }
+  s->estimate = NULL;
+  if (!ok)
+    return FALSE;
   if (out) {
     g_autofree SeImage *images = g_new0 (SeImage, cands);
     for (guint c = 0; c < cands; c++)
-      if (cancelled (cancel, error) || !decode (s, x + c * n, &images[c], error)) {
+      if (cancelled (cancel, error) || !se_session_decode_latent (s, x + c * n, &images[c], error)) {
         for (guint k = 0; k < c; k++)
           g_free (images[k].data);
         return FALSE;
@@ -357,6 +364,12 @@ se_session_latent (const SeSession *s, guint k)
 {
   g_return_val_if_fail (s->latent && k < s->candidates, NULL);
   return s->latent + k * s->n;
+}
+
+const double *
+se_session_edit_estimate (const SeSession *s, guint k)
+{
+  return s->estimate && k < s->candidates ? s->estimate + k * s->n : NULL;
 }
 
 const double *
