@@ -12,4 +12,5 @@ $SUDO apt-get install -y --no-install-recommends \
   build-essential meson ninja-build pkg-config gettext \
   libglib2.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev \
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers \
-  gimp libgimp2.0-dev libgegl-dev
+  gimp libgimp2.0-dev libgegl-dev libgtk2.0-dev \
+  xvfb xauth xdotool gtk2-engines-pixbuf

@@ -10,12 +10,18 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
 #include <string.h>
 
+#include "dialog.h"
 #include "engine.h"
 #include "region.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
+#define PLUG_IN_BINARY "semantic-edit"
+/* SD 1.x: sides of multiples of 64 (the dialog's region is read before the
+ * model is loaded; the final edit reads it again with the model's own). */
+#define SD1_SIZE_MULTIPLE 64
 #define WORKING_LONG_SIDE 512
 
 /* The long side the model sees: 512, or SE_WORKING_SIZE (tests, small GPUs). */
@@ -31,6 +37,7 @@ typedef struct {
   char *model;
   char *recipe;                 /* JSON */
   gint32 seed;
+  guint candidates;             /* the dialog's candidate count */
 } LastValues;
 
 static char *
@@ -53,6 +60,8 @@ values_load (LastValues *v)
     v->recipe = json_to_string (json_object_get_member (o, "recipe"), FALSE);
   if (json_object_has_member (o, "seed"))
     v->seed = (gint32) json_object_get_int_member (o, "seed");
+  if (json_object_has_member (o, "candidates"))
+    v->candidates = (guint) CLAMP (json_object_get_int_member (o, "candidates"), 1, 8);
 }
 
 static void
@@ -67,6 +76,8 @@ values_save (const LastValues *v, const SeRecipe *recipe)
   json_builder_add_value (b, json_from_string (json, NULL));
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, v->seed);
+  json_builder_set_member_name (b, "candidates");
+  json_builder_add_int_value (b, MAX (v->candidates, 1u));
   json_builder_end_object (b);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -110,16 +121,17 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
   gimp_progress_update ((double) (offset + done) / p->steps_total);
 }
 
-/* The whole edit; the image is only touched at the end, inside one undo group. */
+/* The whole edit; the image is only touched at the end, inside one undo
+ * group.  engine and model: already loaded for model_path (taken), or NULL. */
 static gint32
 edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *recipe, gint32 seed,
-      GError **error)
+      SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
 {
   gimp_progress_init (_("Semantic Edit: loading the model"));
-  g_autoptr (SeEngine) engine = se_engine_new (NULL, error);
+  g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
   if (engine == NULL)
     return -1;
-  g_autoptr (SeModel) model = se_model_load (engine, model_path, NULL, error);
+  g_autoptr (SeModel) model = loaded_model ? loaded_model : se_model_load (engine, model_path, NULL, error);
   if (model == NULL)
     return -1;
   SeRegion region;
@@ -144,6 +156,32 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   se_region_clear (&region);
   gimp_progress_end ();
   return layer;
+}
+
+/* The dialog on the region; TRUE on OK with chosen filled (and seed,
+ * candidates updated, and the engine and model the preview loaded handed
+ * over); FALSE on Cancel (error unset) or when the region cannot be read. */
+static gboolean
+run_dialog (gint32 image, gint32 drawable, const char *model, const SeRecipe *recipe, gint32 *seed,
+            guint *candidates, SeDialogValues *chosen, SeEngine **engine, SeModel **loaded,
+            GError **error)
+{
+  SeRegion region;
+  if (!se_region_read (&region, image, drawable, SD1_SIZE_MULTIPLE, working_long_side (), error))
+    return FALSE;
+  gimp_ui_init (PLUG_IN_BINARY, FALSE);
+  SeDialogValues initial = { (char *) model, (SeRecipe *) recipe, (guint32) *seed, *candidates };
+  SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
+                               gimp_standard_help_func, PLUG_IN_PROC);
+  se_region_clear (&region);
+  gboolean ok = se_dialog_run (d, chosen);
+  if (ok) {
+    *seed = (gint32) chosen->seed;
+    *candidates = chosen->candidates;
+    se_dialog_take_model (d, chosen->model, engine, loaded);
+  }
+  se_dialog_free (d);
+  return ok;
 }
 
 static void
@@ -207,13 +245,40 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
 
   GError *error = NULL;
   g_autoptr (SeRecipe) recipe = json ? se_recipe_from_json (json, &error) : se_recipe_new ();
+  if (recipe == NULL && mode == GIMP_RUN_INTERACTIVE) {
+    g_clear_error (&error);     /* unreadable last values: the dialog starts from defaults */
+    recipe = se_recipe_new ();
+  }
+  SeEngine *engine = NULL;
+  SeModel *loaded = NULL;
+  guint candidates = MAX (last.candidates, 1u);
+  if (error == NULL && mode == GIMP_RUN_INTERACTIVE) {
+    SeDialogValues chosen = { 0 };
+    if (!run_dialog (image, drawable, model, recipe, &seed, &candidates, &chosen, &engine, &loaded,
+                     &error)) {
+      if (error == NULL) {      /* cancelled: the image is untouched */
+        values[0].data.d_status = GIMP_PDB_CANCEL;
+        g_free (last.model);
+        g_free (last.recipe);
+        return;
+      }
+    } else {
+      g_free (model);
+      model = g_steal_pointer (&chosen.model);
+      se_recipe_free (recipe);
+      recipe = g_steal_pointer (&chosen.recipe);
+    }
+  }
   gint32 layer = -1;
   if (error == NULL && (model == NULL || *model == '\0'))
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
                    "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
   if (error == NULL)
-    layer = edit (image, drawable, model, recipe, seed, &error);
+    layer = edit (image, drawable, model, recipe, seed, g_steal_pointer (&engine),
+                  g_steal_pointer (&loaded), &error);
+  se_model_free (loaded);
+  se_engine_free (engine);
 
   if (layer < 0) {
     static char *message;
@@ -227,7 +292,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     values[1].data.d_string = message;
     *nreturn_vals = 2;
   } else {
-    LastValues now = { model, NULL, seed };
+    LastValues now = { model, NULL, seed, candidates };
     values_save (&now, recipe);
     if (mode != GIMP_RUN_NONINTERACTIVE)
       gimp_displays_flush ();

@@ -1,0 +1,262 @@
+/* test_dialog.c: the dialog outside GIMP, against the tiny reference model,
+ * under Xvfb.  A script drives the real widgets the way a retoucher would:
+ * waits for the first preview, adds a concept, types it, drags its strength
+ * to "remove", stops a preview, generates two candidates, picks the second
+ * and presses OK, checking after each step that a new preview (with
+ * intermediate latent previews) arrived and differs from the one before.
+ * Meanwhile a 10 ms timer measures the main loop's longest stall while the
+ * engine works.  The chosen values and the handed-over model are checked
+ * after OK, by running the final edit with them.  A screenshot of the dialog
+ * goes to $SE_SCREENSHOT. */
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "dialog-private.h"
+#include "test-util.h"
+
+#define WAIT_S 300
+
+static SeDialog *dlg;
+static gint64 last_tick, max_gap_busy, busy_ticks;
+static gboolean script_done;
+
+/* The main loop's longest stall while a preview job runs. */
+static gboolean
+on_tick (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (dlg && dlg->running && last_tick) {
+    max_gap_busy = MAX (max_gap_busy, now - last_tick);
+    busy_ticks++;
+  }
+  last_tick = now;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (void);
+
+static void
+wait_for (Condition cond, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  while (!cond ()) {
+    if (g_get_monotonic_time () > deadline)
+      g_error ("timed out waiting for %s", what);
+    g_main_context_iteration (NULL, TRUE);
+  }
+}
+
+static guint done_target;
+static gboolean preview_done (void) { return dlg->jobs_done >= done_target && !dlg->running; }
+static gboolean is_running (void) { return dlg->running; }
+static gboolean is_idle (void) { return !dlg->running && dlg->debounce == 0; }
+
+/* Waits for the next finished preview; fails on a failed one. */
+static void
+wait_preview (const char *what)
+{
+  done_target = dlg->jobs_done + 1;
+  guint failed = dlg->jobs_failed;
+  wait_for (preview_done, what);
+  if (dlg->jobs_failed != failed)
+    g_error ("%s: the preview failed: %s", what, gtk_label_get_text (GTK_LABEL (dlg->message_label)));
+}
+
+static GdkPixbuf *
+displayed (void)
+{
+  return gdk_pixbuf_copy (se_preview_displayed (dlg->preview));
+}
+
+static gboolean
+same_pixbuf (GdkPixbuf *a, GdkPixbuf *b)
+{
+  if (gdk_pixbuf_get_width (a) != gdk_pixbuf_get_width (b) ||
+      gdk_pixbuf_get_height (a) != gdk_pixbuf_get_height (b))
+    return FALSE;
+  gsize n = (gsize) gdk_pixbuf_get_rowstride (a) * (gdk_pixbuf_get_height (a) - 1) +
+            gdk_pixbuf_get_width (a) * 3;
+  return memcmp (gdk_pixbuf_get_pixels (a), gdk_pixbuf_get_pixels (b), n) == 0;
+}
+
+static void
+screenshot (void)
+{
+  const char *path = g_getenv ("SE_SCREENSHOT");
+  if (path == NULL)
+    return;
+  while (gtk_events_pending ())
+    gtk_main_iteration ();
+  gdk_window_process_all_updates ();
+  GdkWindow *win = gtk_widget_get_window (dlg->window);
+  int w, h;
+  gdk_drawable_get_size (win, &w, &h);
+  g_autoptr (GdkPixbuf) shot = gdk_pixbuf_get_from_drawable (NULL, win, NULL, 0, 0, 0, 0, w, h);
+  g_assert_nonnull (shot);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));
+  g_printerr ("# screenshot of the dialog: %s\n", path);
+}
+
+static gboolean
+script (gpointer data)
+{
+  /* 1: the first preview (a reconstruction: no concepts yet) */
+  wait_preview ("the first preview");
+  guint updates = se_preview_updates (dlg->preview);
+  g_assert_cmpuint (updates, >=, 1);
+  g_assert_cmpuint (dlg->steps_shown, >=, 1);
+  g_autoptr (GdkPixbuf) first = displayed ();
+
+  /* 2: add a concept and type it: one debounced preview for the typing */
+  gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
+  g_assert_cmpuint (dlg->rows->len, ==, 1);
+  SeConceptRow *row = dlg->rows->pdata[0];
+  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (se_concept_row_entry (row))));
+  guint jobs_before = dlg->job;
+  const char *word = "snowy winter";
+  for (const char *c = word; *c; c++) {
+    char ch[2] = { *c, 0 };
+    gint pos = -1;
+    gtk_editable_insert_text (GTK_EDITABLE (se_concept_row_entry (row)), ch, 1, &pos);
+  }
+  guint steps = dlg->steps_shown;
+  wait_preview ("the preview with a concept");
+  g_assert_cmpuint (dlg->job, ==, jobs_before + 1);     /* typing was debounced into one job */
+  g_assert_cmpuint (dlg->steps_shown, >, steps);        /* intermediate previews came */
+  g_assert_cmpuint (se_preview_updates (dlg->preview), >, updates);
+  g_autoptr (GdkPixbuf) with_concept = displayed ();
+  g_assert_false (same_pixbuf (first, with_concept));
+
+  /* 3: drag the strength through zero to "remove", in small moves */
+  GtkAdjustment *strength = se_concept_row_strength (row);
+  max_gap_busy = busy_ticks = 0;
+  for (double v = gtk_adjustment_get_value (strength); v > -9.0; v -= 1.0) {
+    gtk_adjustment_set_value (strength, v);
+    g_usleep (20000);
+    while (gtk_events_pending ())
+      gtk_main_iteration ();
+  }
+  gtk_adjustment_set_value (strength, -9.0);
+  wait_preview ("the preview after the drag");
+  g_autoptr (GdkPixbuf) removed = displayed ();
+  g_assert_false (same_pixbuf (with_concept, removed));
+  g_autoptr (SeRecipe) r = se_dialog_recipe (dlg);
+  g_assert_cmpuint (r->concepts->len, ==, 1);
+  g_assert_true (g_array_index (r->concepts, SeConcept, 0).reverse);
+  g_assert_cmpfloat (g_array_index (r->concepts, SeConcept, 0).scale, ==, 9.0);
+
+  /* 4: the main loop kept running while the engine worked */
+  g_printerr ("# main loop: %" G_GINT64_FORMAT " ticks while busy, longest stall %.1f ms\n",
+              busy_ticks, max_gap_busy / 1000.0);
+  g_assert_cmpint (busy_ticks, >, 10);
+  g_assert_cmpint (max_gap_busy, <, 500 * 1000);
+
+  /* 5: Stop ends a running preview, and the next change starts again */
+  gtk_entry_set_text (GTK_ENTRY (dlg->tar_entry), "a photo in winter");
+  wait_for (is_running, "a preview to start");
+  gtk_button_clicked (GTK_BUTTON (dlg->stop));
+  wait_for (is_idle, "the stopped preview");
+  g_assert_cmpstr (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (dlg->progress)), ==, "Stopped");
+
+  /* 6: two candidates, the second picked */
+  gtk_adjustment_set_value (dlg->count, 2);
+  gtk_button_clicked (GTK_BUTTON (dlg->generate));
+  wait_preview ("two candidates");
+  g_assert_cmpuint (se_candidates_count (dlg->candidates), ==, 2);
+  g_assert_true (gtk_widget_get_visible (se_candidates_widget (dlg->candidates)));
+  g_assert_cmpuint (dlg->n_results, ==, 2);
+  gsize n = 3 * (gsize) dlg->results[0].width * dlg->results[0].height;
+  g_assert_true (memcmp (dlg->results[0].data, dlg->results[1].data, n * sizeof (float)) != 0);
+  gtk_button_clicked (se_candidates_button (dlg->candidates, 1));
+  g_assert_cmpuint (se_candidates_selected (dlg->candidates), ==, 1);
+  g_autoptr (GdkPixbuf) want = se_image_to_pixbuf (&dlg->results[1],
+                                                   (double) dlg->visible_w / dlg->region.width,
+                                                   (double) dlg->visible_h / dlg->region.height,
+                                                   (guint) MAX (gdk_pixbuf_get_width (first),
+                                                                gdk_pixbuf_get_height (first)));
+  g_autoptr (GdkPixbuf) shown = displayed ();
+  g_assert_true (same_pixbuf (want, shown));
+
+  /* before/after */
+  GtkWidget *toggle = NULL;
+  GList *kids = gtk_container_get_children (GTK_CONTAINER (se_preview_widget (dlg->preview)));
+  toggle = g_list_last (kids)->data;
+  g_list_free (kids);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), TRUE);
+  g_autoptr (GdkPixbuf) original = displayed ();
+  g_assert_false (same_pixbuf (original, shown));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), FALSE);
+
+  screenshot ();
+  script_done = TRUE;
+  gtk_dialog_response (GTK_DIALOG (dlg->window), GTK_RESPONSE_OK);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+help (const char *id, gpointer data)
+{
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  gtk_init (&argc, &argv);
+  gimp_icons_init ();
+  g_autofree char *model = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
+  /* a 192 x 128 working image: smooth colours with a bright disc */
+  guint w = 192, h = 128;
+  g_autofree float *px = g_new (float, 3 * w * h);
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++) {
+        double disc = hypot (x - 120.0, y - 60.0) < 30 ? 0.8 : 0.0;
+        px[(c * h + y) * w + x] = (float) CLAMP (sin (0.03 * x * (c + 1) + y * 0.02) * 0.6 + disc, -1, 1);
+      }
+  SeImage region = { w, h, px };
+  g_autoptr (SeRecipe) recipe = se_recipe_new ();
+  recipe->steps = 20;
+  recipe->skip = 4;
+  SeDialogValues initial = { model, recipe, 11, 1 };
+  dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
+  g_timeout_add (10, on_tick, NULL);
+  g_idle_add (script, NULL);
+  SeDialogValues chosen = { 0 };
+  g_assert_true (se_dialog_run (dlg, &chosen));
+  g_assert_true (script_done);
+
+  /* what OK hands to the plug-in: the values and the loaded model */
+  g_assert_cmpstr (chosen.model, ==, model);
+  g_assert_cmpuint (chosen.seed, ==, 12);       /* candidate 2 of seed 11 */
+  g_assert_cmpuint (chosen.candidates, ==, 2);
+  g_assert_cmpuint (chosen.recipe->steps, ==, 20);
+  g_assert_cmpstr (chosen.recipe->tar, ==, "a photo in winter");
+  g_assert_cmpuint (chosen.recipe->concepts->len, ==, 1);
+  const SeConcept *c = &g_array_index (chosen.recipe->concepts, SeConcept, 0);
+  g_assert_cmpstr (c->prompt, ==, "snowy winter");
+  g_assert_true (c->reverse);
+  SeEngine *engine = NULL;
+  SeModel *loaded = NULL;
+  g_assert_true (se_dialog_take_model (dlg, chosen.model, &engine, &loaded));
+  se_dialog_free (dlg);
+
+  /* the final edit runs with them, at full size and steps */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeSession) s = se_session_new (loaded, &region, &error);
+  g_assert_no_error (error);
+  SeImage out = { 0 };
+  g_assert_true (se_session_invert (s, chosen.recipe, chosen.seed, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_edit (s, chosen.recipe, &out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.width, ==, w);
+  g_free (out.data);
+  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
+  g_clear_pointer (&s, se_session_free);
+  se_model_free (loaded);
+  se_engine_free (engine);
+  se_dialog_values_clear (&chosen);
+  return 0;
+}

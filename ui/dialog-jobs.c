@@ -1,0 +1,144 @@
+/* dialog-jobs.c: the dialog's live preview: debouncing changes, starting a
+ * low-step preview job on the worker (cancelling the one before) and showing
+ * what the newest job reports. */
+#include <glib/gi18n-lib.h>
+
+#include "dialog-private.h"
+
+static gboolean
+debounce_done (gpointer data)
+{
+  SeDialog *d = data;
+  d->debounce = 0;
+  se_dialog_start_preview (d);
+  return G_SOURCE_REMOVE;
+}
+
+void
+se_dialog_request_preview (SeDialog *d, guint delay_ms)
+{
+  if (d->setting || d->worker == NULL)
+    return;
+  if (d->debounce)
+    g_source_remove (d->debounce);
+  d->debounce = g_timeout_add (delay_ms, debounce_done, d);
+}
+
+static void
+set_running (SeDialog *d, gboolean running, const char *text, double fraction)
+{
+  d->running = running;
+  gtk_widget_set_sensitive (d->stop, running);
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress), text);
+  if (fraction >= 0)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress), fraction);
+  else
+    gtk_progress_bar_pulse (GTK_PROGRESS_BAR (d->progress));
+}
+
+void
+se_dialog_show_candidate (SeDialog *d, guint index)
+{
+  if (index < d->n_results)
+    se_preview_set_result (d->preview, &d->results[index]);
+}
+
+static void
+keep_results (SeDialog *d, const SeImage *images, guint count)
+{
+  for (guint i = 0; i < d->n_results; i++)
+    g_free (d->results[i].data);
+  g_free (d->results);
+  d->results = g_new (SeImage, count);
+  d->n_results = count;
+  for (guint i = 0; i < count; i++) {
+    d->results[i] = images[i];
+    d->results[i].data = g_memdup2 (images[i].data, 3 * sizeof (float) * images[i].width * images[i].height);
+  }
+}
+
+static void
+on_event (const SePreviewEvent *ev, gpointer data)
+{
+  SeDialog *d = data;
+  if (ev->job != d->job)
+    return;     /* a job that was replaced */
+  guint sel = se_candidates_selected (d->candidates);
+  switch (ev->kind) {
+  case SE_PREVIEW_STATUS:
+    set_running (d, TRUE, ev->text, ev->fraction);
+    break;
+  case SE_PREVIEW_STEP:
+    set_running (d, TRUE, _("Editing…"), ev->fraction);
+    if (sel < ev->count)
+      se_preview_set_result (d->preview, &ev->images[sel]);
+    d->steps_shown++;
+    break;
+  case SE_PREVIEW_RESULT:
+    keep_results (d, ev->images, ev->count);
+    se_candidates_set (d->candidates, ev->images, ev->count);
+    se_dialog_show_candidate (d, se_candidates_selected (d->candidates));
+    set_running (d, FALSE, _("Preview ready"), 1.0);
+    d->jobs_done++;
+    break;
+  case SE_PREVIEW_FAILED:
+    se_dialog_show_message (d, ev->text, ev->model_failed);
+    set_running (d, FALSE, _("Preview failed"), 0.0);
+    d->jobs_failed++;
+    break;
+  case SE_PREVIEW_CANCELLED:
+    set_running (d, FALSE, _("Stopped"), 0.0);
+    break;
+  }
+}
+
+void
+se_dialog_stop_preview (SeDialog *d)
+{
+  if (d->debounce) {
+    g_source_remove (d->debounce);
+    d->debounce = 0;
+  }
+  if (d->cancel)
+    g_cancellable_cancel (d->cancel);
+  g_clear_object (&d->cancel);
+}
+
+void
+se_dialog_start_preview (SeDialog *d)
+{
+  se_dialog_stop_preview (d);
+  if (d->worker == NULL)
+    return;
+  d->job++;     /* whatever the old job still reports is ignored from now */
+  const char *model = se_dialog_model_path (d);
+  if (*model == '\0') {
+    se_dialog_show_message (d, _("No model is set. Choose a Stable Diffusion 1.x model: a "
+                                 "diffusers folder or a single .safetensors file."), TRUE);
+    set_running (d, FALSE, _("No model"), 0.0);
+    return;
+  }
+  g_autoptr (SeRecipe) full = se_dialog_recipe (d);
+  g_autoptr (GError) error = NULL;
+  if (!se_recipe_validate (full, &error)) {
+    se_dialog_show_message (d, error->message, FALSE);
+    set_running (d, FALSE, _("Preview failed"), 0.0);
+    return;
+  }
+  se_dialog_hide_message (d);
+  SePreviewJob *j = g_new0 (SePreviewJob, 1);
+  j->id = d->job;
+  j->state = &d->state;
+  j->model_path = g_strdup (model);
+  j->region = &d->region;
+  j->preview_side = d->preview_side;
+  j->recipe = se_recipe_with_steps (full, d->preview_steps);
+  j->seed = (guint64) gtk_adjustment_get_value (d->seed);
+  j->candidates = d->held;
+  j->cancel = g_cancellable_new ();
+  j->on_event = on_event;
+  j->on_event_data = d;
+  d->cancel = g_object_ref (j->cancel);
+  set_running (d, TRUE, _("Starting the preview…"), 0.0);
+  se_worker_queue (d->worker, se_preview_job_run, j, se_preview_job_free);
+}

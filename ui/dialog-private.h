@@ -1,0 +1,58 @@
+/* dialog-private.h: the dialog's state, for dialog.c and its test harness
+ * (which drives the widgets and watches the preview jobs). */
+#pragma once
+
+#include "candidates.h"
+#include "concept-row.h"
+#include "dialog.h"
+#include "preview-job.h"
+#include "preview.h"
+#include "worker.h"
+
+struct _SeDialog {
+  GtkWidget *window;
+  SeImage region;               /* owned copy */
+  guint visible_w, visible_h;
+
+  GtkWidget *model_entry, *message_box, *message_label, *model_hint;
+  GtkWidget *src_entry, *tar_entry, *concepts_box, *add_concept;
+  GPtrArray *rows;              /* SeConceptRow, in order */
+  GtkAdjustment *steps, *skip, *cfg_src, *cfg_tar, *warmup, *mom_scale, *mom_beta;
+  GtkAdjustment *seed, *count;
+  GtkWidget *generate, *progress, *stop;
+  SePreview *preview;
+  SeCandidates *candidates;
+  guint32 seed_value;           /* written by gimp_random_seed_new's widgets */
+  gboolean seed_random;
+  gboolean setting;             /* values being set from code: no preview jobs */
+
+  /* preview jobs: the newest one is the only one whose events count */
+  SeWorker *worker;
+  SeEngineState state;          /* the worker's; read here only once it is closed */
+  guint preview_side, preview_steps;
+  guint debounce;               /* source id, 0 when none */
+  guint job;                    /* id of the newest job */
+  GCancellable *cancel;         /* the newest job's */
+  gboolean running;
+  guint held;                   /* candidates the live preview computes */
+  SeImage *results;             /* the last result's images */
+  guint n_results;
+
+  /* what happened, for tests */
+  guint jobs_done, steps_shown, jobs_failed;
+};
+
+/* dialog.c */
+SeRecipe *se_dialog_recipe (SeDialog *d);        /* the full recipe the widgets describe */
+const char *se_dialog_model_path (SeDialog *d);  /* stripped; "" when none */
+void      se_dialog_show_message (SeDialog *d, const char *message, gboolean model_hint);
+void      se_dialog_hide_message (SeDialog *d);
+
+/* dialog-jobs.c */
+/* A preview job after delay_ms without further requests (slider drags). */
+void      se_dialog_request_preview (SeDialog *d, guint delay_ms);
+/* Cancels the running job and starts one for the current values now. */
+void      se_dialog_start_preview (SeDialog *d);
+/* Cancels the running job (the Stop button). */
+void      se_dialog_stop_preview (SeDialog *d);
+void      se_dialog_show_candidate (SeDialog *d, guint index);

@@ -1,0 +1,506 @@
+/* dialog.c: the Semantic Edit dialog's layout, values and run (dialog.h);
+ * the live preview's jobs are in dialog-jobs.c. */
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "dialog-private.h"
+
+#define RESPONSE_RESET 1
+#define MAX_CANDIDATES 8
+/* the preview: long side in pixels and steps (the tests shrink them) */
+#define PREVIEW_SIDE 256
+#define PREVIEW_STEPS 12
+#define DEBOUNCE_MS 300
+
+void
+se_dialog_values_clear (SeDialogValues *v)
+{
+  g_clear_pointer (&v->model, g_free);
+  g_clear_pointer (&v->recipe, se_recipe_free);
+}
+
+static guint
+env_uint (const char *name, guint fallback, guint lo, guint hi)
+{
+  const char *s = g_getenv (name);
+  guint64 v = s ? g_ascii_strtoull (s, NULL, 10) : 0;
+  return v >= lo && v <= hi ? (guint) v : fallback;
+}
+
+const char *
+se_dialog_model_path (SeDialog *d)
+{
+  static char *stripped;    /* main thread only */
+  g_free (stripped);
+  stripped = g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (d->model_entry))));
+  return stripped;
+}
+
+static char *
+entry_text (GtkWidget *entry)
+{
+  return g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (entry))));
+}
+
+SeRecipe *
+se_dialog_recipe (SeDialog *d)
+{
+  SeRecipe *r = se_recipe_new ();
+  r->steps = (guint) gtk_adjustment_get_value (d->steps);
+  r->skip = MIN ((guint) gtk_adjustment_get_value (d->skip), r->steps - 1);
+  g_free (r->src);
+  r->src = entry_text (d->src_entry);
+  g_free (r->tar);
+  r->tar = entry_text (d->tar_entry);
+  r->cfg_src = gtk_adjustment_get_value (d->cfg_src);
+  r->cfg_tar = gtk_adjustment_get_value (d->cfg_tar);
+  r->mom_scale = gtk_adjustment_get_value (d->mom_scale);
+  r->mom_beta = gtk_adjustment_get_value (d->mom_beta);
+  guint warmup = (guint) gtk_adjustment_get_value (d->warmup);
+  for (guint i = 0; i < d->rows->len; i++)
+    se_concept_row_add_to (d->rows->pdata[i], r, warmup);
+  return r;
+}
+
+void
+se_dialog_show_message (SeDialog *d, const char *message, gboolean model_hint)
+{
+  gtk_label_set_text (GTK_LABEL (d->message_label), message);
+  gtk_widget_set_visible (d->model_hint, model_hint);
+  gtk_widget_show (d->message_box);
+}
+
+void
+se_dialog_hide_message (SeDialog *d)
+{
+  gtk_widget_hide (d->message_box);
+}
+
+static void
+on_changed (SeDialog *d)
+{
+  se_dialog_request_preview (d, DEBOUNCE_MS);
+}
+
+/* ---- concepts ---- */
+
+static void on_remove_concept (GtkButton *button, SeDialog *d);
+
+static SeConceptRow *
+add_row (SeDialog *d, const SeConcept *c)
+{
+  SeConceptRow *row = se_concept_row_new (c, G_CALLBACK (on_changed), G_CALLBACK (on_remove_concept), d);
+  gtk_box_pack_start (GTK_BOX (d->concepts_box), se_concept_row_widget (row), FALSE, FALSE, 0);
+  g_ptr_array_add (d->rows, row);
+  return row;
+}
+
+static void
+on_remove_concept (GtkButton *button, SeDialog *d)
+{
+  SeConceptRow *row = g_object_get_data (G_OBJECT (button), "se-concept-row");
+  g_ptr_array_remove (d->rows, row);
+  gtk_widget_destroy (se_concept_row_widget (row));
+  on_changed (d);
+}
+
+static void
+on_add_concept (SeDialog *d)
+{
+  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  SeConceptRow *row = add_row (d, se_recipe_add_concept (defaults, ""));
+  gtk_widget_grab_focus (GTK_WIDGET (se_concept_row_entry (row)));
+  /* an empty concept changes nothing: the preview waits for its text */
+}
+
+/* ---- values ---- */
+
+static void
+set_advanced (SeDialog *d, const SeRecipe *r)
+{
+  gtk_adjustment_set_value (d->steps, r->steps);
+  gtk_adjustment_set_value (d->skip, r->skip);
+  gtk_adjustment_set_value (d->cfg_src, r->cfg_src);
+  gtk_adjustment_set_value (d->cfg_tar, r->cfg_tar);
+  gtk_adjustment_set_value (d->warmup, r->concepts->len ?
+                            g_array_index (r->concepts, SeConcept, 0).warmup : SE_RECIPE_WARMUP);
+  gtk_adjustment_set_value (d->mom_scale, r->mom_scale);
+  gtk_adjustment_set_value (d->mom_beta, r->mom_beta);
+}
+
+static void
+set_values (SeDialog *d, const SeDialogValues *v)
+{
+  d->setting = TRUE;
+  gtk_entry_set_text (GTK_ENTRY (d->model_entry), v->model ? v->model : "");
+  const SeRecipe *r = v->recipe;
+  gtk_entry_set_text (GTK_ENTRY (d->src_entry), r->src);
+  gtk_entry_set_text (GTK_ENTRY (d->tar_entry), r->tar);
+  set_advanced (d, r);
+  while (d->rows->len)
+    gtk_widget_destroy (se_concept_row_widget (g_ptr_array_steal_index (d->rows, d->rows->len - 1)));
+  for (guint i = 0; i < r->concepts->len; i++)
+    add_row (d, &g_array_index (r->concepts, SeConcept, i));
+  gtk_adjustment_set_value (d->seed, v->seed);
+  gtk_adjustment_set_value (d->count, CLAMP (v->candidates, 1, MAX_CANDIDATES));
+  d->setting = FALSE;
+}
+
+static void
+on_reset_advanced (SeDialog *d)
+{
+  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  d->setting = TRUE;
+  set_advanced (d, defaults);
+  d->setting = FALSE;
+  on_changed (d);
+}
+
+/* ---- the model chooser ---- */
+
+static void
+choose_model (SeDialog *d, GtkFileChooserAction action)
+{
+  gboolean folder = action == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER;
+  GtkWidget *chooser = gtk_file_chooser_dialog_new (
+      folder ? _("Choose a diffusers model folder") : _("Choose a Stable Diffusion checkpoint"),
+      GTK_WINDOW (d->window), action, GTK_STOCK_CANCEL, GTK_RESPONSE_CANCEL, GTK_STOCK_OPEN,
+      GTK_RESPONSE_ACCEPT, NULL);
+  if (!folder) {
+    GtkFileFilter *f = gtk_file_filter_new ();
+    gtk_file_filter_set_name (f, _("Safetensors checkpoints"));
+    gtk_file_filter_add_pattern (f, "*.safetensors");
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f);
+  }
+  const char *current = se_dialog_model_path (d);
+  if (*current)
+    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (chooser), current);
+  if (gtk_dialog_run (GTK_DIALOG (chooser)) == GTK_RESPONSE_ACCEPT) {
+    g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+    gtk_entry_set_text (GTK_ENTRY (d->model_entry), path);
+  }
+  gtk_widget_destroy (chooser);
+}
+
+static void on_choose_file (SeDialog *d) { choose_model (d, GTK_FILE_CHOOSER_ACTION_OPEN); }
+static void on_choose_folder (SeDialog *d) { choose_model (d, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER); }
+
+/* ---- layout ---- */
+
+static GtkWidget *
+mnemonic_label (const char *text, GtkWidget *target)
+{
+  GtkWidget *l = gtk_label_new_with_mnemonic (text);
+  gtk_misc_set_alignment (GTK_MISC (l), 0.0, 0.5);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (l), target);
+  return l;
+}
+
+static GtkWidget *
+model_section (SeDialog *d)
+{
+  GtkWidget *vbox = gtk_vbox_new (FALSE, 4);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
+  d->model_entry = gtk_entry_new ();
+  gimp_help_set_help_data (d->model_entry, _("A Stable Diffusion 1.x model: a diffusers folder "
+                                             "or a single .safetensors checkpoint"), NULL);
+  gtk_box_pack_start (GTK_BOX (hbox), mnemonic_label (_("_Model:"), d->model_entry), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (hbox), d->model_entry, TRUE, TRUE, 0);
+  GtkWidget *file = gtk_button_new_with_mnemonic (_("_File…"));
+  gimp_help_set_help_data (file, _("Choose a single-file checkpoint (.safetensors)"), NULL);
+  g_signal_connect_swapped (file, "clicked", G_CALLBACK (on_choose_file), d);
+  gtk_box_pack_start (GTK_BOX (hbox), file, FALSE, FALSE, 0);
+  GtkWidget *folder = gtk_button_new_with_mnemonic (_("Fol_der…"));
+  gimp_help_set_help_data (folder, _("Choose a diffusers model folder"), NULL);
+  g_signal_connect_swapped (folder, "clicked", G_CALLBACK (on_choose_folder), d);
+  gtk_box_pack_start (GTK_BOX (hbox), folder, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+
+  /* problems with the model or the values, and where to read about models */
+  d->message_box = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (d->message_box),
+                      gtk_image_new_from_stock (GTK_STOCK_DIALOG_WARNING, GTK_ICON_SIZE_BUTTON),
+                      FALSE, FALSE, 0);
+  GtkWidget *texts = gtk_vbox_new (FALSE, 0);
+  d->message_label = gtk_label_new (NULL);
+  gtk_label_set_line_wrap (GTK_LABEL (d->message_label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (d->message_label), TRUE);
+  gtk_misc_set_alignment (GTK_MISC (d->message_label), 0.0, 0.5);
+  gtk_widget_set_size_request (d->message_label, 360, -1);
+  gtk_box_pack_start (GTK_BOX (texts), d->message_label, FALSE, FALSE, 0);
+  d->model_hint = gtk_link_button_new_with_label ("file://" SE_DOCDIR "/README.md",
+                                                  _("Where to get model weights (README, \"Model weights\")"));
+  gtk_button_set_alignment (GTK_BUTTON (d->model_hint), 0.0, 0.5);
+  gtk_box_pack_start (GTK_BOX (texts), d->model_hint, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (d->message_box), texts, TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (vbox), d->message_box, FALSE, FALSE, 0);
+  gtk_widget_show_all (vbox);
+  gtk_widget_hide (d->message_box);
+  gtk_widget_set_no_show_all (d->message_box, TRUE);
+  g_signal_connect_swapped (d->model_entry, "changed", G_CALLBACK (on_changed), d);
+  return vbox;
+}
+
+static GtkWidget *
+prompt_section (SeDialog *d)
+{
+  GtkWidget *table = gtk_table_new (2, 2, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  d->src_entry = gtk_entry_new ();
+  gimp_help_set_help_data (d->src_entry, _("What the region shows now (optional), e.g. "
+                                           "\"a photo of a man\""), NULL);
+  d->tar_entry = gtk_entry_new ();
+  gimp_help_set_help_data (d->tar_entry, _("What the region should show (optional), e.g. "
+                                           "\"a photo of a man in winter\""), NULL);
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("S_ource prompt:"), d->src_entry),
+                    0, 1, 0, 1, GTK_FILL, GTK_FILL, 0, 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), d->src_entry, 1, 2, 0, 1);
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Target prompt:"), d->tar_entry),
+                    0, 1, 1, 2, GTK_FILL, GTK_FILL, 0, 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), d->tar_entry, 1, 2, 1, 2);
+  g_signal_connect_swapped (d->src_entry, "changed", G_CALLBACK (on_changed), d);
+  g_signal_connect_swapped (d->tar_entry, "changed", G_CALLBACK (on_changed), d);
+  return table;
+}
+
+static GtkWidget *
+concepts_section (SeDialog *d)
+{
+  GtkWidget *frame = gimp_frame_new (_("Concepts"));
+  GtkWidget *vbox = gtk_vbox_new (FALSE, 6);
+  gtk_container_add (GTK_CONTAINER (frame), vbox);
+  GtkWidget *scrolled = gtk_scrolled_window_new (NULL, NULL);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scrolled, -1, 200);
+  d->concepts_box = gtk_vbox_new (FALSE, 8);
+  gtk_scrolled_window_add_with_viewport (GTK_SCROLLED_WINDOW (scrolled), d->concepts_box);
+  gtk_viewport_set_shadow_type (GTK_VIEWPORT (gtk_bin_get_child (GTK_BIN (scrolled))), GTK_SHADOW_NONE);
+  gtk_box_pack_start (GTK_BOX (vbox), scrolled, TRUE, TRUE, 0);
+  d->add_concept = gtk_button_new_with_mnemonic (_("_Add concept"));
+  gtk_button_set_image (GTK_BUTTON (d->add_concept),
+                        gtk_image_new_from_stock (GTK_STOCK_ADD, GTK_ICON_SIZE_BUTTON));
+  gimp_help_set_help_data (d->add_concept, _("Add a concept to steer the edit towards or away from"), NULL);
+  g_signal_connect_swapped (d->add_concept, "clicked", G_CALLBACK (on_add_concept), d);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (hbox), d->add_concept, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  return frame;
+}
+
+static GtkAdjustment *
+scale (SeDialog *d, GtkWidget *table, guint row, const char *label, double lo, double hi,
+       double step, guint digits, const char *tooltip)
+{
+  GtkAdjustment *a = GTK_ADJUSTMENT (gimp_scale_entry_new (GTK_TABLE (table), 0, (gint) row, label,
+                                                           140, 5, lo, lo, hi, step, step * 5,
+                                                           digits, TRUE, 0, 0, tooltip, NULL));
+  g_signal_connect_swapped (a, "value-changed", G_CALLBACK (on_changed), d);
+  return a;
+}
+
+static GtkWidget *
+advanced_section (SeDialog *d)
+{
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (_("Ad_vanced"));
+  GtkWidget *vbox = gtk_vbox_new (FALSE, 4);
+  gtk_container_add (GTK_CONTAINER (expander), vbox);
+  GtkWidget *table = gtk_table_new (7, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 4);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 2);
+  d->steps = scale (d, table, 0, _("St_eps:"), 2, 200, 1, 0,
+                    _("Diffusion steps of the final edit (the preview uses fewer)"));
+  d->skip = scale (d, table, 1, _("S_kip:"), 0, 199, 1, 0,
+                   _("Leading steps left unedited: more keeps the result closer to the photo"));
+  d->cfg_src = scale (d, table, 2, _("So_urce guidance:"), 1, 15, 0.5, 1,
+                      _("How closely the inversion follows the source prompt"));
+  d->cfg_tar = scale (d, table, 3, _("Tar_get guidance:"), 1, 20, 0.5, 1,
+                      _("How strongly the edit follows the target prompt"));
+  d->warmup = scale (d, table, 4, _("_Warm-up:"), 0, 50, 1, 0,
+                     _("Edit steps before the concepts start to act"));
+  d->mom_scale = scale (d, table, 5, _("Mome_ntum:"), 0, 1, 0.05, 2,
+                        _("How much of the earlier concept guidance carries over between steps"));
+  d->mom_beta = scale (d, table, 6, _("Momentum _decay:"), 0, 1, 0.05, 2,
+                       _("How quickly the carried-over guidance fades"));
+  gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
+  GtkWidget *reset = gtk_button_new_with_mnemonic (_("Reset to de_faults"));
+  g_signal_connect_swapped (reset, "clicked", G_CALLBACK (on_reset_advanced), d);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 0);
+  gtk_box_pack_end (GTK_BOX (hbox), reset, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  return expander;
+}
+
+static GtkWidget *
+seed_section (SeDialog *d)
+{
+  GtkWidget *table = gtk_table_new (2, 2, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  GtkWidget *seed = gimp_random_seed_new (&d->seed_value, &d->seed_random);
+  GtkWidget *spin = GIMP_RANDOM_SEED_SPINBUTTON (seed);
+  gtk_widget_hide (GIMP_RANDOM_SEED_TOGGLE (seed));
+  gtk_widget_set_no_show_all (GIMP_RANDOM_SEED_TOGGLE (seed), TRUE);
+  d->seed = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+  gimp_help_set_help_data (spin, _("The inversion's noise: another seed gives another result"), NULL);
+  g_signal_connect_swapped (d->seed, "value-changed", G_CALLBACK (on_changed), d);
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("See_d:"), spin), 0, 1, 0, 1, GTK_FILL,
+                    GTK_FILL, 0, 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), seed, 1, 2, 0, 1);
+
+  d->count = GTK_ADJUSTMENT (gtk_adjustment_new (1, 1, MAX_CANDIDATES, 1, 2, 0));
+  GtkWidget *count = gtk_spin_button_new (d->count, 1, 0);
+  gimp_help_set_help_data (count, _("How many candidates Generate makes, with seeds counting up "
+                                    "from the seed"), NULL);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (hbox), count, FALSE, FALSE, 0);
+  d->generate = gtk_button_new_with_mnemonic (_("_Generate"));
+  gimp_help_set_help_data (d->generate, _("Preview this many candidates to choose from"), NULL);
+  gtk_box_pack_start (GTK_BOX (hbox), d->generate, FALSE, FALSE, 0);
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("Ca_ndidates:"), count), 0, 1, 1, 2,
+                    GTK_FILL, GTK_FILL, 0, 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), hbox, 1, 2, 1, 2);
+  return table;
+}
+
+static void
+on_generate (SeDialog *d)
+{
+  d->held = (guint) gtk_adjustment_get_value (d->count);
+  se_dialog_start_preview (d);
+}
+
+static void
+on_candidate (guint index, gpointer data)
+{
+  se_dialog_show_candidate (data, index);
+}
+
+static GtkWidget *
+preview_section (SeDialog *d)
+{
+  GtkWidget *vbox = gtk_vbox_new (FALSE, 6);
+  d->preview = se_preview_new (&d->region, d->visible_w, d->visible_h);
+  gtk_box_pack_start (GTK_BOX (vbox), se_preview_widget (d->preview), FALSE, FALSE, 0);
+  GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
+  d->progress = gtk_progress_bar_new ();
+  gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (d->progress), PANGO_ELLIPSIZE_END);
+  gtk_box_pack_start (GTK_BOX (hbox), d->progress, TRUE, TRUE, 0);
+  d->stop = gtk_button_new ();
+  gtk_container_add (GTK_CONTAINER (d->stop), gtk_image_new_from_stock (GTK_STOCK_STOP, GTK_ICON_SIZE_MENU));
+  gimp_help_set_help_data (d->stop, _("Stop the preview"), NULL);
+  gtk_widget_set_sensitive (d->stop, FALSE);
+  g_signal_connect_swapped (d->stop, "clicked", G_CALLBACK (se_dialog_stop_preview), d);
+  gtk_box_pack_start (GTK_BOX (hbox), d->stop, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  d->candidates = se_candidates_new ((double) d->visible_w / d->region.width,
+                                     (double) d->visible_h / d->region.height, on_candidate, d);
+  gtk_box_pack_start (GTK_BOX (vbox), se_candidates_widget (d->candidates), FALSE, FALSE, 0);
+  return vbox;
+}
+
+SeDialog *
+se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const SeDialogValues *initial,
+               GimpHelpFunc help, const char *help_id)
+{
+  SeDialog *d = g_new0 (SeDialog, 1);
+  d->region = *region;
+  d->region.data = g_memdup2 (region->data, 3 * sizeof (float) * region->width * region->height);
+  d->visible_w = visible_w;
+  d->visible_h = visible_h;
+  d->rows = g_ptr_array_new ();
+  d->preview_side = env_uint ("SE_PREVIEW_SIZE", PREVIEW_SIDE, 64, 1024);
+  d->preview_steps = env_uint ("SE_PREVIEW_STEPS", PREVIEW_STEPS, 2, 100);
+  d->held = 1;
+  g_autoptr (GError) error = NULL;
+  d->worker = se_worker_new (&error);
+  if (d->worker == NULL)
+    g_warning ("no worker thread, no preview: %s", error->message);
+
+  d->window = gimp_dialog_new (_("Semantic Edit"), "semantic-edit", NULL, 0, help, help_id,
+                               _("_Reset"), RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL,
+                               _("_OK"), GTK_RESPONSE_OK, NULL);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->window), RESPONSE_RESET, GTK_RESPONSE_OK,
+                                           GTK_RESPONSE_CANCEL, -1);
+  gtk_dialog_set_default_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
+  GtkWidget *main_box = gtk_hbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (main_box), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (d->window))), main_box,
+                      TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (main_box), preview_section (d), FALSE, FALSE, 0);
+  GtkWidget *settings = gtk_vbox_new (FALSE, 8);
+  gtk_box_pack_start (GTK_BOX (main_box), settings, TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (settings), model_section (d), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (settings), prompt_section (d), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (settings), concepts_section (d), TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (settings), advanced_section (d), FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (settings), seed_section (d), FALSE, FALSE, 0);
+  g_signal_connect_swapped (d->generate, "clicked", G_CALLBACK (on_generate), d);
+  gtk_widget_show_all (main_box);
+  set_values (d, initial);
+  return d;
+}
+
+static void
+reset (SeDialog *d)
+{
+  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  g_autofree char *model = g_strdup (se_dialog_model_path (d));
+  SeDialogValues v = { model, defaults, (guint32) gtk_adjustment_get_value (d->seed), 1 };
+  set_values (d, &v);
+  d->held = 1;
+  se_dialog_start_preview (d);
+}
+
+gboolean
+se_dialog_run (SeDialog *d, SeDialogValues *chosen)
+{
+  gtk_widget_show (d->window);
+  se_dialog_start_preview (d);
+  gint response;
+  while ((response = gimp_dialog_run (GIMP_DIALOG (d->window))) == RESPONSE_RESET)
+    reset (d);
+  /* stop the preview and wait for the worker (at most one UNet evaluation) */
+  se_dialog_stop_preview (d);
+  se_worker_close (d->worker);
+  d->worker = NULL;
+  gtk_widget_hide (d->window);
+  if (response != GTK_RESPONSE_OK)
+    return FALSE;
+  const char *model = se_dialog_model_path (d);
+  chosen->model = *model ? g_strdup (model) : NULL;
+  chosen->recipe = se_dialog_recipe (d);
+  guint selected = se_candidates_selected (d->candidates);
+  chosen->seed = (guint32) gtk_adjustment_get_value (d->seed) + (selected < d->held ? selected : 0);
+  chosen->candidates = (guint) gtk_adjustment_get_value (d->count);
+  return TRUE;
+}
+
+gboolean
+se_dialog_take_model (SeDialog *d, const char *model, SeEngine **engine, SeModel **loaded)
+{
+  if (d->worker || d->state.model == NULL || g_strcmp0 (d->state.model_path, model) != 0)
+    return FALSE;
+  g_clear_pointer (&d->state.session, se_session_free);
+  *engine = g_steal_pointer (&d->state.engine);
+  *loaded = g_steal_pointer (&d->state.model);
+  return TRUE;
+}
+
+void
+se_dialog_free (SeDialog *d)
+{
+  if (d == NULL)
+    return;
+  se_dialog_stop_preview (d);
+  se_worker_close (d->worker);
+  se_engine_state_clear (&d->state);
+  gtk_widget_destroy (d->window);
+  for (guint i = 0; i < d->n_results; i++)
+    g_free (d->results[i].data);
+  g_free (d->results);
+  g_ptr_array_unref (d->rows);
+  g_free (d->region.data);
+  g_free (d);
+}
