@@ -58,11 +58,11 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   gtk_table_set_row_spacings (GTK_TABLE (table), 2);
   double strength = c->reverse ? -c->scale : c->scale;
   row->strength = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 0, _("_Strength:"), 140, 5, strength, -STRENGTH_RANGE, STRENGTH_RANGE,
+      GTK_TABLE (table), 0, 0, _("Stre_ngth:"), 140, 5, strength, -STRENGTH_RANGE, STRENGTH_RANGE,
       0.5, 2.0, 1, FALSE, -100.0, 100.0,
       _("How strongly to steer towards the concept (positive) or away from it (negative)"), NULL));
   row->threshold = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 1, _("_Threshold:"), 140, 5, c->threshold, 0.0, 1.0, 0.01, 0.05, 2,
+      GTK_TABLE (table), 0, 1, _("Thr_eshold:"), 140, 5, c->threshold, 0.0, 1.0, 0.01, 0.05, 2,
       TRUE, 0, 0,
       _("Share of the image the concept may not touch: higher confines it to fewer pixels"), NULL));
   gtk_box_pack_start (GTK_BOX (row->box), table, FALSE, FALSE, 0);

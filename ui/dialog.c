@@ -210,7 +210,7 @@ model_section (SeDialog *d)
   gimp_help_set_help_data (file, _("Choose a single-file checkpoint (.safetensors)"), NULL);
   g_signal_connect_swapped (file, "clicked", G_CALLBACK (on_choose_file), d);
   gtk_box_pack_start (GTK_BOX (hbox), file, FALSE, FALSE, 0);
-  GtkWidget *folder = gtk_button_new_with_mnemonic (_("Fol_der…"));
+  GtkWidget *folder = gtk_button_new_with_mnemonic (_("Fo_lder…"));
   gimp_help_set_help_data (folder, _("Choose a diffusers model folder"), NULL);
   g_signal_connect_swapped (folder, "clicked", G_CALLBACK (on_choose_folder), d);
   gtk_box_pack_start (GTK_BOX (hbox), folder, FALSE, FALSE, 0);
@@ -253,7 +253,7 @@ prompt_section (SeDialog *d)
   d->tar_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->tar_entry, _("What the region should show (optional), e.g. "
                                            "\"a photo of a man in winter\""), NULL);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("S_ource prompt:"), d->src_entry),
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Source prompt:"), d->src_entry),
                     0, 1, 0, 1, GTK_FILL, GTK_FILL, 0, 0);
   gtk_table_attach_defaults (GTK_TABLE (table), d->src_entry, 1, 2, 0, 1);
   gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Target prompt:"), d->tar_entry),
@@ -309,19 +309,19 @@ advanced_section (SeDialog *d)
   GtkWidget *table = gtk_table_new (7, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 4);
   gtk_table_set_row_spacings (GTK_TABLE (table), 2);
-  d->steps = scale (d, table, 0, _("St_eps:"), 2, 200, 1, 0,
+  d->steps = scale (d, table, 0, _("Ste_ps:"), 2, 200, 1, 0,
                     _("Diffusion steps of the final edit (the preview uses fewer)"));
   d->skip = scale (d, table, 1, _("S_kip:"), 0, 199, 1, 0,
                    _("Leading steps left unedited: more keeps the result closer to the photo"));
   d->cfg_src = scale (d, table, 2, _("So_urce guidance:"), 1, 15, 0.5, 1,
                       _("How closely the inversion follows the source prompt"));
-  d->cfg_tar = scale (d, table, 3, _("Tar_get guidance:"), 1, 20, 0.5, 1,
+  d->cfg_tar = scale (d, table, 3, _("Target gu_idance:"), 1, 20, 0.5, 1,
                       _("How strongly the edit follows the target prompt"));
   d->warmup = scale (d, table, 4, _("_Warm-up:"), 0, 50, 1, 0,
                      _("Edit steps before the concepts start to act"));
   d->mom_scale = scale (d, table, 5, _("Mome_ntum:"), 0, 1, 0.05, 2,
                         _("How much of the earlier concept guidance carries over between steps"));
-  d->mom_beta = scale (d, table, 6, _("Momentum _decay:"), 0, 1, 0.05, 2,
+  d->mom_beta = scale (d, table, 6, _("Momentum deca_y:"), 0, 1, 0.05, 2,
                        _("How quickly the carried-over guidance fades"));
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
   GtkWidget *reset = gtk_button_new_with_mnemonic (_("Reset to de_faults"));
@@ -358,7 +358,7 @@ seed_section (SeDialog *d)
   d->generate = gtk_button_new_with_mnemonic (_("_Generate"));
   gimp_help_set_help_data (d->generate, _("Preview this many candidates to choose from"), NULL);
   gtk_box_pack_start (GTK_BOX (hbox), d->generate, FALSE, FALSE, 0);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("Ca_ndidates:"), count), 0, 1, 1, 2,
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("Cand_idates:"), count), 0, 1, 1, 2,
                     GTK_FILL, GTK_FILL, 0, 0);
   gtk_table_attach_defaults (GTK_TABLE (table), hbox, 1, 2, 1, 2);
   return table;

@@ -64,7 +64,7 @@ se_preview_new (const SeImage *before, guint visible_w, guint visible_h)
   gtk_widget_set_size_request (p->image, PREVIEW_SIZE, PREVIEW_SIZE);
   gtk_container_add (GTK_CONTAINER (frame), p->image);
   gtk_box_pack_start (GTK_BOX (p->box), frame, TRUE, TRUE, 0);
-  p->toggle = gtk_check_button_new_with_mnemonic (_("Show _original"));
+  p->toggle = gtk_check_button_new_with_mnemonic (_("Show _before"));
   gimp_help_set_help_data (p->toggle, _("Show the region as it is, to compare with the edit"), NULL);
   gtk_box_pack_start (GTK_BOX (p->box), p->toggle, FALSE, FALSE, 0);
   g_signal_connect_swapped (p->toggle, "toggled", G_CALLBACK (show), p);

@@ -86,9 +86,15 @@ screenshot (void)
   const char *path = g_getenv ("SE_SCREENSHOT");
   if (path == NULL)
     return;
-  while (gtk_events_pending ())
-    gtk_main_iteration ();
-  gdk_window_process_all_updates ();
+  /* let the last layout and drawing reach the X server */
+  gint64 until = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < until) {
+    while (gtk_events_pending ())
+      gtk_main_iteration ();
+    gdk_window_process_all_updates ();
+    gdk_flush ();
+    g_usleep (20000);
+  }
   GdkWindow *win = gtk_widget_get_window (dlg->window);
   int w, h;
   gdk_drawable_get_size (win, &w, &h);

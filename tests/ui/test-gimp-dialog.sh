@@ -1,0 +1,99 @@
+#!/bin/sh
+# The dialog inside a real GIMP (UI, under Xvfb): a Script-Fu server takes
+# commands from this script while xdotool works the windows like a user.
+# An image with a selection is opened in a display; the filter is started
+# interactively (the dialog opens on the last values: the tiny reference
+# model, one concept); Generate makes two candidates; OK applies; then one
+# Ctrl+Z in the image window must remove the whole edit: one layer again,
+# the original one, and the image clean as before.
+# Arguments: the plug-in binary, sf-client.  Needs DISPLAY (xvfb-run).
+set -eu
+PLUGIN=$1
+CLIENT=$2
+REF=${SE_REFERENCE_DIR:?}
+PORT=$((20000 + $$ % 20000))
+WORK=$(mktemp -d)
+export HOME="$WORK/home"
+mkdir -p "$HOME"
+GIMP_PID=""
+cleanup() {
+  if [ -n "$GIMP_PID" ]; then kill "$GIMP_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+sf() { "$CLIENT" "$PORT" "$1"; }
+
+# GIMP makes its profile first; then the plug-in and its last values go in
+timeout 120 gimp -i -d -f -b '(gimp-quit 0)' >/dev/null 2>&1
+PROFILE="$HOME/.config/GIMP/2.10"
+mkdir -p "$PROFILE/plug-ins/semantic-edit"
+cp "$PLUGIN" "$PROFILE/plug-ins/semantic-edit/semantic-edit"
+cat > "$PROFILE/semantic-edit.json" <<JSON
+{ "model": "$REF/tiny-sd",
+  "recipe": { "steps": 8, "skip": 2, "tar": "a photo in winter",
+              "concepts": [ { "prompt": "snow", "scale": 6, "warmup": 0 } ] },
+  "seed": 5, "candidates": 2 }
+JSON
+rm -rf "$PROFILE/backups"
+
+gimp -d -f -s -b "(plug-in-script-fu-server 1 \"127.0.0.1\" $PORT \"\")" >"$WORK/gimp.log" 2>&1 &
+GIMP_PID=$!
+i=0
+until sf '(gimp-version)' >/dev/null 2>&1; do
+  i=$((i + 1)); [ $i -lt 240 ] || fail "GIMP's Script-Fu server did not start"; sleep 0.5
+done
+
+IMG=$(sf '(let* ((img (car (gimp-image-new 160 120 RGB)))
+                 (layer (car (gimp-layer-new img 160 120 RGB-IMAGE "base" 100 LAYER-MODE-NORMAL))))
+            (gimp-image-insert-layer img layer 0 0)
+            (plug-in-plasma RUN-NONINTERACTIVE img layer 7 2.5)
+            (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 64 48)
+            (gimp-display-new img)
+            (gimp-image-clean-all img)
+            img)')
+BASE=$(sf "(vector-ref (cadr (gimp-image-get-layers $IMG)) 0)")
+echo "# image $IMG, layer $BASE"
+
+# the filter, interactively: this call returns when the dialog is done
+sf "(plug-in-semantic-edit RUN-INTERACTIVE $IMG $BASE \"\" \"\" 0)" >"$WORK/run.out" 2>&1 &
+RUN_PID=$!
+DIALOG=$(timeout 120 xdotool search --sync --onlyvisible --name '^Semantic Edit$' | head -n 1) ||
+  fail "the dialog did not open"
+echo "# dialog window $DIALOG"
+xdotool windowfocus --sync "$DIALOG"
+sleep 3                                 # the first preview (its inversion) runs
+xdotool key --clearmodifiers alt+g      # Generate: two candidates
+sleep 8
+xdotool key --clearmodifiers alt+o      # OK
+i=0
+while kill -0 $RUN_PID 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 240 ] || fail "OK did not finish the filter"; sleep 0.5
+done
+wait $RUN_PID || fail "the filter failed: $(cat "$WORK/run.out")"
+echo "# filter: $(cat "$WORK/run.out")"
+
+[ "$(sf "(car (gimp-image-get-layers $IMG))")" = 2 ] || fail "OK did not add one layer"
+TOP=$(sf "(vector-ref (cadr (gimp-image-get-layers $IMG)) 0)")
+NAME=$(sf "(car (gimp-item-get-name $TOP))")
+echo "# new layer $TOP: $NAME"
+case "$NAME" in *snow*) ;; *) fail "the new layer's name does not name the concept: $NAME" ;; esac
+[ "$(sf "(car (gimp-layer-get-mask $TOP))")" != -1 ] || fail "the new layer has no mask"
+[ "$(sf "(car (gimp-image-is-dirty $IMG))")" = 1 ] || fail "the edit did not dirty the image"
+
+# one Ctrl+Z in the image window undoes the whole edit
+WIN=$(timeout 30 xdotool search --onlyvisible --name 'Untitled' | head -n 1) ||
+  fail "no image window"
+xdotool windowfocus --sync "$WIN"
+xdotool key --clearmodifiers ctrl+z
+i=0
+until [ "$(sf "(car (gimp-image-get-layers $IMG))")" = 1 ]; do
+  i=$((i + 1)); [ $i -lt 60 ] || fail "Ctrl+Z did not remove the new layer"; sleep 0.5
+done
+[ "$(sf "(vector-ref (cadr (gimp-image-get-layers $IMG)) 0)")" = "$BASE" ] ||
+  fail "the remaining layer is not the original"
+[ "$(sf "(car (gimp-image-is-dirty $IMG))")" = 0 ] ||
+  fail "after one Ctrl+Z the image is still changed: the edit was more than one undo step"
+echo "# one Ctrl+Z removed the whole edit"
+sf '(gimp-quit 1)' >/dev/null 2>&1 || true
+echo "PASS"
