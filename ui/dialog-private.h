@@ -9,6 +9,9 @@
 #include "preview.h"
 #include "worker.h"
 
+/* the Reset button's response */
+#define SE_DIALOG_RESPONSE_RESET 1
+
 struct _SeDialog {
   GtkWidget *window;
   SeImage region;               /* owned copy */

@@ -5,7 +5,6 @@
 
 #include "dialog-private.h"
 
-#define RESPONSE_RESET 1
 #define MAX_CANDIDATES 8
 /* the preview: long side in pixels and steps (the tests shrink them) */
 #define PREVIEW_SIDE 256
@@ -419,9 +418,9 @@ se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const Se
     g_warning ("no worker thread, no preview: %s", error->message);
 
   d->window = gimp_dialog_new (_("Semantic Edit"), "semantic-edit", NULL, 0, help, help_id,
-                               _("_Reset"), RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL,
+                               _("_Reset"), SE_DIALOG_RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL,
                                _("_OK"), GTK_RESPONSE_OK, NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->window), RESPONSE_RESET, GTK_RESPONSE_OK,
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->window), SE_DIALOG_RESPONSE_RESET, GTK_RESPONSE_OK,
                                            GTK_RESPONSE_CANCEL, -1);
   gtk_dialog_set_default_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
   GtkWidget *main_box = gtk_hbox_new (FALSE, 12);
@@ -459,7 +458,7 @@ se_dialog_run (SeDialog *d, SeDialogValues *chosen)
   gtk_widget_show (d->window);
   se_dialog_start_preview (d);
   gint response;
-  while ((response = gimp_dialog_run (GIMP_DIALOG (d->window))) == RESPONSE_RESET)
+  while ((response = gimp_dialog_run (GIMP_DIALOG (d->window))) == SE_DIALOG_RESPONSE_RESET)
     reset (d);
   /* stop the preview and wait for the worker (at most one UNet evaluation) */
   se_dialog_stop_preview (d);

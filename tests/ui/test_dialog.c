@@ -3,7 +3,8 @@
  * waits for the first preview, adds a concept, types it, drags its strength
  * to "remove", stops a preview, generates two candidates, picks the second
  * and presses OK, checking after each step that a new preview (with
- * intermediate latent previews) arrived and differs from the one before.
+ * intermediate latent previews) arrived and differs from the one before;
+ * Reset first, checked to restore the defaults.
  * Meanwhile a 10 ms timer measures the main loop's longest stall while the
  * engine works.  The chosen values and the handed-over model are checked
  * after OK, by running the final edit with them.  A screenshot of the dialog
@@ -103,6 +104,38 @@ screenshot (void)
   g_autoptr (GError) error = NULL;
   g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));
   g_printerr ("# screenshot of the dialog: %s\n", path);
+}
+
+static gboolean script (gpointer data);
+
+/* 0: Reset (the dialog's response) brings back the defaults but keeps the
+ * model; the dialog goes on running after it. */
+static gboolean
+after_reset (gpointer data)
+{
+  g_autoptr (SeRecipe) r = se_dialog_recipe (dlg);
+  g_assert_cmpuint (r->steps, ==, SE_RECIPE_STEPS);
+  g_assert_cmpuint (r->skip, ==, SE_RECIPE_SKIP);
+  g_assert_cmpuint (r->concepts->len, ==, 0);
+  g_assert_cmpuint (dlg->rows->len, ==, 0);
+  g_assert_cmpstr (se_dialog_model_path (dlg), ==, data);
+  g_assert_cmpfloat (gtk_adjustment_get_value (dlg->count), ==, 1);
+  /* what the rest of the script expects */
+  gtk_adjustment_set_value (dlg->steps, 20);
+  gtk_adjustment_set_value (dlg->skip, 4);
+  g_idle_add (script, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+before_reset (gpointer data)
+{
+  gtk_adjustment_set_value (dlg->steps, 33);
+  gtk_adjustment_set_value (dlg->count, 3);
+  gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
+  g_idle_add (after_reset, data);
+  gtk_dialog_response (GTK_DIALOG (dlg->window), SE_DIALOG_RESPONSE_RESET);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -229,7 +262,7 @@ main (int argc, char **argv)
   SeDialogValues initial = { model, recipe, 11, 1 };
   dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
-  g_idle_add (script, NULL);
+  g_idle_add (before_reset, model);
   SeDialogValues chosen = { 0 };
   g_assert_true (se_dialog_run (dlg, &chosen));
   g_assert_true (script_done);
