@@ -257,7 +257,7 @@ main (int argc, char **argv)
     { "target", 't', 0, G_OPTION_ARG_STRING, &o.target, N_("Target prompt"), N_("TEXT") },
     { "concept", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.concepts, N_("Concept to add; \"-TEXT\" removes it; \"TEXT@SCALE\" sets its strength (default 7); repeatable"), N_("TEXT") },
     { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, N_("Diffusion steps (default 50)"), N_("N") },
-    { "skip", 0, 0, G_OPTION_ARG_INT, &o.skip, N_("Leading steps left unedited (default 30 % of the steps)"), N_("N") },
+    { "skip", 0, 0, G_OPTION_ARG_INT, &o.skip, N_("Leading steps left unedited (default: 30 percent of the steps)"), N_("N") },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Seed of the inversion noise (default 0)"), N_("N") },
     { "candidates", 'k', 0, G_OPTION_ARG_INT, &o.candidates, N_("Number of results, from seeds SEED, SEED+1, ... (default 1)"), N_("K") },
     { "size", 0, 0, G_OPTION_ARG_INT, &o.size, N_("Working long side in pixels for images not already a multiple of 64 (default 512)"), N_("PX") },
