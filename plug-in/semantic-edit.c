@@ -173,6 +173,7 @@ run_dialog (gint32 image, gint32 drawable, const char *model, const SeRecipe *re
   SeDialogValues initial = { (char *) model, (SeRecipe *) recipe, (guint32) *seed, *candidates };
   SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
                                gimp_standard_help_func, PLUG_IN_PROC);
+  gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
   se_region_clear (&region);
   gboolean ok = se_dialog_run (d, chosen);
   if (ok) {

@@ -441,6 +441,12 @@ se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const Se
   return d;
 }
 
+GtkWidget *
+se_dialog_window (SeDialog *d)
+{
+  return d->window;
+}
+
 static void
 reset (SeDialog *d)
 {

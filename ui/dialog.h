@@ -27,6 +27,8 @@ typedef struct _SeDialog SeDialog;
  * (may be NULL outside GIMP). */
 SeDialog *se_dialog_new (const SeImage *region, guint visible_w, guint visible_h,
                          const SeDialogValues *initial, GimpHelpFunc help, const char *help_id);
+/* Its window (the plug-in makes it transient for GIMP's). */
+GtkWidget *se_dialog_window (SeDialog *d);
 /* Runs the dialog until OK or Cancel; on OK fills chosen (seed: the selected
  * candidate's) and returns TRUE.  The preview's engine work has stopped when
  * it returns. */
