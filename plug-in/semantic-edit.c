@@ -38,6 +38,7 @@ typedef struct {
   char *recipe;                 /* JSON */
   gint32 seed;
   guint candidates;             /* the dialog's candidate count */
+  gboolean live_preview;        /* the dialog's live preview toggle */
 } LastValues;
 
 static char *
@@ -60,6 +61,8 @@ values_load (LastValues *v)
     v->recipe = json_to_string (json_object_get_member (o, "recipe"), FALSE);
   if (json_object_has_member (o, "seed"))
     v->seed = (gint32) json_object_get_int_member (o, "seed");
+  v->live_preview = !json_object_has_member (o, "live_preview") ||
+                    json_object_get_boolean_member (o, "live_preview");
   if (json_object_has_member (o, "candidates"))
     v->candidates = (guint) CLAMP (json_object_get_int_member (o, "candidates"), 1, 8);
 }
@@ -78,6 +81,8 @@ values_save (const LastValues *v, const SeRecipe *recipe)
   json_builder_add_int_value (b, v->seed);
   json_builder_set_member_name (b, "candidates");
   json_builder_add_int_value (b, MAX (v->candidates, 1u));
+  json_builder_set_member_name (b, "live_preview");
+  json_builder_add_boolean_value (b, v->live_preview);
   json_builder_end_object (b);
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -159,18 +164,18 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
 }
 
 /* The dialog on the region; TRUE on OK with chosen filled (and seed,
- * candidates updated, and the engine and model the preview loaded handed
+ * candidates and live updated, and the engine and model the preview loaded handed
  * over); FALSE on Cancel (error unset) or when the region cannot be read. */
 static gboolean
 run_dialog (gint32 image, gint32 drawable, const char *model, const SeRecipe *recipe, gint32 *seed,
-            guint *candidates, SeDialogValues *chosen, SeEngine **engine, SeModel **loaded,
+            guint *candidates, gboolean *live, SeDialogValues *chosen, SeEngine **engine, SeModel **loaded,
             GError **error)
 {
   SeRegion region;
   if (!se_region_read (&region, image, drawable, SD1_SIZE_MULTIPLE, working_long_side (), error))
     return FALSE;
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
-  SeDialogValues initial = { (char *) model, (SeRecipe *) recipe, (guint32) *seed, *candidates };
+  SeDialogValues initial = { (char *) model, (SeRecipe *) recipe, (guint32) *seed, *candidates, *live };
   SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
                                gimp_standard_help_func, PLUG_IN_PROC);
   gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
@@ -179,6 +184,7 @@ run_dialog (gint32 image, gint32 drawable, const char *model, const SeRecipe *re
   if (ok) {
     *seed = (gint32) chosen->seed;
     *candidates = chosen->candidates;
+    *live = chosen->live_preview;
     se_dialog_take_model (d, chosen->model, engine, loaded);
   }
   se_dialog_free (d);
@@ -229,7 +235,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     return;
   }
   gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
-  LastValues last = { 0 };
+  LastValues last = { .live_preview = TRUE };
   values_load (&last);
   g_autofree char *model = NULL, *json = NULL;
   gint32 seed = last.seed;
@@ -253,9 +259,10 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
   SeEngine *engine = NULL;
   SeModel *loaded = NULL;
   guint candidates = MAX (last.candidates, 1u);
+  gboolean live = last.live_preview;
   if (error == NULL && mode == GIMP_RUN_INTERACTIVE) {
     SeDialogValues chosen = { 0 };
-    if (!run_dialog (image, drawable, model, recipe, &seed, &candidates, &chosen, &engine, &loaded,
+    if (!run_dialog (image, drawable, model, recipe, &seed, &candidates, &live, &chosen, &engine, &loaded,
                      &error)) {
       if (error == NULL) {      /* cancelled: the image is untouched */
         values[0].data.d_status = GIMP_PDB_CANCEL;
@@ -293,7 +300,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     values[1].data.d_string = message;
     *nreturn_vals = 2;
   } else {
-    LastValues now = { model, NULL, seed, candidates };
+    LastValues now = { model, NULL, seed, candidates, live };
     values_save (&now, recipe);
     if (mode != GIMP_RUN_NONINTERACTIVE)
       gimp_displays_flush ();

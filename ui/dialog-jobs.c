@@ -17,7 +17,8 @@ debounce_done (gpointer data)
 void
 se_dialog_request_preview (SeDialog *d, guint delay_ms)
 {
-  if (d->setting || d->worker == NULL)
+  if (d->setting || d->worker == NULL ||
+      !gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
     return;
   if (d->debounce)
     g_source_remove (d->debounce);

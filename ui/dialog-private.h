@@ -22,7 +22,7 @@ struct _SeDialog {
   GPtrArray *rows;              /* SeConceptRow, in order */
   GtkAdjustment *steps, *skip, *cfg_src, *cfg_tar, *warmup, *mom_scale, *mom_beta;
   GtkAdjustment *seed, *count;
-  GtkWidget *generate, *progress, *stop;
+  GtkWidget *generate, *progress, *stop, *live;
   SePreview *preview;
   SeCandidates *candidates;
   guint32 seed_value;           /* written by gimp_random_seed_new's widgets */

@@ -142,6 +142,7 @@ set_values (SeDialog *d, const SeDialogValues *v)
     add_row (d, &g_array_index (r->concepts, SeConcept, i));
   gtk_adjustment_set_value (d->seed, v->seed);
   gtk_adjustment_set_value (d->count, CLAMP (v->candidates, 1, MAX_CANDIDATES));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->live), v->live_preview);
   d->setting = FALSE;
 }
 
@@ -376,12 +377,26 @@ on_candidate (guint index, gpointer data)
   se_dialog_show_candidate (data, index);
 }
 
+static void
+on_live_toggled (SeDialog *d)
+{
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
+    se_dialog_request_preview (d, 0);
+  else
+    se_dialog_stop_preview (d);
+}
+
 static GtkWidget *
 preview_section (SeDialog *d)
 {
   GtkWidget *vbox = gtk_vbox_new (FALSE, 6);
   d->preview = se_preview_new (&d->region, d->visible_w, d->visible_h);
   gtk_box_pack_start (GTK_BOX (vbox), se_preview_widget (d->preview), FALSE, FALSE, 0);
+  d->live = gtk_check_button_new_with_mnemonic (_("Live previe_w"));
+  gimp_help_set_help_data (d->live, _("Preview every change as you make it; off, only Generate "
+                                      "computes a preview (for slow devices)"), NULL);
+  g_signal_connect_swapped (d->live, "toggled", G_CALLBACK (on_live_toggled), d);
+  gtk_box_pack_start (GTK_BOX (vbox), d->live, FALSE, FALSE, 0);
   GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
   d->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (d->progress), PANGO_ELLIPSIZE_END);
@@ -452,7 +467,8 @@ reset (SeDialog *d)
 {
   g_autoptr (SeRecipe) defaults = se_recipe_new ();
   g_autofree char *model = g_strdup (se_dialog_model_path (d));
-  SeDialogValues v = { model, defaults, (guint32) gtk_adjustment_get_value (d->seed), 1 };
+  SeDialogValues v = { model, defaults, (guint32) gtk_adjustment_get_value (d->seed), 1,
+                       gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)) };
   set_values (d, &v);
   d->held = 1;
   se_dialog_start_preview (d);
@@ -462,7 +478,8 @@ gboolean
 se_dialog_run (SeDialog *d, SeDialogValues *chosen)
 {
   gtk_widget_show (d->window);
-  se_dialog_start_preview (d);
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
+    se_dialog_start_preview (d);
   gint response;
   while ((response = gimp_dialog_run (GIMP_DIALOG (d->window))) == SE_DIALOG_RESPONSE_RESET)
     reset (d);
@@ -479,6 +496,7 @@ se_dialog_run (SeDialog *d, SeDialogValues *chosen)
   guint selected = se_candidates_selected (d->candidates);
   chosen->seed = (guint32) gtk_adjustment_get_value (d->seed) + (selected < d->held ? selected : 0);
   chosen->candidates = (guint) gtk_adjustment_get_value (d->count);
+  chosen->live_preview = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live));
   return TRUE;
 }
 

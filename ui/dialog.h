@@ -16,6 +16,7 @@ typedef struct {
   SeRecipe *recipe;
   guint32 seed;
   guint candidates;             /* 1..8 */
+  gboolean live_preview;        /* preview every change (off: only Generate) */
 } SeDialogValues;
 
 void se_dialog_values_clear (SeDialogValues *v);

@@ -1,7 +1,8 @@
 /* test_dialog.c: the dialog outside GIMP, against the tiny reference model,
  * under Xvfb.  A script drives the real widgets the way a retoucher would:
  * waits for the first preview, adds a concept, types it, drags its strength
- * to "remove", stops a preview, generates two candidates, picks the second
+ * to "remove", stops a preview, turns live preview off and on, generates
+ * two candidates, picks the second
  * and presses OK, checking after each step that a new preview (with
  * intermediate latent previews) arrived and differs from the one before;
  * Reset first, checked to restore the defaults.
@@ -199,7 +200,20 @@ script (gpointer data)
   wait_for (is_idle, "the stopped preview");
   g_assert_cmpstr (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (dlg->progress)), ==, "Stopped");
 
-  /* 6: two candidates, the second picked */
+  /* 6: with live preview off a change starts nothing; on again, it catches up */
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->live), FALSE);
+  guint job = dlg->job;
+  gtk_adjustment_set_value (se_concept_row_threshold (row), 0.9);
+  gint64 until = g_get_monotonic_time () + 800 * 1000;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (dlg->job, ==, job);
+  g_assert_false (dlg->running);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->live), TRUE);
+  wait_preview ("the preview after live preview came back on");
+  g_assert_cmpuint (dlg->job, ==, job + 1);
+
+  /* 7: two candidates, the second picked */
   gtk_adjustment_set_value (dlg->count, 2);
   gtk_button_clicked (GTK_BUTTON (dlg->generate));
   wait_preview ("two candidates");
@@ -259,7 +273,7 @@ main (int argc, char **argv)
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   recipe->steps = 20;
   recipe->skip = 4;
-  SeDialogValues initial = { model, recipe, 11, 1 };
+  SeDialogValues initial = { model, recipe, 11, 1, TRUE };
   dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
   g_idle_add (before_reset, model);
@@ -277,6 +291,8 @@ main (int argc, char **argv)
   const SeConcept *c = &g_array_index (chosen.recipe->concepts, SeConcept, 0);
   g_assert_cmpstr (c->prompt, ==, "snowy winter");
   g_assert_true (c->reverse);
+  g_assert_cmpfloat (c->threshold, ==, 0.9);
+  g_assert_true (chosen.live_preview);
   SeEngine *engine = NULL;
   SeModel *loaded = NULL;
   g_assert_true (se_dialog_take_model (dlg, chosen.model, &engine, &loaded));
