@@ -92,7 +92,7 @@ se_candidates_set (SeCandidates *c, const SeImage *images, guint count)
     g_ptr_array_add (c->buttons, b);
   }
   for (guint i = 0; i < count; i++) {
-    g_autoptr (GdkPixbuf) thumb = se_image_to_pixbuf (&images[i], c->visible_x, c->visible_y,
+    g_autoptr (GdkPixbuf) thumb = se_preview_pixbuf (&images[i], c->visible_x, c->visible_y,
                                                       THUMB_SIZE);
     gtk_image_set_from_pixbuf (GTK_IMAGE (gtk_bin_get_child (c->buttons->pdata[i])), thumb);
   }

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include "gimp-widgets.h"
+#include "image-pixbuf.h"
 
 #define PREVIEW_SIZE 360
 
@@ -14,25 +15,14 @@ struct _SePreview {
 };
 
 GdkPixbuf *
-se_image_to_pixbuf (const SeImage *img, double visible_x, double visible_y, guint size)
+se_preview_pixbuf (const SeImage *img, double visible_x, double visible_y, guint size)
 {
-  guint w = MAX (1u, (guint) (img->width * visible_x + 0.5));
-  guint h = MAX (1u, (guint) (img->height * visible_y + 0.5));
-  GdkPixbuf *full = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, (int) w, (int) h);
-  guchar *px = gdk_pixbuf_get_pixels (full);
-  int stride = gdk_pixbuf_get_rowstride (full);
-  gsize plane = (gsize) img->width * img->height;
-  for (guint y = 0; y < h; y++)
-    for (guint x = 0; x < w; x++)
-      for (guint c = 0; c < 3; c++) {
-        float v = img->data[c * plane + (gsize) y * img->width + x];
-        px[y * stride + x * 3 + c] = (guchar) CLAMP ((v + 1.0f) * 127.5f + 0.5f, 0.0f, 255.0f);
-      }
+  guint w = CLAMP ((guint) (img->width * visible_x + 0.5), 1u, img->width);
+  guint h = CLAMP ((guint) (img->height * visible_y + 0.5), 1u, img->height);
+  g_autoptr (GdkPixbuf) full = se_image_to_pixbuf (img, w, h);
   double s = (double) size / MAX (w, h);
   int dw = MAX (1, (int) (w * s + 0.5)), dh = MAX (1, (int) (h * s + 0.5));
-  GdkPixbuf *scaled = gdk_pixbuf_scale_simple (full, dw, dh, GDK_INTERP_BILINEAR);
-  g_object_unref (full);
-  return scaled;
+  return gdk_pixbuf_scale_simple (full, dw, dh, GDK_INTERP_BILINEAR);
 }
 
 static void
@@ -56,7 +46,7 @@ se_preview_new (const SeImage *before, guint visible_w, guint visible_h)
   SePreview *p = g_new0 (SePreview, 1);
   p->visible_x = (double) visible_w / before->width;
   p->visible_y = (double) visible_h / before->height;
-  p->before = se_image_to_pixbuf (before, p->visible_x, p->visible_y, PREVIEW_SIZE);
+  p->before = se_preview_pixbuf (before, p->visible_x, p->visible_y, PREVIEW_SIZE);
   p->box = gtk_vbox_new (FALSE, 6);
   GtkWidget *frame = gtk_frame_new (NULL);
   gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
@@ -84,7 +74,7 @@ se_preview_set_result (SePreview *p, const SeImage *result)
 {
   g_clear_object (&p->after);
   if (result) {
-    p->after = se_image_to_pixbuf (result, p->visible_x, p->visible_y, PREVIEW_SIZE);
+    p->after = se_preview_pixbuf (result, p->visible_x, p->visible_y, PREVIEW_SIZE);
     p->updates++;
   }
   show (p);

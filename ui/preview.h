@@ -20,6 +20,6 @@ void       se_preview_set_result (SePreview *p, const SeImage *result);
 guint      se_preview_updates (const SePreview *p);
 GdkPixbuf *se_preview_displayed (const SePreview *p);
 /* The visible part of img as a pixbuf scaled to fit a long side of size. */
-GdkPixbuf *se_image_to_pixbuf (const SeImage *img, double visible_x, double visible_y, guint size);
+GdkPixbuf *se_preview_pixbuf (const SeImage *img, double visible_x, double visible_y, guint size);
 
 G_END_DECLS

@@ -1,11 +1,11 @@
 /* image-io.c: gdk-pixbuf and safetensors image reading, PNG writing. */
 #include "image-io.h"
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
+#include "image-pixbuf.h"
 #include "weights/safetensors.h"
 
 static gboolean
@@ -29,37 +29,6 @@ load_safetensors (const char *path, SeImage *img, GError **error)
   return TRUE;
 }
 
-static SeImage
-from_pixbuf (GdkPixbuf *pb)
-{
-  guint w = (guint) gdk_pixbuf_get_width (pb), h = (guint) gdk_pixbuf_get_height (pb);
-  int stride = gdk_pixbuf_get_rowstride (pb), nc = gdk_pixbuf_get_n_channels (pb);
-  const guint8 *px = gdk_pixbuf_read_pixels (pb);
-  SeImage img = { w, h, g_new (float, 3 * (gsize) w * h) };
-  for (guint y = 0; y < h; y++)
-    for (guint x = 0; x < w; x++)
-      for (guint c = 0; c < 3; c++)
-        img.data[(gsize) c * w * h + (gsize) y * w + x] =
-          px[(gsize) y * stride + (gsize) x * nc + c] / 127.5f - 1.0f;
-  return img;
-}
-
-static GdkPixbuf *
-to_pixbuf (const SeImage *img)
-{
-  GdkPixbuf *pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, (int) img->width, (int) img->height);
-  int stride = gdk_pixbuf_get_rowstride (pb);
-  guint8 *px = gdk_pixbuf_get_pixels (pb);
-  gsize plane = (gsize) img->width * img->height;
-  for (guint y = 0; y < img->height; y++)
-    for (guint x = 0; x < img->width; x++)
-      for (guint c = 0; c < 3; c++) {
-        float v = (img->data[c * plane + (gsize) y * img->width + x] + 1.0f) * 127.5f;
-        px[(gsize) y * stride + x * 3 + c] = (guint8) lrintf (CLAMP (v, 0.0f, 255.0f));
-      }
-  return pb;
-}
-
 gboolean
 se_image_load (const char *path, SeImage *img, GError **error)
 {
@@ -72,14 +41,14 @@ se_image_load (const char *path, SeImage *img, GError **error)
     return FALSE;
   }
   g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (raw);
-  *img = from_pixbuf (oriented);
+  *img = se_image_from_pixbuf (oriented);
   return TRUE;
 }
 
 gboolean
 se_image_save_png (const SeImage *img, const char *path, GError **error)
 {
-  g_autoptr (GdkPixbuf) pb = to_pixbuf (img);
+  g_autoptr (GdkPixbuf) pb = se_image_to_pixbuf (img, img->width, img->height);
   g_autoptr (GError) err = NULL;
   if (!gdk_pixbuf_save (pb, path, "png", &err, NULL)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: cannot write the image: %s"), path, err->message);

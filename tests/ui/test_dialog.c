@@ -224,7 +224,7 @@ script (gpointer data)
   g_assert_true (memcmp (dlg->results[0].data, dlg->results[1].data, n * sizeof (float)) != 0);
   gtk_button_clicked (se_candidates_button (dlg->candidates, 1));
   g_assert_cmpuint (se_candidates_selected (dlg->candidates), ==, 1);
-  g_autoptr (GdkPixbuf) want = se_image_to_pixbuf (&dlg->results[1],
+  g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&dlg->results[1],
                                                    (double) dlg->visible_w / dlg->region.width,
                                                    (double) dlg->visible_h / dlg->region.height,
                                                    (guint) MAX (gdk_pixbuf_get_width (first),
