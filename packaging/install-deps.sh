@@ -13,4 +13,4 @@ $SUDO apt-get install -y --no-install-recommends \
   libglib2.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev \
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers \
   gimp libgimp2.0-dev libgegl-dev libgtk2.0-dev \
-  xvfb xauth xdotool gtk2-engines-pixbuf
+  xvfb xauth xdotool gtk2-engines-pixbuf fonts-ipafont-gothic

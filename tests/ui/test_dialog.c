@@ -16,6 +16,7 @@
 
 #include "dialog-private.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 #define WAIT_S 300
 
@@ -80,31 +81,6 @@ same_pixbuf (GdkPixbuf *a, GdkPixbuf *b)
   gsize n = (gsize) gdk_pixbuf_get_rowstride (a) * (gdk_pixbuf_get_height (a) - 1) +
             gdk_pixbuf_get_width (a) * 3;
   return memcmp (gdk_pixbuf_get_pixels (a), gdk_pixbuf_get_pixels (b), n) == 0;
-}
-
-static void
-screenshot (void)
-{
-  const char *path = g_getenv ("SE_SCREENSHOT");
-  if (path == NULL)
-    return;
-  /* let the last layout and drawing reach the X server */
-  gint64 until = g_get_monotonic_time () + 300 * 1000;
-  while (g_get_monotonic_time () < until) {
-    while (gtk_events_pending ())
-      gtk_main_iteration ();
-    gdk_window_process_all_updates ();
-    gdk_flush ();
-    g_usleep (20000);
-  }
-  GdkWindow *win = gtk_widget_get_window (dlg->window);
-  int w, h;
-  gdk_drawable_get_size (win, &w, &h);
-  g_autoptr (GdkPixbuf) shot = gdk_pixbuf_get_from_drawable (NULL, win, NULL, 0, 0, 0, 0, w, h);
-  g_assert_nonnull (shot);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));
-  g_printerr ("# screenshot of the dialog: %s\n", path);
 }
 
 static gboolean script (gpointer data);
@@ -242,7 +218,7 @@ script (gpointer data)
   g_assert_false (same_pixbuf (original, shown));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), FALSE);
 
-  screenshot ();
+  se_ui_test_screenshot (dlg->window, g_getenv ("SE_SCREENSHOT"));
   script_done = TRUE;
   gtk_dialog_response (GTK_DIALOG (dlg->window), GTK_RESPONSE_OK);
   return G_SOURCE_REMOVE;

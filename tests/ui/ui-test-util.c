@@ -1,0 +1,25 @@
+/* ui-test-util.c: helpers for the dialog tests (ui-test-util.h). */
+#include "ui-test-util.h"
+
+void
+se_ui_test_screenshot (GtkWidget *window, const char *path)
+{
+  if (path == NULL)
+    return;
+  gint64 until = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < until) {
+    while (gtk_events_pending ())
+      gtk_main_iteration ();
+    gdk_window_process_all_updates ();
+    gdk_flush ();
+    g_usleep (20000);
+  }
+  GdkWindow *win = gtk_widget_get_window (window);
+  int w, h;
+  gdk_drawable_get_size (win, &w, &h);
+  g_autoptr (GdkPixbuf) shot = gdk_pixbuf_get_from_drawable (NULL, win, NULL, 0, 0, 0, 0, w, h);
+  g_assert_nonnull (shot);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));
+  g_printerr ("# screenshot: %s\n", path);
+}

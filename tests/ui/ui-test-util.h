@@ -1,0 +1,8 @@
+/* ui-test-util.h: helpers for the dialog tests under Xvfb. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+/* Saves window as a PNG at path (nothing when path is NULL), once the last
+ * layout and drawing reached the X server. */
+void se_ui_test_screenshot (GtkWidget *window, const char *path);
