@@ -196,6 +196,25 @@ mnemonic_label (const char *text, GtkWidget *target)
   return l;
 }
 
+/* A two-column form: labels on the left, their widgets filling the right. */
+static GtkWidget *
+form_new (guint rows)
+{
+  GtkWidget *table = gtk_table_new (rows, 2, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  return table;
+}
+
+/* Row `row` of a form: label (its mnemonic focusing target) and widget. */
+static void
+form_row (GtkWidget *table, guint row, const char *label, GtkWidget *target, GtkWidget *widget)
+{
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (label, target), 0, 1, row, row + 1,
+                    GTK_FILL, GTK_FILL, 0, 0);
+  gtk_table_attach_defaults (GTK_TABLE (table), widget, 1, 2, row, row + 1);
+}
+
 static GtkWidget *
 model_section (SeDialog *d)
 {
@@ -244,21 +263,15 @@ model_section (SeDialog *d)
 static GtkWidget *
 prompt_section (SeDialog *d)
 {
-  GtkWidget *table = gtk_table_new (2, 2, FALSE);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  GtkWidget *table = form_new (2);
   d->src_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->src_entry, _("What the region shows now (optional), e.g. "
                                            "\"a photo of a man\""), NULL);
   d->tar_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->tar_entry, _("What the region should show (optional), e.g. "
                                            "\"a photo of a man in winter\""), NULL);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Source prompt:"), d->src_entry),
-                    0, 1, 0, 1, GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach_defaults (GTK_TABLE (table), d->src_entry, 1, 2, 0, 1);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Target prompt:"), d->tar_entry),
-                    0, 1, 1, 2, GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach_defaults (GTK_TABLE (table), d->tar_entry, 1, 2, 1, 2);
+  form_row (table, 0, _("_Source prompt:"), d->src_entry, d->src_entry);
+  form_row (table, 1, _("_Target prompt:"), d->tar_entry, d->tar_entry);
   g_signal_connect_swapped (d->src_entry, "changed", G_CALLBACK (on_changed), d);
   g_signal_connect_swapped (d->tar_entry, "changed", G_CALLBACK (on_changed), d);
   return table;
@@ -335,9 +348,7 @@ advanced_section (SeDialog *d)
 static GtkWidget *
 seed_section (SeDialog *d)
 {
-  GtkWidget *table = gtk_table_new (2, 2, FALSE);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  GtkWidget *table = form_new (2);
   GtkWidget *seed = gimp_random_seed_new (&d->seed_value, &d->seed_random);
   GtkWidget *spin = GIMP_RANDOM_SEED_SPINBUTTON (seed);
   gtk_widget_hide (GIMP_RANDOM_SEED_TOGGLE (seed));
@@ -345,9 +356,7 @@ seed_section (SeDialog *d)
   d->seed = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
   gimp_help_set_help_data (spin, _("The inversion's noise: another seed gives another result"), NULL);
   g_signal_connect_swapped (d->seed, "value-changed", G_CALLBACK (on_changed), d);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("See_d:"), spin), 0, 1, 0, 1, GTK_FILL,
-                    GTK_FILL, 0, 0);
-  gtk_table_attach_defaults (GTK_TABLE (table), seed, 1, 2, 0, 1);
+  form_row (table, 0, _("See_d:"), spin, seed);
 
   d->count = GTK_ADJUSTMENT (gtk_adjustment_new (1, 1, MAX_CANDIDATES, 1, 2, 0));
   GtkWidget *count = gtk_spin_button_new (d->count, 1, 0);
@@ -358,9 +367,7 @@ seed_section (SeDialog *d)
   d->generate = gtk_button_new_with_mnemonic (_("_Generate"));
   gimp_help_set_help_data (d->generate, _("Preview this many candidates to choose from"), NULL);
   gtk_box_pack_start (GTK_BOX (hbox), d->generate, FALSE, FALSE, 0);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("Cand_idates:"), count), 0, 1, 1, 2,
-                    GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach_defaults (GTK_TABLE (table), hbox, 1, 2, 1, 2);
+  form_row (table, 1, _("Cand_idates:"), count, hbox);
   return table;
 }
 
