@@ -84,12 +84,13 @@ values_save (const LastValues *v, const SeRecipe *recipe)
   json_builder_set_member_name (b, "live_preview");
   json_builder_add_boolean_value (b, v->live_preview);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
+  g_autofree char *text = json_to_string (root, TRUE);
   g_autofree char *path = values_path ();
-  json_generator_to_file (gen, path, NULL);
+  g_autoptr (GError) error = NULL;
+  /* the edit itself succeeded: a profile that cannot be written only loses the last values */
+  if (!g_file_set_contents (path, text, -1, &error))
+    g_printerr (_("semantic-edit: cannot save the last values: %s\n"), error->message);
 }
 
 /* "Semantic Edit: +glasses −clutter", or the target prompt. */

@@ -329,9 +329,6 @@ se_recipe_to_json (const SeRecipe *r)
   json_builder_set_member_name (b, "mom_beta");
   json_builder_add_double_value (b, r->mom_beta);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_data (gen, NULL);
+  return json_to_string (root, TRUE);
 }
