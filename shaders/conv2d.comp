@@ -1,17 +1,22 @@
 #version 450
-// conv2d.comp: 2-D convolution as an implicit GEMM (no im2col buffer).
+// conv2d.comp: 2-D convolution as an implicit GEMM (no im2col buffer): the
+// reference convolution (see SeKernels in gpu/device.h).
 //
 // bindings: 0 input [B, Cin, H, W], 1 weight [Cout_all, Cin_all, KH, KW] of
 //           which a slice is used (output channels from cout_off, input
-//           channels from cin_off), 2 bias [Cout_all] (read only when
-//           has_bias), 3 output [B, Cout, OH, OW], added to when accumulate
+//           channels from cin_off; w_c and w_ky step input channels and
+//           kernel rows, so 3x3 kernels packed as [.., 3, 4] read the same),
+//           2 bias (bias_off + o, plus bias_stride per batch element; read
+//           when bias_mode is 1), 3 residual (like the output, read when
+//           residual is 1; may be the output itself), 4 output
+//           [B, Cout, OH, OW]
 // spec:     0,1 workgroup size x,y; 2 TM, 3 TN outputs per thread; 4 BK
 // push:     shapes, stride and zero padding
 // math:     out[b,o,y,x] = bias[o] + sum_{c,ky,kx} w[o,c,ky,kx] *
 //           in[b, c, y*stride - pad + ky, x*stride - pad + kx] (0 outside);
 //           GEMM rows are output channels, columns are output pixels of batch
 //           element z, K runs over (c, ky, kx); fp32 accumulation.  The slice
-//           and accumulate let a layer too wide for one binding run in
+//           and the residual let a layer too wide for one binding run in
 //           channel parts: out_j = sum_i conv(in_i, w[j, i]).
 #extension GL_GOOGLE_include_directive : require
 
@@ -30,13 +35,14 @@ layout (std430, binding = 1) readonly buffer BufW { float w[]; };
 float load_w (uint i) { return w[i]; }
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-layout (std430, binding = 3) buffer BufOut { float outp[]; };
+layout (std430, binding = 3) readonly buffer BufRes { float res[]; };
+layout (std430, binding = 4) writeonly buffer BufOut { float outp[]; };
 
 layout (push_constant) uniform Push {
   uint cin, h, w, cout, oh, ow;
   uint kh, kw, stride, pad;
-  uint has_bias;
-  uint w_row, w_off, bias_off, accumulate;
+  uint bias_mode, bias_off, bias_stride;
+  uint w_row, w_off, w_c, w_ky, residual;
 } p;
 
 const uint WX = gl_WorkGroupSize.x;
@@ -67,7 +73,9 @@ void main ()
     for (uint e = tid; e < BM * BK; e += threads) {
       uint mm = e / BK, kk = e % BK;
       uint gm = m0 + mm, gk = k0 + kk;
-      As[kk * BM + mm] = (gm < p.cout && gk < K) ? load_w (p.w_off + gm * p.w_row + gk) : 0.0;
+      uint ci = gk / ksize, r = gk % ksize;
+      uint wi = p.w_off + gm * p.w_row + ci * p.w_c + (r / p.kw) * p.w_ky + r % p.kw;
+      As[kk * BM + mm] = (gm < p.cout && gk < K) ? load_w (wi) : 0.0;
     }
     for (uint e = tid; e < BN * BK; e += threads) {
       uint kk = e / BN, nn = e % BN;
@@ -106,10 +114,12 @@ void main ()
       if (gn >= P)
         continue;
       float v = acc[i * TN + j];
-      if (p.has_bias != 0)
-        v += bias[p.bias_off + gm];
+      if (p.bias_mode != 0)
+        v += bias[p.bias_off + z * p.bias_stride + gm];
       uint o = (z * p.cout + gm) * P + gn;
-      outp[o] = p.accumulate != 0 ? outp[o] + v : v;
+      if (p.residual != 0)
+        v += res[o];
+      outp[o] = v;
     }
   }
 }

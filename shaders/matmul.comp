@@ -1,13 +1,17 @@
 #version 450
-// matmul.comp: C[z] = alpha * op(A[z]) (M x K) * op(B[z]) + bias, batched over z.
+// matmul.comp: C[z] = alpha * op(A[z]) (M x K) * op(B[z]) + bias + residual,
+// batched over z: the reference GEMM (see SeKernels in gpu/device.h).
 //
 // bindings: 0 A (M x K row-major with leading dimension lda, or K x M when
 //           trans_a: a [C, HW] feature map read as [HW, C] tokens),
 //           1 B (K x N row-major with ldb, or N x K when trans_b: PyTorch's
 //           Linear weight layout), 2 bias ([N] per column when bias_mode is
-//           1, [M] per row when 2, unread when 0), 3 C (M x N, ldc)
+//           1, [M] per row when 2, unread when 0; from bias_off, plus
+//           bias_stride per batch), 3 residual (like C, read when residual
+//           is 1; may be C itself), 4 C (M x N, ldc)
 // spec:     0,1 workgroup size x,y; 2 TM, 3 TN rows/cols per thread; 4 BK
-// push:     shapes, leading dimensions and batch strides, in elements
+// push:     shapes, leading dimensions and batch strides, A's offset, in
+//           elements
 // math:     fp32 accumulation; tiles of (WG_Y*TM) x (WG_X*TN) outputs, K in
 //           steps of BK staged through shared memory.
 #extension GL_GOOGLE_include_directive : require
@@ -34,7 +38,8 @@ layout (std430, binding = 1) readonly buffer BufB { float b[]; };
 float load_b (uint i) { return b[i]; }
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-layout (std430, binding = 3) writeonly buffer BufC { float c[]; };
+layout (std430, binding = 3) readonly buffer BufR { float res[]; };
+layout (std430, binding = 4) writeonly buffer BufC { float c[]; };
 
 layout (push_constant) uniform Push {
   uint M, N, K;
@@ -42,6 +47,7 @@ layout (push_constant) uniform Push {
   uint stride_a, stride_b, stride_c;
   uint trans_a, trans_b, bias_mode;
   float alpha;
+  uint off_a, bias_off, bias_stride, residual;
 } p;
 
 const uint WX = gl_WorkGroupSize.x;
@@ -59,7 +65,7 @@ void main ()
   uint threads = WX * WY;
   uint m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN;
   uint z = gl_WorkGroupID.z;
-  uint base_a = z * p.stride_a, base_b = z * p.stride_b;
+  uint base_a = p.off_a + z * p.stride_a, base_b = z * p.stride_b;
 
   float acc[TM * TN];
   for (uint i = 0; i < TM * TN; i++)
@@ -109,11 +115,15 @@ void main ()
       if (gn >= p.N)
         continue;
       float v = p.alpha * acc[i * TN + j];
+      uint bb = p.bias_off + z * p.bias_stride;
       if (p.bias_mode == 1)
-        v += bias[gn];
+        v += bias[bb + gn];
       else if (p.bias_mode == 2)
-        v += bias[gm];
-      c[z * p.stride_c + gm * p.ldc + gn] = v;
+        v += bias[bb + gm];
+      uint o = z * p.stride_c + gm * p.ldc + gn;
+      if (p.residual != 0)
+        v += res[o];
+      c[o] = v;
     }
   }
 }

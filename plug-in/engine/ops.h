@@ -11,7 +11,7 @@
 
 G_BEGIN_DECLS
 
-/* General batched matmul: C[z] = alpha * op(A[z]) * op(B[z]) + bias. */
+/* General batched matmul: C[z] = alpha * op(A[z]) * op(B[z]) + bias + residual. */
 typedef struct {
   guint32 M, N, K, batch;
   guint32 lda, ldb, ldc;
@@ -20,22 +20,38 @@ typedef struct {
   gboolean trans_b;     /* B stored N x K (PyTorch Linear weight) */
   gboolean bias_per_row; /* bias has M entries instead of N */
   float alpha;
+  guint32 off_a;        /* elements of A before batch 0's (a slice of a weight) */
+  guint32 bias_off;     /* elements of bias before the first used */
+  guint32 bias_stride;  /* per-batch bias: batch element z reads from z * bias_stride */
+  const SeTensor *residual; /* shaped like C, added last; may be C itself */
 } SeMatmulDesc;
 
 gboolean se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
                        SeTensor *c, const SeMatmulDesc *desc, GError **error);
-/* x [..., K] times weight [N, K] transposed, plus bias [N] (may be NULL). */
+/* x [..., K] times weight [N, K] transposed, plus bias [N] (may be NULL),
+ * plus residual (x's rows by N, may be NULL or out itself). */
 gboolean se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                        const SeTensor *bias, SeTensor *out, GError **error);
+gboolean se_op_linear_residual (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                                const SeTensor *bias, const SeTensor *residual, SeTensor *out,
+                                GError **error);
+/* GEGLU feed-forward projection: x [..., K], weight [2N, K], bias [2N] ->
+ * out [..., N] = (x W_v^T + b_v) * GELU(x W_g^T + b_g), value rows first.
+ * One fused pass where the subgroup kernels run, otherwise a projection
+ * and se_op_geglu. */
+gboolean se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                             const SeTensor *bias, SeTensor *out, GError **error);
 /* 1x1 projections between feature maps and token sequences, fusing the
  * layout change into the product:
  *   tokens_from_map: x [B, C, H, W] -> out [B, H*W, O] = x^T W^T + bias, W [O, C]
- *   map_from_tokens: x [B, H*W, C] -> out [B, O, H, W] = W x^T + bias
+ *   map_from_tokens: x [B, H*W, C] -> out [B, O, H, W] = W x^T + bias (+ residual,
+ *                    shaped like out; may be NULL)
  * W may be [O, C] or a 1x1 conv kernel [O, C, 1, 1]. */
 gboolean se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                                 const SeTensor *bias, SeTensor *out, GError **error);
 gboolean se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
-                                const SeTensor *bias, SeTensor *out, GError **error);
+                                const SeTensor *bias, const SeTensor *residual, SeTensor *out,
+                                GError **error);
 /* a [B, M, K] times b [B, K, N] (or [B, N, K] when trans_b), scaled. */
 gboolean se_op_bmm (SeGpu *gpu, const SeTensor *a, const SeTensor *b, gboolean trans_b,
                     float alpha, SeTensor *out, GError **error);
@@ -63,11 +79,20 @@ gint64 se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin
 typedef struct {
   guint stride, pad_begin, pad_end;
   guint cin_off, cout_off;
-  gboolean accumulate;
+  gboolean accumulate;          /* out += conv (the residual is out itself) */
+  const SeTensor *residual;     /* shaped like out, added; NULL: none */
+  guint bias_stride;            /* per-batch bias [B, O_all]: batch b reads from b * bias_stride */
 } SeConvPart;
 gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                             const SeTensor *bias, const SeConvPart *part, SeTensor *out,
                             GError **error);
+
+/* A 3x3 kernel [O, C, 3, 3] (fp32 or fp16) in the layout the subgroup
+ * convolution reads: rows padded to 4, [O, C, 3, 4], marked packed.  Every
+ * convolution takes either layout. */
+SeTensor *se_op_pack_conv3x3 (SeGpu *gpu, const SeTensor *weight, GError **error);
+/* TRUE when the device's convolutions run faster on packed 3x3 kernels. */
+gboolean  se_conv3x3_prefers_packed (SeGpu *gpu);
 
 /* x [B, C, ...]: groups over channels, statistics over channels x positions. */
 gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,

@@ -22,6 +22,7 @@ typedef struct {
   guint ndim;
   gint64 shape[SE_MAX_DIMS];
   gsize numel;
+  gboolean packed_3x3;  /* a 3x3 kernel stored [O, C, 3, 4] (se_op_pack_conv3x3) */
 } SeTensor;
 
 SeTensor *se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error);

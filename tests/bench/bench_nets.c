@@ -75,6 +75,7 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   se_tensor_free (out);
   VkDeviceSize held = se_memory_in_use (c->gpu);
   se_memory_reset_peak (c->gpu);
+  se_cmd_profile_reset (c->gpu);
   gint64 start = g_get_monotonic_time ();
   for (int i = 0; i < c->reps; i++) {
     out = run (net, data, &error);
@@ -87,6 +88,9 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   double ms = (g_get_monotonic_time () - start) / 1e3 / c->reps;
   printf ("%-16s batch %u: %10.1f ms   peak activations %8.1f MiB\n", what, batch, ms,
           mib (se_memory_peak (c->gpu) - held));
+  g_autofree char *report = se_cmd_profile_report (c->gpu);
+  if (report)
+    printf ("%s", report);
   fflush (stdout);
   return TRUE;
 }

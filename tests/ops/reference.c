@@ -23,7 +23,14 @@ void
 ref_conv2d (const float *x, const float *w, const float *bias, int B, int C, int H, int W, int O,
             int KH, int KW, int stride, int pad, double *out)
 {
-  int OH = (H + 2 * pad - KH) / stride + 1, OW = (W + 2 * pad - KW) / stride + 1;
+  ref_conv2d_asym (x, w, bias, B, C, H, W, O, KH, KW, stride, pad, pad, out);
+}
+
+void
+ref_conv2d_asym (const float *x, const float *w, const float *bias, int B, int C, int H, int W,
+                 int O, int KH, int KW, int stride, int pad, int pad_end, double *out)
+{
+  int OH = (H + pad + pad_end - KH) / stride + 1, OW = (W + pad + pad_end - KW) / stride + 1;
   for (int b = 0; b < B; b++)
     for (int o = 0; o < O; o++)
       for (int oy = 0; oy < OH; oy++)

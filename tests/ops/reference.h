@@ -10,6 +10,9 @@ void ref_matmul (const float *a, const float *b, const float *bias, int batch, i
                  int K, gboolean trans_b, double alpha, double *out);
 void ref_conv2d (const float *x, const float *w, const float *bias, int B, int C, int H, int W,
                  int O, int KH, int KW, int stride, int pad, double *out);
+/* pad zeros above and left, pad_end below and right */
+void ref_conv2d_asym (const float *x, const float *w, const float *bias, int B, int C, int H, int W,
+                      int O, int KH, int KW, int stride, int pad, int pad_end, double *out);
 void ref_group_norm (const float *x, const float *gamma, const float *beta, int B, int C, int HW,
                      int G, double eps, gboolean silu, double *out);
 void ref_layer_norm (const float *x, const float *gamma, const float *beta, int rows, int N,

@@ -87,7 +87,7 @@ test_map_token_projections (SeGpu *gpu)
   g_autoptr (SeTensor) tw2 = se_test_tensor_dims (gpu, w2, O2, C2);
   g_autoptr (SeTensor) tb2 = se_test_tensor_dims (gpu, b2, O2);
   g_autoptr (SeTensor) map = se_test_tensor_dims (gpu, NULL, B, O2, H, W);
-  g_assert_true (se_op_map_from_tokens (gpu, tokens, tw2, tb2, map, &error));
+  g_assert_true (se_op_map_from_tokens (gpu, tokens, tw2, tb2, NULL, map, &error));
   g_assert_no_error (error);
   g_autofree double *got2 = se_test_fetch (map);
   g_autofree double *want2 = g_new (double, (gsize) B * O2 * P);
@@ -140,7 +140,7 @@ test_fp16_weights (SeGpu *gpu)
   g_autoptr (SeTensor) tw2 = se_tensor_new_typed (gpu, SE_DTYPE_F16, 2, (gint64[]) { O, C }, &error);
   g_assert_true (se_tensor_upload (tw2, w2, &error));
   g_autoptr (SeTensor) map = se_test_tensor_dims (gpu, NULL, B, O, H, W);
-  g_assert_true (se_op_map_from_tokens (gpu, ttok, tw2, NULL, map, &error));
+  g_assert_true (se_op_map_from_tokens (gpu, ttok, tw2, NULL, NULL, map, &error));
   g_assert_no_error (error);
   g_autofree double *got2 = se_test_fetch (map);
   g_autofree double *want2 = g_new (double, map->numel);
@@ -274,7 +274,8 @@ check_conv_parts (SeGpu *gpu)
     g_autoptr (SeTensor) out = se_test_tensor_dims (gpu, NULL, 1, O / 3, H, W);
     for (int i = 0; i < 2; i++) {
       g_autoptr (SeTensor) xi = se_test_tensor_dims (gpu, x + (gsize) i * (C / 2) * H * W, 1, C / 2, H, W);
-      SeConvPart part = { 1, 1, 1, (guint) (i * C / 2), (guint) (j * O / 3), i > 0 };
+      SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .cin_off = (guint) (i * C / 2),
+                          .cout_off = (guint) (j * O / 3), .accumulate = i > 0 };
       g_assert_true (se_op_conv2d_part (gpu, xi, tw, i == 0 ? tb : NULL, &part, out, &error));
       g_assert_no_error (error);
     }   /* xi is freed with its dispatch still unsubmitted: its range must not be reused early */

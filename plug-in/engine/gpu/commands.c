@@ -243,6 +243,7 @@ se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline, const SeBinding *bindin
     vkCmdPushConstants (c->cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (guint32) push_size, push);
   vkCmdDispatch (c->cmd, gx, gy, gz);
   c->stats.dispatches++;
+  c->stats.by_shader[pipeline->shader]++;
   if (c->profile && c->n_queries < MAX_TIMESTAMPS) {
     vkCmdWriteTimestamp (c->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, c->n_queries);
     c->labels[c->n_queries++] = pipeline->name;

@@ -38,6 +38,7 @@ typedef struct {
   guint64 dispatches;
   guint64 barriers;
   guint64 submits;
+  guint64 by_shader[SE_SHADER_COUNT];   /* dispatches per shader variant */
 } SeCmdStats;
 SeCmdStats se_cmd_stats (SeGpu *gpu);
 

@@ -313,6 +313,8 @@ create_device (SeGpu *gpu, GError **error)
   info->shader_float16 = f12.shaderFloat16;
   info->storage_16bit = f11.storageBuffer16BitAccess;
   info->subgroup_size = p11.subgroupSize;
+  info->subgroup_shuffle = (p11.subgroupSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                           (p11.subgroupSupportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
   info->max_shared_memory = lim->maxComputeSharedMemorySize;
   info->max_workgroup_invocations = lim->maxComputeWorkGroupInvocations;
   memcpy (info->max_workgroup_count, lim->maxComputeWorkGroupCount, sizeof info->max_workgroup_count);
@@ -374,6 +376,37 @@ env_flag (const char *name)
   return v && *v && strcmp (v, "0") != 0;
 }
 
+/* The subgroup kernels need shuffles and a subgroup of 4 to 64 lanes (a
+ * power of two: their tiles are multiples of it). */
+static gboolean
+choose_kernels (SeGpu *gpu, GError **error)
+{
+  const SeGpuInfo *info = &gpu->info;
+  gboolean usable = info->subgroup_shuffle && info->subgroup_size >= 4 && info->subgroup_size <= 64 &&
+                    (info->subgroup_size & (info->subgroup_size - 1)) == 0;
+  const char *force = g_getenv ("SE_KERNELS");
+  if (force == NULL || *force == '\0') {
+    gpu->kernels = usable && info->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? SE_KERNELS_SUBGROUP
+                                                                        : SE_KERNELS_REFERENCE;
+    return TRUE;
+  }
+  if (strcmp (force, "reference") == 0) {
+    gpu->kernels = SE_KERNELS_REFERENCE;
+    return TRUE;
+  }
+  if (strcmp (force, "subgroup") == 0 && usable) {
+    gpu->kernels = SE_KERNELS_SUBGROUP;
+    return TRUE;
+  }
+  if (strcmp (force, "subgroup") == 0)
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                 "SE_KERNELS=subgroup: %s has no subgroup shuffles of 4 to 64 lanes", info->name);
+  else
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                 "SE_KERNELS=%s: expected \"reference\" or \"subgroup\"", force);
+  return FALSE;
+}
+
 SeGpu *
 se_gpu_new (const SeGpuOptions *options, GError **error)
 {
@@ -387,7 +420,8 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
 
   if (!create_instance (gpu, validation, error) ||
       !choose_device (gpu, wanted, error) ||
-      !create_device (gpu, error))
+      !create_device (gpu, error) ||
+      !choose_kernels (gpu, error))
     return NULL;
   if (!se_memory_init (gpu, error) ||
       !se_pipelines_init (gpu, error) ||

@@ -43,6 +43,7 @@ typedef struct {
   gboolean storage_16bit;
   gboolean coopmat_nv;          /* VK_NV_cooperative_matrix with fp16 16x16x16 */
   guint32 subgroup_size;
+  gboolean subgroup_shuffle;    /* subgroupShuffle in compute shaders */
   guint32 max_shared_memory;
   guint32 max_workgroup_invocations;
   guint32 max_workgroup_count[3];
@@ -52,6 +53,20 @@ typedef struct {
   VkDeviceSize storage_offset_alignment;
   double timestamp_period_ns;   /* 0 when the queue has no timestamps */
 } SeGpuInfo;
+
+/* Which kernels run the matrix operators (ops.c picks per call; shapes the
+ * chosen family does not take fall back to the reference kernels):
+ *   REFERENCE  tiled kernels through shared memory, written to be obviously
+ *              right; they check the others in tests and in bench-ops
+ *   SUBGROUP   register-blocked kernels that pass operands between the lanes
+ *              of a subgroup (shaders/subgroup.glsl): the fast path on CPU
+ *              devices, where shared memory is no faster than memory
+ * Default: SUBGROUP on CPU devices with subgroup shuffles, REFERENCE
+ * elsewhere; SE_KERNELS=reference or subgroup forces one. */
+typedef enum {
+  SE_KERNELS_REFERENCE,
+  SE_KERNELS_SUBGROUP,
+} SeKernels;
 
 typedef struct _SeGpu SeGpu;
 typedef struct _SeMemory SeMemory;
@@ -66,6 +81,7 @@ struct _SeGpu {
   VkQueue queue;
   guint32 queue_family;
   SeGpuInfo info;
+  SeKernels kernels;
   gint validation_problems;     /* errors + sync warnings seen by the layer */
   SeMemory *memory;
   SePipelines *pipelines;

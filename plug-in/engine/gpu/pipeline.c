@@ -18,6 +18,14 @@
 #include "softmax.spv.h"
 #include "timestep_embedding.spv.h"
 #include "upsample_nearest.spv.h"
+#include "pad_rows.spv.h"
+#include "pad_rows_f16.spv.h"
+#include "matmul_sg.spv.h"
+#include "matmul_sg_a16.spv.h"
+#include "matmul_sg_b16.spv.h"
+#include "conv3x3_sg.spv.h"
+#include "conv3x3_sg_w16.spv.h"
+#include "attention_sg.spv.h"
 
 typedef struct {
   const char *name;
@@ -29,11 +37,11 @@ typedef struct {
 #define SHADER(id, var, bindings) [id] = { #var, se_spv_##var, sizeof se_spv_##var, bindings }
 
 static const ShaderInfo shaders[SE_SHADER_COUNT] = {
-  SHADER (SE_SHADER_MATMUL, matmul, 4),
-  SHADER (SE_SHADER_MATMUL_A16, matmul_a16, 4),
-  SHADER (SE_SHADER_MATMUL_B16, matmul_b16, 4),
-  SHADER (SE_SHADER_CONV2D, conv2d, 4),
-  SHADER (SE_SHADER_CONV2D_W16, conv2d_w16, 4),
+  SHADER (SE_SHADER_MATMUL, matmul, 5),
+  SHADER (SE_SHADER_MATMUL_A16, matmul_a16, 5),
+  SHADER (SE_SHADER_MATMUL_B16, matmul_b16, 5),
+  SHADER (SE_SHADER_CONV2D, conv2d, 5),
+  SHADER (SE_SHADER_CONV2D_W16, conv2d_w16, 5),
   SHADER (SE_SHADER_GROUPNORM, groupnorm, 4),
   SHADER (SE_SHADER_LAYERNORM, layernorm, 4),
   SHADER (SE_SHADER_SOFTMAX, softmax, 2),
@@ -43,6 +51,14 @@ static const ShaderInfo shaders[SE_SHADER_COUNT] = {
   SHADER (SE_SHADER_COPY_STRIDED, copy_strided, 2),
   SHADER (SE_SHADER_UPSAMPLE_NEAREST, upsample_nearest, 2),
   SHADER (SE_SHADER_TIMESTEP_EMBEDDING, timestep_embedding, 2),
+  SHADER (SE_SHADER_PAD_ROWS, pad_rows, 2),
+  SHADER (SE_SHADER_PAD_ROWS_F16, pad_rows_f16, 2),
+  SHADER (SE_SHADER_MATMUL_SG, matmul_sg, 5),
+  SHADER (SE_SHADER_MATMUL_SG_A16, matmul_sg_a16, 5),
+  SHADER (SE_SHADER_MATMUL_SG_B16, matmul_sg_b16, 5),
+  SHADER (SE_SHADER_CONV3X3_SG, conv3x3_sg, 5),
+  SHADER (SE_SHADER_CONV3X3_SG_W16, conv3x3_sg_w16, 5),
+  SHADER (SE_SHADER_ATTENTION_SG, attention_sg, 4),
 };
 
 typedef struct {
@@ -201,6 +217,7 @@ se_pipeline_get (SeGpu *gpu, SeShaderId id, const guint32 *spec, guint n_spec, G
   pl->set_layout = p->set_layouts[id];
   pl->n_bindings = shaders[id].n_bindings;
   pl->name = shaders[id].name;
+  pl->shader = id;
   g_hash_table_insert (p->pipelines, g_memdup2 (&key, sizeof key), pl);
   return pl;
 }

@@ -30,6 +30,14 @@ typedef enum {
   SE_SHADER_COPY_STRIDED,
   SE_SHADER_UPSAMPLE_NEAREST,
   SE_SHADER_TIMESTEP_EMBEDDING,
+  SE_SHADER_PAD_ROWS,
+  SE_SHADER_PAD_ROWS_F16,
+  SE_SHADER_MATMUL_SG,
+  SE_SHADER_MATMUL_SG_A16,
+  SE_SHADER_MATMUL_SG_B16,
+  SE_SHADER_CONV3X3_SG,
+  SE_SHADER_CONV3X3_SG_W16,
+  SE_SHADER_ATTENTION_SG,
   SE_SHADER_COUNT
 } SeShaderId;
 
@@ -39,6 +47,7 @@ typedef struct {
   VkDescriptorSetLayout set_layout;
   guint n_bindings;
   const char *name;     /* operator kind, for profiles */
+  SeShaderId shader;
 } SePipeline;
 
 gboolean se_pipelines_init (SeGpu *gpu, GError **error);

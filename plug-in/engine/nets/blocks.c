@@ -269,7 +269,7 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (!feed_forward (gpu, t, h, error))
     return NULL;
   g_autoptr (SeTensor) out = NEW (B, C, H, W);
-  if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, out, error) ||
+  if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, NULL, out, error) ||
       !se_op_add (gpu, out, x, out, error))
     return NULL;
   return g_steal_pointer (&out);
@@ -310,7 +310,7 @@ se_vae_attention_forward (SeGpu *gpu, const SeVaeAttention *a, const SeTensor *x
   g_clear_pointer (&k, se_tensor_free);
   g_clear_pointer (&v, se_tensor_free);
   g_autoptr (SeTensor) out = NEW (B, C, H, W);
-  if (out == NULL || !se_op_map_from_tokens (gpu, att, a->out.w, a->out.b, out, error) ||
+  if (out == NULL || !se_op_map_from_tokens (gpu, att, a->out.w, a->out.b, NULL, out, error) ||
       !se_op_add (gpu, out, x, out, error))
     return NULL;
   return g_steal_pointer (&out);

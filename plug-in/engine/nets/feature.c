@@ -105,7 +105,8 @@ se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint str
   guint pin = (guint) (x->C / x->n), pout = (guint) (out->C / out->n);
   for (guint j = 0; j < out->n; j++)
     for (guint i = 0; i < x->n; i++) {
-      SeConvPart part = { stride, pad_begin, pad_end, i * pin, j * pout, i > 0 };
+      SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end,
+                          .cin_off = i * pin, .cout_off = j * pout, .accumulate = i > 0 };
       if (!se_op_conv2d_part (gpu, x->part[i], conv->w, i == 0 ? conv->b : NULL, &part,
                               out->part[j], error))
         return NULL;

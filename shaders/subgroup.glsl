@@ -1,0 +1,37 @@
+// subgroup.glsl: what the register-blocked "subgroup" kernels share.
+//
+// Why these kernels exist: on CPU devices (lavapipe) a workgroup's
+// invocations run as SIMD lanes, every memory access whose address differs
+// per lane becomes a loop over the lanes, and shared memory is ordinary
+// memory.  What is cheap there is arithmetic on whole lane vectors and
+// shuffles between the lanes of one subgroup (one vector permute).  So each
+// lane loads 16 bytes at a time (a vec4, or four packed halves), keeps a
+// block of outputs in registers, and takes the operand that all lanes need
+// from the lane that loaded it with subgroupShuffle, instead of every lane
+// loading it.  One workgroup is one subgroup (spec constant 0, SG).
+//
+// Packed fp16 (F16 defined for an operand) is stored as uvec2 (four halves)
+// and unpacked with unpackHalf2x16, which needs no optional device feature.
+
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_EXT_control_flow_attributes : require
+
+layout (local_size_x_id = 0) in;
+layout (constant_id = 0) const uint SG = 8;
+
+vec4 se_unpack4 (uvec2 u)
+{
+  return vec4 (unpackHalf2x16 (u.x), unpackHalf2x16 (u.y));
+}
+
+uvec2 se_pack4 (vec4 v)
+{
+  return uvec2 (packHalf2x16 (v.xy), packHalf2x16 (v.zw));
+}
+
+// A subgroup-wide shuffle of all four components from lane l.
+vec4 se_lane4 (vec4 v, uint l)
+{
+  return subgroupShuffle (v, l);
+}
