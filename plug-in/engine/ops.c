@@ -374,13 +374,22 @@ typedef struct {
   guint32 row, per_c, per_ky;
 } WeightLayout;
 
+void
+se_conv_kernel_size (const SeTensor *w, gint64 *kh, gint64 *kw)
+{
+  *kh = w->shape[2];
+  *kw = w->packed_3x3 ? 3 : w->shape[3];
+}
+
 static WeightLayout
 weight_layout (const SeTensor *w)
 {
-  gint64 kw = w->packed_3x3 ? 3 : w->shape[3];
-  guint32 per_ky = (guint32) w->shape[3];
-  return (WeightLayout) { w->shape[2], kw, (guint32) (w->shape[1] * w->shape[2] * per_ky),
-                          (guint32) (w->shape[2] * per_ky), per_ky };
+  WeightLayout wl;
+  se_conv_kernel_size (w, &wl.kh, &wl.kw);
+  wl.per_ky = (guint32) w->shape[3];
+  wl.per_c = (guint32) (w->shape[2] * wl.per_ky);
+  wl.row = (guint32) w->shape[1] * wl.per_c;
+  return wl;
 }
 
 gboolean
@@ -515,6 +524,11 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     guint32 silu;
   } push = { (guint32) C, (guint32) se_tensor_inner (x, 2), groups, eps, silu ? 1 : 0 };
   SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
+  if (gpu->kernels == SE_KERNELS_SUBGROUP && push.HW % 4 == 0 && vec4_aligned (x) && vec4_aligned (out)) {
+    guint32 spec[] = { SG (gpu) };
+    return dispatch (gpu, SE_SHADER_GROUPNORM_SG, spec, 1, bind, 4, &push, sizeof push,
+                     groups, (guint32) x->shape[0], 1, error);
+  }
   return dispatch (gpu, SE_SHADER_GROUPNORM, NULL, 0, bind, 4, &push, sizeof push,
                    groups, (guint32) x->shape[0], 1, error);
 }
@@ -544,6 +558,12 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     float eps;
   } push = { (guint32) (x->numel / (gsize) N), (guint32) N, eps };
   SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
+  if (gpu->kernels == SE_KERNELS_SUBGROUP && N % 4 == 0 && vec4_aligned (x) && vec4_aligned (gamma) &&
+      vec4_aligned (beta) && vec4_aligned (out)) {
+    guint32 spec[] = { SG (gpu) };
+    return dispatch (gpu, SE_SHADER_LAYERNORM_SG, spec, 1, bind, 4, &push, sizeof push,
+                     (push.rows + SG (gpu) - 1) / SG (gpu), 1, 1, error);
+  }
   return dispatch_rows (gpu, SE_SHADER_LAYERNORM, bind, 4, &push, sizeof push, push.rows, error);
 }
 

@@ -73,6 +73,8 @@ gboolean se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *weigh
  * layer's (bias may be NULL, to add it only once).  With accumulate the
  * result is added to out.  Layers too wide for one storage binding run as a
  * sum of parts. */
+/* The kernel height and width of a convolution weight (3 x 3 when packed). */
+void   se_conv_kernel_size (const SeTensor *weight, gint64 *kh, gint64 *kw);
 /* Output side of a convolution: (in + pad_begin + pad_end - kernel) / stride + 1. */
 gint64 se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin, guint pad_end);
 

@@ -362,6 +362,72 @@ test_attention_shapes (SeGpu *gpu)
   check_attention (gpu, 2, 5, 77, 1, 16, TRUE);         /* more keys than queries, causal */
 }
 
+/* GroupNorm with a mean far from zero next to its spread (offset), where
+ * one-pass sums without the shift would cancel. */
+static void
+check_group_norm (SeGpu *gpu, int B, int C, int HW, int G, float offset, gboolean silu)
+{
+  gsize n = (gsize) B * C * HW;
+  g_autofree float *x = se_test_random (rng, n, -1, 1);
+  for (gsize i = 0; i < n; i++)
+    x[i] += offset;
+  g_autofree float *gamma = se_test_random (rng, C, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, C, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, HW);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, C);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, C);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C, HW);
+  g_autoptr (GError) error = NULL;
+  SeCmdStats before = se_cmd_stats (gpu);
+  g_assert_true (se_op_group_norm (gpu, tx, tg, tb, G, 1e-5f, silu, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  ref_group_norm (x, gamma, beta, B, C, HW, G, 1e-5, silu, want);
+  g_autofree char *what = g_strdup_printf ("group_norm %dx%dx%d G%d offset %g%s", B, C, HW, G, offset,
+                                           silu ? " +silu" : "");
+  /* the normalised values lose offset / spread * 6e-8 relative to rounding
+   * of x itself: 5e-6 at an offset of 50 */
+  se_test_assert_close (what, got, want, n, GEMM_BOUND);
+  assert_ran (gpu, &before, SE_SHADER_GROUPNORM_SG, what);
+}
+
+static void
+check_layer_norm (SeGpu *gpu, int rows, int N, float offset)
+{
+  gsize n = (gsize) rows * N;
+  g_autofree float *x = se_test_random (rng, n, -2, 3);
+  for (gsize i = 0; i < n; i++)
+    x[i] += offset;
+  g_autofree float *gamma = se_test_random (rng, N, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, N, -1, 1);
+  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, rows, N);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, N);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, N);
+  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, rows, N);
+  g_autoptr (GError) error = NULL;
+  SeCmdStats before = se_cmd_stats (gpu);
+  g_assert_true (se_op_layer_norm (gpu, tx, tg, tb, 1e-5f, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  g_autofree double *want = g_new (double, n);
+  ref_layer_norm (x, gamma, beta, rows, N, 1e-5, want);
+  g_autofree char *what = g_strdup_printf ("layer_norm %dx%d offset %g", rows, N, offset);
+  se_test_assert_close (what, got, want, n, GEMM_BOUND);
+  assert_ran (gpu, &before, SE_SHADER_LAYERNORM_SG, what);
+}
+
+static void
+test_norms (SeGpu *gpu)
+{
+  check_group_norm (gpu, 2, 64, 96, 32, 0.0f, TRUE);
+  check_group_norm (gpu, 1, 32, 4096, 32, 50.0f, FALSE);
+  check_group_norm (gpu, 2, 96, 16, 32, -20.0f, TRUE);
+  check_layer_norm (gpu, 77, 32, 0.0f);
+  check_layer_norm (gpu, 130, 1280, 100.0f);
+  check_layer_norm (gpu, 3, 8, -5.0f);
+}
+
 typedef struct {
   const char *name;
   void (*run) (SeGpu *gpu);
@@ -374,6 +440,7 @@ static const Case cases[] = {
   { "conv_packed", test_conv_packed },
   { "conv_parts", test_conv_parts },
   { "attention_shapes", test_attention_shapes },
+  { "norms", test_norms },
 };
 
 static void

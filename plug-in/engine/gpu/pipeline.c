@@ -26,6 +26,8 @@
 #include "conv3x3_sg.spv.h"
 #include "conv3x3_sg_w16.spv.h"
 #include "attention_sg.spv.h"
+#include "groupnorm_sg.spv.h"
+#include "layernorm_sg.spv.h"
 
 typedef struct {
   const char *name;
@@ -59,6 +61,8 @@ static const ShaderInfo shaders[SE_SHADER_COUNT] = {
   SHADER (SE_SHADER_CONV3X3_SG, conv3x3_sg, 5),
   SHADER (SE_SHADER_CONV3X3_SG_W16, conv3x3_sg_w16, 5),
   SHADER (SE_SHADER_ATTENTION_SG, attention_sg, 4),
+  SHADER (SE_SHADER_GROUPNORM_SG, groupnorm_sg, 4),
+  SHADER (SE_SHADER_LAYERNORM_SG, layernorm_sg, 4),
 };
 
 typedef struct {

@@ -73,11 +73,29 @@ load_linear (SeLoader *l, SeAffine *a, guint out, guint in, gboolean bias, const
   a->b = bias ? se_load_1d (l, out, "%s%s.bias", prefix, name) : NULL;
 }
 
+/* Replaces a loaded 3x3 kernel by its packed copy.  The unpacked one is
+ * freed only after the packing ran: a later upload may take its memory. */
+static void
+pack_loaded (SeLoader *l, SeTensor **w)
+{
+  SeTensor *packed = se_op_pack_conv3x3 (l->gpu, *w, l->error);
+  if (packed == NULL || !se_cmd_submit (l->gpu, l->error)) {
+    se_tensor_free (packed);
+    l->ok = FALSE;
+    return;
+  }
+  g_ptr_array_remove (l->owned, *w);
+  g_ptr_array_add (l->owned, packed);
+  *w = packed;
+}
+
 void
 se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout)
 {
   c->w = se_load_4d (l, cout, cin, 3, 3, "%s.weight", prefix);
   c->b = se_load_1d (l, cout, "%s.bias", prefix);
+  if (c->w && se_conv3x3_prefers_packed (l->gpu))
+    pack_loaded (l, &c->w);
 }
 
 void
@@ -89,8 +107,15 @@ se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint c
   g_autofree char *c1 = g_strconcat (prefix, "conv1", NULL);
   g_autofree char *c2 = g_strconcat (prefix, "conv2", NULL);
   se_conv3_load (l, &r->conv1, c1, cin, cout);
-  if (temb_dim)
+  if (temb_dim) {
     load_linear (l, &r->time, cout, temb_dim, TRUE, prefix, "time_emb_proj");
+    if (l->ok) {
+      r->time_bias = se_tensor_new_dims (l->gpu, l->error, cout);
+      if (r->time_bias)
+        g_ptr_array_add (l->owned, r->time_bias);
+      l->ok = r->time_bias && se_op_add (l->gpu, r->time.b, r->conv1.b, r->time_bias, l->error);
+    }
+  }
   load_norm (l, &r->norm2, cout, prefix, "norm2");
   se_conv3_load (l, &r->conv2, c2, cout, cout);
   if (cin != cout) {
@@ -105,10 +130,24 @@ SeTensor *
 se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
                  guint pad_end, GError **error)
 {
-  gint64 oh = se_conv_out_size (x->shape[2], c->w->shape[2], stride, pad_begin, pad_end);
-  gint64 ow = se_conv_out_size (x->shape[3], c->w->shape[3], stride, pad_begin, pad_end);
+  gint64 kh, kw;
+  se_conv_kernel_size (c->w, &kh, &kw);
+  gint64 oh = se_conv_out_size (x->shape[2], kh, stride, pad_begin, pad_end);
+  gint64 ow = se_conv_out_size (x->shape[3], kw, stride, pad_begin, pad_end);
   g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
   if (out == NULL || !se_op_conv2d_asym (gpu, x, c->w, c->b, stride, pad_begin, pad_end, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+SeTensor *
+se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeTensor *bias,
+                       const SeTensor *residual, GError **error)
+{
+  g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], x->shape[2], x->shape[3]);
+  SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .residual = residual,
+                      .bias_stride = bias ? (guint) c->w->shape[0] : 0 };
+  if (out == NULL || !se_op_conv2d_part (gpu, x, c->w, bias ? bias : c->b, &part, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
@@ -130,32 +169,24 @@ se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTen
   g_autoptr (SeTensor) h = NEW (B, r->cin, H, W);
   if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error))
     return NULL;
-  g_autoptr (SeTensor) h1 = se_conv_forward (gpu, &r->conv1, h, 1, 1, 1, error);
+  g_autoptr (SeTensor) t = NULL;
+  if (temb_silu && r->time.w) {
+    t = NEW (B, r->cout);
+    if (t == NULL || !se_op_linear (gpu, temb_silu, r->time.w, r->time_bias, t, error))
+      return NULL;
+  }
+  g_autoptr (SeTensor) h1 = se_conv_forward_fused (gpu, &r->conv1, h, t, NULL, error);
   if (h1 == NULL)
     return NULL;
   g_clear_pointer (&h, se_tensor_free);
-  if (temb_silu && r->time.w) {
-    g_autoptr (SeTensor) t = NEW (B, r->cout);
-    if (t == NULL || !se_op_linear (gpu, temb_silu, r->time.w, r->time.b, t, error) ||
-        !se_op_add (gpu, h1, t, h1, error))
-      return NULL;
-  }
   g_autoptr (SeTensor) h2 = NEW (B, r->cout, H, W);
   if (h2 == NULL || !se_op_group_norm (gpu, h1, r->norm2.w, r->norm2.b, groups, eps, TRUE, h2, error))
     return NULL;
   g_clear_pointer (&h1, se_tensor_free);
-  g_autoptr (SeTensor) out = se_conv_forward (gpu, &r->conv2, h2, 1, 1, 1, error);
-  if (out == NULL)
+  g_autoptr (SeTensor) s = r->shortcut.w ? se_conv_forward (gpu, &r->shortcut, x, 1, 0, 0, error) : NULL;
+  if (r->shortcut.w && s == NULL)
     return NULL;
-  g_clear_pointer (&h2, se_tensor_free);
-  if (r->shortcut.w) {
-    g_autoptr (SeTensor) s = se_conv_forward (gpu, &r->shortcut, x, 1, 0, 0, error);
-    if (s == NULL || !se_op_add (gpu, out, s, out, error))
-      return NULL;
-  } else if (!se_op_add (gpu, out, x, out, error)) {
-    return NULL;
-  }
-  return g_steal_pointer (&out);
+  return se_conv_forward_fused (gpu, &r->conv2, h2, NULL, s ? s : x, error);
 }
 
 void
@@ -213,14 +244,14 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
   g_clear_pointer (&q, se_tensor_free);
   g_clear_pointer (&k, se_tensor_free);
   g_clear_pointer (&v, se_tensor_free);
-  g_autoptr (SeTensor) o = NEW (B, L, C);
-  return o && se_op_linear (gpu, a, out->w, out->b, o, error) && se_op_add (gpu, h, o, h, error);
+  return se_op_linear_residual (gpu, a, out->w, out->b, h, h, error);
 }
 
-/* The GEGLU projection is 8C wide: [4, 4096, 2560] at SD 1.5's first level,
- * 168 MB in fp32, over lavapipe's 128 MiB binding and a large share of the
- * activation budget.  The feed-forward is per token, so it runs over row
- * chunks of at most FF_CHUNK_BYTES of projection. */
+/* The feed-forward's GEGLU projection is 8C wide ([4, 4096, 2560] at SD
+ * 1.5's first level, 168 MB in fp32, over lavapipe's 128 MiB binding); it
+ * is per token, so it runs over row chunks whose gated output
+ * (4C wide) stays under FF_CHUNK_BYTES, each chunk's result added into h in
+ * place by the last projection. */
 #define FF_CHUNK_BYTES ((gsize) 32 << 20)
 
 static gboolean
@@ -229,8 +260,7 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
   gint64 C = t->channels, rows = h->shape[0] * h->shape[1];
   g_autoptr (SeTensor) rows_view = se_tensor_view (h, 0, 2, (gint64[]) { rows, C }, error);
   g_autoptr (SeTensor) ln = NEW (rows, C);
-  g_autoptr (SeTensor) ff = NEW (rows, C);
-  if (rows_view == NULL || ln == NULL || ff == NULL ||
+  if (rows_view == NULL || ln == NULL ||
       !se_op_layer_norm (gpu, rows_view, t->ln3.w, t->ln3.b, 1e-5f, ln, error))
     return FALSE;
   gint64 chunk = (gint64) MIN (FF_CHUNK_BYTES, gpu->info.max_storage_buffer_range) / (8 * C * sizeof (float));
@@ -238,17 +268,14 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
   for (gint64 r0 = 0; r0 < rows; r0 += chunk) {
     gint64 n = MIN (chunk, rows - r0);
     g_autoptr (SeTensor) in = se_tensor_view (ln, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
-    g_autoptr (SeTensor) out = se_tensor_view (ff, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
-    g_autoptr (SeTensor) proj = NEW (n, 8 * C);
+    g_autoptr (SeTensor) hv = se_tensor_view (h, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
     g_autoptr (SeTensor) gated = NEW (n, 4 * C);
-    if (!in || !out || !proj || !gated ||
-        !se_op_linear (gpu, in, t->ff1.w, t->ff1.b, proj, error) ||
-        !se_op_geglu (gpu, proj, gated, error) ||
-        !se_op_linear (gpu, gated, t->ff2.w, t->ff2.b, out, error))
+    if (!in || !hv || !gated ||
+        !se_op_linear_geglu (gpu, in, t->ff1.w, t->ff1.b, gated, error) ||
+        !se_op_linear_residual (gpu, gated, t->ff2.w, t->ff2.b, hv, hv, error))
       return FALSE;
   }
-  g_autoptr (SeTensor) ff3 = se_tensor_view (ff, 0, 3, h->shape, error);
-  return ff3 && se_op_add (gpu, h, ff3, h, error);
+  return TRUE;
 }
 
 SeTensor *
@@ -269,8 +296,7 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (!feed_forward (gpu, t, h, error))
     return NULL;
   g_autoptr (SeTensor) out = NEW (B, C, H, W);
-  if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, NULL, out, error) ||
-      !se_op_add (gpu, out, x, out, error))
+  if (out == NULL || !se_op_map_from_tokens (gpu, h, t->proj_out.w, t->proj_out.b, x, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
@@ -310,8 +336,7 @@ se_vae_attention_forward (SeGpu *gpu, const SeVaeAttention *a, const SeTensor *x
   g_clear_pointer (&k, se_tensor_free);
   g_clear_pointer (&v, se_tensor_free);
   g_autoptr (SeTensor) out = NEW (B, C, H, W);
-  if (out == NULL || !se_op_map_from_tokens (gpu, att, a->out.w, a->out.b, NULL, out, error) ||
-      !se_op_add (gpu, out, x, out, error))
+  if (out == NULL || !se_op_map_from_tokens (gpu, att, a->out.w, a->out.b, x, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }

@@ -43,6 +43,8 @@ typedef struct {
 typedef struct {
   guint cin, cout;
   SeAffine norm1, conv1, time, norm2, conv2, shortcut;  /* time, shortcut optional */
+  SeTensor *time_bias;  /* time.b + conv1.b: the projected time embedding is
+                         * conv1's per-sample bias (one pass, no separate add) */
 } SeResnet;
 
 /* temb_dim 0: no time projection (the VAE's resnets). */
@@ -74,11 +76,16 @@ void se_vae_attention_load (SeLoader *l, SeVaeAttention *a, const char *prefix, 
 SeTensor *se_vae_attention_forward (SeGpu *gpu, const SeVaeAttention *a, const SeTensor *x,
                                     guint groups, GError **error);
 
-/* A 3x3 convolution layer (weight [cout, cin, 3, 3] + bias). */
+/* A 3x3 convolution layer (weight [cout, cin, 3, 3] + bias), its kernel
+ * packed where the device prefers (se_conv3x3_prefers_packed). */
 void se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout);
 /* out = conv(x) with the given stride and padding; a new tensor. */
 SeTensor *se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
                            guint pad_begin, guint pad_end, GError **error);
+/* out = conv(x) + residual (may be NULL) for a stride-1 "same" conv, with
+ * bias [B, cout] per sample instead of the layer's when bias is given. */
+SeTensor *se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x,
+                                 const SeTensor *bias, const SeTensor *residual, GError **error);
 /* nearest 2x, then the 3x3 conv */
 SeTensor *se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error);
 

@@ -95,18 +95,26 @@ se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm, gui
 
 SeFeature *
 se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint stride, guint pad_begin,
-                 guint pad_end, guint groups, GError **error)
+                 guint pad_end, guint groups, const SeFeature *residual, GError **error)
 {
-  gint64 oh = se_conv_out_size (x->H, conv->w->shape[2], stride, pad_begin, pad_end);
-  gint64 ow = se_conv_out_size (x->W, conv->w->shape[3], stride, pad_begin, pad_end);
+  gint64 kh, kw;
+  se_conv_kernel_size (conv->w, &kh, &kw);
+  gint64 oh = se_conv_out_size (x->H, kh, stride, pad_begin, pad_end);
+  gint64 ow = se_conv_out_size (x->W, kw, stride, pad_begin, pad_end);
   g_autoptr (SeFeature) out = se_feature_new (gpu, x->B, conv->w->shape[0], oh, ow, groups, error);
   if (out == NULL)
     return NULL;
+  if (residual && residual->n != out->n) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID, "feature conv: residual in %u parts, output in %u",
+                 residual->n, out->n);
+    return NULL;
+  }
   guint pin = (guint) (x->C / x->n), pout = (guint) (out->C / out->n);
   for (guint j = 0; j < out->n; j++)
     for (guint i = 0; i < x->n; i++) {
       SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end,
-                          .cin_off = i * pin, .cout_off = j * pout, .accumulate = i > 0 };
+                          .cin_off = i * pin, .cout_off = j * pout, .accumulate = i > 0,
+                          .residual = i == 0 && residual ? residual->part[j] : NULL };
       if (!se_op_conv2d_part (gpu, x->part[i], conv->w, i == 0 ? conv->b : NULL, &part,
                               out->part[j], error))
         return NULL;
@@ -138,38 +146,20 @@ se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **erro
   return g_steal_pointer (&out);
 }
 
-gboolean
-se_feature_add (SeGpu *gpu, SeFeature *a, const SeFeature *b, GError **error)
-{
-  if (a->n != b->n) {
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID, "feature add: %u parts vs %u", a->n, b->n);
-    return FALSE;
-  }
-  for (guint i = 0; i < a->n; i++)
-    if (!se_op_add (gpu, a->part[i], b->part[i], a->part[i], error))
-      return FALSE;
-  return TRUE;
-}
-
 SeFeature *
 se_feature_resnet (SeGpu *gpu, const SeResnet *r, const SeFeature *x, guint groups, float eps,
                    GError **error)
 {
   g_autoptr (SeFeature) h = se_feature_group_norm (gpu, x, &r->norm1, groups, eps, TRUE, error);
-  g_autoptr (SeFeature) h1 = h ? se_feature_conv (gpu, h, &r->conv1, 1, 1, 1, groups, error) : NULL;
+  g_autoptr (SeFeature) h1 = h ? se_feature_conv (gpu, h, &r->conv1, 1, 1, 1, groups, NULL, error) : NULL;
   g_clear_pointer (&h, se_feature_free);
   g_autoptr (SeFeature) h2 = h1 ? se_feature_group_norm (gpu, h1, &r->norm2, groups, eps, TRUE, error) : NULL;
   g_clear_pointer (&h1, se_feature_free);
-  g_autoptr (SeFeature) out = h2 ? se_feature_conv (gpu, h2, &r->conv2, 1, 1, 1, groups, error) : NULL;
-  g_clear_pointer (&h2, se_feature_free);
-  if (out == NULL)
+  if (h2 == NULL)
     return NULL;
-  if (r->shortcut.w) {
-    g_autoptr (SeFeature) s = se_feature_conv (gpu, x, &r->shortcut, 1, 0, 0, groups, error);
-    if (s == NULL || !se_feature_add (gpu, out, s, error))
-      return NULL;
-  } else if (!se_feature_add (gpu, out, x, error)) {
+  g_autoptr (SeFeature) s = r->shortcut.w ? se_feature_conv (gpu, x, &r->shortcut, 1, 0, 0, groups, NULL, error)
+                                          : NULL;
+  if (r->shortcut.w && s == NULL)
     return NULL;
-  }
-  return g_steal_pointer (&out);
+  return se_feature_conv (gpu, h2, &r->conv2, 1, 1, 1, groups, s ? s : x, error);
 }

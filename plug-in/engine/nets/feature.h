@@ -32,11 +32,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeFeature, se_feature_free)
 
 SeFeature *se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm,
                                   guint groups, float eps, gboolean silu, GError **error);
+/* conv(x) + residual (NULL, or a map split like the output). */
 SeFeature *se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint stride,
-                            guint pad_begin, guint pad_end, guint groups, GError **error);
+                            guint pad_begin, guint pad_end, guint groups, const SeFeature *residual,
+                            GError **error);
 SeFeature *se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **error);
-/* a += b; both split alike (same shape, same part count). */
-gboolean   se_feature_add (SeGpu *gpu, SeFeature *a, const SeFeature *b, GError **error);
 
 /* A VAE resnet (no time embedding) over parts. */
 SeFeature *se_feature_resnet (SeGpu *gpu, const SeResnet *r, const SeFeature *x, guint groups,

@@ -42,6 +42,10 @@ load_mid (SeLoader *l, Mid *m, const char *part, guint c)
 static void
 load_affine (SeLoader *l, SeAffine *a, guint out, guint in, guint k, const char *name)
 {
+  if (k == 3) {
+    se_conv3_load (l, a, name, in, out);
+    return;
+  }
   a->w = k ? se_load_4d (l, out, in, k, k, "%s.weight", name) : se_load_1d (l, out, "%s.weight", name);
   a->b = se_load_1d (l, out, "%s.bias", name);
 }
@@ -141,9 +145,9 @@ blocks_forward (SeVae *v, const Block *blocks, gboolean down, SeFeature **h, GEr
     if (b->sampler.w == NULL)
       continue;
     /* diffusers' encoder pads (0, 1, 0, 1) and convolves with stride 2 */
-    if (down ? !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, error))
+    if (down ? !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, NULL, error))
              : !se_feature_replace (h, se_feature_upsample (v->gpu, *h, c->groups, error)) ||
-               !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, error)))
+               !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, NULL, error)))
       return FALSE;
   }
   return TRUE;
@@ -154,7 +158,7 @@ static SeFeature *
 norm_out (SeVae *v, const SeAffine *norm, const SeAffine *conv, const SeFeature *h, GError **error)
 {
   g_autoptr (SeFeature) n = se_feature_group_norm (v->gpu, h, norm, v->cfg.groups, VAE_EPS, TRUE, error);
-  return n ? se_feature_conv (v->gpu, n, conv, 1, 1, 1, v->cfg.groups, error) : NULL;
+  return n ? se_feature_conv (v->gpu, n, conv, 1, 1, 1, v->cfg.groups, NULL, error) : NULL;
 }
 
 static gboolean
@@ -200,7 +204,7 @@ encode_one (SeVae *v, const SeTensor *image, GError **error)
 {
   g_autoptr (SeTensor) input = se_tensor_view (image, 0, 4, image->shape, error);
   g_autoptr (SeFeature) x = input ? se_feature_wrap (g_steal_pointer (&input)) : NULL;
-  g_autoptr (SeFeature) h = x ? se_feature_conv (v->gpu, x, &v->enc_in, 1, 1, 1, v->cfg.groups, error) : NULL;
+  g_autoptr (SeFeature) h = x ? se_feature_conv (v->gpu, x, &v->enc_in, 1, 1, 1, v->cfg.groups, NULL, error) : NULL;
   if (h == NULL || !blocks_forward (v, v->enc, TRUE, &h, error))
     return NULL;
   g_autoptr (SeTensor) t = se_feature_unwrap (v->gpu, g_steal_pointer (&h), error);
