@@ -60,9 +60,11 @@ void main ()
   uint qi[QN];
   [[unroll]] for (uint a = 0; a < QN; a++) {
     qi[a] = first + a * SG + lane;
-    uint base = p.q_off + b * p.q_batch + qi[a] * p.q_row + hd;
+    // past the end: a clamped row, computed and not stored (a conditional
+    // load costs far more than that on lavapipe)
+    uint base = p.q_off + b * p.q_batch + min (qi[a], p.lq - 1) * p.q_row + hd;
     [[unroll]] for (uint d = 0; d < D4; d++) {
-      q[a][d] = qi[a] < p.lq ? LOAD (q4, base / 4 + d) * p.scale : vec4 (0.0);
+      q[a][d] = LOAD (q4, base / 4 + d) * p.scale;
       acc[a][d] = vec4 (0.0);
     }
     m[a] = NO_SCORE;
@@ -74,11 +76,11 @@ void main ()
   uint nkeys = p.causal != 0 ? min (p.lk, last + 1) : p.lk;
 
   for (uint j0 = 0; j0 < nkeys; j0 += SG) {
-    uint j = j0 + lane;
+    uint j = min (j0 + lane, p.lk - 1);     // keys past the end weigh zero below
     vec4 kv[D4];
     uint kbase = p.k_off + b * p.k_batch + j * p.k_row + hd;
     [[unroll]] for (uint d = 0; d < D4; d++)
-      kv[d] = j < p.lk ? LOAD (k4, kbase / 4 + d) : vec4 (0.0);
+      kv[d] = LOAD (k4, kbase / 4 + d);
     float s[QN][SG];
     [[unroll]] for (uint t = 0; t < SG; t++) {
       [[unroll]] for (uint a = 0; a < QN; a++)
@@ -110,7 +112,7 @@ void main ()
     vec4 vv[D4];
     uint vbase = p.v_off + b * p.v_batch + j * p.v_row + hd;
     [[unroll]] for (uint d = 0; d < D4; d++)
-      vv[d] = j < p.lk ? LOAD (v4, vbase / 4 + d) : vec4 (0.0);
+      vv[d] = LOAD (v4, vbase / 4 + d);
     [[unroll]] for (uint t = 0; t < SG; t++)
       [[unroll]] for (uint d = 0; d < D4; d++) {
         vec4 vt = se_lane4 (vv[d], t);

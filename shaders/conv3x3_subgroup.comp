@@ -85,12 +85,15 @@ void main ()
   for (uint c = 0; c < p.C; c++) {
     [[unroll]] for (uint ky = 0; ky < 3; ky++) {
       int iy = int (STRIDE * y + ky) - int (PAD);
+      // Out-of-range vec4s read a clamped address and are zeroed after:
+      // a conditional load costs far more than a select on lavapipe.
+      bool row_ok = live && iy >= 0 && iy < int (p.H);
+      uint row = ((b * p.C + c) * p.H + uint (clamp (iy, 0, int (p.H) - 1))) * (p.W / 4);
       float win[12];
       [[unroll]] for (uint t = 0; t < 3; t++) {
-        int ix = wx + int (4 * t);
-        vec4 v = vec4 (0.0);
-        if (live && iy >= 0 && iy < int (p.H) && ix >= 0 && ix < int (p.W))
-          v = LOAD_X ((((b * p.C + c) * p.H + uint (iy)) * p.W + uint (ix)) / 4);
+        int ix = wx / 4 + int (t);
+        vec4 v = LOAD_X (row + uint (clamp (ix, 0, int (p.W / 4) - 1)));
+        v = row_ok && ix >= 0 && ix < int (p.W / 4) ? v : vec4 (0.0);
         [[unroll]] for (uint e = 0; e < 4; e++)
           win[4 * t + e] = v[e];
       }
@@ -100,8 +103,8 @@ void main ()
         [[unroll]] for (uint j = 0; j < 4; j++)
           s[kx][j] = win[WIN_LEFT - PAD + STRIDE * j + kx];
       [[unroll]] for (uint i = 0; i < R / SG; i++) {
-        uint o = o0 + SG * i + lane;
-        vec4 wv = o < p.O ? LOAD_W ((p.w_off + o * p.w_row) / 4 + c * 3 + ky) : vec4 (0.0);
+        uint o = min (o0 + SG * i + lane, p.O - 1);      // rows past O are never stored
+        vec4 wv = LOAD_W ((p.w_off + o * p.w_row) / 4 + c * 3 + ky);
         [[unroll]] for (uint l = 0; l < SG; l++) {
           vec4 w = se_lane4 (wv, l);
           acc[SG * i + l] += w.x * s[0] + w.y * s[1] + w.z * s[2];

@@ -66,13 +66,11 @@ layout (push_constant) uniform Push {
 } p;
 
 // Four B values of step k0 + e for this lane's columns, as columns of a 4x4
-// block: col[e] = B[n .. n + 3][k0 + e].
-void load_b (uint base, uint n, uint k0, bool live, out vec4 col[4])
+// block: col[e] = B[n .. n + 3][k0 + e].  (Loads are never conditional:
+// rows and columns past the edge read clamped addresses and are not stored;
+// a conditional load costs far more than that on lavapipe.)
+void load_b (uint base, uint n, uint k0, out vec4 col[4])
 {
-  if (!live) {
-    col[0] = col[1] = col[2] = col[3] = vec4 (0.0);
-    return;
-  }
   if (B_KN) {
     [[unroll]] for (uint e = 0; e < 4; e++)
       col[e] = LOAD_B ((base + (k0 + e) * p.ldb + n) / 4);
@@ -93,6 +91,7 @@ void main ()
   uint n = (gl_WorkGroupID.x * SG + lane) * 4;
   uint m0 = gl_WorkGroupID.y * R;
   bool live = n < p.N;
+  uint nb = min (n, p.N - 4);
   uint base_a = p.off_a + z * p.stride_a, base_b = z * p.stride_b;
 
   vec4 acc[R], gate[GEGLU ? R : 1];
@@ -103,16 +102,16 @@ void main ()
 
   for (uint k0 = 0; k0 < p.K; k0 += 4) {
     vec4 col[4], gcol[4];
-    load_b (base_b, n, k0, live, col);
+    load_b (base_b, nb, k0, col);
     if (GEGLU)
-      load_b (base_b, n + p.N, k0, live, gcol);
+      load_b (base_b, nb + p.N, k0, gcol);
     if (A_KM) {
       // lane l holds rows m0 + 4 (SG i + l) .. + 3 of step k0 + e
       [[unroll]] for (uint i = 0; i < R / (4 * SG); i++) {
-        uint m = m0 + 4 * (SG * i + lane);
+        uint m = min (m0 + 4 * (SG * i + lane), p.M - 4);
         vec4 av[4];
         [[unroll]] for (uint e = 0; e < 4; e++)
-          av[e] = m < p.M ? LOAD_A ((base_a + (k0 + e) * p.lda + m) / 4) : vec4 (0.0);
+          av[e] = LOAD_A ((base_a + (k0 + e) * p.lda + m) / 4);
         [[unroll]] for (uint l = 0; l < SG; l++) {
           vec4 s[4];
           [[unroll]] for (uint e = 0; e < 4; e++)
@@ -130,8 +129,8 @@ void main ()
     } else {
       // lane l holds row m0 + SG i + l, steps k0 .. k0 + 3
       [[unroll]] for (uint i = 0; i < R / SG; i++) {
-        uint m = m0 + SG * i + lane;
-        vec4 av = m < p.M ? LOAD_A ((base_a + m * p.lda + k0) / 4) : vec4 (0.0);
+        uint m = min (m0 + SG * i + lane, p.M - 1);
+        vec4 av = LOAD_A ((base_a + m * p.lda + k0) / 4);
         [[unroll]] for (uint l = 0; l < SG; l++) {
           vec4 s = se_lane4 (av, l);
           uint r = SG * i + l;

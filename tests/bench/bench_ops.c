@@ -1,14 +1,19 @@
 /* bench_ops.c: per-operator throughput at Stable Diffusion 1.5 shapes.
  *
  * Not a pass/fail test: prints milliseconds per call and GFLOP/s for the
- * shapes that dominate a 512x512 UNet step, so performance work has a
- * baseline.  Each operator runs once to build its pipeline, then repeatedly
- * (one submission per call) for about --seconds.  SE_VULKAN_DEVICE picks the
- * device; --profile adds the GPU timestamp breakdown. */
+ * shapes that dominate a 512x512 UNet step, with each kernel family the
+ * device can run (the reference kernels, then the subgroup kernels, see
+ * SeKernels) on the same problem, and their ratio.  Each operator runs once
+ * to build its pipeline, then repeatedly (one submission per call) for about
+ * --seconds.  Weights are fp16 where the networks keep them so (the first
+ * tensor marked "w16"); 3x3 kernels are packed for the subgroup kernels as
+ * the networks pack them.  SE_VULKAN_DEVICE picks the device; --profile adds
+ * the GPU timestamp breakdown; --json writes the rows. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bench-report.h"
 #include "ops.h"
 
 typedef struct {
@@ -16,12 +21,19 @@ typedef struct {
   double gflop;                 /* work per call */
   gboolean (*run) (SeGpu *gpu, SeTensor **t, GError **error);
   gint64 shapes[6][4];          /* tensors the call uses; unused rows are zero */
+  int weight;                   /* index of an fp16 weight tensor, or -1 */
 } Bench;
 
 static gboolean
 run_conv3x3 (SeGpu *gpu, SeTensor **t, GError **error)
 {
   return se_op_conv2d (gpu, t[0], t[1], t[2], 1, 1, t[3], error);
+}
+
+static gboolean
+run_conv1x1 (SeGpu *gpu, SeTensor **t, GError **error)
+{
+  return se_op_conv2d (gpu, t[0], t[1], t[2], 1, 0, t[3], error);
 }
 
 static gboolean
@@ -54,23 +66,41 @@ run_geglu (SeGpu *gpu, SeTensor **t, GError **error)
   return se_op_geglu (gpu, t[0], t[1], error);
 }
 
+static gboolean
+run_linear_geglu (SeGpu *gpu, SeTensor **t, GError **error)
+{
+  return se_op_linear_geglu (gpu, t[0], t[1], t[2], t[3], error);
+}
+
 static const Bench benches[] = {
   { "conv2d 3x3 320->320 @64x64", 2.0 * 320 * 320 * 9 * 64 * 64 / 1e9, run_conv3x3,
-    { { 1, 320, 64, 64 }, { 320, 320, 3, 3 }, { 320 }, { 1, 320, 64, 64 } } },
-  { "conv2d 3x3 1280->1280 @8x8", 2.0 * 1280 * 1280 * 9 * 8 * 8 / 1e9, run_conv3x3,
-    { { 1, 1280, 8, 8 }, { 1280, 1280, 3, 3 }, { 1280 }, { 1, 1280, 8, 8 } } },
+    { { 1, 320, 64, 64 }, { 320, 320, 3, 3 }, { 320 }, { 1, 320, 64, 64 } }, -1 },
+  { "conv2d 3x3 320->320 @64x64, fp16 w", 2.0 * 320 * 320 * 9 * 64 * 64 / 1e9, run_conv3x3,
+    { { 1, 320, 64, 64 }, { 320, 320, 3, 3 }, { 320 }, { 1, 320, 64, 64 } }, 1 },
+  { "conv2d 3x3 1280->1280 @8x8, fp16 w", 2.0 * 1280 * 1280 * 9 * 8 * 8 / 1e9, run_conv3x3,
+    { { 1, 1280, 8, 8 }, { 1280, 1280, 3, 3 }, { 1280 }, { 1, 1280, 8, 8 } }, 1 },
+  { "conv2d 3x3 128->128 @256x256, fp16 w", 2.0 * 128 * 128 * 9 * 256 * 256 / 1e9, run_conv3x3,
+    { { 1, 128, 256, 256 }, { 128, 128, 3, 3 }, { 128 }, { 1, 128, 256, 256 } }, 1 },
+  { "conv2d 1x1 640->320 @32x32, fp16 w", 2.0 * 640 * 320 * 32 * 32 / 1e9, run_conv1x1,
+    { { 1, 640, 32, 32 }, { 320, 640, 1, 1 }, { 320 }, { 1, 320, 32, 32 } }, 1 },
   { "linear 4096x320 -> 2560 (GEGLU proj)", 2.0 * 4096 * 320 * 2560 / 1e9, run_linear,
-    { { 4096, 320 }, { 2560, 320 }, { 2560 }, { 4096, 2560 } } },
+    { { 4096, 320 }, { 2560, 320 }, { 2560 }, { 4096, 2560 } }, -1 },
+  { "linear 4096x320 -> 320, fp16 w", 2.0 * 4096 * 320 * 320 / 1e9, run_linear,
+    { { 4096, 320 }, { 320, 320 }, { 320 }, { 4096, 320 } }, 1 },
+  { "linear+GEGLU 4096x320 -> 1280, fp16 w", 2.0 * 4096 * 320 * 2560 / 1e9, run_linear_geglu,
+    { { 4096, 320 }, { 2560, 320 }, { 2560 }, { 4096, 1280 } }, 1 },
   { "self-attention 4096 tokens, 8 heads x 40", 4.0 * 4096 * 4096 * 320 / 1e9, run_attention,
-    { { 1, 4096, 320 }, { 1, 4096, 320 }, { 1, 4096, 320 }, { 1, 4096, 320 } } },
+    { { 1, 4096, 320 }, { 1, 4096, 320 }, { 1, 4096, 320 }, { 1, 4096, 320 } }, -1 },
   { "cross-attention 4096 x 77, 8 heads x 40", 4.0 * 4096 * 77 * 320 / 1e9, run_attention,
-    { { 1, 4096, 320 }, { 1, 77, 320 }, { 1, 77, 320 }, { 1, 4096, 320 } } },
+    { { 1, 4096, 320 }, { 1, 77, 320 }, { 1, 77, 320 }, { 1, 4096, 320 } }, -1 },
+  { "self-attention 256 tokens, 8 heads x 160", 4.0 * 256 * 256 * 1280 / 1e9, run_attention,
+    { { 2, 256, 1280 }, { 2, 256, 1280 }, { 2, 256, 1280 }, { 2, 256, 1280 } }, -1 },
   { "group_norm+silu 320 @64x64", 8.0 * 320 * 64 * 64 / 1e9, run_group_norm,
-    { { 1, 320, 64, 64 }, { 320 }, { 320 }, { 1, 320, 64, 64 } } },
+    { { 1, 320, 64, 64 }, { 320 }, { 320 }, { 1, 320, 64, 64 } }, -1 },
   { "layer_norm 4096 x 320", 8.0 * 4096 * 320 / 1e9, run_layer_norm,
-    { { 4096, 320 }, { 320 }, { 320 }, { 4096, 320 } } },
+    { { 4096, 320 }, { 320 }, { 320 }, { 4096, 320 } }, -1 },
   { "geglu 4096 x 1280", 20.0 * 4096 * 1280 / 1e9, run_geglu,
-    { { 4096, 2560 }, { 4096, 1280 } } },
+    { { 4096, 2560 }, { 4096, 1280 } }, -1 },
 };
 
 static guint
@@ -82,16 +112,65 @@ tensor_dims (const gint64 *shape)
   return n;
 }
 
+/* The bench's tensors with seeded values, its weight in fp16 where marked,
+ * a 3x3 kernel packed when the subgroup kernels run. */
+static gboolean
+make_tensors (SeGpu *gpu, const Bench *bench, GRand *rng, SeTensor **t, GError **error)
+{
+  for (guint i = 0; i < 6 && tensor_dims (bench->shapes[i]); i++) {
+    SeDType dtype = (int) i == bench->weight ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    t[i] = se_tensor_new_typed (gpu, dtype, tensor_dims (bench->shapes[i]), bench->shapes[i], error);
+    if (t[i] == NULL)
+      return FALSE;
+    g_autofree float *data = g_new (float, t[i]->numel);
+    for (gsize k = 0; k < t[i]->numel; k++)
+      data[k] = (float) g_rand_double_range (rng, -1, 1);
+    if (!se_tensor_upload (t[i], data, error))
+      return FALSE;
+    if (i == 1 && t[i]->ndim == 4 && t[i]->shape[2] == 3 && se_conv3x3_prefers_packed (gpu)) {
+      SeTensor *packed = se_op_pack_conv3x3 (gpu, t[i], error);
+      if (packed == NULL)
+        return FALSE;
+      se_tensor_free (t[i]);
+      t[i] = packed;
+    }
+  }
+  return TRUE;
+}
+
+/* Milliseconds per call, or a negative value with error set. */
+static double
+measure (SeGpu *gpu, const Bench *bench, GRand *rng, double seconds, int *calls, GError **error)
+{
+  SeTensor *t[6] = { 0 };
+  gint64 elapsed = 0;
+  *calls = 0;
+  if (make_tensors (gpu, bench, rng, t, error) && bench->run (gpu, t, error) && se_cmd_submit (gpu, error)) {
+    se_cmd_profile_reset (gpu);
+    gint64 start = g_get_monotonic_time ();
+    do {
+      if (!bench->run (gpu, t, error) || !se_cmd_submit (gpu, error))
+        break;
+      (*calls)++;
+      elapsed = g_get_monotonic_time () - start;
+    } while (elapsed < seconds * 1e6);
+  }
+  for (guint i = 0; i < 6; i++)
+    se_tensor_free (t[i]);
+  return error && *error ? -1.0 : elapsed / 1e3 / *calls;
+}
+
 int
 main (int argc, char **argv)
 {
   double seconds = 1.0;
   gboolean profile = FALSE;
-  const char *only = NULL;
+  const char *only = NULL, *json = NULL;
   GOptionEntry entries[] = {
-    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to spend per operator", "S" },
+    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to spend per operator and kernel family", "S" },
     { "profile", 'p', 0, G_OPTION_ARG_NONE, &profile, "Print GPU timestamps per operator kind", NULL },
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Run only benches whose name contains TEXT", "TEXT" },
+    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Also write the results to FILE as JSON", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- operator throughput at SD 1.5 shapes");
@@ -107,51 +186,46 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  printf ("device: %s (fp16 %s, coopmat %s)\n", gpu->info.name,
-          gpu->info.shader_float16 ? "yes" : "no", gpu->info.coopmat_nv ? "yes" : "no");
-  printf ("%-42s %10s %10s %6s\n", "operator", "ms/call", "GFLOP/s", "calls");
+  printf ("device: %s (fp16 %s, coopmat %s, subgroup %u)\n", gpu->info.name,
+          gpu->info.shader_float16 ? "yes" : "no", gpu->info.coopmat_nv ? "yes" : "no",
+          gpu->info.subgroup_size);
+  printf ("%-42s %-9s %10s %10s %6s %7s\n", "operator", "kernels", "ms/call", "GFLOP/s", "calls", "ratio");
+  g_autoptr (BenchReport) report = bench_report_new ("bench-ops", gpu->info.name);
+  SeKernels families[] = { SE_KERNELS_REFERENCE, SE_KERNELS_SUBGROUP };
+  const char *family_names[] = { "reference", "subgroup" };
+  guint n_families = se_gpu_subgroup_kernels_usable (gpu) ? 2 : 1;
 
   GRand *rng = g_rand_new_with_seed (1);
   for (guint b = 0; b < G_N_ELEMENTS (benches); b++) {
     const Bench *bench = &benches[b];
     if (only && !strstr (bench->name, only))
       continue;
-    SeTensor *t[6] = { 0 };
-    for (guint i = 0; i < 6 && tensor_dims (bench->shapes[i]); i++) {
-      t[i] = se_tensor_new (gpu, tensor_dims (bench->shapes[i]), bench->shapes[i], &error);
-      if (t[i] == NULL)
-        break;
-      g_autofree float *data = g_new (float, t[i]->numel);
-      for (gsize k = 0; k < t[i]->numel; k++)
-        data[k] = (float) g_rand_double_range (rng, -1, 1);
-      if (!se_tensor_upload (t[i], data, &error))
-        break;
+    double reference_ms = 0.0;
+    for (guint f = 0; f < n_families; f++) {
+      gpu->kernels = families[f];
+      int calls;
+      double ms = measure (gpu, bench, rng, seconds, &calls, &error);
+      if (ms < 0) {
+        g_printerr ("%s (%s kernels): %s\n", bench->name, family_names[f], error->message);
+        return 1;
+      }
+      if (f == 0)
+        reference_ms = ms;
+      printf ("%-42s %-9s %10.3f %10.2f %6d %6.2fx\n", bench->name, family_names[f], ms,
+              bench->gflop / (ms / 1e3), calls, reference_ms / ms);
+      fflush (stdout);
+      bench_report_row (report, bench->name, "ms", ms, "gflops", bench->gflop / (ms / 1e3),
+                        "speedup_over_reference", reference_ms / ms, NULL);
+      bench_report_note (report, "kernels", family_names[f]);
+      g_autofree char *prof = se_cmd_profile_report (gpu);
+      if (prof)
+        printf ("%s", prof);
     }
-    int calls = 0;
-    gint64 start = 0, elapsed = 0;
-    if (error == NULL && bench->run (gpu, t, &error) && se_cmd_submit (gpu, &error)) {
-      se_cmd_profile_reset (gpu);
-      start = g_get_monotonic_time ();
-      do {
-        if (!bench->run (gpu, t, &error) || !se_cmd_submit (gpu, &error))
-          break;
-        calls++;
-        elapsed = g_get_monotonic_time () - start;
-      } while (elapsed < seconds * 1e6);
-    }
-    for (guint i = 0; i < 6; i++)
-      se_tensor_free (t[i]);
-    if (error) {
-      g_printerr ("%s: %s\n", bench->name, error->message);
-      return 1;
-    }
-    double ms = elapsed / 1e3 / calls;
-    printf ("%-42s %10.3f %10.2f %6d\n", bench->name, ms, bench->gflop / (ms / 1e3), calls);
-    fflush (stdout);
-    g_autofree char *report = se_cmd_profile_report (gpu);
-    if (report)
-      printf ("%s", report);
   }
   g_rand_free (rng);
+  if (!bench_report_write (report, json, &error)) {
+    g_printerr ("%s\n", error->message);
+    return 1;
+  }
   return 0;
 }

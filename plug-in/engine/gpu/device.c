@@ -378,12 +378,19 @@ env_flag (const char *name)
 
 /* The subgroup kernels need shuffles and a subgroup of 4 to 64 lanes (a
  * power of two: their tiles are multiples of it). */
+gboolean
+se_gpu_subgroup_kernels_usable (const SeGpu *gpu)
+{
+  const SeGpuInfo *info = &gpu->info;
+  return info->subgroup_shuffle && info->subgroup_size >= 4 && info->subgroup_size <= 64 &&
+         (info->subgroup_size & (info->subgroup_size - 1)) == 0;
+}
+
 static gboolean
 choose_kernels (SeGpu *gpu, GError **error)
 {
   const SeGpuInfo *info = &gpu->info;
-  gboolean usable = info->subgroup_shuffle && info->subgroup_size >= 4 && info->subgroup_size <= 64 &&
-                    (info->subgroup_size & (info->subgroup_size - 1)) == 0;
+  gboolean usable = se_gpu_subgroup_kernels_usable (gpu);
   const char *force = g_getenv ("SE_KERNELS");
   if (force == NULL || *force == '\0') {
     gpu->kernels = usable && info->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? SE_KERNELS_SUBGROUP

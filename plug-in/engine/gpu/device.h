@@ -92,6 +92,10 @@ SeGpu *se_gpu_new (const SeGpuOptions *options, GError **error);
 void   se_gpu_free (SeGpu *gpu);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeGpu, se_gpu_free)
 
+/* Whether the device can run the subgroup kernels at all (benches compare
+ * both families on one device by setting gpu->kernels). */
+gboolean se_gpu_subgroup_kernels_usable (const SeGpu *gpu);
+
 /* One line per device, "index: name (type)", for --list-devices. */
 char  *se_gpu_list_devices (GError **error);
 
