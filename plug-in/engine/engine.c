@@ -37,6 +37,18 @@ se_engine_validation_problems (const SeEngine *e)
   return (guint) g_atomic_int_get (&e->gpu->validation_problems);
 }
 
+char *
+se_engine_profile_report (SeEngine *e)
+{
+  return se_cmd_profile_report (e->gpu);
+}
+
+void
+se_engine_profile_reset (SeEngine *e)
+{
+  se_cmd_profile_reset (e->gpu);
+}
+
 /* Loads the networks of files (owned from here on). */
 static SeModel *
 load_networks (SeEngine *e, SeModelFiles *files, GError **error)

@@ -44,6 +44,10 @@ const char *se_engine_device_name (const SeEngine *engine);
 /* Errors and synchronization hazards the Vulkan validation layer reported
  * (SE_VULKAN_VALIDATION=1); tests require none. */
 guint       se_engine_validation_problems (const SeEngine *engine);
+/* With SE_VULKAN_PROFILE=1: device time per operator kind since the last
+ * reset, one "kind: ms (dispatches)" line each; NULL when profiling is off. */
+char       *se_engine_profile_report (SeEngine *engine);
+void        se_engine_profile_reset (SeEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
 
 /* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */

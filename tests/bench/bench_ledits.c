@@ -2,11 +2,15 @@
  *
  * Not a pass/fail test.  Random weights of SD 1.5's exact shapes (or
  * --model): encoding, inversion (steps UNet evaluations of batch 2), the
- * edit (steps - skip evaluations of batch 2 + concepts, then the decode) and
- * a re-edit with other concept strengths from the same inversion: the cost
- * of moving a slider. */
+ * edit (steps - skip evaluations of batch 2 + concepts, then the decode), a
+ * re-edit with other concept strengths from the same inversion (the cost of
+ * moving a slider), and the dialog's preview: a --preview-steps edit of a
+ * --preview-size image from its own inversion.  With SE_VULKAN_PROFILE=1
+ * each phase's device time per operator kind follows it; --json writes the
+ * rows. */
 #include <stdio.h>
 
+#include "bench-report.h"
 #include "engine.h"
 
 static double
@@ -15,26 +19,109 @@ seconds_since (gint64 start)
   return (g_get_monotonic_time () - start) / 1e6;
 }
 
+typedef struct {
+  SeEngine *engine;
+  BenchReport *report;
+  gint64 start;
+} Phase;
+
+static void
+phase_begin (Phase *p)
+{
+  se_engine_profile_reset (p->engine);
+  p->start = g_get_monotonic_time ();
+}
+
+/* Prints and records a phase's time (and its profile when on). */
+static void
+phase_end (Phase *p, const char *name, int steps)
+{
+  double s = seconds_since (p->start);
+  if (steps > 0)
+    printf ("%-40s %8.2f s  (%.3f s per step)\n", name, s, s / steps);
+  else
+    printf ("%-40s %8.2f s\n", name, s);
+  bench_report_row (p->report, name, "seconds", s, "steps", (double) steps, NULL);
+  g_autofree char *prof = se_engine_profile_report (p->engine);
+  if (prof)
+    printf ("%s", prof);
+}
+
+static SeImage
+test_image (int size)
+{
+  float *px = g_new (float, 3 * (gsize) size * size);
+  for (gsize i = 0; i < 3 * (gsize) size * size; i++)
+    px[i] = (float) ((i * 2654435761u) % 2000) / 1000.0f - 1.0f;
+  return (SeImage) { (guint) size, (guint) size, px };
+}
+
+/* Encode, invert, edit, then re-edit from the same inversion with other
+ * concept strengths, at one size; prefix names the rows.  The first three
+ * phases are also recorded together as the whole edit. */
+static gboolean
+run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix, GError **error)
+{
+  gint64 whole = g_get_monotonic_time ();
+  SeImage img = test_image (size);
+  g_autofree float *px = img.data;
+  g_autofree char *encode = g_strdup_printf ("%sencode (VAE)", prefix);
+  g_autofree char *invert = g_strdup_printf ("%sinversion", prefix);
+  g_autofree char *edit = g_strdup_printf ("%sedit + decode", prefix);
+  g_autofree char *total = g_strdup_printf ("%swhole edit (encode + invert + edit)", prefix);
+  g_autofree char *reedit = g_strdup_printf ("%sre-edit (inversion reused) + decode", prefix);
+  phase_begin (ph);
+  g_autoptr (SeSession) s = se_session_new (model, &img, error);
+  if (s == NULL)
+    return FALSE;
+  phase_end (ph, encode, 0);
+  phase_begin (ph);
+  if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, error))
+    return FALSE;
+  phase_end (ph, invert, (int) r->steps);
+  SeImage out = { 0 };
+  phase_begin (ph);
+  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, error))
+    return FALSE;
+  phase_end (ph, edit, (int) (r->steps - r->skip));
+  g_clear_pointer (&out.data, g_free);
+  double whole_s = seconds_since (whole);
+  printf ("%-40s %8.2f s\n", total, whole_s);
+  bench_report_row (ph->report, total, "seconds", whole_s, NULL);
+  for (guint c = 0; c < r->concepts->len; c++)
+    g_array_index (r->concepts, SeConcept, c).scale *= 0.5;
+  phase_begin (ph);
+  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, error))
+    return FALSE;
+  phase_end (ph, reedit, (int) (r->steps - r->skip));
+  g_free (out.data);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
-  int size = 512, steps = 50, skip = 10, concepts = 2;
-  char *model_path = NULL, *tokenizer = NULL;
+  int size = 512, steps = 50, skip = 10, concepts = 2, preview_size = 256, preview_steps = 12;
+  char *model_path = NULL, *tokenizer = NULL, *json = NULL;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (multiple of 64; default 512)", "PX" },
     { "steps", 'n', 0, G_OPTION_ARG_INT, &steps, "Diffusion steps (default 50)", "N" },
     { "skip", 0, 0, G_OPTION_ARG_INT, &skip, "Unedited leading steps (default 10)", "N" },
     { "concepts", 'c', 0, G_OPTION_ARG_INT, &concepts, "SEGA concepts (default 2)", "N" },
+    { "preview-size", 0, 0, G_OPTION_ARG_INT, &preview_size, "Preview image side (default 256; 0: no preview)", "PX" },
+    { "preview-steps", 0, 0, G_OPTION_ARG_INT, &preview_steps, "Preview steps (default 12)", "N" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "A real model instead of random weights", "PATH" },
     { "tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer, "CLIP tokenizer folder (required with random weights)", "DIR" },
+    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Also write the results to FILE as JSON", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- LEDITS phase times");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || size <= 0 || size % 64 ||
-      (!model_path && !tokenizer)) {
-    g_printerr ("%s\n", error ? error->message : "--size: a multiple of 64; --tokenizer or --model needed");
+      preview_size < 0 || preview_size % 64 || (!model_path && !tokenizer)) {
+    g_printerr ("%s\n", error ? error->message
+                              : "--size, --preview-size: multiples of 64; --tokenizer or --model needed");
     return 2;
   }
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -43,7 +130,9 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (BenchReport) report = bench_report_new ("bench-ledits", se_engine_device_name (engine));
+  Phase ph = { engine, report, 0 };
+  phase_begin (&ph);
   g_autoptr (SeModel) model = model_path ? se_model_load (engine, model_path, tokenizer, &error)
                                          : se_model_new_synthetic (engine, tokenizer, 1, &error);
   if (model == NULL) {
@@ -52,7 +141,7 @@ main (int argc, char **argv)
   }
   printf ("device: %s; %s; %dx%d, %d steps, skip %d, %d concepts\n", se_engine_device_name (engine),
           model_path ? model_path : "random SD 1.5-sized weights", size, size, steps, skip, concepts);
-  printf ("%-34s %8.2f s\n", "load", seconds_since (t0));
+  phase_end (&ph, "load", 0);
 
   g_autoptr (SeRecipe) r = se_recipe_new ();
   r->steps = (guint) steps;
@@ -66,41 +155,21 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 2;
   }
-  g_autofree float *px = g_new (float, 3 * (gsize) size * size);
-  for (gsize i = 0; i < 3 * (gsize) size * size; i++)
-    px[i] = (float) ((i * 2654435761u) % 2000) / 1000.0f - 1.0f;
-  SeImage img = { (guint) size, (guint) size, px };
-
-  t0 = g_get_monotonic_time ();
-  g_autoptr (SeSession) s = se_session_new (model, &img, &error);
-  if (s == NULL) {
+  if (!run_phases (&ph, model, r, size, "", &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  printf ("%-34s %8.2f s\n", "encode (VAE)", seconds_since (t0));
-  t0 = g_get_monotonic_time ();
-  if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, &error)) {
+  if (preview_size > 0) {
+    g_autoptr (SeRecipe) preview = se_recipe_with_steps (r, (guint) preview_steps);
+    g_autofree char *prefix = g_strdup_printf ("preview %dpx %d steps: ", preview_size, preview_steps);
+    if (!run_phases (&ph, model, preview, preview_size, prefix, &error)) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  }
+  if (!bench_report_write (report, json, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  double invert = seconds_since (t0);
-  printf ("%-34s %8.2f s  (%.3f s per step)\n", "inversion", invert, invert / steps);
-  SeImage out = { 0 };
-  t0 = g_get_monotonic_time ();
-  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, &error)) {
-    g_printerr ("%s\n", error->message);
-    return 1;
-  }
-  printf ("%-34s %8.2f s\n", "edit + decode", seconds_since (t0));
-  g_free (out.data);
-  for (guint c = 0; c < r->concepts->len; c++)
-    g_array_index (r->concepts, SeConcept, c).scale *= 0.5;
-  t0 = g_get_monotonic_time ();
-  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, &error)) {
-    g_printerr ("%s\n", error->message);
-    return 1;
-  }
-  printf ("%-34s %8.2f s\n", "re-edit (inversion reused) + decode", seconds_since (t0));
-  g_free (out.data);
   return 0;
 }

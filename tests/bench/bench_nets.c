@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench-report.h"
 #include "nets/clip.h"
 #include "nets/unet.h"
 #include "nets/vae.h"
@@ -22,6 +23,7 @@ typedef struct {
   SeGpu *gpu;
   int reps;
   gboolean dry_run;
+  BenchReport *report;
 } Ctx;
 
 static double
@@ -65,6 +67,8 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
     se_tensor_free (out);
     printf ("%-16s batch %u: (not run)       peak activations %8.1f MiB\n", what, batch,
             mib (se_memory_peak (c->gpu) - held));
+    bench_report_row (c->report, what, "batch", (double) batch,
+                      "peak_activations_mib", mib (se_memory_peak (c->gpu) - held), NULL);
     return TRUE;
   }
   SeTensor *out = run (net, data, &error);
@@ -88,6 +92,8 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   double ms = (g_get_monotonic_time () - start) / 1e3 / c->reps;
   printf ("%-16s batch %u: %10.1f ms   peak activations %8.1f MiB\n", what, batch, ms,
           mib (se_memory_peak (c->gpu) - held));
+  bench_report_row (c->report, what, "batch", (double) batch, "ms", ms,
+                    "peak_activations_mib", mib (se_memory_peak (c->gpu) - held), NULL);
   g_autofree char *report = se_cmd_profile_report (c->gpu);
   if (report)
     printf ("%s", report);
@@ -136,7 +142,7 @@ main (int argc, char **argv)
 {
   int size = 512, reps = 1;
   gboolean dry_run = FALSE;
-  char *batches = NULL, *model_path = NULL, *tokenizer = NULL, *weights = NULL, *only = NULL;
+  char *batches = NULL, *model_path = NULL, *tokenizer = NULL, *weights = NULL, *only = NULL, *json = NULL;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (multiple of 64; default 512)", "PX" },
     { "batch", 'b', 0, G_OPTION_ARG_STRING, &batches, "Comma-separated batch sizes (default 1,4)", "LIST" },
@@ -146,6 +152,7 @@ main (int argc, char **argv)
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "fp16 or fp32 weights on the device (default: fp16 where supported)", "TYPE" },
     { "only", 'o', 0, G_OPTION_ARG_STRING, &only, "Comma-separated subset of clip,unet,vae", "LIST" },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Record and drop each evaluation: memory only", NULL },
+    { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Also write the results to FILE as JSON", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- network time and memory at SD 1.5 sizes");
@@ -174,7 +181,8 @@ main (int argc, char **argv)
 
   g_auto (GStrv) nets = g_strsplit (only ? only : "clip,unet,vae", ",", -1);
   g_auto (GStrv) bs = g_strsplit (batches ? batches : "1,4", ",", -1);
-  Ctx c = { gpu, reps, dry_run };
+  g_autoptr (BenchReport) report = bench_report_new ("bench-nets", gpu->info.name);
+  Ctx c = { gpu, reps, dry_run, report };
   GRand *rng = g_rand_new_with_seed (7);
   gboolean ok = TRUE;
   for (guint k = 0; nets[k]; k++) {
@@ -199,8 +207,10 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-    printf ("%-16s weights %8.1f MiB, loaded in %.1f s\n", nets[k],
-            mib (se_memory_in_use (gpu) - before), (g_get_monotonic_time () - t0) / 1e6);
+    double load_s = (g_get_monotonic_time () - t0) / 1e6;
+    printf ("%-16s weights %8.1f MiB, loaded in %.1f s\n", nets[k], mib (se_memory_in_use (gpu) - before), load_s);
+    g_autofree char *load_name = g_strdup_printf ("%s load", nets[k]);
+    bench_report_row (report, load_name, "seconds", load_s, "weights_mib", mib (se_memory_in_use (gpu) - before), NULL);
     for (guint b = 0; bs[b]; b++) {
       guint batch = (guint) g_ascii_strtoull (bs[b], NULL, 10);
       if (batch == 0)
@@ -239,5 +249,9 @@ main (int argc, char **argv)
     free_net (net);
   }
   g_rand_free (rng);
+  if (!bench_report_write (report, json, &error)) {
+    g_printerr ("%s\n", error->message);
+    return 1;
+  }
   return ok ? 0 : 1;
 }
