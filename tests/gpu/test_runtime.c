@@ -96,6 +96,61 @@ test_suballocation (void)
   se_test_gpu_done (gpu);
 }
 
+/* Uploads are batched through the staging ring: many small uploads are one
+ * submission, a stream larger than the ring spans both halves, a second
+ * upload over the same range in one batch wins, and a dispatch sees them. */
+static void
+test_uploads_batched (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  g_assert_true (se_memory_flush (gpu, &error));
+  guint64 before = se_memory_upload_batches (gpu);
+  for (guint i = 0; i < 200; i++) {
+    float v[37];
+    for (guint k = 0; k < 37; k++)
+      v[k] = (float) (i * 100 + k);
+    SeTensor *t = se_tensor_new_dims (gpu, &error, 37);
+    g_assert_true (se_tensor_upload (t, v, &error));
+    g_ptr_array_add (tensors, t);
+  }
+  g_assert_cmpuint (se_memory_upload_batches (gpu) - before, ==, 1);
+  /* rewritten in the same batch: the later bytes win */
+  float again[37];
+  for (guint k = 0; k < 37; k++)
+    again[k] = -(float) k;
+  g_assert_true (se_tensor_upload (tensors->pdata[5], again, &error));
+  /* 40 MB: more than one half of the ring (32 MiB) */
+  gsize big_n = 10 << 20;
+  g_autofree float *big = g_new (float, big_n);
+  for (gsize k = 0; k < big_n; k++)
+    big[k] = (float) (k % 1000003);
+  SeTensor *tb = se_tensor_new_dims (gpu, &error, (gint64) big_n);
+  g_assert_true (se_tensor_upload (tb, big, &error));
+  g_ptr_array_add (tensors, tb);
+  g_assert_cmpuint (se_memory_upload_batches (gpu) - before, >=, 2);
+  /* a dispatch after the uploads reads them */
+  SeTensor *sum = se_tensor_new_dims (gpu, &error, 37);
+  g_assert_true (se_op_add (gpu, tensors->pdata[5], tensors->pdata[6], sum, &error));
+  float got[37];
+  g_assert_true (se_tensor_download (sum, got, &error));
+  g_assert_no_error (error);
+  for (guint k = 0; k < 37; k++)
+    g_assert_cmpfloat (got[k], ==, 600.0f);
+  se_tensor_free (sum);
+  g_autofree float *back = g_new (float, big_n);
+  g_assert_true (se_tensor_download (tb, back, &error));
+  g_assert_cmpmem (big, big_n * sizeof (float), back, big_n * sizeof (float));
+  for (guint i = 0; i < 200; i += 37) {
+    float v[37];
+    g_assert_true (se_tensor_download (tensors->pdata[i], v, &error));
+    g_assert_cmpfloat (v[3], ==, i == 5 ? -3.0f : (float) (i * 100 + 3));
+  }
+  g_ptr_array_set_size (tensors, 0);
+  se_test_gpu_done (gpu);
+}
+
 static void
 test_binding_limit (void)
 {
@@ -211,6 +266,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/validation-reports-are-counted", test_validation_reports_are_counted);
   g_test_add_func ("/gpu/suballocation", test_suballocation);
   g_test_add_func ("/gpu/binding-limit", test_binding_limit);
+  g_test_add_func ("/gpu/uploads-batched", test_uploads_batched);
   g_test_add_func ("/gpu/one-submit-many-dispatches", test_one_submit_many_dispatches);
   g_test_add_func ("/gpu/timestamps", test_timestamps);
   return g_test_run ();

@@ -296,6 +296,11 @@ se_cmd_submit (SeGpu *gpu, GError **error)
   if (!c->recording)
     return TRUE;
   c->recording = FALSE;
+  if (!se_memory_flush (gpu, error)) {
+    vkEndCommandBuffer (c->cmd);
+    recycle (gpu);
+    return FALSE;
+  }
   VkSubmitInfo si = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
     .commandBufferCount = 1,

@@ -1,4 +1,12 @@
-/* memory.c: block allocation, first-fit sub-allocation, staging copies. */
+/* memory.c: block allocation, first-fit sub-allocation, staging copies.
+ *
+ * Uploads go through a staging ring of two halves: each upload is copied
+ * into the current half and its buffer copy recorded; a full half is
+ * submitted without waiting while the other fills (so reading a file overlaps
+ * the device's copies), and se_memory_flush() submits the rest and waits.
+ * Compute submissions and downloads flush first, so they see every upload;
+ * callers submit recorded compute work before uploading over memory it may
+ * still read (tensor.c does). */
 #include "memory.h"
 
 #include <glib/gi18n-lib.h>
@@ -6,6 +14,7 @@
 
 #define BLOCK_SIZE ((VkDeviceSize) 256 << 20)
 #define STAGING_SIZE ((VkDeviceSize) 64 << 20)
+#define HALF_SIZE (STAGING_SIZE / 2)
 
 typedef struct {
   VkDeviceSize offset, size;
@@ -18,6 +27,16 @@ typedef struct {
   GArray *free;         /* Range, sorted by offset, never adjacent */
 } Block;
 
+/* One half of the staging ring: its copies, recorded or in flight. */
+typedef struct {
+  VkCommandBuffer cmd;
+  VkFence fence;
+  VkDeviceSize used;
+  gboolean recording, in_flight;
+  GArray *written;      /* Range of device memory written in this batch (by buffer) */
+  GArray *buffers;      /* VkBuffer of each written range */
+} Half;
+
 struct _SeMemory {
   GArray *blocks;       /* Block */
   VkDeviceSize alignment, in_use, peak;
@@ -26,8 +45,9 @@ struct _SeMemory {
   VkBuffer staging;
   void *staging_map;
   VkCommandPool pool;
-  VkCommandBuffer cmd;
-  VkFence fence;
+  Half half[2];
+  guint current;
+  guint64 upload_batches;
 };
 
 /* Sizes are handed out in multiples of the binding alignment, at least one. */
@@ -119,8 +139,7 @@ se_memory_init (SeGpu *gpu, GError **error)
       !se_vk_check (vkMapMemory (gpu->device, m->staging_memory, 0, VK_WHOLE_SIZE, 0,
                                  &m->staging_map), "vkMapMemory (staging)", error) ||
       !se_vk_check (vkCreateCommandPool (gpu->device, &pi, NULL, &m->pool),
-                    "vkCreateCommandPool (transfers)", error) ||
-      !se_vk_check (vkCreateFence (gpu->device, &fi, NULL, &m->fence), "vkCreateFence", error))
+                    "vkCreateCommandPool (transfers)", error))
     return FALSE;
   VkCommandBufferAllocateInfo ci = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -128,8 +147,16 @@ se_memory_init (SeGpu *gpu, GError **error)
     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
     .commandBufferCount = 1,
   };
-  return se_vk_check (vkAllocateCommandBuffers (gpu->device, &ci, &m->cmd),
-                      "vkAllocateCommandBuffers (transfers)", error);
+  for (guint i = 0; i < 2; i++) {
+    Half *h = &m->half[i];
+    h->written = g_array_new (FALSE, FALSE, sizeof (Range));
+    h->buffers = g_array_new (FALSE, FALSE, sizeof (VkBuffer));
+    if (!se_vk_check (vkCreateFence (gpu->device, &fi, NULL, &h->fence), "vkCreateFence (staging)", error) ||
+        !se_vk_check (vkAllocateCommandBuffers (gpu->device, &ci, &h->cmd),
+                      "vkAllocateCommandBuffers (transfers)", error))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 void
@@ -146,8 +173,15 @@ se_memory_fini (SeGpu *gpu)
     g_array_unref (b->free);
   }
   g_array_unref (m->blocks);
-  if (m->fence)
-    vkDestroyFence (dev, m->fence, NULL);
+  se_memory_flush (gpu, NULL);
+  for (guint i = 0; i < 2; i++) {
+    if (m->half[i].fence)
+      vkDestroyFence (dev, m->half[i].fence, NULL);
+    if (m->half[i].written)
+      g_array_unref (m->half[i].written);
+    if (m->half[i].buffers)
+      g_array_unref (m->half[i].buffers);
+  }
   if (m->pool)
     vkDestroyCommandPool (dev, m->pool, NULL);
   if (m->staging_map)
@@ -264,48 +298,107 @@ se_memory_release (SeGpu *gpu, const SeAlloc *alloc)
   }
 }
 
-/* Records one buffer copy in the transfer command buffer, submits, waits. */
+/* Make earlier compute writes visible to copies, and copies to later
+ * compute and host reads. */
+static const VkMemoryBarrier before_copies = {
+  .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+  .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
+  .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+};
+static const VkMemoryBarrier after_copies = {
+  .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+  .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+  .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
+};
+
+/* Waits for a half's submitted copies and makes it empty. */
 static gboolean
-copy_and_wait (SeGpu *gpu, VkBuffer src, VkDeviceSize src_off, VkBuffer dst,
-               VkDeviceSize dst_off, VkDeviceSize size, GError **error)
+wait_half (SeGpu *gpu, Half *h, GError **error)
+{
+  if (h->in_flight) {
+    h->in_flight = FALSE;
+    if (!se_vk_check (vkWaitForFences (gpu->device, 1, &h->fence, VK_TRUE, UINT64_MAX),
+                      "vkWaitForFences (staging)", error))
+      return FALSE;
+  }
+  h->used = 0;
+  return TRUE;
+}
+
+/* Submits a half's recorded copies without waiting. */
+static gboolean
+submit_half (SeGpu *gpu, Half *h, GError **error)
+{
+  if (!h->recording)
+    return TRUE;
+  h->recording = FALSE;
+  g_array_set_size (h->written, 0);
+  g_array_set_size (h->buffers, 0);
+  vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+                        0, 1, &after_copies, 0, NULL, 0, NULL);
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &h->cmd,
+  };
+  if (!se_vk_check (vkEndCommandBuffer (h->cmd), "vkEndCommandBuffer (staging)", error) ||
+      !se_vk_check (vkResetFences (gpu->device, 1, &h->fence), "vkResetFences (staging)", error) ||
+      !se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, h->fence), "vkQueueSubmit (uploads)", error))
+    return FALSE;
+  h->in_flight = TRUE;
+  return TRUE;
+}
+
+gboolean
+se_memory_flush (SeGpu *gpu, GError **error)
 {
   SeMemory *m = gpu->memory;
+  return submit_half (gpu, &m->half[m->current], error) &&
+         wait_half (gpu, &m->half[0], error) && wait_half (gpu, &m->half[1], error);
+}
+
+/* Starts recording into a half, with a barrier after earlier compute work. */
+static gboolean
+begin_half (Half *h, GError **error)
+{
   VkCommandBufferBeginInfo bi = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
     .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
   };
-  VkBufferCopy region = { src_off, dst_off, size };
-  /* Make earlier compute writes visible to the copy, and the copy visible to
-   * later compute and host reads. */
-  VkMemoryBarrier before = {
-    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT,
-    .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-  };
-  VkMemoryBarrier after = {
-    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-    .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT,
-  };
-  VkSubmitInfo si = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &m->cmd,
-  };
-  if (!se_vk_check (vkResetCommandBuffer (m->cmd, 0), "vkResetCommandBuffer", error) ||
-      !se_vk_check (vkBeginCommandBuffer (m->cmd, &bi), "vkBeginCommandBuffer", error))
+  if (!se_vk_check (vkResetCommandBuffer (h->cmd, 0), "vkResetCommandBuffer (staging)", error) ||
+      !se_vk_check (vkBeginCommandBuffer (h->cmd, &bi), "vkBeginCommandBuffer (staging)", error))
     return FALSE;
-  vkCmdPipelineBarrier (m->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0, NULL);
-  vkCmdCopyBuffer (m->cmd, src, dst, 1, &region);
-  vkCmdPipelineBarrier (m->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
-                        0, 1, &after, 0, NULL, 0, NULL);
-  return se_vk_check (vkEndCommandBuffer (m->cmd), "vkEndCommandBuffer", error) &&
-         se_vk_check (vkResetFences (gpu->device, 1, &m->fence), "vkResetFences", error) &&
-         se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, m->fence), "vkQueueSubmit (copy)", error) &&
-         se_vk_check (vkWaitForFences (gpu->device, 1, &m->fence, VK_TRUE, UINT64_MAX),
-                      "vkWaitForFences (copy)", error);
+  vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                        0, 1, &before_copies, 0, NULL, 0, NULL);
+  h->recording = TRUE;
+  return TRUE;
+}
+
+/* Records a copy of n staged bytes to dst; a copy over a range an earlier
+ * copy of the batch wrote waits for it. */
+static void
+record_copy (Half *h, VkBuffer staging, VkDeviceSize src_off, VkBuffer dst, VkDeviceSize dst_off,
+             VkDeviceSize n)
+{
+  for (guint i = 0; i < h->written->len; i++) {
+    const Range *r = &g_array_index (h->written, Range, i);
+    if (g_array_index (h->buffers, VkBuffer, i) == dst && r->offset < dst_off + n && dst_off < r->offset + r->size) {
+      VkMemoryBarrier waw = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                              .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                              .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT };
+      vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                            0, 1, &waw, 0, NULL, 0, NULL);
+      g_array_set_size (h->written, 0);
+      g_array_set_size (h->buffers, 0);
+      break;
+    }
+  }
+  Range w = { dst_off, n };
+  g_array_append_val (h->written, w);
+  g_array_append_val (h->buffers, dst);
+  VkBufferCopy region = { src_off, dst_off, n };
+  vkCmdCopyBuffer (h->cmd, staging, dst, 1, &region);
 }
 
 gboolean
@@ -314,11 +407,29 @@ se_memory_upload (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
 {
   SeMemory *m = gpu->memory;
   g_return_val_if_fail (offset + size <= alloc->size, FALSE);
-  for (VkDeviceSize done = 0; done < size; done += STAGING_SIZE) {
-    VkDeviceSize n = MIN (STAGING_SIZE, size - done);
-    memcpy (m->staging_map, (const char *) data + done, n);
-    if (!copy_and_wait (gpu, m->staging, 0, alloc->buffer, alloc->offset + offset + done, n, error))
-      return FALSE;
+  for (VkDeviceSize done = 0; done < size;) {
+    Half *h = &m->half[m->current];
+    if (h->used == HALF_SIZE) {
+      /* full: send it, continue in the other half once its copies are done */
+      if (!submit_half (gpu, h, error))
+        return FALSE;
+      m->current ^= 1;
+      h = &m->half[m->current];
+      if (!wait_half (gpu, h, error))
+        return FALSE;
+    }
+    if (!h->recording) {
+      if (!begin_half (h, error))
+        return FALSE;
+      m->upload_batches++;
+    }
+    VkDeviceSize n = MIN (HALF_SIZE - h->used, size - done);
+    VkDeviceSize src = m->current * HALF_SIZE + h->used;
+    memcpy ((char *) m->staging_map + src, (const char *) data + done, n);
+    record_copy (h, m->staging, src, alloc->buffer, alloc->offset + offset + done, n);
+    h->used = (h->used + n + 15) / 16 * 16;
+    h->used = MIN (h->used, HALF_SIZE);
+    done += n;
   }
   return TRUE;
 }
@@ -329,15 +440,23 @@ se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
 {
   SeMemory *m = gpu->memory;
   g_return_val_if_fail (offset + size <= alloc->size, FALSE);
-  for (VkDeviceSize done = 0; done < size; done += STAGING_SIZE) {
-    VkDeviceSize n = MIN (STAGING_SIZE, size - done);
-    if (!copy_and_wait (gpu, alloc->buffer, alloc->offset + offset + done, m->staging, 0, n, error))
+  if (!se_memory_flush (gpu, error))
+    return FALSE;
+  Half *h = &m->half[m->current];
+  for (VkDeviceSize done = 0; done < size; done += HALF_SIZE) {
+    VkDeviceSize n = MIN (HALF_SIZE, size - done);
+    VkBufferCopy region = { alloc->offset + offset + done, m->current * HALF_SIZE, n };
+    if (!begin_half (h, error))
       return FALSE;
-    memcpy ((char *) data + done, m->staging_map, n);
+    vkCmdCopyBuffer (h->cmd, alloc->buffer, m->staging, 1, &region);
+    if (!submit_half (gpu, h, error) || !wait_half (gpu, h, error))
+      return FALSE;
+    memcpy ((char *) data + done, (const char *) m->staging_map + m->current * HALF_SIZE, n);
   }
   return TRUE;
 }
 
+guint64 se_memory_upload_batches (SeGpu *gpu) { return gpu->memory->upload_batches; }
 VkDeviceSize se_memory_in_use (SeGpu *gpu) { return gpu->memory->in_use; }
 VkDeviceSize se_memory_peak (SeGpu *gpu) { return gpu->memory->peak; }
 void se_memory_reset_peak (SeGpu *gpu) { gpu->memory->peak = gpu->memory->in_use; }

@@ -4,7 +4,8 @@
  * is a range (buffer, offset, size) of a block, aligned for storage-buffer
  * binding.  Requests larger than the block size get a block of their own.
  * Freed ranges merge with their neighbours; an empty block is kept for reuse.
- * Uploads and readbacks go through one host-visible staging buffer. */
+ * Uploads and readbacks go through one host-visible staging buffer, uploads
+ * batched through it as a ring of two halves. */
 #pragma once
 
 #include "device.h"
@@ -24,11 +25,18 @@ void      se_memory_fini (SeGpu *gpu);
 gboolean  se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error);
 void      se_memory_release (SeGpu *gpu, const SeAlloc *alloc);
 
-/* Copies bytes between host and a range of an allocation; waits for the copy. */
+/* Queues a copy of bytes into a range of an allocation (the data is
+ * copied at once; the device copy runs with the next batch, see memory.c).
+ * Work recorded before that still reads the range must be submitted first. */
 gboolean  se_memory_upload (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
                             const void *data, VkDeviceSize size, GError **error);
+/* Runs the queued uploads and waits for them (compute submissions do). */
+gboolean  se_memory_flush (SeGpu *gpu, GError **error);
+/* Copies a range to the host, after the queued uploads; waits. */
 gboolean  se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
                               void *data, VkDeviceSize size, GError **error);
+/* Upload batches submitted so far (tests: uploads are batched). */
+guint64   se_memory_upload_batches (SeGpu *gpu);
 
 /* Bytes handed out now, the most handed out since the last reset, and the
  * number of vkAllocateMemory blocks. */

@@ -73,29 +73,43 @@ load_linear (SeLoader *l, SeAffine *a, guint out, guint in, gboolean bias, const
   a->b = bias ? se_load_1d (l, out, "%s%s.bias", prefix, name) : NULL;
 }
 
-/* Replaces a loaded 3x3 kernel by its packed copy.  The unpacked one is
- * freed only after the packing ran: a later upload may take its memory. */
-static void
-pack_loaded (SeLoader *l, SeTensor **w)
-{
-  SeTensor *packed = se_op_pack_conv3x3 (l->gpu, *w, l->error);
-  if (packed == NULL || !se_cmd_submit (l->gpu, l->error)) {
-    se_tensor_free (packed);
-    l->ok = FALSE;
-    return;
-  }
-  g_ptr_array_remove (l->owned, *w);
-  g_ptr_array_add (l->owned, packed);
-  *w = packed;
-}
-
 void
 se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout)
 {
   c->w = se_load_4d (l, cout, cin, 3, 3, "%s.weight", prefix);
   c->b = se_load_1d (l, cout, "%s.bias", prefix);
-  if (c->w && se_conv3x3_prefers_packed (l->gpu))
-    pack_loaded (l, &c->w);
+  if (c->w && se_conv3x3_prefers_packed (l->gpu)) {
+    if (l->to_pack == NULL)
+      l->to_pack = g_ptr_array_new ();
+    g_ptr_array_add (l->to_pack, &c->w);
+  }
+}
+
+/* Packing runs after all uploads (one batch of uploads, one of packing
+ * dispatches); the unpacked kernels are freed once it ran, as a later
+ * upload could otherwise take their memory first. */
+gboolean
+se_loader_finish (SeLoader *l)
+{
+  g_autoptr (GPtrArray) to_pack = g_steal_pointer (&l->to_pack);
+  g_autoptr (GPtrArray) unpacked = g_ptr_array_new ();
+  for (guint i = 0; l->ok && to_pack && i < to_pack->len; i++) {
+    SeTensor **w = to_pack->pdata[i];
+    SeTensor *packed = se_op_pack_conv3x3 (l->gpu, *w, l->error);
+    if (packed == NULL) {
+      l->ok = FALSE;
+      break;
+    }
+    g_ptr_array_add (l->owned, packed);
+    g_ptr_array_add (unpacked, *w);
+    *w = packed;
+  }
+  if (l->ok && !se_cmd_submit (l->gpu, l->error))
+    l->ok = FALSE;
+  se_cmd_discard (l->gpu);     /* nothing, or a failed batch */
+  for (guint i = 0; i < unpacked->len; i++)
+    g_ptr_array_remove (l->owned, unpacked->pdata[i]);
+  return l->ok;
 }
 
 void

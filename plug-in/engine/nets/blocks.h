@@ -25,7 +25,12 @@ typedef struct {
   GPtrArray *owned;     /* every tensor loaded, freed with the network */
   GError **error;
   gboolean ok;
+  GPtrArray *to_pack;   /* SeTensor ** of 3x3 kernels packed by se_loader_finish */
 } SeLoader;
+
+/* Ends a network's load: packs the 3x3 kernels it queued in one batch and
+ * frees their unpacked copies; TRUE when everything loaded. */
+gboolean se_loader_finish (SeLoader *l);
 
 /* fp16 where the device has 16-bit storage (half the memory: about 2 GB for
  * SD 1.5's three networks), unless SE_WEIGHTS_FP32=1; fp32 otherwise. */

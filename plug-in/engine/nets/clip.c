@@ -47,7 +47,8 @@ se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
                             (gint64[]) { cfg->vocab, W }, c->token_embedding, error))
     return NULL;
 
-  SeLoader l = { model, SE_NET_CLIP, gpu, weights, c->owned, error, TRUE };
+  SeLoader l = { .model = model, .net = SE_NET_CLIP, .gpu = gpu, .matrix_dtype = weights,
+                 .owned = c->owned, .error = error, .ok = TRUE };
   /* added to activations, so fp32 whatever the weights are stored as */
   c->positions = se_model_files_upload (model, SE_NET_CLIP, gpu,
                                         "text_model.embeddings.position_embedding.weight", 2,
@@ -69,7 +70,7 @@ se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
     load_affine (&l, &y->fc2, W, I, p, "mlp.fc2");
   }
   load_affine (&l, &c->final_ln, W, 0, "text_model.", "final_layer_norm");
-  return l.ok ? g_steal_pointer (&c) : NULL;
+  return se_loader_finish (&l) ? g_steal_pointer (&c) : NULL;
 }
 
 void

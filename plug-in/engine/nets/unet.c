@@ -46,7 +46,8 @@ se_unet_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
   u->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   const SeUNetConfig *c = &u->cfg;
   guint n = c->n_blocks, L = c->layers, c0 = c->block_out[0], top = c->block_out[n - 1];
-  SeLoader l = { model, SE_NET_UNET, gpu, weights, u->owned, error, TRUE };
+  SeLoader l = { .model = model, .net = SE_NET_UNET, .gpu = gpu, .matrix_dtype = weights,
+                 .owned = u->owned, .error = error, .ok = TRUE };
 
   u->time1.w = se_load_2d (&l, c->time_embed_dim, c0, "time_embedding.linear_1.weight");
   u->time1.b = se_load_1d (&l, c->time_embed_dim, "time_embedding.linear_1.bias");
@@ -91,7 +92,7 @@ se_unet_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
   u->norm_out.w = se_load_1d (&l, c0, "conv_norm_out.weight");
   u->norm_out.b = se_load_1d (&l, c0, "conv_norm_out.bias");
   se_conv3_load (&l, &u->conv_out, "conv_out", c0, c->out_channels);
-  return l.ok ? g_steal_pointer (&u) : NULL;
+  return se_loader_finish (&l) ? g_steal_pointer (&u) : NULL;
 }
 
 void

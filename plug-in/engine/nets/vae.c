@@ -59,7 +59,8 @@ se_vae_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **er
   v->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   const SeVaeConfig *c = &v->cfg;
   guint n = c->n_blocks, L = c->latent_channels, top = c->block_out[n - 1];
-  SeLoader l = { model, SE_NET_VAE, gpu, weights, v->owned, error, TRUE };
+  SeLoader l = { .model = model, .net = SE_NET_VAE, .gpu = gpu, .matrix_dtype = weights,
+                 .owned = v->owned, .error = error, .ok = TRUE };
 
   load_affine (&l, &v->enc_in, c->block_out[0], c->in_channels, 3, "encoder.conv_in");
   for (guint i = 0; i < n; i++) {
@@ -100,7 +101,7 @@ se_vae_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **er
   }
   load_affine (&l, &v->dec_norm, c->block_out[0], 0, 0, "decoder.conv_norm_out");
   load_affine (&l, &v->dec_out, c->out_channels, c->block_out[0], 3, "decoder.conv_out");
-  return l.ok ? g_steal_pointer (&v) : NULL;
+  return se_loader_finish (&l) ? g_steal_pointer (&v) : NULL;
 }
 
 void
