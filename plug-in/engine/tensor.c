@@ -94,6 +94,14 @@ se_tensor_upload (SeTensor *t, const float *data, GError **error)
 }
 
 gboolean
+se_tensor_upload_part (SeTensor *t, gsize first, const float *data, gsize n, GError **error)
+{
+  g_return_val_if_fail (t->dtype == SE_DTYPE_F32 && first + n <= t->numel, FALSE);
+  return se_cmd_submit (t->gpu, error) &&
+         se_memory_upload (t->gpu, &t->alloc, first * sizeof (float), data, n * sizeof (float), error);
+}
+
+gboolean
 se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error)
 {
   g_return_val_if_fail (size <= byte_size (t), FALSE);

@@ -43,6 +43,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
  * first submits pending work. */
 gboolean se_tensor_upload (SeTensor *t, const float *data, GError **error);
 gboolean se_tensor_download (const SeTensor *t, float *data, GError **error);
+/* Uploads n floats into elements [first, first + n) of an fp32 tensor. */
+gboolean se_tensor_upload_part (SeTensor *t, gsize first, const float *data, gsize n, GError **error);
 /* Uploads bytes already in the tensor's storage format (size as stored). */
 gboolean se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error);
 

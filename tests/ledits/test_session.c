@@ -2,7 +2,8 @@
  * per phase, cancellation that leaves the session as it was, re-editing
  * from one inversion (edit A, edit B, edit A again gives A's result
  * exactly), seeded inversions, the running edit's estimate, the fitted
- * latent preview, and refusals. */
+ * latent preview, replayed evaluations equal to freshly recorded ones, and
+ * refusals. */
 #include <math.h>
 #include <string.h>
 
@@ -58,6 +59,44 @@ recipe (guint steps, const char *concept)
   if (concept)
     se_recipe_add_concept (r, concept)->warmup = 0;
   return r;
+}
+
+/* Every latent of a 2-candidate run: the inversions' xts (batches of 2),
+ * the edits' trace (batches of 2 x 3 with a concept): two recorded
+ * evaluations per session, each replayed over several steps. */
+static GArray *
+run_two_candidates (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (SeRecipe) r = recipe (5, "snowy");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_session_invert (s, r, 3, 2, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_edit (s, r, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  gsize n = se_session_latent_size (s);
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint k = 0; k < 2; k++) {
+    guint xcount, tcount;
+    const double *xts = se_session_xts (s, k, &xcount);
+    const double *trace = se_session_trace (s, k, &tcount);
+    g_array_append_vals (all, xts, xcount * n);
+    g_array_append_vals (all, trace, tcount * n);
+  }
+  return all;
+}
+
+/* Every step replays one recorded command buffer per batch size (with the
+ * context uploaded once per phase); the results must equal, bit for bit,
+ * those of evaluations recorded afresh each step (SE_REPLAY=0). */
+static void
+test_replay_equals_recording (void)
+{
+  g_setenv ("SE_REPLAY", "0", TRUE);
+  g_autoptr (GArray) fresh = run_two_candidates ();
+  g_unsetenv ("SE_REPLAY");
+  g_autoptr (GArray) replayed = run_two_candidates ();
+  g_assert_cmpuint (fresh->len, >, 0);
+  g_assert_cmpmem (fresh->data, fresh->len * sizeof (double), replayed->data, replayed->len * sizeof (double));
 }
 
 static void
@@ -307,6 +346,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session/edit-estimate", test_edit_estimate);
   g_test_add_func ("/session/latent-preview", test_latent_preview);
   g_test_add_func ("/session/image-size-refused", test_image_size_refused);
+  g_test_add_func ("/session/replay-equals-recording", test_replay_equals_recording);
   int r = g_test_run ();
   se_model_free (model);
   g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);

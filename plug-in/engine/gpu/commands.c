@@ -1,4 +1,5 @@
-/* commands.c: command recording, hazard-driven barriers, submission, timestamps. */
+/* commands.c: command recording, hazard-driven barriers, submission,
+ * timestamps, and captured evaluations replayed without re-recording. */
 #include "commands.h"
 
 #include <string.h>
@@ -17,16 +18,30 @@ typedef struct {
   guint count;
 } ProfileEntry;
 
-struct _SeCommands {
-  VkCommandPool pool;
+/* A command buffer being recorded, with its descriptor sets and the
+ * buffer ranges touched since its last barrier. */
+typedef struct {
   VkCommandBuffer cmd;
-  VkFence fence;
   GPtrArray *descriptor_pools;  /* VkDescriptorPool, boxed */
   guint current_pool;
   gboolean recording;
   GArray *accesses;             /* Access since the last barrier */
+  gboolean timestamps;          /* profile this recorder's dispatches */
+} Recorder;
+
+struct _SeRecording {
+  Recorder rec;
+  SePool *arena;
+  guint64 dispatches;
+};
+
+struct _SeCommands {
+  VkCommandPool pool;
+  VkFence fence;
+  Recorder main;                /* recorded, submitted once, reset */
+  SeRecording *capture;         /* being captured, or NULL */
   SeCmdStats stats;
-  /* profiling */
+  /* profiling (direct submissions only) */
   gboolean profile;
   VkQueryPool queries;
   guint n_queries;
@@ -34,10 +49,15 @@ struct _SeCommands {
   GHashTable *profile_totals;   /* const char* -> ProfileEntry* */
 };
 
-static gboolean
-add_descriptor_pool (SeGpu *gpu, GError **error)
+static Recorder *
+current (SeCommands *c)
 {
-  SeCommands *c = gpu->commands;
+  return c->capture ? &c->capture->rec : &c->main;
+}
+
+static gboolean
+add_descriptor_pool (SeGpu *gpu, Recorder *r, GError **error)
+{
   VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * SE_MAX_BINDINGS };
   VkDescriptorPoolCreateInfo ci = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -51,8 +71,38 @@ add_descriptor_pool (SeGpu *gpu, GError **error)
     g_free (pool);
     return FALSE;
   }
-  g_ptr_array_add (c->descriptor_pools, pool);
+  g_ptr_array_add (r->descriptor_pools, pool);
   return TRUE;
+}
+
+static gboolean
+recorder_init (SeGpu *gpu, Recorder *r, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  r->descriptor_pools = g_ptr_array_new_with_free_func (g_free);
+  r->accesses = g_array_new (FALSE, FALSE, sizeof (Access));
+  VkCommandBufferAllocateInfo ai = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = c->pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+  return add_descriptor_pool (gpu, r, error) &&
+         se_vk_check (vkAllocateCommandBuffers (gpu->device, &ai, &r->cmd), "vkAllocateCommandBuffers", error);
+}
+
+static void
+recorder_fini (SeGpu *gpu, Recorder *r)
+{
+  if (r->descriptor_pools) {
+    for (guint i = 0; i < r->descriptor_pools->len; i++)
+      vkDestroyDescriptorPool (gpu->device, *(VkDescriptorPool *) r->descriptor_pools->pdata[i], NULL);
+    g_ptr_array_unref (r->descriptor_pools);
+  }
+  if (r->accesses)
+    g_array_unref (r->accesses);
+  if (r->cmd)
+    vkFreeCommandBuffers (gpu->device, gpu->commands->pool, 1, &r->cmd);
 }
 
 gboolean
@@ -60,10 +110,9 @@ se_commands_init (SeGpu *gpu, gboolean profile, GError **error)
 {
   SeCommands *c = g_new0 (SeCommands, 1);
   gpu->commands = c;
-  c->descriptor_pools = g_ptr_array_new_with_free_func (g_free);
-  c->accesses = g_array_new (FALSE, FALSE, sizeof (Access));
   c->profile_totals = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   c->profile = profile && gpu->info.timestamp_period_ns > 0;
+  c->main.timestamps = c->profile;
 
   VkCommandPoolCreateInfo pi = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -73,15 +122,7 @@ se_commands_init (SeGpu *gpu, gboolean profile, GError **error)
   VkFenceCreateInfo fi = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
   if (!se_vk_check (vkCreateCommandPool (gpu->device, &pi, NULL, &c->pool), "vkCreateCommandPool", error) ||
       !se_vk_check (vkCreateFence (gpu->device, &fi, NULL, &c->fence), "vkCreateFence", error) ||
-      !add_descriptor_pool (gpu, error))
-    return FALSE;
-  VkCommandBufferAllocateInfo ai = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-    .commandPool = c->pool,
-    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-    .commandBufferCount = 1,
-  };
-  if (!se_vk_check (vkAllocateCommandBuffers (gpu->device, &ai, &c->cmd), "vkAllocateCommandBuffers", error))
+      !recorder_init (gpu, &c->main, error))
     return FALSE;
   if (c->profile) {
     VkQueryPoolCreateInfo qi = {
@@ -101,10 +142,9 @@ se_commands_fini (SeGpu *gpu)
   SeCommands *c = gpu->commands;
   if (c == NULL)
     return;
-  for (guint i = 0; i < c->descriptor_pools->len; i++)
-    vkDestroyDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], NULL);
-  g_ptr_array_unref (c->descriptor_pools);
-  g_array_unref (c->accesses);
+  if (c->capture)
+    se_cmd_capture_abort (gpu);
+  recorder_fini (gpu, &c->main);
   g_hash_table_unref (c->profile_totals);
   if (c->queries)
     vkDestroyQueryPool (gpu->device, c->queries, NULL);
@@ -117,37 +157,36 @@ se_commands_fini (SeGpu *gpu)
 }
 
 static void
-barrier (SeGpu *gpu, VkPipelineStageFlags src_stages, VkAccessFlags src_access)
+barrier (SeGpu *gpu, Recorder *r, VkPipelineStageFlags src_stages, VkAccessFlags src_access)
 {
-  SeCommands *c = gpu->commands;
   VkMemoryBarrier b = {
     .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
     .srcAccessMask = src_access,
     .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
   };
-  vkCmdPipelineBarrier (c->cmd, src_stages, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+  vkCmdPipelineBarrier (r->cmd, src_stages, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                         0, 1, &b, 0, NULL, 0, NULL);
-  g_array_set_size (c->accesses, 0);
-  c->stats.barriers++;
+  g_array_set_size (r->accesses, 0);
+  gpu->commands->stats.barriers++;
 }
 
 static gboolean
-begin (SeGpu *gpu, GError **error)
+begin (SeGpu *gpu, Recorder *r, gboolean one_time, GError **error)
 {
   SeCommands *c = gpu->commands;
   VkCommandBufferBeginInfo bi = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    .flags = one_time ? VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT : 0,
   };
-  if (!se_vk_check (vkBeginCommandBuffer (c->cmd, &bi), "vkBeginCommandBuffer", error))
+  if (!se_vk_check (vkBeginCommandBuffer (r->cmd, &bi), "vkBeginCommandBuffer", error))
     return FALSE;
-  c->recording = TRUE;
+  r->recording = TRUE;
   /* Order this batch after earlier submissions' compute work and copies. */
-  barrier (gpu, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+  barrier (gpu, r, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
            VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-  if (c->profile) {
-    vkCmdResetQueryPool (c->cmd, c->queries, 0, MAX_TIMESTAMPS);
-    vkCmdWriteTimestamp (c->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->queries, 0);
+  if (r->timestamps) {
+    vkCmdResetQueryPool (r->cmd, c->queries, 0, MAX_TIMESTAMPS);
+    vkCmdWriteTimestamp (r->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->queries, 0);
     c->n_queries = 1;
   }
   return TRUE;
@@ -161,10 +200,10 @@ overlaps (const Access *a, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize si
 
 /* TRUE when the binding conflicts with an access since the last barrier. */
 static gboolean
-hazard (SeCommands *c, const SeBinding *b)
+hazard (const Recorder *r, const SeBinding *b)
 {
-  for (guint i = 0; i < c->accesses->len; i++) {
-    const Access *a = &g_array_index (c->accesses, Access, i);
+  for (guint i = 0; i < r->accesses->len; i++) {
+    const Access *a = &g_array_index (r->accesses, Access, i);
     if ((a->write || b->write) && overlaps (a, b->alloc->buffer, b->alloc->offset, b->alloc->size))
       return TRUE;
   }
@@ -172,21 +211,20 @@ hazard (SeCommands *c, const SeBinding *b)
 }
 
 static gboolean
-allocate_set (SeGpu *gpu, VkDescriptorSetLayout layout, VkDescriptorSet *set, GError **error)
+allocate_set (SeGpu *gpu, Recorder *r, VkDescriptorSetLayout layout, VkDescriptorSet *set, GError **error)
 {
-  SeCommands *c = gpu->commands;
   for (;;) {
     VkDescriptorSetAllocateInfo ai = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-      .descriptorPool = *(VkDescriptorPool *) c->descriptor_pools->pdata[c->current_pool],
+      .descriptorPool = *(VkDescriptorPool *) r->descriptor_pools->pdata[r->current_pool],
       .descriptorSetCount = 1,
       .pSetLayouts = &layout,
     };
-    VkResult r = vkAllocateDescriptorSets (gpu->device, &ai, set);
-    if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
-      return se_vk_check (r, "vkAllocateDescriptorSets", error);
-    c->current_pool++;
-    if (c->current_pool == c->descriptor_pools->len && !add_descriptor_pool (gpu, error))
+    VkResult res = vkAllocateDescriptorSets (gpu->device, &ai, set);
+    if (res != VK_ERROR_OUT_OF_POOL_MEMORY && res != VK_ERROR_FRAGMENTED_POOL)
+      return se_vk_check (res, "vkAllocateDescriptorSets", error);
+    r->current_pool++;
+    if (r->current_pool == r->descriptor_pools->len && !add_descriptor_pool (gpu, r, error))
       return FALSE;
   }
 }
@@ -196,6 +234,7 @@ se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline, const SeBinding *bindin
                  const void *push, gsize push_size, guint32 gx, guint32 gy, guint32 gz, GError **error)
 {
   SeCommands *c = gpu->commands;
+  Recorder *r = current (c);
   g_return_val_if_fail (n_bindings == pipeline->n_bindings && push_size <= SE_PUSH_CONSTANT_SIZE, FALSE);
   const guint32 *limit = gpu->info.max_workgroup_count;
   if (gx > limit[0] || gy > limit[1] || gz > limit[2]) {
@@ -206,11 +245,11 @@ se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline, const SeBinding *bindin
   }
   if (gx == 0 || gy == 0 || gz == 0)
     return TRUE;
-  if (!c->recording && !begin (gpu, error))
+  if (!r->recording && !begin (gpu, r, r == &c->main, error))
     return FALSE;
 
   VkDescriptorSet set;
-  if (!allocate_set (gpu, pipeline->set_layout, &set, error))
+  if (!allocate_set (gpu, r, pipeline->set_layout, &set, error))
     return FALSE;
   VkDescriptorBufferInfo infos[SE_MAX_BINDINGS];
   VkWriteDescriptorSet writes[SE_MAX_BINDINGS];
@@ -226,26 +265,28 @@ se_cmd_dispatch (SeGpu *gpu, const SePipeline *pipeline, const SeBinding *bindin
       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
       .pBufferInfo = &infos[i],
     };
-    need_barrier = need_barrier || hazard (c, &bindings[i]);
+    need_barrier = need_barrier || hazard (r, &bindings[i]);
   }
   vkUpdateDescriptorSets (gpu->device, n_bindings, writes, 0, NULL);
   if (need_barrier)
-    barrier (gpu, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
+    barrier (gpu, r, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT);
   for (guint i = 0; i < n_bindings; i++) {
     Access a = { bindings[i].alloc->buffer, bindings[i].alloc->offset, bindings[i].alloc->size,
                  bindings[i].write };
-    g_array_append_val (c->accesses, a);
+    g_array_append_val (r->accesses, a);
   }
 
-  vkCmdBindPipeline (c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
-  vkCmdBindDescriptorSets (c->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0, NULL);
+  vkCmdBindPipeline (r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
+  vkCmdBindDescriptorSets (r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0, NULL);
   if (push_size)
-    vkCmdPushConstants (c->cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (guint32) push_size, push);
-  vkCmdDispatch (c->cmd, gx, gy, gz);
+    vkCmdPushConstants (r->cmd, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (guint32) push_size, push);
+  vkCmdDispatch (r->cmd, gx, gy, gz);
   c->stats.dispatches++;
   c->stats.by_shader[pipeline->shader]++;
-  if (c->profile && c->n_queries < MAX_TIMESTAMPS) {
-    vkCmdWriteTimestamp (c->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, c->n_queries);
+  if (c->capture)
+    c->capture->dispatches++;
+  if (r->timestamps && c->n_queries < MAX_TIMESTAMPS) {
+    vkCmdWriteTimestamp (r->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, c->queries, c->n_queries);
     c->labels[c->n_queries++] = pipeline->name;
   }
   return TRUE;
@@ -275,45 +316,55 @@ collect_timestamps (SeGpu *gpu, GError **error)
   return TRUE;
 }
 
-/* Makes descriptor sets and the command buffer reusable after a batch ran
- * or was dropped. */
+/* Makes the main recorder's descriptor sets and command buffer reusable
+ * after a batch ran or was dropped. */
 static void
 recycle (SeGpu *gpu)
 {
   SeCommands *c = gpu->commands;
-  g_array_set_size (c->accesses, 0);
-  for (guint i = 0; i < c->descriptor_pools->len; i++)
-    vkResetDescriptorPool (gpu->device, *(VkDescriptorPool *) c->descriptor_pools->pdata[i], 0);
-  c->current_pool = 0;
+  Recorder *r = &c->main;
+  g_array_set_size (r->accesses, 0);
+  for (guint i = 0; i < r->descriptor_pools->len; i++)
+    vkResetDescriptorPool (gpu->device, *(VkDescriptorPool *) r->descriptor_pools->pdata[i], 0);
+  r->current_pool = 0;
   c->n_queries = 0;
-  vkResetCommandBuffer (c->cmd, 0);
+  vkResetCommandBuffer (r->cmd, 0);
+}
+
+/* Runs a command buffer after the queued uploads and waits for it. */
+static gboolean
+run (SeGpu *gpu, VkCommandBuffer cmd, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &cmd,
+  };
+  c->stats.submits++;
+  return se_memory_flush (gpu, error) &&
+         se_vk_check (vkResetFences (gpu->device, 1, &c->fence), "vkResetFences", error) &&
+         se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, c->fence), "vkQueueSubmit", error) &&
+         se_vk_check (vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
+                      "vkWaitForFences", error);
 }
 
 gboolean
 se_cmd_submit (SeGpu *gpu, GError **error)
 {
   SeCommands *c = gpu->commands;
-  if (!c->recording)
-    return TRUE;
-  c->recording = FALSE;
-  if (!se_memory_flush (gpu, error)) {
-    vkEndCommandBuffer (c->cmd);
-    recycle (gpu);
+  if (c->capture) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 "submitting work while an evaluation is being captured (an upload or download "
+                 "inside a captured evaluation)");
     return FALSE;
   }
-  VkSubmitInfo si = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &c->cmd,
-  };
-  gboolean ok =
-    se_vk_check (vkEndCommandBuffer (c->cmd), "vkEndCommandBuffer", error) &&
-    se_vk_check (vkResetFences (gpu->device, 1, &c->fence), "vkResetFences", error) &&
-    se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, c->fence), "vkQueueSubmit", error) &&
-    se_vk_check (vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
-                 "vkWaitForFences", error) &&
-    collect_timestamps (gpu, error);
-  c->stats.submits++;
+  Recorder *r = &c->main;
+  if (!r->recording)
+    return TRUE;
+  r->recording = FALSE;
+  gboolean ok = se_vk_check (vkEndCommandBuffer (r->cmd), "vkEndCommandBuffer", error) &&
+                run (gpu, r->cmd, error) && collect_timestamps (gpu, error);
   recycle (gpu);
   return ok;
 }
@@ -321,12 +372,88 @@ se_cmd_submit (SeGpu *gpu, GError **error)
 void
 se_cmd_discard (SeGpu *gpu)
 {
-  SeCommands *c = gpu->commands;
-  if (!c->recording)
+  Recorder *r = &gpu->commands->main;
+  if (!r->recording)
     return;
-  c->recording = FALSE;
-  vkEndCommandBuffer (c->cmd);
+  r->recording = FALSE;
+  vkEndCommandBuffer (r->cmd);
   recycle (gpu);
+}
+
+gboolean
+se_cmd_capture_begin (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  g_return_val_if_fail (c->capture == NULL, FALSE);
+  if (!se_cmd_submit (gpu, error))
+    return FALSE;
+  SeRecording *rec = g_new0 (SeRecording, 1);
+  if (!recorder_init (gpu, &rec->rec, error)) {
+    recorder_fini (gpu, &rec->rec);
+    g_free (rec);
+    return FALSE;
+  }
+  rec->arena = se_memory_arena_new (gpu);
+  se_memory_use_pool (gpu, rec->arena);
+  c->capture = rec;
+  return TRUE;
+}
+
+SeRecording *
+se_cmd_capture_end (SeGpu *gpu, GError **error)
+{
+  SeCommands *c = gpu->commands;
+  SeRecording *rec = c->capture;
+  g_return_val_if_fail (rec != NULL, NULL);
+  c->capture = NULL;
+  se_memory_use_pool (gpu, NULL);
+  if (rec->rec.recording) {
+    rec->rec.recording = FALSE;
+    if (!se_vk_check (vkEndCommandBuffer (rec->rec.cmd), "vkEndCommandBuffer (capture)", error)) {
+      se_recording_free (gpu, rec);
+      return NULL;
+    }
+  }
+  return rec;
+}
+
+void
+se_cmd_capture_abort (SeGpu *gpu)
+{
+  g_autoptr (GError) ignored = NULL;
+  se_recording_free (gpu, se_cmd_capture_end (gpu, &ignored));
+}
+
+gboolean
+se_cmd_replay (SeGpu *gpu, SeRecording *rec, GError **error)
+{
+  if (!se_cmd_submit (gpu, error))
+    return FALSE;
+  if (rec->dispatches == 0)
+    return se_memory_flush (gpu, error);
+  return run (gpu, rec->rec.cmd, error);
+}
+
+guint64
+se_recording_dispatches (const SeRecording *rec)
+{
+  return rec->dispatches;
+}
+
+void
+se_recording_free (SeGpu *gpu, SeRecording *rec)
+{
+  if (rec == NULL)
+    return;
+  recorder_fini (gpu, &rec->rec);
+  se_memory_arena_free (gpu, rec->arena);
+  g_free (rec);
+}
+
+gboolean
+se_cmd_profiling (SeGpu *gpu)
+{
+  return gpu->commands->profile;
 }
 
 SeCmdStats

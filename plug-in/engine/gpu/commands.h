@@ -33,6 +33,24 @@ gboolean se_cmd_submit (SeGpu *gpu, GError **error);
  * dry run that only plans memory). */
 void     se_cmd_discard (SeGpu *gpu);
 
+/* Record once, replay: between se_cmd_capture_begin and _end, dispatches go
+ * into a command buffer of their own and memory is allocated from an arena
+ * of its own (memory.h); se_cmd_replay runs that buffer again, its
+ * descriptor sets and memory as recorded, so a fixed evaluation costs no
+ * recording after the first.  Work recorded before begin is submitted
+ * first; nothing may be submitted, uploaded or downloaded while capturing.
+ * Tensors allocated while capturing (the evaluation's inputs, outputs and
+ * intermediates) live in the arena: free them before the recording.
+ * Timestamps are only taken on directly submitted work. */
+typedef struct _SeRecording SeRecording;
+gboolean     se_cmd_capture_begin (SeGpu *gpu, GError **error);
+SeRecording *se_cmd_capture_end (SeGpu *gpu, GError **error);
+/* Ends a capture and drops it (a failed evaluation). */
+void         se_cmd_capture_abort (SeGpu *gpu);
+gboolean     se_cmd_replay (SeGpu *gpu, SeRecording *recording, GError **error);
+guint64      se_recording_dispatches (const SeRecording *recording);
+void         se_recording_free (SeGpu *gpu, SeRecording *recording);
+
 /* Counters for tests and benches. */
 typedef struct {
   guint64 dispatches;
@@ -42,6 +60,8 @@ typedef struct {
 } SeCmdStats;
 SeCmdStats se_cmd_stats (SeGpu *gpu);
 
+/* Whether timestamps are being taken (SE_VULKAN_PROFILE). */
+gboolean se_cmd_profiling (SeGpu *gpu);
 /* "kind: total ms (count)" lines since the last reset; NULL when profiling is
  * off or the queue has no timestamps. */
 char *se_cmd_profile_report (SeGpu *gpu);

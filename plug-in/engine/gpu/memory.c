@@ -37,8 +37,18 @@ typedef struct {
   GArray *buffers;      /* VkBuffer of each written range */
 } Half;
 
-struct _SeMemory {
+/* A set of blocks with their free lists: the device's main pool, or the
+ * arena of one recorded evaluation (held while the recording lives, so a
+ * replay finds its intermediates where it left them). */
+struct _SePool {
   GArray *blocks;       /* Block */
+  VkDeviceSize block_size;
+};
+
+struct _SeMemory {
+  SePool main;
+  SePool *target;       /* where allocations go: &main, or an arena */
+  guint block_count;    /* vkAllocateMemory blocks of all pools */
   VkDeviceSize alignment, in_use, peak;
   /* staging */
   VkDeviceMemory staging_memory;
@@ -49,6 +59,8 @@ struct _SeMemory {
   guint current;
   guint64 upload_batches;
 };
+
+static void free_blocks (SeGpu *gpu, SePool *pool);
 
 /* Sizes are handed out in multiples of the binding alignment, at least one. */
 static VkDeviceSize
@@ -123,7 +135,9 @@ se_memory_init (SeGpu *gpu, GError **error)
 {
   SeMemory *m = g_new0 (SeMemory, 1);
   gpu->memory = m;
-  m->blocks = g_array_new (FALSE, TRUE, sizeof (Block));
+  m->main.blocks = g_array_new (FALSE, TRUE, sizeof (Block));
+  m->main.block_size = MIN (BLOCK_SIZE, gpu->info.max_allocation_size);
+  m->target = &m->main;
   m->alignment = MAX (gpu->info.storage_offset_alignment, 16);
   VkCommandPoolCreateInfo pi = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -166,14 +180,8 @@ se_memory_fini (SeGpu *gpu)
   if (m == NULL)
     return;
   VkDevice dev = gpu->device;
-  for (guint i = 0; i < m->blocks->len; i++) {
-    Block *b = &g_array_index (m->blocks, Block, i);
-    vkDestroyBuffer (dev, b->buffer, NULL);
-    vkFreeMemory (dev, b->memory, NULL);
-    g_array_unref (b->free);
-  }
-  g_array_unref (m->blocks);
   se_memory_flush (gpu, NULL);
+  free_blocks (gpu, &m->main);
   for (guint i = 0; i < 2; i++) {
     if (m->half[i].fence)
       vkDestroyFence (dev, m->half[i].fence, NULL);
@@ -194,14 +202,52 @@ se_memory_fini (SeGpu *gpu)
   gpu->memory = NULL;
 }
 
+static void
+free_blocks (SeGpu *gpu, SePool *pool)
+{
+  for (guint i = 0; i < pool->blocks->len; i++) {
+    Block *b = &g_array_index (pool->blocks, Block, i);
+    vkDestroyBuffer (gpu->device, b->buffer, NULL);
+    vkFreeMemory (gpu->device, b->memory, NULL);
+    g_array_unref (b->free);
+  }
+  gpu->memory->block_count -= pool->blocks->len;
+  g_array_unref (pool->blocks);
+}
+
+SePool *
+se_memory_arena_new (SeGpu *gpu)
+{
+  SePool *arena = g_new0 (SePool, 1);
+  arena->blocks = g_array_new (FALSE, TRUE, sizeof (Block));
+  arena->block_size = MIN ((VkDeviceSize) 16 << 20, gpu->info.max_allocation_size);
+  return arena;
+}
+
+void
+se_memory_arena_free (SeGpu *gpu, SePool *arena)
+{
+  if (arena == NULL)
+    return;
+  g_return_if_fail (gpu->memory->target != arena);
+  free_blocks (gpu, arena);
+  g_free (arena);
+}
+
+void
+se_memory_use_pool (SeGpu *gpu, SePool *pool)
+{
+  gpu->memory->target = pool ? pool : &gpu->memory->main;
+}
+
 static gboolean
-add_block (SeGpu *gpu, VkDeviceSize size, GError **error)
+add_block (SeGpu *gpu, SePool *pool, VkDeviceSize size, GError **error)
 {
   SeMemory *m = gpu->memory;
-  if (m->blocks->len >= gpu->info.max_allocation_count / 2) {
+  if (m->block_count >= gpu->info.max_allocation_count / 2) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
                  _("Vulkan: %u memory blocks already allocated (device limit %u)"),
-                 m->blocks->len, gpu->info.max_allocation_count);
+                 m->block_count, gpu->info.max_allocation_count);
     return FALSE;
   }
   Block b = { .size = size, .free = g_array_new (FALSE, FALSE, sizeof (Range)) };
@@ -214,19 +260,20 @@ add_block (SeGpu *gpu, VkDeviceSize size, GError **error)
   }
   Range all = { 0, size };
   g_array_append_val (b.free, all);
-  g_array_append_val (m->blocks, b);
+  g_array_append_val (pool->blocks, b);
+  m->block_count++;
   return TRUE;
 }
 
 static gboolean
-take_from (SeMemory *m, guint index, VkDeviceSize size, SeAlloc *out)
+take_from (SePool *pool, guint index, VkDeviceSize size, SeAlloc *out)
 {
-  Block *b = &g_array_index (m->blocks, Block, index);
+  Block *b = &g_array_index (pool->blocks, Block, index);
   for (guint i = 0; i < b->free->len; i++) {
     Range *r = &g_array_index (b->free, Range, i);
     if (r->size < size)
       continue;
-    *out = (SeAlloc) { .buffer = b->buffer, .offset = r->offset, .size = size, .block = index };
+    *out = (SeAlloc) { .buffer = b->buffer, .offset = r->offset, .size = size, .block = index, .pool = pool };
     r->offset += size;
     r->size -= size;
     if (r->size == 0)
@@ -249,14 +296,14 @@ se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error)
     return FALSE;
   }
   VkDeviceSize rounded = rounded_size (m, size);
+  SePool *pool = m->target;
   gboolean found = FALSE;
-  for (guint i = 0; i < m->blocks->len && !found; i++)
-    found = take_from (m, i, rounded, out);
+  for (guint i = 0; i < pool->blocks->len && !found; i++)
+    found = take_from (pool, i, rounded, out);
   if (!found) {
-    VkDeviceSize block = MIN (BLOCK_SIZE, gpu->info.max_allocation_size);
-    if (!add_block (gpu, MAX (block, rounded), error))
+    if (!add_block (gpu, pool, MAX (pool->block_size, rounded), error))
       return FALSE;
-    found = take_from (m, m->blocks->len - 1, rounded, out);
+    found = take_from (pool, pool->blocks->len - 1, rounded, out);
     g_assert (found);
   }
   out->size = size;
@@ -271,7 +318,7 @@ se_memory_release (SeGpu *gpu, const SeAlloc *alloc)
   SeMemory *m = gpu->memory;
   if (alloc == NULL || alloc->buffer == VK_NULL_HANDLE)
     return;
-  Block *b = &g_array_index (m->blocks, Block, alloc->block);
+  Block *b = &g_array_index (alloc->pool->blocks, Block, alloc->block);
   VkDeviceSize size = rounded_size (m, alloc->size);
   m->in_use -= size;
   guint i = 0;
@@ -460,4 +507,4 @@ guint64 se_memory_upload_batches (SeGpu *gpu) { return gpu->memory->upload_batch
 VkDeviceSize se_memory_in_use (SeGpu *gpu) { return gpu->memory->in_use; }
 VkDeviceSize se_memory_peak (SeGpu *gpu) { return gpu->memory->peak; }
 void se_memory_reset_peak (SeGpu *gpu) { gpu->memory->peak = gpu->memory->in_use; }
-guint se_memory_block_count (SeGpu *gpu) { return gpu->memory->blocks->len; }
+guint se_memory_block_count (SeGpu *gpu) { return gpu->memory->block_count; }

@@ -12,18 +12,29 @@
 
 G_BEGIN_DECLS
 
+typedef struct _SePool SePool;
+
 typedef struct {
   VkBuffer buffer;
   VkDeviceSize offset;
   VkDeviceSize size;
   guint block;
+  SePool *pool;
 } SeAlloc;
 
 gboolean  se_memory_init (SeGpu *gpu, GError **error);
 void      se_memory_fini (SeGpu *gpu);
 
 gboolean  se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error);
+/* Returns a range to the pool it came from. */
 void      se_memory_release (SeGpu *gpu, const SeAlloc *alloc);
+
+/* An arena: a pool of its own (blocks grown as needed, kept until freed).
+ * After se_memory_use_pool (gpu, arena) allocations come from it, until
+ * se_memory_use_pool (gpu, NULL) returns to the device's main pool. */
+SePool   *se_memory_arena_new (SeGpu *gpu);
+void      se_memory_arena_free (SeGpu *gpu, SePool *arena);
+void      se_memory_use_pool (SeGpu *gpu, SePool *pool);
 
 /* Queues a copy of bytes into a range of an allocation (the data is
  * copied at once; the device copy runs with the next batch, see memory.c).

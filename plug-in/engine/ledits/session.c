@@ -7,6 +7,11 @@
 
 #include "ledits/rng.h"
 #include "ledits/sega.h"
+#include "nets/unet-plan.h"
+
+/* Recorded UNet evaluations a session keeps: the inversion's batch and the
+ * edit's (a dialog alternates between them). */
+#define SE_SESSION_PLANS 2
 
 struct _SeSession {
   SeModel *model;
@@ -24,7 +29,19 @@ struct _SeSession {
   double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
   guint trace_len;
   double *estimate;             /* [candidates][n] during an edit, else NULL */
+  /* recorded UNet evaluations by batch size, most recently used first */
+  SeUNetPlan *plans[SE_SESSION_PLANS];
 };
+
+/* Replaying recorded evaluations is the default; SE_REPLAY=0 records every
+ * evaluation afresh, and so does profiling (timestamps are taken only on
+ * directly submitted work). */
+static gboolean
+replay_wanted (SeGpu *gpu)
+{
+  const char *v = g_getenv ("SE_REPLAY");
+  return !(v && g_strcmp0 (v, "0") == 0) && !se_cmd_profiling (gpu);
+}
 
 static gboolean
 cancelled (GCancellable *cancel, GError **error)
@@ -84,6 +101,8 @@ se_session_free (SeSession *s)
   if (s == NULL)
     return;
   clear_inversion (s);
+  for (guint i = 0; i < SE_SESSION_PLANS; i++)
+    se_unet_plan_free (s->plans[i]);
   g_hash_table_unref (s->embeddings);
   g_free (s->x0);
   g_free (s->latent);
@@ -114,6 +133,28 @@ embedding (SeSession *s, const char *prompt, GError **error)
   return e;
 }
 
+/* The recorded evaluation for a batch size, made on first use; the least
+ * recently used one goes when a new size needs room. */
+static SeUNetPlan *
+plan_for (SeSession *s, guint batch, GError **error)
+{
+  guint i = 0;
+  while (i < SE_SESSION_PLANS && s->plans[i] && se_unet_plan_batch (s->plans[i]) != batch)
+    i++;
+  SeUNetPlan *plan = i < SE_SESSION_PLANS ? s->plans[i] : NULL;
+  if (plan == NULL) {
+    SeModel *m = s->model;
+    plan = se_unet_plan_new (m->unet, batch, s->lh, s->lw, m->files->clip.positions, error);
+    if (plan == NULL)
+      return NULL;
+    i = SE_SESSION_PLANS - 1;
+    se_unet_plan_free (s->plans[i]);
+  }
+  memmove (s->plans + 1, s->plans, i * sizeof (SeUNetPlan *));
+  s->plans[0] = plan;
+  return plan;
+}
+
 /* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
  * at timestep t; writes batch predictions of n values to eps. */
 static gboolean
@@ -122,26 +163,33 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
 {
   SeModel *m = s->model;
   SeGpu *gpu = m->gpu;
-  gsize ctx = (gsize) m->files->clip.positions * m->files->unet.context_dim;
   g_autofree float *xf = g_new (float, batch * s->n);
-  g_autofree float *cf = g_new (float, batch * ctx);
   g_autofree float *ts = g_new (float, batch);
   for (guint b = 0; b < batch; b++) {
     for (gsize i = 0; i < s->n; i++)
       xf[b * s->n + i] = (float) xs[b][i];
-    memcpy (cf + b * ctx, contexts[b], ctx * sizeof (float));
     ts[b] = (float) t;
   }
-  guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
-  g_autoptr (SeTensor) sample = se_tensor_new_dims (gpu, error, batch, L, s->lh, s->lw);
-  g_autoptr (SeTensor) context = se_tensor_new_dims (gpu, error, batch, m->files->clip.positions,
-                                                     m->files->unet.context_dim);
-  if (!sample || !context || !se_tensor_upload (sample, xf, error) ||
-      !se_tensor_upload (context, cf, error))
-    return FALSE;
-  g_autoptr (SeTensor) out = se_unet_forward (m->unet, sample, ts, context, NULL, error);
-  if (out == NULL || !se_tensor_download (out, xf, error))
-    return FALSE;
+  if (replay_wanted (gpu)) {
+    SeUNetPlan *plan = plan_for (s, batch, error);
+    if (plan == NULL || !se_unet_plan_run (plan, xf, ts, contexts, xf, error))
+      return FALSE;
+  } else {
+    gsize ctx = (gsize) m->files->clip.positions * m->files->unet.context_dim;
+    g_autofree float *cf = g_new (float, batch * ctx);
+    for (guint b = 0; b < batch; b++)
+      memcpy (cf + b * ctx, contexts[b], ctx * sizeof (float));
+    guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
+    g_autoptr (SeTensor) sample = se_tensor_new_dims (gpu, error, batch, L, s->lh, s->lw);
+    g_autoptr (SeTensor) context = se_tensor_new_dims (gpu, error, batch, m->files->clip.positions,
+                                                       m->files->unet.context_dim);
+    if (!sample || !context || !se_tensor_upload (sample, xf, error) ||
+        !se_tensor_upload (context, cf, error))
+      return FALSE;
+    g_autoptr (SeTensor) out = se_unet_forward (m->unet, sample, ts, context, NULL, error);
+    if (out == NULL || !se_tensor_download (out, xf, error))
+      return FALSE;
+  }
   for (gsize i = 0; i < batch * s->n; i++)
     eps[i] = xf[i];
   return TRUE;

@@ -116,6 +116,12 @@ se_unet_config (const SeUNet *u)
   return &u->cfg;
 }
 
+SeGpu *
+se_unet_gpu (const SeUNet *u)
+{
+  return u->gpu;
+}
+
 #define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
 
 /* Keeps a copy of t under name when taps are wanted. */
@@ -147,15 +153,15 @@ push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
 
 /* SiLU(time_embedding(t)) [B, time_embed_dim], what every resnet projects */
 static SeTensor *
-time_embedding (SeUNet *u, const float *timesteps, guint B, GHashTable *taps, GError **error)
+time_embedding (SeUNet *u, const SeTensor *t, GHashTable *taps, GError **error)
 {
   SeGpu *gpu = u->gpu;
   const SeUNetConfig *c = &u->cfg;
-  g_autoptr (SeTensor) t = NEW (B);
+  gint64 B = t->shape[0];
   g_autoptr (SeTensor) sin = NEW (B, c->block_out[0]);
   g_autoptr (SeTensor) h = NEW (B, c->time_embed_dim);
   g_autoptr (SeTensor) emb = NEW (B, c->time_embed_dim);
-  if (!t || !sin || !h || !emb || !se_tensor_upload (t, timesteps, error) ||
+  if (!sin || !h || !emb ||
       !se_op_timestep_embedding (gpu, t, c->flip_sin_to_cos, c->freq_shift, sin, error) ||
       !se_op_linear (gpu, sin, u->time1.w, u->time1.b, h, error) ||
       !se_op_silu (gpu, h, h, error) ||
@@ -170,12 +176,23 @@ SeTensor *
 se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, const SeTensor *context,
                  GHashTable *taps, GError **error)
 {
+  g_autoptr (SeTensor) t = se_tensor_new_dims (u->gpu, error, sample->ndim == 4 ? sample->shape[0] : 1);
+  if (t == NULL || !se_tensor_upload (t, timesteps, error))
+    return NULL;
+  return se_unet_forward_t (u, sample, t, context, taps, error);
+}
+
+SeTensor *
+se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps, const SeTensor *context,
+                   GHashTable *taps, GError **error)
+{
   SeGpu *gpu = u->gpu;
   const SeUNetConfig *c = &u->cfg;
   guint n = c->n_blocks, factor = 1u << (n - 1);
   if (sample->ndim != 4 || sample->shape[1] != c->in_channels || sample->shape[2] % factor ||
       sample->shape[3] % factor || context->ndim != 3 || context->shape[0] != sample->shape[0] ||
-      context->shape[2] != c->context_dim) {
+      context->shape[2] != c->context_dim || timesteps->ndim != 1 ||
+      timesteps->shape[0] != sample->shape[0]) {
     g_autofree char *s = se_tensor_shape_string (sample);
     g_autofree char *cs = se_tensor_shape_string (context);
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
@@ -184,7 +201,7 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
     return NULL;
   }
   guint B = (guint) sample->shape[0];
-  g_autoptr (SeTensor) temb = time_embedding (u, timesteps, B, taps, error);
+  g_autoptr (SeTensor) temb = time_embedding (u, timesteps, taps, error);
   if (temb == NULL)
     return NULL;
   g_autoptr (GPtrArray) skips = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);

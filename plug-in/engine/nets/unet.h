@@ -18,6 +18,7 @@ void    se_unet_free (SeUNet *unet);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNet, se_unet_free)
 
 const SeUNetConfig *se_unet_config (const SeUNet *unet);
+SeGpu              *se_unet_gpu (const SeUNet *unet);
 
 /* Returns the noise prediction [B, 4, h, w].  When taps is not NULL it
  * receives copies of the intermediates diffusers names "conv_in",
@@ -25,5 +26,9 @@ const SeUNetConfig *se_unet_config (const SeUNet *unet);
  * "conv_norm_out" (after the norm, before SiLU): char* -> SeTensor*, owned. */
 SeTensor *se_unet_forward (SeUNet *unet, const SeTensor *sample, const float *timesteps,
                            const SeTensor *context, GHashTable *taps, GError **error);
+/* The same with the timesteps [B] already on the device: records nothing
+ * but dispatches, so it can be captured and replayed (unet-plan.h). */
+SeTensor *se_unet_forward_t (SeUNet *unet, const SeTensor *sample, const SeTensor *timesteps,
+                             const SeTensor *context, GHashTable *taps, GError **error);
 
 G_END_DECLS

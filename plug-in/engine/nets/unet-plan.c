@@ -1,0 +1,84 @@
+/* unet-plan.c: a captured UNet evaluation, replayed per step. */
+#include "unet-plan.h"
+
+struct _SeUNetPlan {
+  SeUNet *unet;
+  SeGpu *gpu;
+  guint batch;
+  gsize context_floats;         /* per batch element */
+  SeTensor *sample, *timesteps, *context, *out;
+  const float **uploaded;       /* context address per batch element, last run */
+  SeRecording *recording;
+};
+
+/* Frees the arena's tensors, then the recording that owns their memory. */
+static void
+clear (SeUNetPlan *p)
+{
+  g_clear_pointer (&p->sample, se_tensor_free);
+  g_clear_pointer (&p->timesteps, se_tensor_free);
+  g_clear_pointer (&p->context, se_tensor_free);
+  g_clear_pointer (&p->out, se_tensor_free);
+  se_recording_free (p->gpu, g_steal_pointer (&p->recording));
+}
+
+SeUNetPlan *
+se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len, GError **error)
+{
+  const SeUNetConfig *c = se_unet_config (unet);
+  SeGpu *gpu = se_unet_gpu (unet);
+  g_autoptr (SeUNetPlan) p = g_new0 (SeUNetPlan, 1);
+  p->unet = unet;
+  p->gpu = gpu;
+  p->batch = batch;
+  p->context_floats = (gsize) context_len * c->context_dim;
+  p->uploaded = g_new0 (const float *, batch);
+  if (!se_cmd_capture_begin (gpu, error))
+    return NULL;
+  p->sample = se_tensor_new_dims (gpu, error, batch, c->in_channels, h, w);
+  p->timesteps = p->sample ? se_tensor_new_dims (gpu, error, batch) : NULL;
+  p->context = p->timesteps ? se_tensor_new_dims (gpu, error, batch, context_len, c->context_dim) : NULL;
+  p->out = p->context ? se_unet_forward_t (unet, p->sample, p->timesteps, p->context, NULL, error) : NULL;
+  if (p->out == NULL) {
+    g_clear_pointer (&p->sample, se_tensor_free);
+    g_clear_pointer (&p->timesteps, se_tensor_free);
+    g_clear_pointer (&p->context, se_tensor_free);
+    se_cmd_capture_abort (gpu);
+    return NULL;
+  }
+  p->recording = se_cmd_capture_end (gpu, error);
+  return p->recording ? g_steal_pointer (&p) : NULL;
+}
+
+void
+se_unet_plan_free (SeUNetPlan *p)
+{
+  if (p == NULL)
+    return;
+  clear (p);
+  g_free (p->uploaded);
+  g_free (p);
+}
+
+guint
+se_unet_plan_batch (const SeUNetPlan *p)
+{
+  return p->batch;
+}
+
+gboolean
+se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
+                  const float *const *contexts, float *out, GError **error)
+{
+  if (!se_tensor_upload (p->sample, sample, error) || !se_tensor_upload (p->timesteps, timesteps, error))
+    return FALSE;
+  for (guint b = 0; b < p->batch; b++) {
+    if (p->uploaded[b] == contexts[b])
+      continue;
+    p->uploaded[b] = NULL;
+    if (!se_tensor_upload_part (p->context, b * p->context_floats, contexts[b], p->context_floats, error))
+      return FALSE;
+    p->uploaded[b] = contexts[b];
+  }
+  return se_cmd_replay (p->gpu, p->recording, error) && se_tensor_download (p->out, out, error);
+}

@@ -1,0 +1,30 @@
+/* unet-plan.h: one UNet evaluation shape (batch, latent size), recorded once
+ * and replayed for every denoising step (se_cmd_capture_begin in
+ * gpu/commands.h): no re-recording, no allocation, and the text context
+ * uploaded only when it changes.  The plan owns its inputs, output and the
+ * arena of intermediates (about the evaluation's peak activation memory).
+ *
+ * Used from one thread, like the SeGpu. */
+#pragma once
+
+#include "unet.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SeUNetPlan SeUNetPlan;
+
+/* context_len: tokens per context (77). */
+SeUNetPlan *se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len,
+                              GError **error);
+void        se_unet_plan_free (SeUNetPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNetPlan, se_unet_plan_free)
+
+guint se_unet_plan_batch (const SeUNetPlan *plan);
+
+/* One evaluation: sample [B, 4, h, w] and timesteps [B] in; contexts[b]
+ * (context_len x context_dim floats each) uploaded only where they differ
+ * (by address) from the last run's; the prediction [B, 4, h, w] out. */
+gboolean se_unet_plan_run (SeUNetPlan *plan, const float *sample, const float *timesteps,
+                           const float *const *contexts, float *out, GError **error);
+
+G_END_DECLS
