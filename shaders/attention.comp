@@ -13,15 +13,16 @@
 //           accumulator once per tile) keeps memory at O(L * D), never the
 //           L x L score matrix.  fp32 throughout.
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 
 layout (local_size_x_id = 0) in;
 layout (constant_id = 1) const uint D = 40;
 layout (constant_id = 2) const uint KT = 32;
 
-layout (std430, binding = 0) readonly buffer BufQ { float q[]; };
-layout (std430, binding = 1) readonly buffer BufK { float k[]; };
-layout (std430, binding = 2) readonly buffer BufV { float v[]; };
-layout (std430, binding = 3) writeonly buffer BufO { float o[]; };
+layout (std430, binding = 0) readonly buffer BufQ { ACT q[]; };
+layout (std430, binding = 1) readonly buffer BufK { ACT k[]; };
+layout (std430, binding = 2) readonly buffer BufV { ACT v[]; };
+layout (std430, binding = 3) writeonly buffer BufO { ACT o[]; };
 
 layout (push_constant) uniform Push {
   uint lq, lk;
@@ -47,7 +48,7 @@ void main ()
   float qv[D], acc[D];
   uint qbase = p.q_off + b * p.q_batch + i * p.q_row + h * D;
   for (uint d = 0; d < D; d++) {
-    qv[d] = live ? q[qbase + d] * p.scale : 0.0;
+    qv[d] = live ? float (q[qbase + d]) * p.scale : 0.0;
     acc[d] = 0.0;
   }
   float m = -3.402823466e38, l = 0.0;
@@ -61,8 +62,8 @@ void main ()
       uint jj = e / D, d = e % D;
       uint j = j0 + jj;
       bool ok = j < p.lk;
-      Ks[e] = ok ? k[p.k_off + b * p.k_batch + j * p.k_row + h * D + d] : 0.0;
-      Vs[e] = ok ? v[p.v_off + b * p.v_batch + j * p.v_row + h * D + d] : 0.0;
+      Ks[e] = ok ? float (k[p.k_off + b * p.k_batch + j * p.k_row + h * D + d]) : 0.0;
+      Vs[e] = ok ? float (v[p.v_off + b * p.v_batch + j * p.v_row + h * D + d]) : 0.0;
     }
     barrier ();
     if (live) {
@@ -107,6 +108,6 @@ void main ()
     uint obase = p.o_off + b * p.o_batch + i * p.o_row + h * D;
     float inv = l > 0.0 ? 1.0 / l : 0.0;
     for (uint d = 0; d < D; d++)
-      o[obase + d] = acc[d] * inv;
+      o[obase + d] = ACT (acc[d] * inv);
   }
 }

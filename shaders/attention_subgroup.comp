@@ -20,7 +20,7 @@
 layout (constant_id = 1) const uint D4 = 10;
 layout (constant_id = 2) const uint QN = 1;
 
-#ifdef X_F16
+#ifdef ACT_F16
 layout (std430, binding = 0) readonly buffer BufQ { uvec2 q4[]; };
 layout (std430, binding = 1) readonly buffer BufK { uvec2 k4[]; };
 layout (std430, binding = 2) readonly buffer BufV { uvec2 v4[]; };

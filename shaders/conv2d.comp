@@ -19,13 +19,14 @@
 //           and the residual let a layer too wide for one binding run in
 //           channel parts: out_j = sum_i conv(in_i, w[j, i]).
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 
 layout (local_size_x_id = 0, local_size_y_id = 1) in;
 layout (constant_id = 2) const uint TM = 4;
 layout (constant_id = 3) const uint TN = 4;
 layout (constant_id = 4) const uint BK = 16;
 
-layout (std430, binding = 0) readonly buffer BufIn { float inp[]; };
+layout (std430, binding = 0) readonly buffer BufIn { ACT inp[]; };
 // The W_F16 variant reads fp16 weights packed two per uint.
 #ifdef W_F16
 layout (std430, binding = 1) readonly buffer BufW { uint w[]; };
@@ -35,8 +36,8 @@ layout (std430, binding = 1) readonly buffer BufW { float w[]; };
 float load_w (uint i) { return w[i]; }
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-layout (std430, binding = 3) readonly buffer BufRes { float res[]; };
-layout (std430, binding = 4) writeonly buffer BufOut { float outp[]; };
+layout (std430, binding = 3) readonly buffer BufRes { ACT res[]; };
+layout (std430, binding = 4) writeonly buffer BufOut { ACT outp[]; };
 
 layout (push_constant) uniform Push {
   uint cin, h, w, cout, oh, ow;
@@ -87,7 +88,7 @@ void main ()
         int iy = int ((gn / p.ow) * p.stride + ky) - int (p.pad);
         int ix = int ((gn % p.ow) * p.stride + kx) - int (p.pad);
         if (iy >= 0 && iy < int (p.h) && ix >= 0 && ix < int (p.w))
-          v = inp[in_base + (ci * p.h + uint (iy)) * p.w + uint (ix)];
+          v = float (inp[in_base + (ci * p.h + uint (iy)) * p.w + uint (ix)]);
       }
       Bs[kk * BN + nn] = v;
     }
@@ -118,8 +119,8 @@ void main ()
         v += bias[p.bias_off + z * p.bias_stride + gm];
       uint o = (z * p.cout + gm) * P + gn;
       if (p.residual != 0)
-        v += res[o];
-      outp[o] = v;
+        v += float (res[o]);
+      outp[o] = ACT (v);
     }
   }
 }

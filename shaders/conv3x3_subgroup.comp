@@ -27,7 +27,7 @@ layout (constant_id = 1) const uint R = 8;
 layout (constant_id = 2) const uint STRIDE = 1;
 layout (constant_id = 3) const uint PAD = 1;
 
-#ifdef X_F16
+#ifdef ACT_F16
 layout (std430, binding = 0) readonly buffer BufX { uvec2 x4[]; };
 #define LOAD_X(i) se_unpack4 (x4[i])
 #else
@@ -42,7 +42,7 @@ layout (std430, binding = 1) readonly buffer BufW { vec4 w4[]; };
 #define LOAD_W(i) w4[i]
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-#ifdef X_F16
+#ifdef ACT_F16
 layout (std430, binding = 3) readonly buffer BufR { uvec2 r4[]; };
 layout (std430, binding = 4) writeonly buffer BufO { uvec2 o4[]; };
 #define LOAD_R(i) se_unpack4 (r4[i])

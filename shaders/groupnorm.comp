@@ -7,14 +7,15 @@
 //           centred values (two passes, fp32), then
 //           out = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c], SiLU'd.
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 
 layout (local_size_x = 256) in;
 #include "common.glsl"
 
-layout (std430, binding = 0) readonly buffer BufX { float x[]; };
+layout (std430, binding = 0) readonly buffer BufX { ACT x[]; };
 layout (std430, binding = 1) readonly buffer BufG { float gamma[]; };
 layout (std430, binding = 2) readonly buffer BufB { float beta[]; };
-layout (std430, binding = 3) writeonly buffer BufO { float outp[]; };
+layout (std430, binding = 3) writeonly buffer BufO { ACT outp[]; };
 
 layout (push_constant) uniform Push {
   uint C, HW, G;
@@ -49,17 +50,17 @@ void main ()
 
   float s = 0.0;
   for (uint i = t; i < n; i += 256)
-    s += x[base + i];
+    s += float (x[base + i]);
   float mean = reduce_sum (s) / float (n);
   float q = 0.0;
   for (uint i = t; i < n; i += 256) {
-    float d = x[base + i] - mean;
+    float d = float (x[base + i]) - mean;
     q += d * d;
   }
   float inv = inversesqrt (reduce_sum (q) / float (n) + p.eps);
   for (uint i = t; i < n; i += 256) {
     uint c = g * cpg + i / p.HW;
-    float v = (x[base + i] - mean) * inv * gamma[c] + beta[c];
-    outp[base + i] = p.silu != 0 ? se_silu (v) : v;
+    float v = (float (x[base + i]) - mean) * inv * gamma[c] + beta[c];
+    outp[base + i] = ACT (p.silu != 0 ? se_silu (v) : v);
   }
 }

@@ -17,10 +17,22 @@
 #include "subgroup.glsl"
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
+#ifdef ACT_F16
+layout (std430, binding = 0) readonly buffer BufX { uvec2 x4[]; };
+#define LOAD_X(i) se_unpack4 (x4[i])
+#else
 layout (std430, binding = 0) readonly buffer BufX { vec4 x4[]; };
+#define LOAD_X(i) x4[i]
+#endif
 layout (std430, binding = 1) readonly buffer BufG { float gamma[]; };
 layout (std430, binding = 2) readonly buffer BufB { float beta[]; };
+#ifdef ACT_F16
+layout (std430, binding = 3) writeonly buffer BufO { uvec2 o4[]; };
+#define STORE_O(i, v) o4[i] = se_pack4 (v)
+#else
 layout (std430, binding = 3) writeonly buffer BufO { vec4 o4[]; };
+#define STORE_O(i, v) o4[i] = v
+#endif
 
 layout (push_constant) uniform Push {
   uint C, HW, G;
@@ -36,10 +48,10 @@ void main ()
   uint hw4 = p.HW / 4, n4 = cpg * hw4;
   uint base = (b * p.C + g * cpg) * hw4;
 
-  float shift = x4[base].x;
+  float shift = LOAD_X (base).x;
   vec4 s1 = vec4 (0.0), s2 = vec4 (0.0);
   for (uint i = lane; i < n4; i += SG) {
-    vec4 v = x4[base + i] - shift;
+    vec4 v = LOAD_X (base + i) - shift;
     s1 += v;
     s2 += v * v;
   }
@@ -55,10 +67,10 @@ void main ()
     float bb = beta[ch] - mean * a;
     uint cbase = base + c * hw4;
     for (uint i = lane; i < hw4; i += SG) {
-      vec4 v = x4[cbase + i] * a + bb;
+      vec4 v = LOAD_X (cbase + i) * a + bb;
       if (p.silu != 0)
         v = vec4 (se_silu (v.x), se_silu (v.y), se_silu (v.z), se_silu (v.w));
-      o4[cbase + i] = v;
+      STORE_O (cbase + i, v);
     }
   }
 }

@@ -6,14 +6,15 @@
 // math:     one workgroup per row (2-D grid); two-pass mean and variance in
 //           fp32; out = (x - mean) / sqrt(var + eps) * gamma + beta.
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 
 layout (local_size_x = 128) in;
 #include "common.glsl"
 
-layout (std430, binding = 0) readonly buffer BufX { float x[]; };
+layout (std430, binding = 0) readonly buffer BufX { ACT x[]; };
 layout (std430, binding = 1) readonly buffer BufG { float gamma[]; };
 layout (std430, binding = 2) readonly buffer BufB { float beta[]; };
-layout (std430, binding = 3) writeonly buffer BufO { float outp[]; };
+layout (std430, binding = 3) writeonly buffer BufO { ACT outp[]; };
 
 layout (push_constant) uniform Push {
   uint rows, N;
@@ -46,14 +47,14 @@ void main ()
   uint t = gl_LocalInvocationID.x;
   float s = 0.0;
   for (uint i = t; i < p.N; i += 128)
-    s += x[base + i];
+    s += float (x[base + i]);
   float mean = reduce_sum (s) / float (p.N);
   float q = 0.0;
   for (uint i = t; i < p.N; i += 128) {
-    float d = x[base + i] - mean;
+    float d = float (x[base + i]) - mean;
     q += d * d;
   }
   float inv = inversesqrt (reduce_sum (q) / float (p.N) + p.eps);
   for (uint i = t; i < p.N; i += 128)
-    outp[base + i] = (x[base + i] - mean) * inv * gamma[i] + beta[i];
+    outp[base + i] = ACT ((float (x[base + i]) - mean) * inv * gamma[i] + beta[i]);
 }

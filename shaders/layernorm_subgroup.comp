@@ -11,10 +11,22 @@
 #extension GL_GOOGLE_include_directive : require
 #include "subgroup.glsl"
 
+#ifdef ACT_F16
+layout (std430, binding = 0) readonly buffer BufX { uvec2 x4[]; };
+#define LOAD_X(i) se_unpack4 (x4[i])
+#else
 layout (std430, binding = 0) readonly buffer BufX { vec4 x4[]; };
+#define LOAD_X(i) x4[i]
+#endif
 layout (std430, binding = 1) readonly buffer BufG { vec4 gamma4[]; };
 layout (std430, binding = 2) readonly buffer BufB { vec4 beta4[]; };
+#ifdef ACT_F16
+layout (std430, binding = 3) writeonly buffer BufO { uvec2 o4[]; };
+#define STORE_O(i, v) o4[i] = se_pack4 (v)
+#else
 layout (std430, binding = 3) writeonly buffer BufO { vec4 o4[]; };
+#define STORE_O(i, v) o4[i] = v
+#endif
 
 layout (push_constant) uniform Push {
   uint rows, N;
@@ -27,10 +39,10 @@ void main ()
   if (row >= p.rows)
     return;
   uint n4 = p.N / 4, base = row * n4;
-  float shift = x4[base].x;
+  float shift = LOAD_X (base).x;
   vec4 s1 = vec4 (0.0), s2 = vec4 (0.0);
   for (uint i = 0; i < n4; i++) {
-    vec4 v = x4[base + i] - shift;
+    vec4 v = LOAD_X (base + i) - shift;
     s1 += v;
     s2 += v * v;
   }
@@ -40,5 +52,5 @@ void main ()
   float mean = shift + m1;
   float inv = inversesqrt (max (m2 - m1 * m1, 0.0) + p.eps);
   for (uint i = 0; i < n4; i++)
-    o4[base + i] = (x4[base + i] - mean) * inv * gamma4[i] + beta4[i];
+    STORE_O (base + i, (LOAD_X (base + i) - mean) * inv * gamma4[i] + beta4[i]);
 }

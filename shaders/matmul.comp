@@ -15,6 +15,10 @@
 // math:     fp32 accumulation; tiles of (WG_Y*TM) x (WG_X*TN) outputs, K in
 //           steps of BK staged through shared memory.
 #extension GL_GOOGLE_include_directive : require
+#ifdef C_F16
+#define ACT_F16
+#endif
+#include "activations.glsl"
 
 layout (local_size_x_id = 0, local_size_y_id = 1) in;
 layout (constant_id = 2) const uint TM = 4;
@@ -38,8 +42,8 @@ layout (std430, binding = 1) readonly buffer BufB { float b[]; };
 float load_b (uint i) { return b[i]; }
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
-layout (std430, binding = 3) readonly buffer BufR { float res[]; };
-layout (std430, binding = 4) writeonly buffer BufC { float c[]; };
+layout (std430, binding = 3) readonly buffer BufR { ACT res[]; };
+layout (std430, binding = 4) writeonly buffer BufC { ACT c[]; };
 
 layout (push_constant) uniform Push {
   uint M, N, K;
@@ -122,8 +126,8 @@ void main ()
         v += bias[bb + gm];
       uint o = z * p.stride_c + gm * p.ldc + gn;
       if (p.residual != 0)
-        v += res[o];
-      c[o] = v;
+        v += float (res[o]);
+      c[o] = ACT (v);
     }
   }
 }

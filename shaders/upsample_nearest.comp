@@ -5,12 +5,13 @@
 // push:     planes, H, W
 // math:     out[p, y, x] = in[p, y / 2, x / 2]
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 
 layout (local_size_x = 256) in;
 #include "common.glsl"
 
-layout (std430, binding = 0) readonly buffer BufX { float x[]; };
-layout (std430, binding = 1) writeonly buffer BufO { float outp[]; };
+layout (std430, binding = 0) readonly buffer BufX { ACT x[]; };
+layout (std430, binding = 1) writeonly buffer BufO { ACT outp[]; };
 
 layout (push_constant) uniform Push {
   uint planes, h, w;
@@ -24,5 +25,5 @@ void main ()
     return;
   uint xx = i % ow, r = i / ow;
   uint yy = r % oh, plane = r / oh;
-  outp[i] = x[(plane * p.h + yy / 2) * p.w + xx / 2];
+  outp[i] = ACT (float (x[(plane * p.h + yy / 2) * p.w + xx / 2]));
 }

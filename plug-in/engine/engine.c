@@ -31,6 +31,12 @@ se_engine_device_name (const SeEngine *e)
   return e->gpu->info.name;
 }
 
+const char *
+se_engine_precision (const SeEngine *e)
+{
+  return e->gpu->fp16_activations ? "fp16" : "fp32";
+}
+
 guint
 se_engine_validation_problems (const SeEngine *e)
 {

@@ -41,6 +41,9 @@ typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpoi
 SeEngine   *se_engine_new (const char *device, GError **error);
 void        se_engine_free (SeEngine *engine);
 const char *se_engine_device_name (const SeEngine *engine);
+/* "fp16" or "fp32": how the UNet's and text encoder's activations are
+ * stored (SE_PRECISION; the VAE's are always fp32). */
+const char *se_engine_precision (const SeEngine *engine);
 /* Errors and synchronization hazards the Vulkan validation layer reported
  * (SE_VULKAN_VALIDATION=1); tests require none. */
 guint       se_engine_validation_problems (const SeEngine *engine);

@@ -41,8 +41,7 @@ invalid (GError **error, const char *op, const char *fmt, ...)
   return FALSE;
 }
 
-/* Operators compute on fp32 activations; only weight operands of matmul and
- * conv2d may be fp16. */
+/* Parameters (biases, norm weights, timesteps) are fp32. */
 static gboolean
 all_f32 (const char *op, GError **error, const SeTensor *t0, const SeTensor *t1, const SeTensor *t2,
          const SeTensor *t3)
@@ -53,6 +52,26 @@ all_f32 (const char *op, GError **error, const SeTensor *t0, const SeTensor *t1,
       return invalid (error, op, "operand %u is %s; this operator takes fp32", i, se_dtype_name (t[i]->dtype));
   return TRUE;
 }
+
+/* An operator's activations (inputs, output, residual) share one type,
+ * fp32 or fp16 (SE_PRECISION); *f16 says which.  Matmul and conv2d weights
+ * have a type of their own. */
+static gboolean
+activations (const char *op, GError **error, gboolean *f16, const SeTensor *t0, const SeTensor *t1,
+             const SeTensor *t2, const SeTensor *t3)
+{
+  const SeTensor *t[] = { t0, t1, t2, t3 };
+  *f16 = t0->dtype == SE_DTYPE_F16;
+  for (guint i = 1; i < G_N_ELEMENTS (t); i++)
+    if (t[i] && t[i]->dtype != t0->dtype)
+      return invalid (error, op, "operand %u is %s and operand 0 %s; activations share one type",
+                      i, se_dtype_name (t[i]->dtype), se_dtype_name (t0->dtype));
+  return TRUE;
+}
+
+/* Variant k of a shader family: flag bits in the order shaders/meson.build
+ * lists them. */
+#define VARIANT(family, bits) ((SeShaderId) ((family) + (bits)))
 
 static gboolean
 same_shape (const SeTensor *a, const SeTensor *b)
@@ -162,9 +181,9 @@ matmul_check (const SeTensor *a, const SeTensor *b, const SeTensor *bias, const 
                     c->numel, d->M, d->N, d->ldc, d->batch);
   if (d->residual && d->residual->numel < c->numel)
     return invalid (error, "matmul", "the residual has %zu elements, C %zu", d->residual->numel, c->numel);
-  if (a->dtype == SE_DTYPE_F16 && b->dtype == SE_DTYPE_F16)
-    return invalid (error, "matmul", "at most one operand may be fp16");
-  if (!all_f32 ("matmul", error, bias, c, d->residual, NULL))
+  gboolean c16;
+  if (!all_f32 ("matmul", error, bias, NULL, NULL, NULL) ||
+      !activations ("matmul", error, &c16, c, d->residual, NULL, NULL))
     return FALSE;
   guint32 per_batch = d->bias_per_row ? d->M : n_b;
   gsize bias_len = (gsize) d->bias_off + (gsize) (d->batch - 1) * d->bias_stride + per_batch;
@@ -188,17 +207,17 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
                       d->alpha, d->off_a, d->bias_off, d->bias_stride, d->residual ? 1 : 0 };
   SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a),
                        BIND_R (d->residual ? d->residual : c), BIND_W (c) };
+  /* flags: a16, b16, c16 */
+  guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
+               (c->dtype == SE_DTYPE_F16 ? 4 : 0);
   if (geglu || matmul_subgroup_fits (gpu, a, b, c, d)) {
-    SeShaderId variant = a->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_A16
-                       : b->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_B16 : SE_SHADER_MATMUL_SG;
+    SeShaderId variant = VARIANT (SE_SHADER_MATMUL_SG, bits);
     guint32 rows = matmul_rows (gpu, d), cols = 4 * SG (gpu);
     guint32 spec[] = { SG (gpu), rows, d->trans_a ? 1 : 0, d->trans_b ? 0 : 1, geglu ? 1 : 0 };
     return dispatch (gpu, variant, spec, G_N_ELEMENTS (spec), bind, 5, &push, sizeof push,
                      (d->N + cols - 1) / cols, (d->M + rows - 1) / rows, d->batch, error);
   }
-  SeShaderId variant = a->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_A16
-                     : b->dtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_B16 : SE_SHADER_MATMUL;
-  return dispatch (gpu, variant, gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5,
+  return dispatch (gpu, VARIANT (SE_SHADER_MATMUL, bits), gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5,
                    &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
                    (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
 }
@@ -266,7 +285,7 @@ se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTe
   gint64 shape[SE_MAX_DIMS];
   memcpy (shape, out->shape, sizeof shape);
   shape[out->ndim - 1] = 2 * N;
-  g_autoptr (SeTensor) proj = se_tensor_new (gpu, out->ndim, shape, error);
+  g_autoptr (SeTensor) proj = se_tensor_new_typed (gpu, out->dtype, out->ndim, shape, error);
   return proj && se_op_linear (gpu, x, w, bias, proj, error) && se_op_geglu (gpu, proj, out, error);
 }
 
@@ -474,7 +493,9 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     g_autofree char *s = shapes ("residual", residual, "out", out);
     return invalid (error, "conv2d", "the residual must be shaped like out: %s", s);
   }
-  if (!all_f32 ("conv2d", error, x, bias, out, residual))
+  gboolean act16;
+  if (!all_f32 ("conv2d", error, bias, NULL, NULL, NULL) ||
+      !activations ("conv2d", error, &act16, x, out, residual, NULL))
     return FALSE;
   if (wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 && part->pad_end == 0 &&
       !w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP)
@@ -487,16 +508,17 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                     residual ? 1 : 0 };
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
                        BIND_W (out) };
-  gboolean f16 = w->dtype == SE_DTYPE_F16;
+  /* flags: w16, act16 */
+  guint bits = (w->dtype == SE_DTYPE_F16 ? 1 : 0) | (act16 ? 2 : 0);
   if (w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP && part->stride <= 2 && part->pad_begin <= 1 &&
       W % 4 == 0 && OW % 4 == 0 && vec4_aligned (x) && vec4_aligned (out) && vec4_aligned (residual)) {
     guint32 sg = SG (gpu), rows = MIN (3 * sg, ((guint32) O + sg - 1) / sg * sg);
     guint32 spec[] = { sg, rows, part->stride, part->pad_begin };
-    return dispatch (gpu, f16 ? SE_SHADER_CONV3X3_SG_W16 : SE_SHADER_CONV3X3_SG, spec, G_N_ELEMENTS (spec),
+    return dispatch (gpu, VARIANT (SE_SHADER_CONV3X3_SG, bits), spec, G_N_ELEMENTS (spec),
                      bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
                      (guint32) ((O + rows - 1) / rows), (guint32) B, error);
   }
-  return dispatch (gpu, f16 ? SE_SHADER_CONV2D_W16 : SE_SHADER_CONV2D,
+  return dispatch (gpu, VARIANT (SE_SHADER_CONV2D, bits),
                    gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5, &push, sizeof push,
                    (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
                    (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
@@ -510,7 +532,9 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "group_norm", "expected x [B, C, ...] and out of the same shape: %s", s);
   }
-  if (!all_f32 ("group_norm", error, x, gamma, beta, out))
+  gboolean act16;
+  if (!all_f32 ("group_norm", error, gamma, beta, NULL, NULL) ||
+      !activations ("group_norm", error, &act16, x, out, NULL, NULL))
     return FALSE;
   gint64 C = x->shape[1];
   if (groups == 0 || C % groups != 0)
@@ -526,10 +550,10 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
   SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
   if (gpu->kernels == SE_KERNELS_SUBGROUP && push.HW % 4 == 0 && vec4_aligned (x) && vec4_aligned (out)) {
     guint32 spec[] = { SG (gpu) };
-    return dispatch (gpu, SE_SHADER_GROUPNORM_SG, spec, 1, bind, 4, &push, sizeof push,
+    return dispatch (gpu, VARIANT (SE_SHADER_GROUPNORM_SG, act16), spec, 1, bind, 4, &push, sizeof push,
                      groups, (guint32) x->shape[0], 1, error);
   }
-  return dispatch (gpu, SE_SHADER_GROUPNORM, NULL, 0, bind, 4, &push, sizeof push,
+  return dispatch (gpu, VARIANT (SE_SHADER_GROUPNORM, act16), NULL, 0, bind, 4, &push, sizeof push,
                    groups, (guint32) x->shape[0], 1, error);
 }
 
@@ -551,7 +575,9 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     return invalid (error, "layer_norm", "out must match x and gamma/beta have %" G_GINT64_FORMAT
                     " elements: %s, gamma %zu, beta %zu", N, s, gamma->numel, beta->numel);
   }
-  if (!all_f32 ("layer_norm", error, x, gamma, beta, out))
+  gboolean act16;
+  if (!all_f32 ("layer_norm", error, gamma, beta, NULL, NULL) ||
+      !activations ("layer_norm", error, &act16, x, out, NULL, NULL))
     return FALSE;
   struct {
     guint32 rows, N;
@@ -561,10 +587,10 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
   if (gpu->kernels == SE_KERNELS_SUBGROUP && N % 4 == 0 && vec4_aligned (x) && vec4_aligned (gamma) &&
       vec4_aligned (beta) && vec4_aligned (out)) {
     guint32 spec[] = { SG (gpu) };
-    return dispatch (gpu, SE_SHADER_LAYERNORM_SG, spec, 1, bind, 4, &push, sizeof push,
+    return dispatch (gpu, VARIANT (SE_SHADER_LAYERNORM_SG, act16), spec, 1, bind, 4, &push, sizeof push,
                      (push.rows + SG (gpu) - 1) / SG (gpu), 1, 1, error);
   }
-  return dispatch_rows (gpu, SE_SHADER_LAYERNORM, bind, 4, &push, sizeof push, push.rows, error);
+  return dispatch_rows (gpu, VARIANT (SE_SHADER_LAYERNORM, act16), bind, 4, &push, sizeof push, push.rows, error);
 }
 
 gboolean
@@ -596,7 +622,8 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     return invalid (error, "attention", "expected q [B, Lq, H*D], k and v [B, Lk, H*D], "
                     "out like q, %u heads: %s", heads, s);
   }
-  if (!all_f32 ("attention", error, q, k, v, out))
+  gboolean act16;
+  if (!activations ("attention", error, &act16, q, k, v, out))
     return FALSE;
   guint32 C = (guint32) q->shape[2], D = C / heads;
   guint32 Lq = (guint32) q->shape[1], Lk = (guint32) k->shape[1];
@@ -615,7 +642,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
      * best with 4, 160 with 1) */
     guint32 sg = SG (gpu), qn = D <= 40 ? 4 : D <= 80 ? 2 : 1;
     guint32 spec[] = { sg, D / 4, qn };
-    return dispatch (gpu, SE_SHADER_ATTENTION_SG, spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
+    return dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_SG, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
                      (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
   }
   /* K and V tiles share 16 KiB of shared memory. */
@@ -624,7 +651,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     kt *= 2;
   guint32 wg = 64;
   guint32 spec[] = { wg, D, kt };
-  return dispatch (gpu, SE_SHADER_ATTENTION, spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
+  return dispatch (gpu, VARIANT (SE_SHADER_ATTENTION, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
                    (Lq + wg - 1) / wg, heads, (guint32) q->shape[0], error);
 }
 
@@ -638,7 +665,8 @@ elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const Se
     g_autofree char *s = shapes ("a", a, "out", out);
     return invalid (error, name, "out must match a: %s", s);
   }
-  if (!all_f32 (name, error, a, b, out, NULL))
+  gboolean act16;
+  if (!activations (name, error, &act16, a, b, out, NULL))
     return FALSE;
   guint32 div = 1, mod = (guint32) a->numel;
   if (b && !same_shape (a, b)) {
@@ -662,7 +690,7 @@ elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const Se
     float alpha;
   } push = { (guint32) a->numel, op, div, mod, alpha };
   SeBinding bind[] = { BIND_R (a), BIND_R (b ? b : a), BIND_W (out) };
-  return dispatch_1d (gpu, SE_SHADER_ELEMENTWISE, bind, 3, &push, sizeof push, a->numel,
+  return dispatch_1d (gpu, VARIANT (SE_SHADER_ELEMENTWISE, act16), bind, 3, &push, sizeof push, a->numel,
                       ELEMENTWISE_WG, error);
 }
 
@@ -696,13 +724,14 @@ se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "geglu", "expected x [..., 2N] and out [..., N]: %s", s);
   }
-  if (!all_f32 ("geglu", error, x, out, NULL, NULL))
+  gboolean act16;
+  if (!activations ("geglu", error, &act16, x, out, NULL, NULL))
     return FALSE;
   struct {
     guint32 total, N;
   } push = { (guint32) out->numel, (guint32) N };
   SeBinding bind[] = { BIND_R (x), BIND_W (out) };
-  return dispatch_1d (gpu, SE_SHADER_GEGLU, bind, 2, &push, sizeof push, out->numel,
+  return dispatch_1d (gpu, VARIANT (SE_SHADER_GEGLU, act16), bind, 2, &push, sizeof push, out->numel,
                       ELEMENTWISE_WG, error);
 }
 
@@ -715,7 +744,7 @@ copy_block (SeGpu *gpu, const SeTensor *src, SeTensor *dst, guint32 n0, guint32 
     guint32 n0, n1, n2, s_off, s_s0, s_s1, d_off, d_s0, d_s1;
   } push = { n0, n1, n2, 0, n1 * n2, n2, channel_offset * n2, dst_channels * n2, n2 };
   SeBinding bind[] = { BIND_R (src), BIND_W (dst) };
-  return dispatch_1d (gpu, SE_SHADER_COPY_STRIDED, bind, 2, &push, sizeof push,
+  return dispatch_1d (gpu, VARIANT (SE_SHADER_COPY_STRIDED, src->dtype == SE_DTYPE_F16), bind, 2, &push, sizeof push,
                       (gsize) n0 * n1 * n2, ELEMENTWISE_WG, error);
 }
 
@@ -733,7 +762,8 @@ se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTenso
     return invalid (error, "concat", "expected a [B, C1, ...], b [B, C2, ...], out [B, C1+C2, ...]: "
                     "%s, out %s", s, so);
   }
-  if (!all_f32 ("concat", error, a, b, out, NULL))
+  gboolean act16;
+  if (!activations ("concat", error, &act16, a, b, out, NULL))
     return FALSE;
   guint32 B = (guint32) a->shape[0], inner = (guint32) se_tensor_inner (a, 2);
   guint32 C = (guint32) out->shape[1], C1 = (guint32) a->shape[1];
@@ -750,13 +780,14 @@ se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError *
     g_autofree char *s = shapes ("x", x, "out", out);
     return invalid (error, "upsample", "expected out [B, C, 2H, 2W]: %s", s);
   }
-  if (!all_f32 ("upsample", error, x, out, NULL, NULL))
+  gboolean act16;
+  if (!activations ("upsample", error, &act16, x, out, NULL, NULL))
     return FALSE;
   struct {
     guint32 planes, h, w;
   } push = { (guint32) (x->shape[0] * x->shape[1]), (guint32) x->shape[2], (guint32) x->shape[3] };
   SeBinding bind[] = { BIND_R (x), BIND_W (out) };
-  return dispatch_1d (gpu, SE_SHADER_UPSAMPLE_NEAREST, bind, 2, &push, sizeof push, out->numel,
+  return dispatch_1d (gpu, VARIANT (SE_SHADER_UPSAMPLE_NEAREST, act16), bind, 2, &push, sizeof push, out->numel,
                       ELEMENTWISE_WG, error);
 }
 

@@ -4,7 +4,7 @@
 SeTensor *
 se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error)
 {
-  return se_tensor_new_typed (gpu, SE_DTYPE_F32, ndim, shape, error);
+  return se_tensor_new_typed (gpu, gpu->fp16_activations ? SE_DTYPE_F16 : SE_DTYPE_F32, ndim, shape, error);
 }
 
 static gsize
@@ -43,15 +43,15 @@ se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint64 *shape,
 SeTensor *
 se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *shape, GError **error)
 {
-  g_return_val_if_fail (ndim >= 1 && ndim <= SE_MAX_DIMS && base->dtype == SE_DTYPE_F32, NULL);
+  g_return_val_if_fail (ndim >= 1 && ndim <= SE_MAX_DIMS && !base->packed_3x3, NULL);
   SeTensor *t = g_new0 (SeTensor, 1);
-  *t = (SeTensor) { .gpu = base->gpu, .alloc = base->alloc, .dtype = SE_DTYPE_F32, .view = TRUE,
+  *t = (SeTensor) { .gpu = base->gpu, .alloc = base->alloc, .dtype = base->dtype, .view = TRUE,
                     .ndim = ndim, .numel = 1 };
   for (guint i = 0; i < ndim; i++) {
     t->shape[i] = shape[i];
     t->numel *= (gsize) shape[i];
   }
-  VkDeviceSize bytes = offset * sizeof (float);
+  VkDeviceSize bytes = offset * se_dtype_size (base->dtype);
   if (offset + t->numel > base->numel || bytes % base->gpu->info.storage_offset_alignment != 0) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
                  "tensor view of %zu elements at %zu does not fit in %zu elements or is not "
@@ -61,7 +61,7 @@ se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *sh
     return NULL;
   }
   t->alloc.offset += bytes;
-  t->alloc.size = t->numel * sizeof (float);
+  t->alloc.size = byte_size (t);
   return t;
 }
 
@@ -96,9 +96,16 @@ se_tensor_upload (SeTensor *t, const float *data, GError **error)
 gboolean
 se_tensor_upload_part (SeTensor *t, gsize first, const float *data, gsize n, GError **error)
 {
-  g_return_val_if_fail (t->dtype == SE_DTYPE_F32 && first + n <= t->numel, FALSE);
-  return se_cmd_submit (t->gpu, error) &&
-         se_memory_upload (t->gpu, &t->alloc, first * sizeof (float), data, n * sizeof (float), error);
+  g_return_val_if_fail (first + n <= t->numel && (t->dtype == SE_DTYPE_F32 || (first % 2 == 0 && n % 2 == 0)),
+                        FALSE);
+  if (!se_cmd_submit (t->gpu, error))
+    return FALSE;
+  if (t->dtype == SE_DTYPE_F32)
+    return se_memory_upload (t->gpu, &t->alloc, first * sizeof (float), data, n * sizeof (float), error);
+  g_autofree guint16 *half = g_new (guint16, n);
+  for (gsize i = 0; i < n; i++)
+    half[i] = se_float_to_half (data[i]);
+  return se_memory_upload (t->gpu, &t->alloc, first * 2, half, n * 2, error);
 }
 
 gboolean

@@ -1,8 +1,9 @@
 /* tensor.h: a shape and a range of device memory.
  *
  * Tensors are row-major with up to 4 dimensions (NCHW for images).  Values
- * are fp32, except weights stored as fp16 (SE_DTYPE_F16: halves packed two
- * per 32-bit word), which matmul and conv2d read directly.  A tensor
+ * are fp32 or fp16 (SE_DTYPE_F16: consecutive halves, two per 32-bit word):
+ * activations as the device's precision says, weight matrices and kernels
+ * as the loader chose, parameters (biases, norms, timesteps) fp32.  A tensor
  * owns its device range; se_tensor_free() returns it to the allocator.  The
  * caller keeps a tensor alive until the work recorded on it was submitted. */
 #pragma once
@@ -25,13 +26,17 @@ typedef struct {
   gboolean packed_3x3;  /* a 3x3 kernel stored [O, C, 3, 4] (se_op_pack_conv3x3) */
 } SeTensor;
 
+/* An activation tensor: fp16 or fp32 by the device's precision (device.h). */
 SeTensor *se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error);
 SeTensor *se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint64 *shape,
                                GError **error);
+#define se_tensor_new_typed_dims(gpu, dtype, error, ...) \
+  se_tensor_new_typed ((gpu), (dtype), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), \
+                       (gint64[]) { __VA_ARGS__ }, (error))
 #define se_tensor_new_dims(gpu, error, ...) \
   se_tensor_new ((gpu), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), \
                  (gint64[]) { __VA_ARGS__ }, (error))
-/* An fp32 view of base's elements [offset, offset + prod(shape)): shares its
+/* A view of base's elements [offset, offset + prod(shape)): shares its
  * memory (freeing the view frees nothing), must not outlive it, and must
  * start at a byte offset the device can bind (storage offset alignment). */
 SeTensor *se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *shape,

@@ -32,10 +32,12 @@ mib (VkDeviceSize b)
   return (double) b / (1 << 20);
 }
 
+/* fp32 for the VAE, the device's activation type for the UNet (vae.h). */
 static SeTensor *
-random_tensor (SeGpu *gpu, GRand *rng, guint ndim, const gint64 *shape, double scale, GError **error)
+random_tensor (SeGpu *gpu, GRand *rng, SeDType dtype, guint ndim, const gint64 *shape, double scale,
+               GError **error)
 {
-  SeTensor *t = se_tensor_new (gpu, ndim, shape, error);
+  SeTensor *t = se_tensor_new_typed (gpu, dtype, ndim, shape, error);
   if (t == NULL)
     return NULL;
   g_autofree float *v = g_new (float, t->numel);
@@ -176,8 +178,9 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  printf ("device: %s; model: %s; weights %s; %dx%d\n", gpu->info.name, model->path,
-          se_dtype_name (wtype), size, size);
+  SeDType act = gpu->fp16_activations ? SE_DTYPE_F16 : SE_DTYPE_F32;
+  printf ("device: %s; model: %s; weights %s, activations %s; %dx%d\n", gpu->info.name, model->path,
+          se_dtype_name (wtype), se_dtype_name (act), size, size);
 
   g_auto (GStrv) nets = g_strsplit (only ? only : "clip,unet,vae", ",", -1);
   g_auto (GStrv) bs = g_strsplit (batches ? batches : "1,4", ",", -1);
@@ -224,8 +227,8 @@ main (int argc, char **argv)
         ok = measure (&c, "text encoder", batch, run_clip, net, &a) && ok;
       } else if (strcmp (nets[k], "unet") == 0) {
         gint64 cshape[] = { batch, model->clip.positions, model->unet.context_dim };
-        UNetArgs a = { random_tensor (gpu, rng, 4, latent, 1.0, &error),
-                       random_tensor (gpu, rng, 3, cshape, 1.0, &error), g_new (float, batch) };
+        UNetArgs a = { random_tensor (gpu, rng, act, 4, latent, 1.0, &error),
+                       random_tensor (gpu, rng, act, 3, cshape, 1.0, &error), g_new (float, batch) };
         for (guint i = 0; i < batch; i++)
           a.timesteps[i] = 981.0f - 20.0f * (float) i;
         if (a.sample && a.context)
@@ -235,8 +238,8 @@ main (int argc, char **argv)
         g_free (a.timesteps);
       } else {
         gint64 image[] = { batch, 3, size, size };
-        SeTensor *img = random_tensor (gpu, rng, 4, image, 1.0, &error);
-        SeTensor *lat = random_tensor (gpu, rng, 4, latent, 4.0, &error);
+        SeTensor *img = random_tensor (gpu, rng, SE_DTYPE_F32, 4, image, 1.0, &error);
+        SeTensor *lat = random_tensor (gpu, rng, SE_DTYPE_F32, 4, latent, 4.0, &error);
         if (img && lat) {
           ok = measure (&c, "vae encode", batch, run_vae_encode, net, img) && ok;
           ok = measure (&c, "vae decode", batch, run_vae_decode, net, lat) && ok;

@@ -40,7 +40,7 @@ SeTensor *
 se_test_tensor (SeGpu *gpu, const float *data, guint ndim, const gint64 *shape)
 {
   g_autoptr (GError) error = NULL;
-  SeTensor *t = se_tensor_new (gpu, ndim, shape, &error);
+  SeTensor *t = se_tensor_new_typed (gpu, SE_DTYPE_F32, ndim, shape, &error);
   g_assert_no_error (error);
   g_autofree float *poison = NULL;
   if (data == NULL) {

@@ -36,6 +36,29 @@ golden_open (const GoldenModel *gm)
   return m;
 }
 
+double
+golden_bound (const GoldenModel *gm, const SeGpu *gpu)
+{
+  return gpu->fp16_activations ? 3e-3 : gm->bound;
+}
+
+double
+golden_tap_bound (const GoldenModel *gm, const SeGpu *gpu)
+{
+  return gpu->fp16_activations ? 1e-2 : gm->bound;
+}
+
+SeTensor *
+golden_input (SeGpu *gpu, const float *data, guint ndim, const gint64 *shape)
+{
+  g_autoptr (GError) error = NULL;
+  SeTensor *t = se_tensor_new (gpu, ndim, shape, &error);
+  g_assert_no_error (error);
+  g_assert_true (se_tensor_upload (t, data, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
 float *
 golden_read (const char *file, const char *tensor, gsize *numel, gint64 *shape4)
 {

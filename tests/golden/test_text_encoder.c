@@ -28,11 +28,11 @@ run (gconstpointer data)
     g_autofree char *name = g_strdup_printf ("hidden_states.%u", i);
     g_autofree float *want = golden_read ("text_encoder.safetensors", name, &n, NULL);
     g_autofree char *what = g_strdup_printf ("%s: %s", gm->name, name);
-    golden_compare (what, hidden->pdata[i], want, n, gm->bound);
+    golden_compare (what, hidden->pdata[i], want, n, golden_tap_bound (gm, gpu));
   }
   g_autofree float *want = golden_read ("text_encoder.safetensors", "last_hidden_state", &n, NULL);
   g_autofree char *what = g_strdup_printf ("%s: last_hidden_state", gm->name);
-  golden_compare (what, last, want, n, gm->bound);
+  golden_compare (what, last, want, n, golden_bound (gm, gpu));
   se_tensor_free (last);
   g_ptr_array_set_size (hidden, 0);
   se_clip_free (clip);

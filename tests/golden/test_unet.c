@@ -22,8 +22,8 @@ run_case (SeGpu *gpu, SeUNet *unet, const char *prefix, GHashTable *tapped)
   g_autofree float *sample = golden_read ("unet.safetensors", sn, &n, s);
   g_autofree float *timesteps = golden_read ("unet.safetensors", tn, &n, NULL);
   g_autofree float *context = golden_read ("unet.safetensors", cn, &n, cs);
-  SeTensor *ts = se_test_tensor (gpu, sample, 4, s);
-  SeTensor *tc = se_test_tensor (gpu, context, 3, cs);
+  SeTensor *ts = golden_input (gpu, sample, 4, s);
+  SeTensor *tc = golden_input (gpu, context, 3, cs);
   g_autoptr (GError) error = NULL;
   SeTensor *out = se_unet_forward (unet, ts, timesteps, tc, tapped, &error);
   g_assert_no_error (error);
@@ -52,17 +52,17 @@ run (gconstpointer data)
     SeTensor *got = g_hash_table_lookup (tapped, taps[i]);
     g_assert_nonnull (got);
     g_autofree char *what = g_strdup_printf ("%s: %s", gm->name, name);
-    golden_compare (what, got, want, n, gm->bound);
+    golden_compare (what, got, want, n, golden_tap_bound (gm, gpu));
   }
   g_autofree float *want = golden_read ("unet.safetensors", "small.out", &n, NULL);
   g_autofree char *what = g_strdup_printf ("%s: small.out", gm->name);
-  golden_compare (what, out, want, n, gm->bound);
+  golden_compare (what, out, want, n, golden_bound (gm, gpu));
   g_hash_table_unref (tapped);
   se_tensor_free (out);
 
   /* the untapped path (fused norm + SiLU) gives the same result */
   out = run_case (gpu, unet, "small", NULL);
-  golden_compare (what, out, want, n, gm->bound);
+  golden_compare (what, out, want, n, golden_bound (gm, gpu));
   se_tensor_free (out);
 
   se_memory_reset_peak (gpu);
@@ -72,7 +72,7 @@ run (gconstpointer data)
                   (double) (se_memory_peak (gpu) - before) / (1 << 20));
   g_autofree float *want_big = golden_read ("unet.safetensors", "big.out", &n, NULL);
   g_autofree char *what_big = g_strdup_printf ("%s: big.out", gm->name);
-  golden_compare (what_big, out, want_big, n, gm->bound);
+  golden_compare (what_big, out, want_big, n, golden_bound (gm, gpu));
   se_tensor_free (out);
 
   /* With bindings limited to 2 MiB (the largest tensor here is 1.5 MiB) the
@@ -83,7 +83,7 @@ run (gconstpointer data)
   out = run_case (gpu, unet, "big", NULL);
   gpu->info.max_storage_buffer_range = range;
   g_autofree char *what_chunked = g_strdup_printf ("%s: big.out, chunked feed-forward", gm->name);
-  golden_compare (what_chunked, out, want_big, n, gm->bound);
+  golden_compare (what_chunked, out, want_big, n, golden_bound (gm, gpu));
   se_tensor_free (out);
   se_unet_free (unet);
   se_test_gpu_done (gpu);

@@ -96,7 +96,7 @@ run (gconstpointer data)
   se_tensor_free (decoded_parts);
 
   /* a size that is not a multiple of 8 is refused */
-  SeTensor *odd = se_tensor_new_dims (gpu, &error, 1, 3, 20, 16);
+  SeTensor *odd = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 1, 3, 20, 16);
   g_assert_null (se_vae_encode (vae, odd, &error));
   g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
   g_clear_error (&error);

@@ -57,7 +57,7 @@ test_suballocation (void)
   g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   g_autoptr (GError) error = NULL;
   for (int i = 0; i < 3000; i++) {
-    SeTensor *t = se_tensor_new_dims (gpu, &error, 1 + i % 97, 33);
+    SeTensor *t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 1 + i % 97, 33);
     g_assert_no_error (error);
     g_ptr_array_add (tensors, t);
   }
@@ -78,15 +78,15 @@ test_suballocation (void)
   g_ptr_array_set_size (tensors, 0);
   g_assert_cmpuint (se_memory_in_use (gpu), ==, 0);
   /* a tensor as large as most of a block fits again in the same block */
-  SeTensor *big = se_tensor_new_dims (gpu, &error, 120 << 20 >> 2);
+  SeTensor *big = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 120 << 20 >> 2);
   g_assert_no_error (error);
   g_assert_cmpuint (se_memory_block_count (gpu), ==, 1);
   se_tensor_free (big);
 
   /* data survives the round trip at an odd offset inside the block */
   float in[5] = { 1, -2, 3.5f, 1e-30f, 7 }, out[5];
-  SeTensor *t1 = se_tensor_new_dims (gpu, &error, 3);
-  SeTensor *t2 = se_tensor_new_dims (gpu, &error, 5);
+  SeTensor *t1 = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 3);
+  SeTensor *t2 = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 5);
   g_assert_true (se_tensor_upload (t2, in, &error));
   g_assert_true (se_tensor_download (t2, out, &error));
   g_assert_no_error (error);
@@ -111,7 +111,7 @@ test_uploads_batched (void)
     float v[37];
     for (guint k = 0; k < 37; k++)
       v[k] = (float) (i * 100 + k);
-    SeTensor *t = se_tensor_new_dims (gpu, &error, 37);
+    SeTensor *t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 37);
     g_assert_true (se_tensor_upload (t, v, &error));
     g_ptr_array_add (tensors, t);
   }
@@ -126,12 +126,12 @@ test_uploads_batched (void)
   g_autofree float *big = g_new (float, big_n);
   for (gsize k = 0; k < big_n; k++)
     big[k] = (float) (k % 1000003);
-  SeTensor *tb = se_tensor_new_dims (gpu, &error, (gint64) big_n);
+  SeTensor *tb = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, (gint64) big_n);
   g_assert_true (se_tensor_upload (tb, big, &error));
   g_ptr_array_add (tensors, tb);
   g_assert_cmpuint (se_memory_upload_batches (gpu) - before, >=, 2);
   /* a dispatch after the uploads reads them */
-  SeTensor *sum = se_tensor_new_dims (gpu, &error, 37);
+  SeTensor *sum = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 37);
   g_assert_true (se_op_add (gpu, tensors->pdata[5], tensors->pdata[6], sum, &error));
   float got[37];
   g_assert_true (se_tensor_download (sum, got, &error));
@@ -157,7 +157,7 @@ test_binding_limit (void)
   SeGpu *gpu = se_test_gpu ();
   g_autoptr (GError) error = NULL;
   gint64 too_many = (gint64) (gpu->info.max_storage_buffer_range / sizeof (float)) + 1;
-  SeTensor *t = se_tensor_new (gpu, 1, &too_many, &error);
+  SeTensor *t = se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, &too_many, &error);
   g_assert_null (t);
   g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY);
   g_assert_nonnull (strstr (error->message, "storage-buffer range"));

@@ -9,7 +9,13 @@
  * SE_KERNELS=reference the same cases check the reference kernels' epilogues
  * and packed weights.  Bounds as in test_ops.c: 1e-5 relative for fp32
  * accumulation over up to a few thousand products; fp16 weights are rounded
- * to half in the reference first, so the same bound holds. */
+ * to half in the reference first, so the same bound holds.
+ *
+ * The fp16_activations case runs the same checks with activations (inputs,
+ * residuals, outputs) stored as fp16: inputs are rounded to half in the
+ * reference too, and the output's own rounding to 11 bits, 4.9e-4 of the
+ * value at most, gives a bound of 1e-3 of the largest value (2e-3 for the
+ * norms, whose outputs are several times their input's spread). */
 #include <math.h>
 #include <string.h>
 
@@ -17,8 +23,16 @@
 #include "test-util.h"
 
 #define GEMM_BOUND 1e-5
+#define FP16_BOUND 1e-3
 
 static GRand *rng;
+static SeDType act = SE_DTYPE_F32;      /* activations of the running case */
+
+static double
+bound (double fp32_bound)
+{
+  return act == SE_DTYPE_F16 ? MAX (fp32_bound, FP16_BOUND) : fp32_bound;
+}
 
 /* Asserts that the subgroup kernel `id` ran since `before` (when the device
  * runs subgroup kernels). */
@@ -53,6 +67,35 @@ half_tensor (SeGpu *gpu, float *data, guint ndim, const gint64 *shape)
   return t;
 }
 
+/* An activation tensor of data (rounded to half in place when act is fp16),
+ * or NaN poison when data is NULL. */
+static SeTensor *
+act_tensor (SeGpu *gpu, float *data, guint ndim, const gint64 *shape)
+{
+  if (act == SE_DTYPE_F32)
+    return se_test_tensor (gpu, data, ndim, shape);
+  gsize n = 1;
+  for (guint i = 0; i < ndim; i++)
+    n *= (gsize) shape[i];
+  g_autofree float *poison = NULL;
+  if (data == NULL) {
+    poison = g_new (float, n);
+    for (gsize i = 0; i < n; i++)
+      poison[i] = NAN;
+  }
+  return half_tensor (gpu, data ? data : poison, ndim, shape);
+}
+#define act_tensor_dims(gpu, data, ...) \
+  act_tensor ((gpu), (data), G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), (gint64[]) { __VA_ARGS__ })
+
+/* The variant of a family that the activation type selects (its act16 flag
+ * is bit `bit`). */
+static SeShaderId
+act_variant (SeShaderId family, guint bit)
+{
+  return (SeShaderId) (family + (act == SE_DTYPE_F16 ? 1u << bit : 0));
+}
+
 typedef enum { RES_NONE, RES_SEPARATE, RES_ALIAS } Residual;
 typedef enum { BIAS_NONE, BIAS_COLUMN, BIAS_ROW } BiasMode;
 
@@ -82,8 +125,8 @@ check_matmul (SeGpu *gpu, const MatmulCase *t)
   g_autoptr (SeTensor) ta = t->a_type == SE_DTYPE_F16 ? half_tensor (gpu, a, 3, sa) : se_test_tensor (gpu, a, 3, sa);
   g_autoptr (SeTensor) tb = t->b_type == SE_DTYPE_F16 ? half_tensor (gpu, b, 3, sb) : se_test_tensor (gpu, b, 3, sb);
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
-  g_autoptr (SeTensor) tres = se_test_tensor_dims (gpu, res, Z, M, N);
-  g_autoptr (SeTensor) tc = se_test_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, Z, M, N);
+  g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, Z, M, N);
+  g_autoptr (SeTensor) tc = act_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, Z, M, N);
   SeMatmulDesc d = { .M = (guint32) M, .N = (guint32) N, .K = (guint32) K, .batch = (guint32) Z,
                      .lda = (guint32) (t->trans_a ? M : K), .ldb = (guint32) (t->trans_b ? K : N),
                      .ldc = (guint32) N, .stride_a = (guint32) (M * K), .stride_b = (guint32) (N * K),
@@ -123,10 +166,10 @@ check_matmul (SeGpu *gpu, const MatmulCase *t)
                                            t->trans_a ? "KxM" : "MxK", t->a_type == SE_DTYPE_F16 ? " fp16" : "",
                                            t->trans_b ? "NxK" : "KxN", t->b_type == SE_DTYPE_F16 ? " fp16" : "",
                                            t->bias, t->bias_per_batch ? " per batch" : "", t->residual, t->alpha);
-  se_test_assert_close (what, got, want, nc, GEMM_BOUND);
-  SeShaderId id = t->a_type == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_A16
-                : t->b_type == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_B16 : SE_SHADER_MATMUL_SG;
-  assert_ran (gpu, &before, id, what);
+  se_test_assert_close (what, got, want, nc, bound (GEMM_BOUND));
+  /* flags: a16, b16, c16 */
+  guint bits = (t->a_type == SE_DTYPE_F16 ? 1 : 0) | (t->b_type == SE_DTYPE_F16 ? 2 : 0);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_MATMUL_SG + bits, 2), what);
 }
 
 static void
@@ -154,11 +197,11 @@ check_geglu (SeGpu *gpu, int M, int N, int K, SeDType wtype, gboolean expect_fus
   g_autofree float *x = se_test_random (rng, (gsize) M * K, -1, 1);
   g_autofree float *w = se_test_random (rng, (gsize) 2 * N * K, -1, 1);
   g_autofree float *bias = se_test_random (rng, (gsize) 2 * N, -1, 1);
-  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, M, K);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, M, K);
   gint64 sw[] = { 2 * N, K };
   g_autoptr (SeTensor) tw = wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 2, sw) : se_test_tensor (gpu, w, 2, sw);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, 2 * N);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, M, N);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, M, N);
   g_autoptr (GError) error = NULL;
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_linear_geglu (gpu, tx, tw, tb, to, &error));
@@ -172,9 +215,11 @@ check_geglu (SeGpu *gpu, int M, int N, int K, SeDType wtype, gboolean expect_fus
       want[(gsize) m * N + n] = proj[(gsize) m * 2 * N + n] * ref_gelu (proj[(gsize) m * 2 * N + N + n]);
   g_autofree char *what = g_strdup_printf ("linear_geglu %d x %d <- %d%s", M, N, K,
                                            wtype == SE_DTYPE_F16 ? ", fp16 weight" : "");
-  se_test_assert_close (what, got, want, (gsize) M * N, GEMM_BOUND);
+  se_test_assert_close (what, got, want, (gsize) M * N, bound (GEMM_BOUND));
+  /* flags: a16 (x), b16 (the weight), c16 (out, like x) */
   if (expect_fused)
-    assert_ran (gpu, &before, wtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_B16 : SE_SHADER_MATMUL_SG, what);
+    assert_ran (gpu, &before, act_variant (act_variant (SE_SHADER_MATMUL_SG + (wtype == SE_DTYPE_F16 ? 2 : 0), 0), 2),
+                what);
 }
 
 static void
@@ -234,10 +279,10 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   g_autoptr (SeTensor) tw = t->wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 4, shape) : se_test_tensor (gpu, w, 4, shape);
   g_autoptr (SeTensor) packed = K == 3 ? se_op_pack_conv3x3 (gpu, tw, &error) : NULL;
   g_assert_no_error (error);
-  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, H, W);
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
-  g_autoptr (SeTensor) tres = se_test_tensor_dims (gpu, res, B, O, OH, OW);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, B, O, OH, OW);
+  g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, B, O, OH, OW);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, B, O, OH, OW);
   SeConvPart part = { .stride = (guint) t->stride, .pad_begin = (guint) t->pad, .pad_end = (guint) t->pad_end,
                       .accumulate = t->residual == RES_ALIAS,
                       .residual = t->residual == RES_SEPARATE ? tres : NULL,
@@ -262,10 +307,12 @@ check_conv (SeGpu *gpu, const ConvCase *t)
                                            "residual %d%s", K, K, B, C, H, W, O, t->stride, t->pad,
                                            t->pad_end, t->bias, t->residual,
                                            t->wtype == SE_DTYPE_F16 ? ", fp16 weights" : "");
-  se_test_assert_close (what, got, want, nout, GEMM_BOUND);
+  se_test_assert_close (what, got, want, nout, bound (GEMM_BOUND));
   if (t->expect_fast) {
-    SeShaderId id = K == 3 ? (t->wtype == SE_DTYPE_F16 ? SE_SHADER_CONV3X3_SG_W16 : SE_SHADER_CONV3X3_SG)
-                           : (t->wtype == SE_DTYPE_F16 ? SE_SHADER_MATMUL_SG_A16 : SE_SHADER_MATMUL_SG);
+    /* 3x3 flags: w16, act16; a 1x1 is a matmul of the weight (a16) by x (b16) into out (c16) */
+    guint w16 = t->wtype == SE_DTYPE_F16 ? 1 : 0;
+    SeShaderId id = K == 3 ? act_variant (SE_SHADER_CONV3X3_SG + w16, 1)
+                           : act_variant (act_variant (SE_SHADER_MATMUL_SG + w16, 1), 2);
     assert_ran (gpu, &before, id, what);
   }
 }
@@ -304,14 +351,12 @@ test_conv_parts (SeGpu *gpu)
   g_autoptr (GError) error = NULL;
   g_autoptr (SeTensor) packed = se_op_pack_conv3x3 (gpu, tw, &error);
   g_assert_no_error (error);
-  g_autofree double *want = g_new (double, (gsize) O * H * W);
-  ref_conv2d (x, w, bias, 1, C, H, W, O, 3, 3, 1, 1, want);
   g_autofree double *got = g_new (double, (gsize) O * H * W);
   SeCmdStats before = se_cmd_stats (gpu);
   for (int j = 0; j < 3; j++) {
-    g_autoptr (SeTensor) out = se_test_tensor_dims (gpu, NULL, 1, O / 3, H, W);
+    g_autoptr (SeTensor) out = act_tensor_dims (gpu, NULL, 1, O / 3, H, W);
     for (int i = 0; i < 2; i++) {
-      g_autoptr (SeTensor) xi = se_test_tensor_dims (gpu, x + (gsize) i * (C / 2) * H * W, 1, C / 2, H, W);
+      g_autoptr (SeTensor) xi = act_tensor_dims (gpu, x + (gsize) i * (C / 2) * H * W, 1, C / 2, H, W);
       SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .cin_off = (guint) (i * C / 2),
                           .cout_off = (guint) (j * O / 3), .accumulate = i > 0 };
       g_assert_true (se_op_conv2d_part (gpu, xi, packed, i == 0 ? tb : NULL, &part, out, &error));
@@ -320,8 +365,13 @@ test_conv_parts (SeGpu *gpu)
     g_autofree double *part_out = se_test_fetch (out);
     memcpy (got + (gsize) j * (O / 3) * H * W, part_out, out->numel * sizeof (double));
   }
-  se_test_assert_close ("packed conv in 2 x 3 channel parts", got, want, (gsize) O * H * W, GEMM_BOUND);
-  assert_ran (gpu, &before, SE_SHADER_CONV3X3_SG, "packed conv in parts");
+  /* x as the device held it (rounded when fp16); with fp16 activations the
+   * first part's sum is rounded once more before the second adds to it */
+  g_autofree double *want = g_new (double, (gsize) O * H * W);
+  ref_conv2d (x, w, bias, 1, C, H, W, O, 3, 3, 1, 1, want);
+  se_test_assert_close ("packed conv in 2 x 3 channel parts", got, want, (gsize) O * H * W,
+                        bound (GEMM_BOUND));
+  assert_ran (gpu, &before, act_variant (SE_SHADER_CONV3X3_SG, 1), "packed conv in parts");
 }
 
 static void
@@ -331,10 +381,10 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
   g_autofree float *q = se_test_random (rng, (gsize) B * Lq * C, -1, 1);
   g_autofree float *k = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
   g_autofree float *v = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
-  g_autoptr (SeTensor) tq = se_test_tensor_dims (gpu, q, B, Lq, C);
-  g_autoptr (SeTensor) tk = se_test_tensor_dims (gpu, k, B, Lk, C);
-  g_autoptr (SeTensor) tv = se_test_tensor_dims (gpu, v, B, Lk, C);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, Lq, C);
+  g_autoptr (SeTensor) tq = act_tensor_dims (gpu, q, B, Lq, C);
+  g_autoptr (SeTensor) tk = act_tensor_dims (gpu, k, B, Lk, C);
+  g_autoptr (SeTensor) tv = act_tensor_dims (gpu, v, B, Lk, C);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, B, Lq, C);
   g_autoptr (GError) error = NULL;
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_attention (gpu, tq, tk, tv, H, causal, to, &error));
@@ -344,8 +394,8 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
   ref_attention (q, k, v, B, Lq, Lk, H, D, causal, want);
   g_autofree char *what = g_strdup_printf ("attention B%d Lq%d Lk%d H%d D%d%s", B, Lq, Lk, H, D,
                                            causal ? " causal" : "");
-  se_test_assert_close (what, got, want, to->numel, GEMM_BOUND);
-  assert_ran (gpu, &before, SE_SHADER_ATTENTION_SG, what);
+  se_test_assert_close (what, got, want, to->numel, bound (GEMM_BOUND));
+  assert_ran (gpu, &before, act_variant (SE_SHADER_ATTENTION_SG, 0), what);
 }
 
 static void
@@ -373,10 +423,10 @@ check_group_norm (SeGpu *gpu, int B, int C, int HW, int G, float offset, gboolea
     x[i] += offset;
   g_autofree float *gamma = se_test_random (rng, C, 0.5, 1.5);
   g_autofree float *beta = se_test_random (rng, C, -1, 1);
-  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, B, C, HW);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, HW);
   g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, C);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, C);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C, HW);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, B, C, HW);
   g_autoptr (GError) error = NULL;
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_group_norm (gpu, tx, tg, tb, G, 1e-5f, silu, to, &error));
@@ -388,8 +438,8 @@ check_group_norm (SeGpu *gpu, int B, int C, int HW, int G, float offset, gboolea
                                            silu ? " +silu" : "");
   /* the normalised values lose offset / spread * 6e-8 relative to rounding
    * of x itself: 5e-6 at an offset of 50 */
-  se_test_assert_close (what, got, want, n, GEMM_BOUND);
-  assert_ran (gpu, &before, SE_SHADER_GROUPNORM_SG, what);
+  se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_GROUPNORM_SG, 0), what);
 }
 
 static void
@@ -401,10 +451,10 @@ check_layer_norm (SeGpu *gpu, int rows, int N, float offset)
     x[i] += offset;
   g_autofree float *gamma = se_test_random (rng, N, 0.5, 1.5);
   g_autofree float *beta = se_test_random (rng, N, -1, 1);
-  g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, rows, N);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, rows, N);
   g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, N);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, N);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, rows, N);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, rows, N);
   g_autoptr (GError) error = NULL;
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_layer_norm (gpu, tx, tg, tb, 1e-5f, to, &error));
@@ -413,8 +463,8 @@ check_layer_norm (SeGpu *gpu, int rows, int N, float offset)
   g_autofree double *want = g_new (double, n);
   ref_layer_norm (x, gamma, beta, rows, N, 1e-5, want);
   g_autofree char *what = g_strdup_printf ("layer_norm %dx%d offset %g", rows, N, offset);
-  se_test_assert_close (what, got, want, n, GEMM_BOUND);
-  assert_ran (gpu, &before, SE_SHADER_LAYERNORM_SG, what);
+  se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_LAYERNORM_SG, 0), what);
 }
 
 static void
@@ -426,6 +476,75 @@ test_norms (SeGpu *gpu)
   check_layer_norm (gpu, 77, 32, 0.0f);
   check_layer_norm (gpu, 130, 1280, 100.0f);
   check_layer_norm (gpu, 3, 8, -5.0f);
+}
+
+/* The element-wise operators on fp16 activations (the networks' concat,
+ * upsample, skip copies, GEGLU fallback and unary activations). */
+static void
+check_pointwise_f16 (SeGpu *gpu)
+{
+  int B = 2, C1 = 5, C2 = 3, H = 6, W = 7, n1 = B * C1 * H * W, n2 = B * C2 * H * W;
+  g_autofree float *a = se_test_random (rng, n1, -2, 2);
+  g_autofree float *b = se_test_random (rng, n2, -2, 2);
+  g_autoptr (SeTensor) ta = act_tensor_dims (gpu, a, B, C1, H, W);
+  g_autoptr (SeTensor) tb = act_tensor_dims (gpu, b, B, C2, H, W);
+  g_autoptr (SeTensor) cat = act_tensor_dims (gpu, NULL, B, C1 + C2, H, W);
+  g_autoptr (SeTensor) up = act_tensor_dims (gpu, NULL, B, C1, 2 * H, 2 * W);
+  g_autoptr (SeTensor) act_out = act_tensor_dims (gpu, NULL, B, C1, H, W);
+  g_autoptr (SeTensor) gated = act_tensor_dims (gpu, NULL, B, C1, H, 3);
+  g_autoptr (SeTensor) sum = act_tensor_dims (gpu, NULL, B, C1, H, W);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeTensor) rows = se_tensor_view (ta, 0, 4, (gint64[]) { B, C1, H, 6 }, &error);
+  g_assert_true (se_op_concat_channels (gpu, ta, tb, cat, &error) &&
+                 se_op_upsample_nearest2x (gpu, ta, up, &error) &&
+                 se_op_silu (gpu, ta, act_out, &error) &&
+                 se_op_add (gpu, ta, ta, sum, &error) &&
+                 se_op_geglu (gpu, rows, gated, &error));
+  g_assert_no_error (error);
+  g_autofree double *g_cat = se_test_fetch (cat), *g_up = se_test_fetch (up), *g_act = se_test_fetch (act_out);
+  g_autofree double *g_sum = se_test_fetch (sum), *g_gated = se_test_fetch (gated);
+  g_autofree double *w_cat = g_new (double, n1 + n2), *w_up = g_new (double, 4 * n1), *w_act = g_new (double, n1);
+  g_autofree double *w_sum = g_new (double, n1), *w_gated = g_new (double, n1 / W * 3);
+  for (int bb = 0; bb < B; bb++)
+    for (int c = 0; c < C1 + C2; c++)
+      for (int p = 0; p < H * W; p++)
+        w_cat[((gsize) bb * (C1 + C2) + c) * H * W + p] =
+          c < C1 ? a[((gsize) bb * C1 + c) * H * W + p] : b[((gsize) bb * C2 + c - C1) * H * W + p];
+  for (int pl = 0; pl < B * C1; pl++)
+    for (int y = 0; y < 2 * H; y++)
+      for (int x = 0; x < 2 * W; x++)
+        w_up[((gsize) pl * 2 * H + y) * 2 * W + x] = a[((gsize) pl * H + y / 2) * W + x / 2];
+  for (int i = 0; i < n1; i++) {
+    w_act[i] = ref_silu (a[i]);
+    w_sum[i] = 2.0 * a[i];
+  }
+  /* geglu over the first 6 of each row of 7: value 0..2, gate 3..5 (a view
+   * of fp16 memory read as rows of 6: element r * 6 + j) */
+  for (int r = 0; r < n1 / W; r++)
+    for (int j = 0; j < 3; j++)
+      w_gated[r * 3 + j] = a[r * 6 + j] * ref_gelu (a[r * 6 + 3 + j]);
+  se_test_assert_close ("fp16 concat", g_cat, w_cat, n1 + n2, 0.0);
+  se_test_assert_close ("fp16 upsample", g_up, w_up, 4 * n1, 0.0);
+  se_test_assert_close ("fp16 silu", g_act, w_act, n1, FP16_BOUND);
+  se_test_assert_close ("fp16 add", g_sum, w_sum, n1, 0.0);
+  se_test_assert_close ("fp16 geglu", g_gated, w_gated, n1 / W * 3, FP16_BOUND);
+}
+
+static void
+test_fp16_activations (SeGpu *gpu)
+{
+  act = SE_DTYPE_F16;
+  test_matmul_layouts (gpu);
+  const MatmulCase both_f16 = { 130, 68, 320, 2, FALSE, TRUE, BIAS_COLUMN, FALSE, RES_ALIAS, 1.0f,
+                                SE_DTYPE_F16, SE_DTYPE_F16 };
+  check_matmul (gpu, &both_f16);
+  test_geglu_fused (gpu);
+  test_conv_packed (gpu);
+  test_conv_parts (gpu);
+  test_attention_shapes (gpu);
+  test_norms (gpu);
+  check_pointwise_f16 (gpu);
+  act = SE_DTYPE_F32;
 }
 
 typedef struct {
@@ -441,6 +560,7 @@ static const Case cases[] = {
   { "conv_parts", test_conv_parts },
   { "attention_shapes", test_attention_shapes },
   { "norms", test_norms },
+  { "fp16_activations", test_fp16_activations },
 };
 
 static void

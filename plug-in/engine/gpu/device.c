@@ -414,6 +414,28 @@ choose_kernels (SeGpu *gpu, GError **error)
   return FALSE;
 }
 
+static gboolean
+choose_precision (SeGpu *gpu, GError **error)
+{
+  const char *want = g_getenv ("SE_PRECISION");
+  gboolean have = gpu->info.storage_16bit;
+  if (want == NULL || *want == '\0') {
+    gpu->fp16_activations = have && gpu->info.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+    return TRUE;
+  }
+  if (strcmp (want, "fp32") == 0 || (strcmp (want, "fp16") == 0 && have)) {
+    gpu->fp16_activations = strcmp (want, "fp16") == 0;
+    return TRUE;
+  }
+  if (strcmp (want, "fp16") == 0)
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                 "SE_PRECISION=fp16: %s has no 16-bit storage buffers", gpu->info.name);
+  else
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                 "SE_PRECISION=%s: expected \"fp32\" or \"fp16\"", want);
+  return FALSE;
+}
+
 SeGpu *
 se_gpu_new (const SeGpuOptions *options, GError **error)
 {
@@ -428,7 +450,8 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
   if (!create_instance (gpu, validation, error) ||
       !choose_device (gpu, wanted, error) ||
       !create_device (gpu, error) ||
-      !choose_kernels (gpu, error))
+      !choose_kernels (gpu, error) ||
+      !choose_precision (gpu, error))
     return NULL;
   if (!se_memory_init (gpu, error) ||
       !se_pipelines_init (gpu, error) ||

@@ -4,30 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "attention.spv.h"
-#include "conv2d.spv.h"
-#include "conv2d_w16.spv.h"
-#include "copy_strided.spv.h"
-#include "elementwise.spv.h"
-#include "geglu.spv.h"
-#include "groupnorm.spv.h"
-#include "layernorm.spv.h"
-#include "matmul.spv.h"
-#include "matmul_a16.spv.h"
-#include "matmul_b16.spv.h"
-#include "softmax.spv.h"
-#include "timestep_embedding.spv.h"
-#include "upsample_nearest.spv.h"
-#include "pad_rows.spv.h"
-#include "pad_rows_f16.spv.h"
-#include "matmul_sg.spv.h"
-#include "matmul_sg_a16.spv.h"
-#include "matmul_sg_b16.spv.h"
-#include "conv3x3_sg.spv.h"
-#include "conv3x3_sg_w16.spv.h"
-#include "attention_sg.spv.h"
-#include "groupnorm_sg.spv.h"
-#include "layernorm_sg.spv.h"
+#include "shader-code.h"
 
 typedef struct {
   const char *name;
@@ -36,34 +13,12 @@ typedef struct {
   guint n_bindings;
 } ShaderInfo;
 
-#define SHADER(id, var, bindings) [id] = { #var, se_spv_##var, sizeof se_spv_##var, bindings }
+#define X(ID, name, bindings) [SE_SHADER_##ID] = { #name, se_spv_##name, sizeof se_spv_##name, bindings },
 
 static const ShaderInfo shaders[SE_SHADER_COUNT] = {
-  SHADER (SE_SHADER_MATMUL, matmul, 5),
-  SHADER (SE_SHADER_MATMUL_A16, matmul_a16, 5),
-  SHADER (SE_SHADER_MATMUL_B16, matmul_b16, 5),
-  SHADER (SE_SHADER_CONV2D, conv2d, 5),
-  SHADER (SE_SHADER_CONV2D_W16, conv2d_w16, 5),
-  SHADER (SE_SHADER_GROUPNORM, groupnorm, 4),
-  SHADER (SE_SHADER_LAYERNORM, layernorm, 4),
-  SHADER (SE_SHADER_SOFTMAX, softmax, 2),
-  SHADER (SE_SHADER_ATTENTION, attention, 4),
-  SHADER (SE_SHADER_ELEMENTWISE, elementwise, 3),
-  SHADER (SE_SHADER_GEGLU, geglu, 2),
-  SHADER (SE_SHADER_COPY_STRIDED, copy_strided, 2),
-  SHADER (SE_SHADER_UPSAMPLE_NEAREST, upsample_nearest, 2),
-  SHADER (SE_SHADER_TIMESTEP_EMBEDDING, timestep_embedding, 2),
-  SHADER (SE_SHADER_PAD_ROWS, pad_rows, 2),
-  SHADER (SE_SHADER_PAD_ROWS_F16, pad_rows_f16, 2),
-  SHADER (SE_SHADER_MATMUL_SG, matmul_sg, 5),
-  SHADER (SE_SHADER_MATMUL_SG_A16, matmul_sg_a16, 5),
-  SHADER (SE_SHADER_MATMUL_SG_B16, matmul_sg_b16, 5),
-  SHADER (SE_SHADER_CONV3X3_SG, conv3x3_sg, 5),
-  SHADER (SE_SHADER_CONV3X3_SG_W16, conv3x3_sg_w16, 5),
-  SHADER (SE_SHADER_ATTENTION_SG, attention_sg, 4),
-  SHADER (SE_SHADER_GROUPNORM_SG, groupnorm_sg, 4),
-  SHADER (SE_SHADER_LAYERNORM_SG, layernorm_sg, 4),
+  SE_SHADER_VARIANTS
 };
+#undef X
 
 typedef struct {
   SeShaderId shader;

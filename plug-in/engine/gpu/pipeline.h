@@ -8,6 +8,7 @@
 #pragma once
 
 #include "device.h"
+#include "shader-variants.h"
 
 G_BEGIN_DECLS
 
@@ -15,33 +16,14 @@ G_BEGIN_DECLS
 #define SE_MAX_SPEC_CONSTANTS 8
 #define SE_MAX_BINDINGS 8
 
+/* One id per shader variant, from the list shaders/meson.build generates:
+ * SE_SHADER_<FAMILY> + flag bits picks a variant of a family (see there). */
+#define X(ID, name, bindings) SE_SHADER_##ID,
 typedef enum {
-  SE_SHADER_MATMUL,
-  SE_SHADER_MATMUL_A16,
-  SE_SHADER_MATMUL_B16,
-  SE_SHADER_CONV2D,
-  SE_SHADER_CONV2D_W16,
-  SE_SHADER_GROUPNORM,
-  SE_SHADER_LAYERNORM,
-  SE_SHADER_SOFTMAX,
-  SE_SHADER_ATTENTION,
-  SE_SHADER_ELEMENTWISE,
-  SE_SHADER_GEGLU,
-  SE_SHADER_COPY_STRIDED,
-  SE_SHADER_UPSAMPLE_NEAREST,
-  SE_SHADER_TIMESTEP_EMBEDDING,
-  SE_SHADER_PAD_ROWS,
-  SE_SHADER_PAD_ROWS_F16,
-  SE_SHADER_MATMUL_SG,
-  SE_SHADER_MATMUL_SG_A16,
-  SE_SHADER_MATMUL_SG_B16,
-  SE_SHADER_CONV3X3_SG,
-  SE_SHADER_CONV3X3_SG_W16,
-  SE_SHADER_ATTENTION_SG,
-  SE_SHADER_GROUPNORM_SG,
-  SE_SHADER_LAYERNORM_SG,
+  SE_SHADER_VARIANTS
   SE_SHADER_COUNT
 } SeShaderId;
+#undef X
 
 typedef struct {
   VkPipeline pipeline;

@@ -60,7 +60,7 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
     return NULL;
   }
   SeGpu *gpu = model->gpu;
-  g_autoptr (SeTensor) img = se_tensor_new_dims (gpu, error, 1, 3, image->height, image->width);
+  g_autoptr (SeTensor) img = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 1, 3, image->height, image->width);
   if (img == NULL || !se_tensor_upload (img, image->data, error))
     return NULL;
   g_autoptr (SeTensor) moments = se_vae_encode (model->vae, img, error);
@@ -299,7 +299,7 @@ se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GErr
   g_autofree float *lf = g_new (float, s->n);
   for (gsize i = 0; i < s->n; i++)
     lf[i] = (float) (latent[i] / m->files->vae.scaling);
-  g_autoptr (SeTensor) t = se_tensor_new_dims (m->gpu, error, 1, L, s->lh, s->lw);
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (m->gpu, SE_DTYPE_F32, error, 1, L, s->lh, s->lw);
   if (t == NULL || !se_tensor_upload (t, lf, error))
     return FALSE;
   g_autoptr (SeTensor) img = se_vae_decode (m->vae, t, error);

@@ -124,7 +124,7 @@ se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint c
   if (temb_dim) {
     load_linear (l, &r->time, cout, temb_dim, TRUE, prefix, "time_emb_proj");
     if (l->ok) {
-      r->time_bias = se_tensor_new_dims (l->gpu, l->error, cout);
+      r->time_bias = se_tensor_new_typed (l->gpu, SE_DTYPE_F32, 1, (gint64[]) { cout }, l->error);
       if (r->time_bias)
         g_ptr_array_add (l->owned, r->time_bias);
       l->ok = r->time_bias && se_op_add (l->gpu, r->time.b, r->conv1.b, r->time_bias, l->error);
@@ -138,7 +138,9 @@ se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint c
   }
 }
 
-#define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
+/* Intermediates take the type of the block's input: the UNet runs on the
+ * device's activation precision, the VAE always in fp32 (vae.h). */
+#define NEW(...) se_tensor_new_typed_dims (gpu, x->dtype, error, __VA_ARGS__)
 
 SeTensor *
 se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
@@ -183,9 +185,9 @@ se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTen
   g_autoptr (SeTensor) h = NEW (B, r->cin, H, W);
   if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error))
     return NULL;
-  g_autoptr (SeTensor) t = NULL;
+  g_autoptr (SeTensor) t = NULL;     /* fp32: conv1 reads it as its bias */
   if (temb_silu && r->time.w) {
-    t = NEW (B, r->cout);
+    t = se_tensor_new_typed (gpu, SE_DTYPE_F32, 2, (gint64[]) { B, r->cout }, error);
     if (t == NULL || !se_op_linear (gpu, temb_silu, r->time.w, r->time_bias, t, error))
       return NULL;
   }
@@ -238,6 +240,7 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
                     const SeTensor *context, GError **error)
 {
   gint64 B = h->shape[0], L = h->shape[1], C = h->shape[2];
+  const SeTensor *x = h;
   g_autoptr (SeTensor) n = NEW (B, L, C);
   if (n == NULL || !se_op_layer_norm (gpu, h, ln->w, ln->b, 1e-5f, n, error))
     return FALSE;
@@ -272,6 +275,7 @@ static gboolean
 feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
 {
   gint64 C = t->channels, rows = h->shape[0] * h->shape[1];
+  const SeTensor *x = h;
   g_autoptr (SeTensor) rows_view = se_tensor_view (h, 0, 2, (gint64[]) { rows, C }, error);
   g_autoptr (SeTensor) ln = NEW (rows, C);
   if (rows_view == NULL || ln == NULL ||

@@ -12,7 +12,7 @@ struct _SeClip {
   SeGpu *gpu;
   SeClipConfig cfg;
   float *token_embedding;       /* host [vocab, hidden] */
-  SeTensor *positions;          /* [positions, hidden] */
+  float *positions;             /* host [positions, hidden], added as rows are gathered */
   Layer *layers;
   SeAffine final_ln;
   GPtrArray *owned;
@@ -47,15 +47,13 @@ se_clip_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
                             (gint64[]) { cfg->vocab, W }, c->token_embedding, error))
     return NULL;
 
+  c->positions = g_new (float, (gsize) cfg->positions * W);
+  if (!se_model_files_read (model, SE_NET_CLIP, "text_model.embeddings.position_embedding.weight", 2,
+                            (gint64[]) { cfg->positions, W }, c->positions, error))
+    return NULL;
+
   SeLoader l = { .model = model, .net = SE_NET_CLIP, .gpu = gpu, .matrix_dtype = weights,
                  .owned = c->owned, .error = error, .ok = TRUE };
-  /* added to activations, so fp32 whatever the weights are stored as */
-  c->positions = se_model_files_upload (model, SE_NET_CLIP, gpu,
-                                        "text_model.embeddings.position_embedding.weight", 2,
-                                        (gint64[]) { cfg->positions, W }, SE_DTYPE_F32, error);
-  if (c->positions == NULL)
-    return NULL;
-  g_ptr_array_add (c->owned, c->positions);
   c->layers = g_new0 (Layer, cfg->layers);
   for (guint i = 0; i < cfg->layers && l.ok; i++) {
     g_autofree char *p = g_strdup_printf ("text_model.encoder.layers.%u.", i);
@@ -81,6 +79,7 @@ se_clip_free (SeClip *c)
   g_ptr_array_unref (c->owned);
   g_free (c->layers);
   g_free (c->token_embedding);
+  g_free (c->positions);
   g_free (c);
 }
 
@@ -108,16 +107,15 @@ layer_forward (SeClip *c, const Layer *y, SeTensor *h, GError **error)
       !se_op_linear (gpu, n, y->k.w, y->k.b, k, error) ||
       !se_op_linear (gpu, n, y->v.w, y->v.b, v, error) ||
       !se_op_attention (gpu, q, k, v, c->cfg.heads, TRUE, a, error) ||
-      !se_op_linear (gpu, a, y->out.w, y->out.b, q, error) ||
-      !se_op_add (gpu, h, q, h, error) ||
+      !se_op_linear_residual (gpu, a, y->out.w, y->out.b, h, h, error) ||
       !se_op_layer_norm (gpu, h, y->ln2.w, y->ln2.b, c->cfg.eps, n, error))
     return FALSE;
   g_autoptr (SeTensor) f = NEW (B, P, I);
   if (f == NULL || !se_op_linear (gpu, n, y->fc1.w, y->fc1.b, f, error) ||
       !(c->cfg.quick_gelu ? se_op_quick_gelu (gpu, f, f, error) : se_op_gelu (gpu, f, f, error)) ||
-      !se_op_linear (gpu, f, y->fc2.w, y->fc2.b, q, error))
+      !se_op_linear_residual (gpu, f, y->fc2.w, y->fc2.b, h, h, error))
     return FALSE;
-  return se_op_add (gpu, h, q, h, error);
+  return TRUE;
 }
 
 SeTensor *
@@ -132,10 +130,12 @@ se_clip_forward (SeClip *c, const gint32 *ids, guint batch, GPtrArray *hidden_st
                    _("token id %d is outside the text encoder's vocabulary of %u"), ids[i], c->cfg.vocab);
       return NULL;
     }
-    memcpy (emb + (gsize) i * W, c->token_embedding + (gsize) ids[i] * W, W * sizeof (float));
+    const float *tok = c->token_embedding + (gsize) ids[i] * W, *pos = c->positions + (gsize) (i % P) * W;
+    for (guint k = 0; k < W; k++)
+      emb[(gsize) i * W + k] = tok[k] + pos[k];
   }
   g_autoptr (SeTensor) h = NEW (batch, P, W);
-  if (h == NULL || !se_tensor_upload (h, emb, error) || !se_op_add (gpu, h, c->positions, h, error))
+  if (h == NULL || !se_tensor_upload (h, emb, error))
     return NULL;
   for (guint i = 0; i <= c->cfg.layers; i++) {
     if (hidden_states) {

@@ -4,14 +4,15 @@
 #include <glib/gi18n-lib.h>
 
 SeFeature *
-se_feature_new (SeGpu *gpu, gint64 B, gint64 C, gint64 H, gint64 W, guint groups, GError **error)
+se_feature_new (SeGpu *gpu, SeDType dtype, gint64 B, gint64 C, gint64 H, gint64 W, guint groups,
+                GError **error)
 {
   VkDeviceSize range = gpu->info.max_storage_buffer_range;
   guint n = 1;
-  while ((VkDeviceSize) (B * (C / n) * H * W) * sizeof (float) > range &&
+  while ((VkDeviceSize) (B * (C / n) * H * W) * se_dtype_size (dtype) > range &&
          n * 2 <= groups && n * 2 <= SE_MAX_PARTS && C % (n * 2) == 0)
     n *= 2;
-  if ((VkDeviceSize) (B * (C / n) * H * W) * sizeof (float) > range) {
+  if ((VkDeviceSize) (B * (C / n) * H * W) * se_dtype_size (dtype) > range) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
                  _("a %lld x %lld feature map of %lld channels does not fit this device's "
                    "storage bindings even in %u parts; use a smaller image"),
@@ -21,7 +22,7 @@ se_feature_new (SeGpu *gpu, gint64 B, gint64 C, gint64 H, gint64 W, guint groups
   g_autoptr (SeFeature) f = g_new0 (SeFeature, 1);
   *f = (SeFeature) { .n = n, .B = B, .C = C, .H = H, .W = W };
   for (guint i = 0; i < n; i++)
-    if (!(f->part[i] = se_tensor_new_dims (gpu, error, B, C / n, H, W)))
+    if (!(f->part[i] = se_tensor_new_typed_dims (gpu, dtype, error, B, C / n, H, W)))
       return NULL;
   return g_steal_pointer (&f);
 }
@@ -41,7 +42,7 @@ se_feature_unwrap (SeGpu *gpu, SeFeature *f, GError **error)
   g_autoptr (SeFeature) owned = f;
   if (f->n == 1)
     return g_steal_pointer (&f->part[0]);
-  g_autoptr (SeTensor) whole = se_tensor_new_dims (gpu, error, f->B, f->C, f->H, f->W);
+  g_autoptr (SeTensor) whole = se_tensor_new_typed_dims (gpu, f->part[0]->dtype, error, f->B, f->C, f->H, f->W);
   if (whole == NULL)
     return NULL;
   /* B is 1 wherever maps are split (the VAE runs per image): parts are
@@ -85,7 +86,7 @@ se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm, gui
   for (guint i = 0; i < x->n; i++) {
     g_autoptr (SeTensor) g = se_tensor_view (norm->w, i * pc, 1, &pc, error);
     g_autoptr (SeTensor) b = se_tensor_view (norm->b, i * pc, 1, &pc, error);
-    out->part[i] = se_tensor_new (gpu, 4, x->part[i]->shape, error);
+    out->part[i] = se_tensor_new_typed (gpu, x->part[i]->dtype, 4, x->part[i]->shape, error);
     if (!g || !b || !out->part[i] ||
         !se_op_group_norm (gpu, x->part[i], g, b, groups / x->n, eps, silu, out->part[i], error))
       return NULL;
@@ -101,7 +102,7 @@ se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint str
   se_conv_kernel_size (conv->w, &kh, &kw);
   gint64 oh = se_conv_out_size (x->H, kh, stride, pad_begin, pad_end);
   gint64 ow = se_conv_out_size (x->W, kw, stride, pad_begin, pad_end);
-  g_autoptr (SeFeature) out = se_feature_new (gpu, x->B, conv->w->shape[0], oh, ow, groups, error);
+  g_autoptr (SeFeature) out = se_feature_new (gpu, x->part[0]->dtype, x->B, conv->w->shape[0], oh, ow, groups, error);
   if (out == NULL)
     return NULL;
   if (residual && residual->n != out->n) {
@@ -125,7 +126,7 @@ se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint str
 SeFeature *
 se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **error)
 {
-  g_autoptr (SeFeature) out = se_feature_new (gpu, x->B, x->C, 2 * x->H, 2 * x->W, groups, error);
+  g_autoptr (SeFeature) out = se_feature_new (gpu, x->part[0]->dtype, x->B, x->C, 2 * x->H, 2 * x->W, groups, error);
   if (out == NULL)
     return NULL;
   /* doubling the side may need more parts: part i of x feeds parts

@@ -19,8 +19,8 @@ typedef struct {
   SeTensor *part[SE_MAX_PARTS];
 } SeFeature;
 
-SeFeature *se_feature_new (SeGpu *gpu, gint64 B, gint64 C, gint64 H, gint64 W, guint groups,
-                           GError **error);
+SeFeature *se_feature_new (SeGpu *gpu, SeDType dtype, gint64 B, gint64 C, gint64 H, gint64 W,
+                           guint groups, GError **error);
 /* Takes ownership of t as a one-part map. */
 SeFeature *se_feature_wrap (SeTensor *t);
 /* The map as one tensor (consumes f): the part itself, or a joined copy. */

@@ -36,7 +36,7 @@ se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len
   if (!se_cmd_capture_begin (gpu, error))
     return NULL;
   p->sample = se_tensor_new_dims (gpu, error, batch, c->in_channels, h, w);
-  p->timesteps = p->sample ? se_tensor_new_dims (gpu, error, batch) : NULL;
+  p->timesteps = p->sample ? se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, (gint64[]) { batch }, error) : NULL;
   p->context = p->timesteps ? se_tensor_new_dims (gpu, error, batch, context_len, c->context_dim) : NULL;
   p->out = p->context ? se_unet_forward_t (unet, p->sample, p->timesteps, p->context, NULL, error) : NULL;
   if (p->out == NULL) {

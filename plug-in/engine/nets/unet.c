@@ -122,7 +122,7 @@ se_unet_gpu (const SeUNet *u)
   return u->gpu;
 }
 
-#define NEW(...) se_tensor_new_dims (gpu, error, __VA_ARGS__)
+#define NEW(...) se_tensor_new_typed_dims (gpu, sample->dtype, error, __VA_ARGS__)
 
 /* Keeps a copy of t under name when taps are wanted. */
 static gboolean
@@ -130,7 +130,7 @@ tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError *
 {
   if (taps == NULL)
     return TRUE;
-  SeTensor *copy = se_tensor_new (gpu, t->ndim, t->shape, error);
+  SeTensor *copy = se_tensor_new_typed (gpu, t->dtype, t->ndim, t->shape, error);
   if (copy == NULL || !se_op_copy (gpu, t, copy, error)) {
     se_tensor_free (copy);
     return FALSE;
@@ -142,7 +142,7 @@ tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError *
 static gboolean
 push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
 {
-  SeTensor *s = se_tensor_new (gpu, h->ndim, h->shape, error);
+  SeTensor *s = se_tensor_new_typed (gpu, h->dtype, h->ndim, h->shape, error);
   if (s == NULL || !se_op_copy (gpu, h, s, error)) {
     se_tensor_free (s);
     return FALSE;
@@ -151,16 +151,18 @@ push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
   return TRUE;
 }
 
-/* SiLU(time_embedding(t)) [B, time_embed_dim], what every resnet projects */
+/* SiLU(time_embedding(t)) [B, time_embed_dim], what every resnet projects;
+ * fp32 in both precisions (small, and it becomes the resnets' biases) */
+#define NEW_F32(...) se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, __VA_ARGS__)
 static SeTensor *
 time_embedding (SeUNet *u, const SeTensor *t, GHashTable *taps, GError **error)
 {
   SeGpu *gpu = u->gpu;
   const SeUNetConfig *c = &u->cfg;
   gint64 B = t->shape[0];
-  g_autoptr (SeTensor) sin = NEW (B, c->block_out[0]);
-  g_autoptr (SeTensor) h = NEW (B, c->time_embed_dim);
-  g_autoptr (SeTensor) emb = NEW (B, c->time_embed_dim);
+  g_autoptr (SeTensor) sin = NEW_F32 (B, c->block_out[0]);
+  g_autoptr (SeTensor) h = NEW_F32 (B, c->time_embed_dim);
+  g_autoptr (SeTensor) emb = NEW_F32 (B, c->time_embed_dim);
   if (!sin || !h || !emb ||
       !se_op_timestep_embedding (gpu, t, c->flip_sin_to_cos, c->freq_shift, sin, error) ||
       !se_op_linear (gpu, sin, u->time1.w, u->time1.b, h, error) ||
@@ -176,7 +178,8 @@ SeTensor *
 se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, const SeTensor *context,
                  GHashTable *taps, GError **error)
 {
-  g_autoptr (SeTensor) t = se_tensor_new_dims (u->gpu, error, sample->ndim == 4 ? sample->shape[0] : 1);
+  g_autoptr (SeTensor) t = se_tensor_new_typed (u->gpu, SE_DTYPE_F32, 1,
+                                                (gint64[]) { sample->ndim == 4 ? sample->shape[0] : 1 }, error);
   if (t == NULL || !se_tensor_upload (t, timesteps, error))
     return NULL;
   return se_unet_forward_t (u, sample, t, context, taps, error);

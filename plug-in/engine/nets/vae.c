@@ -165,12 +165,13 @@ norm_out (SeVae *v, const SeAffine *norm, const SeAffine *conv, const SeFeature 
 static gboolean
 check_image (const SeTensor *t, guint channels, guint factor, const char *what, GError **error)
 {
-  if (t->ndim == 4 && t->shape[1] == channels && t->shape[2] % factor == 0 && t->shape[3] % factor == 0)
+  if (t->ndim == 4 && t->shape[1] == channels && t->shape[2] % factor == 0 && t->shape[3] % factor == 0 &&
+      t->dtype == SE_DTYPE_F32)
     return TRUE;
   g_autofree char *s = se_tensor_shape_string (t);
   g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
-               _("VAE %s: expected [B, %u, H, W] with H and W multiples of %u, got %s"),
-               what, channels, factor, s);
+               _("VAE %s: expected fp32 [B, %u, H, W] with H and W multiples of %u, got %s %s"),
+               what, channels, factor, se_dtype_name (t->dtype), s);
   return FALSE;
 }
 
@@ -192,7 +193,7 @@ per_image (SeVae *v, const SeTensor *x, OneImage f, GError **error)
     if (yb == NULL)
       return NULL;
     if (out == NULL)
-      out = se_tensor_new_dims (v->gpu, error, x->shape[0], yb->shape[1], yb->shape[2], yb->shape[3]);
+      out = se_tensor_new_typed_dims (v->gpu, yb->dtype, error, x->shape[0], yb->shape[1], yb->shape[2], yb->shape[3]);
     g_autoptr (SeTensor) dst = out ? se_tensor_view (out, (gsize) b * yb->numel, 4, yb->shape, error) : NULL;
     if (dst == NULL || !se_op_copy (v->gpu, yb, dst, error))
       return NULL;

@@ -1,7 +1,13 @@
 /* vae.h: SD 1.x's AutoencoderKL: encoder to the latent posterior, decoder
  * back to pixels.  Images are [B, 3, H, W] in [-1, 1] with H and W multiples
  * of 8 (non-square fine); latents are [B, 4, H/8, W/8], unscaled (multiply by
- * the configuration's scaling, 0.18215, for the diffusion model). */
+ * the configuration's scaling, 0.18215, for the diffusion model).
+ *
+ * Its activations are fp32 whatever the device's precision (its weights may
+ * be fp16): diffusers upcasts SD 1.x's VAE the same way (force_upcast),
+ * because the fp16 decoder overflows on some images; on the tiny reference
+ * model fp16 activations moved the encoder's mean by 4.4e-3.  Inputs must be
+ * fp32 tensors. */
 #pragma once
 
 #include "blocks.h"
