@@ -2,7 +2,8 @@
 # The GIMP filter end to end, timed (not pass/fail): the plug-in installed in
 # a fresh profile, Filters > Semantic Edit run non-interactively on a whole
 # plasma layer of WIDTHxHEIGHT at the default working size (512) with STEPS
-# steps and one concept, on MODEL (default: the tiny reference model).
+# steps (30% of them left unedited) and one concept, on MODEL (default: the
+# tiny reference model).
 # Prints GIMP's bare start and the run with the filter, and their difference.
 #   bench-gimp.sh PLUGIN [WIDTH HEIGHT STEPS MODEL]
 set -eu
@@ -17,7 +18,8 @@ dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
 mkdir -p "$dir" && cp "$plugin" "$dir/semantic-edit"
 
 seconds () { local t0 t1; t0=$(date +%s.%N); "$@" > "$work/log" 2>&1; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
-recipe="{\\\"steps\\\": $steps, \\\"src\\\": \\\"a photo\\\", \\\"concepts\\\": [{\\\"prompt\\\": \\\"snowy\\\"}]}"
+skip=$((steps * 3 / 10))     # as the command-line tool's default
+recipe="{\\\"steps\\\": $steps, \\\"skip\\\": $skip, \\\"src\\\": \\\"a photo\\\", \\\"concepts\\\": [{\\\"prompt\\\": \\\"snowy\\\"}]}"
 image="(let* ((img (car (gimp-image-new $width $height RGB)))
               (layer (car (gimp-layer-new img $width $height RGB-IMAGE \"bg\" 100 LAYER-MODE-NORMAL))))
          (gimp-image-insert-layer img layer 0 0)
