@@ -2,6 +2,7 @@
 #include "test-util.h"
 
 #include <math.h>
+#include <string.h>
 
 SeGpu *
 se_test_gpu (void)
@@ -98,4 +99,27 @@ se_test_reference_dir (void)
     g_error ("the reference data (../shared/reference) is missing: SE_REFERENCE_DIR=%s",
              dir ? dir : "(unset)");
   return dir;
+}
+
+static void
+run_case (gconstpointer data)
+{
+  const SeTestCase *c = data;
+  SeGpu *gpu = se_test_gpu ();
+  c->run (gpu);
+  se_test_gpu_done (gpu);
+}
+
+int
+se_test_run_cases (int argc, char **argv, const char *suite, const SeTestCase *cases, guint n)
+{
+  g_test_init (&argc, &argv, NULL);
+  const char *only = argc > 1 ? argv[1] : NULL;
+  for (guint i = 0; i < n; i++) {
+    if (only && strcmp (only, cases[i].name) != 0)
+      continue;
+    g_autofree char *path = g_strdup_printf ("/%s/%s", suite, cases[i].name);
+    g_test_add_data_func (path, &cases[i], run_case);
+  }
+  return g_test_run ();
 }

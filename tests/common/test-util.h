@@ -33,5 +33,15 @@ double se_test_rel_error (const double *got, const double *want, gsize n);
 void se_test_assert_close (const char *what, const double *got, const double *want, gsize n,
                            double bound);
 
+/* A named test on a fresh device (checked for validation problems after). */
+typedef struct {
+  const char *name;
+  void (*run) (SeGpu *gpu);
+} SeTestCase;
+
+/* main() of a test program of cases: `PROGRAM NAME` runs one (meson
+ * registers each as its own test), no argument runs all, as /suite/name. */
+int se_test_run_cases (int argc, char **argv, const char *suite, const SeTestCase *cases, guint n);
+
 /* The reference directory (SE_REFERENCE_DIR), failing the test when absent. */
 const char *se_test_reference_dir (void);

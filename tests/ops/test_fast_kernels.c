@@ -547,12 +547,7 @@ test_fp16_activations (SeGpu *gpu)
   act = SE_DTYPE_F32;
 }
 
-typedef struct {
-  const char *name;
-  void (*run) (SeGpu *gpu);
-} Case;
-
-static const Case cases[] = {
+static const SeTestCase cases[] = {
   { "matmul_layouts", test_matmul_layouts },
   { "geglu_fused", test_geglu_fused },
   { "pack_conv3x3", test_pack_conv3x3 },
@@ -563,28 +558,11 @@ static const Case cases[] = {
   { "fp16_activations", test_fp16_activations },
 };
 
-static void
-run_case (gconstpointer data)
-{
-  const Case *c = data;
-  SeGpu *gpu = se_test_gpu ();
-  c->run (gpu);
-  se_test_gpu_done (gpu);
-}
-
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
   rng = g_rand_new_with_seed (20261201);
-  const char *only = argc > 1 ? argv[1] : NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    if (only && strcmp (only, cases[i].name) != 0)
-      continue;
-    g_autofree char *path = g_strdup_printf ("/fast-kernels/%s", cases[i].name);
-    g_test_add_data_func (path, &cases[i], run_case);
-  }
-  int r = g_test_run ();
+  int r = se_test_run_cases (argc, argv, "fast-kernels", cases, G_N_ELEMENTS (cases));
   g_rand_free (rng);
   return r;
 }

@@ -603,12 +603,7 @@ test_shape_errors (SeGpu *gpu)
   g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
 }
 
-typedef struct {
-  const char *name;
-  void (*run) (SeGpu *gpu);
-} Case;
-
-static const Case cases[] = {
+static const SeTestCase cases[] = {
   { "linear", test_linear },
   { "bmm", test_bmm },
   { "map_token_projections", test_map_token_projections },
@@ -629,28 +624,11 @@ static const Case cases[] = {
   { "shape_errors", test_shape_errors },
 };
 
-static void
-run_case (gconstpointer data)
-{
-  const Case *c = data;
-  SeGpu *gpu = se_test_gpu ();
-  c->run (gpu);
-  se_test_gpu_done (gpu);
-}
-
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
   rng = g_rand_new_with_seed (20261125);
-  const char *only = argc > 1 ? argv[1] : NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    if (only && strcmp (only, cases[i].name) != 0)
-      continue;
-    g_autofree char *path = g_strdup_printf ("/ops/%s", cases[i].name);
-    g_test_add_data_func (path, &cases[i], run_case);
-  }
-  int r = g_test_run ();
+  int r = se_test_run_cases (argc, argv, "ops", cases, G_N_ELEMENTS (cases));
   g_rand_free (rng);
   return r;
 }
