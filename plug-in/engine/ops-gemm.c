@@ -1,0 +1,431 @@
+/* ops-gemm.c: the operators that are GEMMs: matmul and its layouts (Linear,
+ * the 1x1 projections between feature maps and tokens, bmm, GEGLU
+ * projections) and convolutions (implicit GEMM, 3x3 kernels packed for the
+ * subgroup kernels, 1x1 as a matmul). */
+#include "ops-private.h"
+
+#include <string.h>
+
+/* GEMM tiling for matmul and conv2d, 64 x 64 outputs per workgroup with K
+ * staged 16 at a time (8 KiB of shared memory: fits every device): GPUs run
+ * 16 x 16 threads of 4 x 4 outputs; CPU devices (lavapipe), where every
+ * barrier switches coroutines, run 8 x 8 threads of 8 x 8 outputs, 1.85x
+ * faster there (bench-ops).  Spec constants: workgroup x, y, TM, TN, BK. */
+static const guint32 gemm_spec_gpu[] = { 16, 16, 4, 4, 16 };
+static const guint32 gemm_spec_cpu[] = { 8, 8, 8, 8, 16 };
+#define GEMM_BM 64
+#define GEMM_BN 64
+
+/* SE_GEMM_TILE=gpu or cpu forces one tiling (tests run both on lavapipe). */
+static const guint32 *
+gemm_spec (SeGpu *gpu)
+{
+  const char *force = g_getenv ("SE_GEMM_TILE");
+  if (force && g_str_equal (force, "gpu"))
+    return gemm_spec_gpu;
+  if (force && g_str_equal (force, "cpu"))
+    return gemm_spec_cpu;
+  return gpu->info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? gemm_spec_cpu : gemm_spec_gpu;
+}
+
+/* Whether t holds batch matrices of rows x cols (leading dimension ld,
+ * batch stride) from element offset on. */
+static gboolean
+fits (const SeTensor *t, guint32 offset, guint32 batch, guint32 stride, guint32 rows, guint32 ld,
+      guint32 cols)
+{
+  guint64 last = offset + (guint64) (batch - 1) * stride + (guint64) (rows - 1) * ld + cols;
+  return last <= t->numel;
+}
+
+static gboolean
+all_multiples_of_4 (const guint32 *v, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (v[i] % 4 != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* Rows of C per subgroup workgroup: up to 4 SG (measured best on lavapipe),
+ * fewer for short products; a multiple of 4 SG when A is stored K x M. */
+static guint32
+matmul_rows (SeGpu *gpu, const SeMatmulDesc *d)
+{
+  guint32 sg = SG (gpu), full = 4 * sg;
+  if (d->trans_a)
+    return full;
+  return MIN (full, (d->M + sg - 1) / sg * sg);
+}
+
+static gboolean
+matmul_subgroup_fits (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *c,
+                      const SeMatmulDesc *d)
+{
+  guint32 v[] = { d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
+                  d->off_a, d->trans_a ? d->M : 0 };
+  return gpu->kernels == SE_KERNELS_SUBGROUP && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
+         se_ops_vec4_aligned (a) && se_ops_vec4_aligned (b) && se_ops_vec4_aligned (c) && se_ops_vec4_aligned (d->residual);
+}
+
+/* Checks a matmul's operands; fills *n_b with the rows of B it reads (2N
+ * for a GEGLU projection). */
+static gboolean
+matmul_check (const SeTensor *a, const SeTensor *b, const SeTensor *bias, const SeTensor *c,
+              const SeMatmulDesc *d, guint32 n_b, GError **error)
+{
+  if (d->M == 0 || d->N == 0 || d->K == 0 || d->batch == 0)
+    return se_ops_invalid (error, "matmul", "empty product %u x %u x %u, batch %u", d->M, d->N, d->K, d->batch);
+  if (!fits (a, d->off_a, d->batch, d->stride_a, d->trans_a ? d->K : d->M, d->lda, d->trans_a ? d->M : d->K))
+    return se_ops_invalid (error, "matmul", "A of %zu elements is too small for %u x %u (lda %u, offset %u, batch %u)",
+                    a->numel, d->M, d->K, d->lda, d->off_a, d->batch);
+  if (!fits (b, 0, d->batch, d->stride_b, d->trans_b ? n_b : d->K, d->ldb, d->trans_b ? d->K : n_b))
+    return se_ops_invalid (error, "matmul", "B of %zu elements is too small for %u x %u (ldb %u, batch %u)",
+                    b->numel, d->K, n_b, d->ldb, d->batch);
+  if (!fits (c, 0, d->batch, d->stride_c, d->M, d->ldc, d->N))
+    return se_ops_invalid (error, "matmul", "C of %zu elements is too small for %u x %u (ldc %u, batch %u)",
+                    c->numel, d->M, d->N, d->ldc, d->batch);
+  if (d->residual && d->residual->numel < c->numel)
+    return se_ops_invalid (error, "matmul", "the residual has %zu elements, C %zu", d->residual->numel, c->numel);
+  gboolean c16;
+  if (!se_ops_all_f32 ("matmul", error, bias, NULL, NULL, NULL) ||
+      !se_ops_activations ("matmul", error, &c16, c, d->residual, NULL, NULL))
+    return FALSE;
+  guint32 per_batch = d->bias_per_row ? d->M : n_b;
+  gsize bias_len = (gsize) d->bias_off + (gsize) (d->batch - 1) * d->bias_stride + per_batch;
+  if (bias && bias->numel < bias_len)
+    return se_ops_invalid (error, "matmul", "bias has %zu elements, expected %zu", bias->numel, bias_len);
+  return TRUE;
+}
+
+typedef struct {
+  guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_a, trans_b, bias_mode;
+  float alpha;
+  guint32 off_a, bias_off, bias_stride, residual;
+} MatmulPush;
+
+static gboolean
+matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
+                 SeTensor *c, const SeMatmulDesc *d, gboolean geglu, GError **error)
+{
+  MatmulPush push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
+                      d->trans_a ? 1 : 0, d->trans_b ? 1 : 0, bias ? (d->bias_per_row ? 2 : 1) : 0,
+                      d->alpha, d->off_a, d->bias_off, d->bias_stride, d->residual ? 1 : 0 };
+  SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a),
+                       BIND_R (d->residual ? d->residual : c), BIND_W (c) };
+  /* flags: a16, b16, c16 */
+  guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
+               (c->dtype == SE_DTYPE_F16 ? 4 : 0);
+  if (geglu || matmul_subgroup_fits (gpu, a, b, c, d)) {
+    SeShaderId variant = VARIANT (SE_SHADER_MATMUL_SG, bits);
+    guint32 rows = matmul_rows (gpu, d), cols = 4 * SG (gpu);
+    guint32 spec[] = { SG (gpu), rows, d->trans_a ? 1 : 0, d->trans_b ? 0 : 1, geglu ? 1 : 0 };
+    return se_ops_dispatch (gpu, variant, spec, G_N_ELEMENTS (spec), bind, 5, &push, sizeof push,
+                     (d->N + cols - 1) / cols, (d->M + rows - 1) / rows, d->batch, error);
+  }
+  return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL, bits), gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5,
+                   &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
+                   (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
+}
+
+gboolean
+se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
+              SeTensor *c, const SeMatmulDesc *d, GError **error)
+{
+  return matmul_check (a, b, bias, c, d, d->N, error) &&
+         matmul_dispatch (gpu, a, b, bias, c, d, FALSE, error);
+}
+
+/* The Linear layer x [..., K] W^T as a matmul: M rows of x, N outputs. */
+static gboolean
+linear_desc (const SeTensor *x, const SeTensor *w, const SeTensor *out, gint64 N, SeMatmulDesc *d,
+             GError **error)
+{
+  gint64 K = x->shape[x->ndim - 1];
+  if (w->ndim != 2 || w->shape[1] != K || w->shape[0] % N != 0) {
+    g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
+    return se_ops_invalid (error, "linear", "expected weight [N, %" G_GINT64_FORMAT "]: %s", K, s);
+  }
+  gsize M = x->numel / (gsize) K;
+  if (out->shape[out->ndim - 1] != N || out->numel != M * (gsize) N) {
+    g_autofree char *s = se_ops_shapes ("x", x, "out", out);
+    return se_ops_invalid (error, "linear", "out must be x's shape with last dimension %" G_GINT64_FORMAT ": %s", N, s);
+  }
+  *d = (SeMatmulDesc) { .M = (guint32) M, .N = (guint32) N, .K = (guint32) K, .batch = 1,
+                        .lda = (guint32) K, .ldb = (guint32) K, .ldc = (guint32) N,
+                        .trans_b = TRUE, .alpha = 1.0f };
+  return TRUE;
+}
+
+gboolean
+se_op_linear_residual (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       const SeTensor *residual, SeTensor *out, GError **error)
+{
+  SeMatmulDesc d;
+  if (!linear_desc (x, w, out, w->ndim == 2 ? w->shape[0] : 0, &d, error))
+    return FALSE;
+  d.residual = residual;
+  return se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+gboolean
+se_op_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+              SeTensor *out, GError **error)
+{
+  return se_op_linear_residual (gpu, x, w, bias, NULL, out, error);
+}
+
+gboolean
+se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                    SeTensor *out, GError **error)
+{
+  SeMatmulDesc d;
+  gint64 N = out->shape[out->ndim - 1];
+  if (w->ndim != 2 || w->shape[0] != 2 * N)
+    return se_ops_invalid (error, "linear_geglu", "weight has %" G_GINT64_FORMAT " rows, expected %" G_GINT64_FORMAT,
+                    w->shape[0], 2 * N);
+  if (!linear_desc (x, w, out, N, &d, error) || !matmul_check (x, w, bias, out, &d, 2 * d.N, error))
+    return FALSE;
+  if (matmul_subgroup_fits (gpu, x, w, out, &d))
+    return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, error);
+  gint64 shape[SE_MAX_DIMS];
+  memcpy (shape, out->shape, sizeof shape);
+  shape[out->ndim - 1] = 2 * N;
+  g_autoptr (SeTensor) proj = se_tensor_new_typed (gpu, out->dtype, out->ndim, shape, error);
+  return proj && se_op_linear (gpu, x, w, bias, proj, error) && se_op_geglu (gpu, proj, out, error);
+}
+
+/* A projection weight as [O, C]: a Linear weight or a 1x1 conv kernel. */
+static gboolean
+projection_shape (const SeTensor *w, gint64 *O, gint64 *C)
+{
+  if (w->ndim == 2 || (w->ndim == 4 && w->shape[2] == 1 && w->shape[3] == 1)) {
+    *O = w->shape[0];
+    *C = w->shape[1];
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       SeTensor *out, GError **error)
+{
+  gint64 O, C;
+  if (x->ndim != 4 || !projection_shape (w, &O, &C) || C != x->shape[1] || out->ndim != 3 ||
+      out->shape[0] != x->shape[0] || out->shape[1] != x->shape[2] * x->shape[3] || out->shape[2] != O) {
+    g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return se_ops_invalid (error, "tokens_from_map", "expected x [B, C, H, W], weight [O, C], out [B, H*W, O]: "
+                    "%s, out %s", s, so);
+  }
+  guint32 HW = (guint32) (x->shape[2] * x->shape[3]);
+  SeMatmulDesc d = { .M = HW, .N = (guint32) O, .K = (guint32) C, .batch = (guint32) x->shape[0],
+                     .lda = HW, .ldb = (guint32) C, .ldc = (guint32) O,
+                     .stride_a = (guint32) C * HW, .stride_b = 0, .stride_c = HW * (guint32) O,
+                     .trans_a = TRUE, .trans_b = TRUE, .alpha = 1.0f };
+  return se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+gboolean
+se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       const SeTensor *residual, SeTensor *out, GError **error)
+{
+  gint64 O, C;
+  if (x->ndim != 3 || !projection_shape (w, &O, &C) || C != x->shape[2] || out->ndim != 4 ||
+      out->shape[0] != x->shape[0] || out->shape[1] != O ||
+      out->shape[2] * out->shape[3] != x->shape[1]) {
+    g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return se_ops_invalid (error, "map_from_tokens", "expected x [B, H*W, C], weight [O, C], out [B, O, H, W]: "
+                    "%s, out %s", s, so);
+  }
+  guint32 HW = (guint32) x->shape[1];
+  SeMatmulDesc d = { .M = (guint32) O, .N = HW, .K = (guint32) C, .batch = (guint32) x->shape[0],
+                     .lda = (guint32) C, .ldb = (guint32) C, .ldc = HW,
+                     .stride_a = 0, .stride_b = HW * (guint32) C, .stride_c = (guint32) O * HW,
+                     .trans_b = TRUE, .bias_per_row = TRUE, .alpha = 1.0f, .residual = residual };
+  return se_op_matmul (gpu, w, x, bias, out, &d, error);
+}
+
+gboolean
+se_op_bmm (SeGpu *gpu, const SeTensor *a, const SeTensor *b, gboolean trans_b, float alpha,
+           SeTensor *out, GError **error)
+{
+  if (a->ndim != 3 || b->ndim != 3 || out->ndim != 3 || a->shape[0] != b->shape[0] ||
+      out->shape[0] != a->shape[0]) {
+    g_autofree char *s = se_ops_shapes ("a", a, "b", b);
+    return se_ops_invalid (error, "bmm", "expected 3-D tensors with one batch size: %s", s);
+  }
+  guint32 B = (guint32) a->shape[0], M = (guint32) a->shape[1], K = (guint32) a->shape[2];
+  guint32 bk = (guint32) (trans_b ? b->shape[2] : b->shape[1]);
+  guint32 N = (guint32) (trans_b ? b->shape[1] : b->shape[2]);
+  if (bk != K || out->shape[1] != M || out->shape[2] != N) {
+    g_autofree char *s = se_ops_shapes ("a", a, "b", b);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return se_ops_invalid (error, "bmm", "inner or output dimensions disagree: %s, out %s", s, so);
+  }
+  SeMatmulDesc d = { .M = M, .N = N, .K = K, .batch = B, .lda = K, .ldb = (guint32) b->shape[2],
+                     .ldc = N, .stride_a = M * K, .stride_b = N * K, .stride_c = M * N,
+                     .trans_b = trans_b, .alpha = alpha };
+  return se_op_matmul (gpu, a, b, NULL, out, &d, error);
+}
+
+gboolean
+se_op_conv2d (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+              guint stride, guint pad, SeTensor *out, GError **error)
+{
+  return se_op_conv2d_asym (gpu, x, w, bias, stride, pad, pad, out, error);
+}
+
+gint64
+se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin, guint pad_end)
+{
+  return (in + (gint64) pad_begin + pad_end - kernel) / stride + 1;
+}
+
+gboolean
+se_op_conv2d_asym (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                   guint stride, guint pad_begin, guint pad_end, SeTensor *out, GError **error)
+{
+  SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end };
+  return se_op_conv2d_part (gpu, x, w, bias, &part, out, error);
+}
+
+/* Rows and steps of a convolution weight: plain [O, C, KH, KW], or a 3x3
+ * kernel packed as [O, C, 3, 4]. */
+typedef struct {
+  gint64 kh, kw;
+  guint32 row, per_c, per_ky;
+} WeightLayout;
+
+void
+se_conv_kernel_size (const SeTensor *w, gint64 *kh, gint64 *kw)
+{
+  *kh = w->shape[2];
+  *kw = w->packed_3x3 ? 3 : w->shape[3];
+}
+
+static WeightLayout
+weight_layout (const SeTensor *w)
+{
+  WeightLayout wl;
+  se_conv_kernel_size (w, &wl.kh, &wl.kw);
+  wl.per_ky = (guint32) w->shape[3];
+  wl.per_c = (guint32) (w->shape[2] * wl.per_ky);
+  wl.row = (guint32) w->shape[1] * wl.per_c;
+  return wl;
+}
+
+gboolean
+se_conv3x3_prefers_packed (SeGpu *gpu)
+{
+  return gpu->kernels == SE_KERNELS_SUBGROUP;
+}
+
+SeTensor *
+se_op_pack_conv3x3 (SeGpu *gpu, const SeTensor *w, GError **error)
+{
+  if (w->ndim != 4 || w->shape[2] != 3 || w->shape[3] != 3 || w->packed_3x3) {
+    g_autofree char *s = se_tensor_shape_string (w);
+    se_ops_invalid (error, "pack_conv3x3", "expected an unpacked 3x3 kernel [O, C, 3, 3], got %s", s);
+    return NULL;
+  }
+  gint64 shape[] = { w->shape[0], w->shape[1], 3, 4 };
+  g_autoptr (SeTensor) packed = se_tensor_new_typed (gpu, w->dtype, 4, shape, error);
+  if (packed == NULL)
+    return NULL;
+  packed->packed_3x3 = TRUE;
+  struct {
+    guint32 rows, n_in, n_out;
+  } push = { (guint32) (w->shape[0] * w->shape[1] * 3), 3, 4 };
+  gboolean f16 = w->dtype == SE_DTYPE_F16;
+  SeBinding bind[] = { BIND_R (w), BIND_W (packed) };
+  if (!se_ops_dispatch_1d (gpu, f16 ? SE_SHADER_PAD_ROWS_F16 : SE_SHADER_PAD_ROWS, bind, 2, &push, sizeof push,
+                    f16 ? packed->numel / 2 : packed->numel, 64, error))
+    return NULL;
+  return g_steal_pointer (&packed);
+}
+
+typedef struct {
+  guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad;
+  guint32 bias_mode, bias_off, bias_stride, w_row, w_off, w_c, w_ky, residual;
+} ConvPush;
+
+/* A 1x1 convolution with stride 1 and no padding is a GEMM:
+ * out[b] (O x HW) = W (O x C, a slice) x[b] (C x HW). */
+static gboolean
+conv1x1_as_matmul (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                   const SeConvPart *part, const SeTensor *residual, SeTensor *out, GError **error)
+{
+  guint32 C = (guint32) x->shape[1], O = (guint32) out->shape[1];
+  guint32 HW = (guint32) (x->shape[2] * x->shape[3]), C_all = (guint32) w->shape[1];
+  SeMatmulDesc d = { .M = O, .N = HW, .K = C, .batch = (guint32) x->shape[0],
+                     .lda = C_all, .ldb = HW, .ldc = HW,
+                     .stride_a = 0, .stride_b = C * HW, .stride_c = O * HW,
+                     .bias_per_row = TRUE, .alpha = 1.0f,
+                     .off_a = part->cout_off * C_all + part->cin_off, .bias_off = part->cout_off,
+                     .bias_stride = part->bias_stride, .residual = residual };
+  return se_op_matmul (gpu, w, x, bias, out, &d, error);
+}
+
+gboolean
+se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                   const SeConvPart *part, SeTensor *out, GError **error)
+{
+  if (x->ndim != 4 || w->ndim != 4 || out->ndim != 4 || part->stride == 0 ||
+      part->cin_off + x->shape[1] > w->shape[1] || part->cout_off + out->shape[1] > w->shape[0]) {
+    g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return se_ops_invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW] covering "
+                    "input channels from %u and output channels from %u: %s, out %s",
+                    part->cin_off, part->cout_off, s, so);
+  }
+  WeightLayout wl = weight_layout (w);
+  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3], C = x->shape[1];
+  gint64 O = out->shape[1];
+  gint64 OH = se_conv_out_size (H, wl.kh, part->stride, part->pad_begin, part->pad_end);
+  gint64 OW = se_conv_out_size (W, wl.kw, part->stride, part->pad_begin, part->pad_end);
+  if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[2] != OH || out->shape[3] != OW) {
+    g_autofree char *s = se_ops_shapes ("x", x, "out", out);
+    return se_ops_invalid (error, "conv2d", "expected out [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                    ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: %s", B, O, OH, OW, s);
+  }
+  gsize bias_len = (gsize) (B - 1) * part->bias_stride + (gsize) w->shape[0];
+  if (bias && bias->numel < bias_len)
+    return se_ops_invalid (error, "conv2d", "bias has %zu elements, expected %zu", bias->numel, bias_len);
+  const SeTensor *residual = part->accumulate ? out : part->residual;
+  if (residual && !se_ops_same_shape (residual, out)) {
+    g_autofree char *s = se_ops_shapes ("residual", residual, "out", out);
+    return se_ops_invalid (error, "conv2d", "the residual must be shaped like out: %s", s);
+  }
+  gboolean act16;
+  if (!se_ops_all_f32 ("conv2d", error, bias, NULL, NULL, NULL) ||
+      !se_ops_activations ("conv2d", error, &act16, x, out, residual, NULL))
+    return FALSE;
+  if (wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 && part->pad_end == 0 &&
+      !w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP)
+    return conv1x1_as_matmul (gpu, x, w, bias, part, residual, out, error);
+
+  ConvPush push = { (guint32) C, (guint32) H, (guint32) W, (guint32) O, (guint32) OH, (guint32) OW,
+                    (guint32) wl.kh, (guint32) wl.kw, part->stride, part->pad_begin,
+                    bias ? 1 : 0, part->cout_off, part->bias_stride,
+                    wl.row, part->cout_off * wl.row + part->cin_off * wl.per_c, wl.per_c, wl.per_ky,
+                    residual ? 1 : 0 };
+  SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
+                       BIND_W (out) };
+  /* flags: w16, act16 */
+  guint bits = (w->dtype == SE_DTYPE_F16 ? 1 : 0) | (act16 ? 2 : 0);
+  if (w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP && part->stride <= 2 && part->pad_begin <= 1 &&
+      W % 4 == 0 && OW % 4 == 0 && se_ops_vec4_aligned (x) && se_ops_vec4_aligned (out) && se_ops_vec4_aligned (residual)) {
+    guint32 sg = SG (gpu), rows = MIN (3 * sg, ((guint32) O + sg - 1) / sg * sg);
+    guint32 spec[] = { sg, rows, part->stride, part->pad_begin };
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV3X3_SG, bits), spec, G_N_ELEMENTS (spec),
+                     bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
+                     (guint32) ((O + rows - 1) / rows), (guint32) B, error);
+  }
+  return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D, bits),
+                   gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5, &push, sizeof push,
+                   (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
+                   (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
+}
