@@ -401,6 +401,11 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
 static void
 test_attention_shapes (SeGpu *gpu)
 {
+  check_attention (gpu, 2, 77, 77, 4, 8, TRUE);         /* CLIP self-attention */
+  check_attention (gpu, 2, 128, 77, 8, 4, FALSE);       /* tiny UNet cross-attention */
+  check_attention (gpu, 1, 300, 77, 2, 40, FALSE);      /* SD 1.5 head size */
+  check_attention (gpu, 1, 70, 70, 1, 160, FALSE);      /* largest SD 1.5 head size */
+  check_attention (gpu, 1, 4100, 4100, 1, 8, FALSE);    /* beyond 4096 tokens, odd length */
   check_attention (gpu, 2, 77, 77, 12, 4, TRUE);        /* causal, keys not a multiple of the subgroup */
   check_attention (gpu, 1, 37, 77, 8, 80, FALSE);       /* SD 1.5 level 2 cross-attention */
   check_attention (gpu, 2, 33, 9, 2, 160, FALSE);       /* fewer keys than lanes */

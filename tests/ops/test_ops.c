@@ -1,4 +1,6 @@
-/* test_ops.c: every operator on the Vulkan device against reference.c.
+/* test_ops.c: every operator on the Vulkan device against reference.c
+ * (attention is tested in test_fast_kernels.c, with both kernel families
+ * and both activation types).
  *
  * Run as `test-ops NAME` (meson registers each case as its own test) or with
  * no argument for all.  Inputs are seeded random values in [-1, 1); outputs
@@ -385,38 +387,6 @@ test_softmax (SeGpu *gpu)
   check_softmax (gpu, 7, 1, 1.0f);
 }
 
-static void
-check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causal)
-{
-  int C = H * D;
-  g_autofree float *q = se_test_random (rng, (gsize) B * Lq * C, -1, 1);
-  g_autofree float *k = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
-  g_autofree float *v = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
-  g_autoptr (SeTensor) tq = se_test_tensor_dims (gpu, q, B, Lq, C);
-  g_autoptr (SeTensor) tk = se_test_tensor_dims (gpu, k, B, Lk, C);
-  g_autoptr (SeTensor) tv = se_test_tensor_dims (gpu, v, B, Lk, C);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, Lq, C);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (se_op_attention (gpu, tq, tk, tv, H, causal, to, &error));
-  g_assert_no_error (error);
-  g_autofree double *got = se_test_fetch (to);
-  g_autofree double *want = g_new (double, to->numel);
-  ref_attention (q, k, v, B, Lq, Lk, H, D, causal, want);
-  g_autofree char *what = g_strdup_printf ("attention B%d Lq%d Lk%d H%d D%d%s", B, Lq, Lk, H, D,
-                                           causal ? " causal" : "");
-  se_test_assert_close (what, got, want, to->numel, GEMM_BOUND);
-}
-
-static void
-test_attention (SeGpu *gpu)
-{
-  check_attention (gpu, 2, 77, 77, 4, 8, TRUE);         /* CLIP self-attention */
-  check_attention (gpu, 2, 128, 77, 8, 4, FALSE);       /* tiny UNet cross-attention */
-  check_attention (gpu, 1, 300, 77, 2, 40, FALSE);      /* SD 1.5 head size */
-  check_attention (gpu, 1, 70, 70, 1, 160, FALSE);      /* largest SD 1.5 head size */
-  check_attention (gpu, 1, 4100, 4100, 1, 8, FALSE);    /* beyond 4096 tokens, odd length */
-}
-
 typedef enum { UNARY_SILU, UNARY_GELU, UNARY_QUICK_GELU } Unary;
 
 static void
@@ -612,7 +582,6 @@ static const SeTestCase cases[] = {
   { "group_norm", test_group_norm },
   { "layer_norm", test_layer_norm },
   { "softmax", test_softmax },
-  { "attention", test_attention },
   { "silu", test_silu },
   { "gelu", test_gelu },
   { "quick_gelu", test_quick_gelu },
