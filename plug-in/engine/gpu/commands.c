@@ -142,8 +142,11 @@ se_commands_fini (SeGpu *gpu)
   SeCommands *c = gpu->commands;
   if (c == NULL)
     return;
-  if (c->capture)
-    se_cmd_capture_abort (gpu);
+  if (c->capture) {
+    SeRecording *open = NULL;
+    se_cmd_capture_end (gpu, &open, NULL);
+    se_recording_free (gpu, open);
+  }
   recorder_fini (gpu, &c->main);
   g_hash_table_unref (c->profile_totals);
   if (c->queries)
@@ -399,29 +402,19 @@ se_cmd_capture_begin (SeGpu *gpu, GError **error)
   return TRUE;
 }
 
-SeRecording *
-se_cmd_capture_end (SeGpu *gpu, GError **error)
+gboolean
+se_cmd_capture_end (SeGpu *gpu, SeRecording **recording, GError **error)
 {
   SeCommands *c = gpu->commands;
   SeRecording *rec = c->capture;
-  g_return_val_if_fail (rec != NULL, NULL);
+  g_return_val_if_fail (rec != NULL, FALSE);
   c->capture = NULL;
   se_memory_use_pool (gpu, NULL);
-  if (rec->rec.recording) {
-    rec->rec.recording = FALSE;
-    if (!se_vk_check (vkEndCommandBuffer (rec->rec.cmd), "vkEndCommandBuffer (capture)", error)) {
-      se_recording_free (gpu, rec);
-      return NULL;
-    }
-  }
-  return rec;
-}
-
-void
-se_cmd_capture_abort (SeGpu *gpu)
-{
-  g_autoptr (GError) ignored = NULL;
-  se_recording_free (gpu, se_cmd_capture_end (gpu, &ignored));
+  *recording = rec;
+  if (!rec->rec.recording)
+    return TRUE;
+  rec->rec.recording = FALSE;
+  return se_vk_check (vkEndCommandBuffer (rec->rec.cmd), "vkEndCommandBuffer (capture)", error);
 }
 
 gboolean
@@ -432,12 +425,6 @@ se_cmd_replay (SeGpu *gpu, SeRecording *rec, GError **error)
   if (rec->dispatches == 0)
     return se_memory_flush (gpu, error);
   return run (gpu, rec->rec.cmd, error);
-}
-
-guint64
-se_recording_dispatches (const SeRecording *rec)
-{
-  return rec->dispatches;
 }
 
 void

@@ -44,11 +44,11 @@ void     se_cmd_discard (SeGpu *gpu);
  * Timestamps are only taken on directly submitted work. */
 typedef struct _SeRecording SeRecording;
 gboolean     se_cmd_capture_begin (SeGpu *gpu, GError **error);
-SeRecording *se_cmd_capture_end (SeGpu *gpu, GError **error);
-/* Ends a capture and drops it (a failed evaluation). */
-void         se_cmd_capture_abort (SeGpu *gpu);
+/* Ends the capture.  *recording always receives it, the caller's to free
+ * (after the tensors allocated in its arena); FALSE when it cannot be
+ * replayed (free it only). */
+gboolean     se_cmd_capture_end (SeGpu *gpu, SeRecording **recording, GError **error);
 gboolean     se_cmd_replay (SeGpu *gpu, SeRecording *recording, GError **error);
-guint64      se_recording_dispatches (const SeRecording *recording);
 void         se_recording_free (SeGpu *gpu, SeRecording *recording);
 
 /* Counters for tests and benches. */

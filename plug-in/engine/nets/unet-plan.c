@@ -39,15 +39,10 @@ se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len
   p->timesteps = p->sample ? se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, (gint64[]) { batch }, error) : NULL;
   p->context = p->timesteps ? se_tensor_new_dims (gpu, error, batch, context_len, c->context_dim) : NULL;
   p->out = p->context ? se_unet_forward_t (unet, p->sample, p->timesteps, p->context, NULL, error) : NULL;
-  if (p->out == NULL) {
-    g_clear_pointer (&p->sample, se_tensor_free);
-    g_clear_pointer (&p->timesteps, se_tensor_free);
-    g_clear_pointer (&p->context, se_tensor_free);
-    se_cmd_capture_abort (gpu);
-    return NULL;
-  }
-  p->recording = se_cmd_capture_end (gpu, error);
-  return p->recording ? g_steal_pointer (&p) : NULL;
+  /* on failure p's cleanup frees the tensors, then the recording's arena */
+  gboolean ok = p->out != NULL;
+  ok = se_cmd_capture_end (gpu, &p->recording, ok ? error : NULL) && ok;
+  return ok ? g_steal_pointer (&p) : NULL;
 }
 
 void
