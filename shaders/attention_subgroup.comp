@@ -86,7 +86,7 @@ void main ()
       [[unroll]] for (uint a = 0; a < QN; a++)
         s[a][t] = 0.0;
       [[unroll]] for (uint d = 0; d < D4; d++) {
-        vec4 kt = se_lane4 (kv[d], t);
+        vec4 kt = subgroupShuffle (kv[d], t);
         [[unroll]] for (uint a = 0; a < QN; a++)
           s[a][t] += dot (q[a][d], kt);
       }
@@ -115,7 +115,7 @@ void main ()
       vv[d] = LOAD (v4, vbase / 4 + d);
     [[unroll]] for (uint t = 0; t < SG; t++)
       [[unroll]] for (uint d = 0; d < D4; d++) {
-        vec4 vt = se_lane4 (vv[d], t);
+        vec4 vt = subgroupShuffle (vv[d], t);
         [[unroll]] for (uint a = 0; a < QN; a++)
           acc[a][d] += s[a][t] * vt;
       }

@@ -106,7 +106,7 @@ void main ()
         uint o = min (o0 + SG * i + lane, p.O - 1);      // rows past O are never stored
         vec4 wv = LOAD_W ((p.w_off + o * p.w_row) / 4 + c * 3 + ky);
         [[unroll]] for (uint l = 0; l < SG; l++) {
-          vec4 w = se_lane4 (wv, l);
+          vec4 w = subgroupShuffle (wv, l);
           acc[SG * i + l] += w.x * s[0] + w.y * s[1] + w.z * s[2];
         }
       }

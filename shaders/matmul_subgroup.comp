@@ -115,7 +115,7 @@ void main ()
         [[unroll]] for (uint l = 0; l < SG; l++) {
           vec4 s[4];
           [[unroll]] for (uint e = 0; e < 4; e++)
-            s[e] = se_lane4 (av[e], l);
+            s[e] = subgroupShuffle (av[e], l);
           [[unroll]] for (uint j = 0; j < 4; j++) {
             uint r = 4 * (SG * i + l) + j;
             [[unroll]] for (uint e = 0; e < 4; e++) {
@@ -132,7 +132,7 @@ void main ()
         uint m = min (m0 + SG * i + lane, p.M - 1);
         vec4 av = LOAD_A ((base_a + m * p.lda + k0) / 4);
         [[unroll]] for (uint l = 0; l < SG; l++) {
-          vec4 s = se_lane4 (av, l);
+          vec4 s = subgroupShuffle (av, l);
           uint r = SG * i + l;
           acc[r] += s.x * col[0] + s.y * col[1] + s.z * col[2] + s.w * col[3];
           if (GEGLU)

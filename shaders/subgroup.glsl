@@ -29,9 +29,3 @@ uvec2 se_pack4 (vec4 v)
 {
   return uvec2 (packHalf2x16 (v.xy), packHalf2x16 (v.zw));
 }
-
-// A subgroup-wide shuffle of all four components from lane l.
-vec4 se_lane4 (vec4 v, uint l)
-{
-  return subgroupShuffle (v, l);
-}

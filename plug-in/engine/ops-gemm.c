@@ -68,7 +68,7 @@ matmul_subgroup_fits (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const Se
          se_ops_vec4_aligned (a) && se_ops_vec4_aligned (b) && se_ops_vec4_aligned (c) && se_ops_vec4_aligned (d->residual);
 }
 
-/* Checks a matmul's operands; fills *n_b with the rows of B it reads (2N
+/* Checks a matmul's operands; n_b is the number of rows of B it reads (2N
  * for a GEGLU projection). */
 static gboolean
 matmul_check (const SeTensor *a, const SeTensor *b, const SeTensor *bias, const SeTensor *c,
@@ -78,13 +78,13 @@ matmul_check (const SeTensor *a, const SeTensor *b, const SeTensor *bias, const 
     return se_ops_invalid (error, "matmul", "empty product %u x %u x %u, batch %u", d->M, d->N, d->K, d->batch);
   if (!fits (a, d->off_a, d->batch, d->stride_a, d->trans_a ? d->K : d->M, d->lda, d->trans_a ? d->M : d->K))
     return se_ops_invalid (error, "matmul", "A of %zu elements is too small for %u x %u (lda %u, offset %u, batch %u)",
-                    a->numel, d->M, d->K, d->lda, d->off_a, d->batch);
+                           a->numel, d->M, d->K, d->lda, d->off_a, d->batch);
   if (!fits (b, 0, d->batch, d->stride_b, d->trans_b ? n_b : d->K, d->ldb, d->trans_b ? d->K : n_b))
     return se_ops_invalid (error, "matmul", "B of %zu elements is too small for %u x %u (ldb %u, batch %u)",
-                    b->numel, d->K, n_b, d->ldb, d->batch);
+                           b->numel, d->K, n_b, d->ldb, d->batch);
   if (!fits (c, 0, d->batch, d->stride_c, d->M, d->ldc, d->N))
     return se_ops_invalid (error, "matmul", "C of %zu elements is too small for %u x %u (ldc %u, batch %u)",
-                    c->numel, d->M, d->N, d->ldc, d->batch);
+                           c->numel, d->M, d->N, d->ldc, d->batch);
   if (d->residual && d->residual->numel < c->numel)
     return se_ops_invalid (error, "matmul", "the residual has %zu elements, C %zu", d->residual->numel, c->numel);
   gboolean c16;
@@ -121,11 +121,11 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
     guint32 rows = matmul_rows (gpu, d), cols = 4 * SG (gpu);
     guint32 spec[] = { SG (gpu), rows, d->trans_a ? 1 : 0, d->trans_b ? 0 : 1, geglu ? 1 : 0 };
     return se_ops_dispatch (gpu, variant, spec, G_N_ELEMENTS (spec), bind, 5, &push, sizeof push,
-                     (d->N + cols - 1) / cols, (d->M + rows - 1) / rows, d->batch, error);
+                            (d->N + cols - 1) / cols, (d->M + rows - 1) / rows, d->batch, error);
   }
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL, bits), gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5,
-                   &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
-                   (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
+                          &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
+                          (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
 }
 
 gboolean
@@ -183,7 +183,7 @@ se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTe
   gint64 N = out->shape[out->ndim - 1];
   if (w->ndim != 2 || w->shape[0] != 2 * N)
     return se_ops_invalid (error, "linear_geglu", "weight has %" G_GINT64_FORMAT " rows, expected %" G_GINT64_FORMAT,
-                    w->shape[0], 2 * N);
+                           w->shape[0], 2 * N);
   if (!linear_desc (x, w, out, N, &d, error) || !matmul_check (x, w, bias, out, &d, 2 * d.N, error))
     return FALSE;
   if (matmul_subgroup_fits (gpu, x, w, out, &d))
@@ -217,7 +217,7 @@ se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const S
     g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
     g_autofree char *so = se_tensor_shape_string (out);
     return se_ops_invalid (error, "tokens_from_map", "expected x [B, C, H, W], weight [O, C], out [B, H*W, O]: "
-                    "%s, out %s", s, so);
+                           "%s, out %s", s, so);
   }
   guint32 HW = (guint32) (x->shape[2] * x->shape[3]);
   SeMatmulDesc d = { .M = HW, .N = (guint32) O, .K = (guint32) C, .batch = (guint32) x->shape[0],
@@ -238,7 +238,7 @@ se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const S
     g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
     g_autofree char *so = se_tensor_shape_string (out);
     return se_ops_invalid (error, "map_from_tokens", "expected x [B, H*W, C], weight [O, C], out [B, O, H, W]: "
-                    "%s, out %s", s, so);
+                           "%s, out %s", s, so);
   }
   guint32 HW = (guint32) x->shape[1];
   SeMatmulDesc d = { .M = (guint32) O, .N = HW, .K = (guint32) C, .batch = (guint32) x->shape[0],
@@ -342,7 +342,7 @@ se_op_pack_conv3x3 (SeGpu *gpu, const SeTensor *w, GError **error)
   gboolean f16 = w->dtype == SE_DTYPE_F16;
   SeBinding bind[] = { BIND_R (w), BIND_W (packed) };
   if (!se_ops_dispatch_1d (gpu, f16 ? SE_SHADER_PAD_ROWS_F16 : SE_SHADER_PAD_ROWS, bind, 2, &push, sizeof push,
-                    f16 ? packed->numel / 2 : packed->numel, 64, error))
+                           f16 ? packed->numel / 2 : packed->numel, 64, error))
     return NULL;
   return g_steal_pointer (&packed);
 }
@@ -378,8 +378,8 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     g_autofree char *s = se_ops_shapes ("x", x, "weight", w);
     g_autofree char *so = se_tensor_shape_string (out);
     return se_ops_invalid (error, "conv2d", "expected x [B, C, H, W] and weight [O, C, KH, KW] covering "
-                    "input channels from %u and output channels from %u: %s, out %s",
-                    part->cin_off, part->cout_off, s, so);
+                           "input channels from %u and output channels from %u: %s, out %s",
+                           part->cin_off, part->cout_off, s, so);
   }
   WeightLayout wl = weight_layout (w);
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3], C = x->shape[1];
@@ -389,7 +389,7 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
   if (OH <= 0 || OW <= 0 || out->shape[0] != B || out->shape[2] != OH || out->shape[3] != OW) {
     g_autofree char *s = se_ops_shapes ("x", x, "out", out);
     return se_ops_invalid (error, "conv2d", "expected out [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-                    ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: %s", B, O, OH, OW, s);
+                           ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]: %s", B, O, OH, OW, s);
   }
   gsize bias_len = (gsize) (B - 1) * part->bias_stride + (gsize) w->shape[0];
   if (bias && bias->numel < bias_len)
@@ -421,11 +421,11 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     guint32 sg = SG (gpu), rows = MIN (3 * sg, ((guint32) O + sg - 1) / sg * sg);
     guint32 spec[] = { sg, rows, part->stride, part->pad_begin };
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV3X3_SG, bits), spec, G_N_ELEMENTS (spec),
-                     bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
-                     (guint32) ((O + rows - 1) / rows), (guint32) B, error);
+                            bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
+                            (guint32) ((O + rows - 1) / rows), (guint32) B, error);
   }
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D, bits),
-                   gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5, &push, sizeof push,
-                   (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
-                   (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
+                          gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5, &push, sizeof push,
+                          (guint32) ((OH * OW + GEMM_BN - 1) / GEMM_BN),
+                          (guint32) ((O + GEMM_BM - 1) / GEMM_BM), (guint32) B, error);
 }

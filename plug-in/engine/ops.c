@@ -22,7 +22,7 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     return se_ops_invalid (error, "group_norm", "%" G_GINT64_FORMAT " channels do not split into %u groups", C, groups);
   if (gamma->numel != (gsize) C || beta->numel != (gsize) C)
     return se_ops_invalid (error, "group_norm", "gamma/beta have %zu/%zu elements, expected %" G_GINT64_FORMAT,
-                    gamma->numel, beta->numel, C);
+                           gamma->numel, beta->numel, C);
   struct {
     guint32 C, HW, G;
     float eps;
@@ -32,10 +32,10 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
   if (gpu->kernels == SE_KERNELS_SUBGROUP && push.HW % 4 == 0 && se_ops_vec4_aligned (x) && se_ops_vec4_aligned (out)) {
     guint32 spec[] = { SG (gpu) };
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_GROUPNORM_SG, act16), spec, 1, bind, 4, &push, sizeof push,
-                     groups, (guint32) x->shape[0], 1, error);
+                            groups, (guint32) x->shape[0], 1, error);
   }
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_GROUPNORM, act16), NULL, 0, bind, 4, &push, sizeof push,
-                   groups, (guint32) x->shape[0], 1, error);
+                          groups, (guint32) x->shape[0], 1, error);
 }
 
 /* rows of the last dimension, as a 2-D grid of one workgroup per row */
@@ -54,7 +54,7 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
   if (!se_ops_same_shape (x, out) || gamma->numel != (gsize) N || beta->numel != (gsize) N) {
     g_autofree char *s = se_ops_shapes ("x", x, "out", out);
     return se_ops_invalid (error, "layer_norm", "out must match x and gamma/beta have %" G_GINT64_FORMAT
-                    " elements: %s, gamma %zu, beta %zu", N, s, gamma->numel, beta->numel);
+                           " elements: %s, gamma %zu, beta %zu", N, s, gamma->numel, beta->numel);
   }
   gboolean act16;
   if (!se_ops_all_f32 ("layer_norm", error, gamma, beta, NULL, NULL) ||
@@ -69,7 +69,7 @@ se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
       se_ops_vec4_aligned (beta) && se_ops_vec4_aligned (out)) {
     guint32 spec[] = { SG (gpu) };
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_LAYERNORM_SG, act16), spec, 1, bind, 4, &push, sizeof push,
-                     (push.rows + SG (gpu) - 1) / SG (gpu), 1, 1, error);
+                            (push.rows + SG (gpu) - 1) / SG (gpu), 1, 1, error);
   }
   return dispatch_rows (gpu, VARIANT (SE_SHADER_LAYERNORM, act16), bind, 4, &push, sizeof push, push.rows, error);
 }
@@ -101,7 +101,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
       q->shape[2] % heads != 0) {
     g_autofree char *s = se_ops_shapes ("q", q, "k", k);
     return se_ops_invalid (error, "attention", "expected q [B, Lq, H*D], k and v [B, Lk, H*D], "
-                    "out like q, %u heads: %s", heads, s);
+                           "out like q, %u heads: %s", heads, s);
   }
   gboolean act16;
   if (!se_ops_activations ("attention", error, &act16, q, k, v, out))
@@ -124,7 +124,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     guint32 sg = SG (gpu), qn = D <= 40 ? 4 : D <= 80 ? 2 : 1;
     guint32 spec[] = { sg, D / 4, qn };
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_SG, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
-                     (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
+                            (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
   }
   /* K and V tiles share 16 KiB of shared memory. */
   guint32 kt = 1;
@@ -133,7 +133,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
   guint32 wg = 64;
   guint32 spec[] = { wg, D, kt };
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
-                   (Lq + wg - 1) / wg, heads, (guint32) q->shape[0], error);
+                          (Lq + wg - 1) / wg, heads, (guint32) q->shape[0], error);
 }
 
 enum { EW_ADD, EW_MUL, EW_SCALE, EW_SILU, EW_GELU, EW_QUICK_GELU };
@@ -172,13 +172,22 @@ elementwise (SeGpu *gpu, const char *name, guint op, const SeTensor *a, const Se
   } push = { (guint32) a->numel, op, div, mod, alpha };
   SeBinding bind[] = { BIND_R (a), BIND_R (b ? b : a), BIND_W (out) };
   return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_ELEMENTWISE, act16), bind, 3, &push, sizeof push, a->numel,
-                      ELEMENTWISE_WG, error);
+                             ELEMENTWISE_WG, error);
 }
 
 gboolean
 se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
 {
   return elementwise (gpu, "copy", EW_SCALE, x, NULL, 1.0f, out, error);
+}
+
+SeTensor *
+se_op_clone (SeGpu *gpu, const SeTensor *x, GError **error)
+{
+  g_autoptr (SeTensor) copy = se_tensor_new_typed (gpu, x->dtype, x->ndim, x->shape, error);
+  if (copy == NULL || !se_op_copy (gpu, x, copy, error))
+    return NULL;
+  return g_steal_pointer (&copy);
 }
 
 gboolean se_op_add (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)
@@ -213,7 +222,7 @@ se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
   } push = { (guint32) out->numel, (guint32) N };
   SeBinding bind[] = { BIND_R (x), BIND_W (out) };
   return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_GEGLU, act16), bind, 2, &push, sizeof push, out->numel,
-                      ELEMENTWISE_WG, error);
+                             ELEMENTWISE_WG, error);
 }
 
 /* Copies src (n0 x n1 x n2 block) into dst at channel offset. */
@@ -226,7 +235,7 @@ copy_block (SeGpu *gpu, const SeTensor *src, SeTensor *dst, guint32 n0, guint32 
   } push = { n0, n1, n2, 0, n1 * n2, n2, channel_offset * n2, dst_channels * n2, n2 };
   SeBinding bind[] = { BIND_R (src), BIND_W (dst) };
   return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_COPY_STRIDED, src->dtype == SE_DTYPE_F16), bind, 2, &push, sizeof push,
-                      (gsize) n0 * n1 * n2, ELEMENTWISE_WG, error);
+                             (gsize) n0 * n1 * n2, ELEMENTWISE_WG, error);
 }
 
 gboolean
@@ -241,7 +250,7 @@ se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTenso
     g_autofree char *s = se_ops_shapes ("a", a, "b", b);
     g_autofree char *so = se_tensor_shape_string (out);
     return se_ops_invalid (error, "concat", "expected a [B, C1, ...], b [B, C2, ...], out [B, C1+C2, ...]: "
-                    "%s, out %s", s, so);
+                           "%s, out %s", s, so);
   }
   gboolean act16;
   if (!se_ops_activations ("concat", error, &act16, a, b, out, NULL))
@@ -269,7 +278,7 @@ se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError *
   } push = { (guint32) (x->shape[0] * x->shape[1]), (guint32) x->shape[2], (guint32) x->shape[3] };
   SeBinding bind[] = { BIND_R (x), BIND_W (out) };
   return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_UPSAMPLE_NEAREST, act16), bind, 2, &push, sizeof push, out->numel,
-                      ELEMENTWISE_WG, error);
+                             ELEMENTWISE_WG, error);
 }
 
 gboolean
@@ -289,5 +298,5 @@ se_op_timestep_embedding (SeGpu *gpu, const SeTensor *t, gboolean flip, float sh
              (float) log (10000.0) };
   SeBinding bind[] = { BIND_R (t), BIND_W (out) };
   return se_ops_dispatch_1d (gpu, SE_SHADER_TIMESTEP_EMBEDDING, bind, 2, &push, sizeof push, out->numel,
-                      64, error);
+                             64, error);
 }

@@ -114,6 +114,8 @@ gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
 
 /* out = x (a copy on the device). */
 gboolean se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
+/* A new tensor of x's type and shape holding a copy of it. */
+SeTensor *se_op_clone (SeGpu *gpu, const SeTensor *x, GError **error);
 
 /* Element-wise.  b may equal a's shape, a's leading dimensions (e.g. [B, C]
  * onto [B, C, H, W]) or a's trailing dimensions (e.g. [C] onto [B, L, C]).

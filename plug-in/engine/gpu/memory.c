@@ -27,14 +27,19 @@ typedef struct {
   GArray *free;         /* Range, sorted by offset, never adjacent */
 } Block;
 
+/* A range of device memory a batch of copies wrote. */
+typedef struct {
+  VkBuffer buffer;
+  Range range;
+} Written;
+
 /* One half of the staging ring: its copies, recorded or in flight. */
 typedef struct {
   VkCommandBuffer cmd;
   VkFence fence;
   VkDeviceSize used;
   gboolean recording, in_flight;
-  GArray *written;      /* Range of device memory written in this batch (by buffer) */
-  GArray *buffers;      /* VkBuffer of each written range */
+  GArray *written;      /* Written, in this batch since its last barrier */
 } Half;
 
 /* A set of blocks with their free lists: the device's main pool, or the
@@ -163,8 +168,7 @@ se_memory_init (SeGpu *gpu, GError **error)
   };
   for (guint i = 0; i < 2; i++) {
     Half *h = &m->half[i];
-    h->written = g_array_new (FALSE, FALSE, sizeof (Range));
-    h->buffers = g_array_new (FALSE, FALSE, sizeof (VkBuffer));
+    h->written = g_array_new (FALSE, FALSE, sizeof (Written));
     if (!se_vk_check (vkCreateFence (gpu->device, &fi, NULL, &h->fence), "vkCreateFence (staging)", error) ||
         !se_vk_check (vkAllocateCommandBuffers (gpu->device, &ci, &h->cmd),
                       "vkAllocateCommandBuffers (transfers)", error))
@@ -187,8 +191,6 @@ se_memory_fini (SeGpu *gpu)
       vkDestroyFence (dev, m->half[i].fence, NULL);
     if (m->half[i].written)
       g_array_unref (m->half[i].written);
-    if (m->half[i].buffers)
-      g_array_unref (m->half[i].buffers);
   }
   if (m->pool)
     vkDestroyCommandPool (dev, m->pool, NULL);
@@ -380,7 +382,6 @@ submit_half (SeGpu *gpu, Half *h, GError **error)
     return TRUE;
   h->recording = FALSE;
   g_array_set_size (h->written, 0);
-  g_array_set_size (h->buffers, 0);
   vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
                         0, 1, &after_copies, 0, NULL, 0, NULL);
@@ -429,21 +430,19 @@ record_copy (Half *h, VkBuffer staging, VkDeviceSize src_off, VkBuffer dst, VkDe
              VkDeviceSize n)
 {
   for (guint i = 0; i < h->written->len; i++) {
-    const Range *r = &g_array_index (h->written, Range, i);
-    if (g_array_index (h->buffers, VkBuffer, i) == dst && r->offset < dst_off + n && dst_off < r->offset + r->size) {
+    const Written *w = &g_array_index (h->written, Written, i);
+    if (w->buffer == dst && w->range.offset < dst_off + n && dst_off < w->range.offset + w->range.size) {
       VkMemoryBarrier waw = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                               .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                               .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT };
       vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                             0, 1, &waw, 0, NULL, 0, NULL);
       g_array_set_size (h->written, 0);
-      g_array_set_size (h->buffers, 0);
       break;
     }
   }
-  Range w = { dst_off, n };
+  Written w = { dst, { dst_off, n } };
   g_array_append_val (h->written, w);
-  g_array_append_val (h->buffers, dst);
   VkBufferCopy region = { src_off, dst_off, n };
   vkCmdCopyBuffer (h->cmd, staging, dst, 1, &region);
 }

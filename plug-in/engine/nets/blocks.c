@@ -142,30 +142,37 @@ se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint c
  * device's activation precision, the VAE always in fp32 (vae.h). */
 #define NEW(...) se_tensor_new_typed_dims (gpu, x->dtype, error, __VA_ARGS__)
 
+/* out = conv(x) as part says (stride, padding, residual, per-sample bias
+ * stride), with bias or, when NULL, the layer's own; a new tensor. */
+static SeTensor *
+conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeConvPart *part,
+              const SeTensor *bias, GError **error)
+{
+  gint64 kh, kw;
+  se_conv_kernel_size (c->w, &kh, &kw);
+  gint64 oh = se_conv_out_size (x->shape[2], kh, part->stride, part->pad_begin, part->pad_end);
+  gint64 ow = se_conv_out_size (x->shape[3], kw, part->stride, part->pad_begin, part->pad_end);
+  g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
+  if (out == NULL || !se_op_conv2d_part (gpu, x, c->w, bias ? bias : c->b, part, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
 SeTensor *
 se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
                  guint pad_end, GError **error)
 {
-  gint64 kh, kw;
-  se_conv_kernel_size (c->w, &kh, &kw);
-  gint64 oh = se_conv_out_size (x->shape[2], kh, stride, pad_begin, pad_end);
-  gint64 ow = se_conv_out_size (x->shape[3], kw, stride, pad_begin, pad_end);
-  g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
-  if (out == NULL || !se_op_conv2d_asym (gpu, x, c->w, c->b, stride, pad_begin, pad_end, out, error))
-    return NULL;
-  return g_steal_pointer (&out);
+  SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end };
+  return conv_forward (gpu, c, x, &part, NULL, error);
 }
 
 SeTensor *
 se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeTensor *bias,
                        const SeTensor *residual, GError **error)
 {
-  g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], x->shape[2], x->shape[3]);
   SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .residual = residual,
                       .bias_stride = bias ? (guint) c->w->shape[0] : 0 };
-  if (out == NULL || !se_op_conv2d_part (gpu, x, c->w, bias ? bias : c->b, &part, out, error))
-    return NULL;
-  return g_steal_pointer (&out);
+  return conv_forward (gpu, c, x, &part, bias, error);
 }
 
 SeTensor *

@@ -139,11 +139,9 @@ se_clip_forward (SeClip *c, const gint32 *ids, guint batch, GPtrArray *hidden_st
     return NULL;
   for (guint i = 0; i <= c->cfg.layers; i++) {
     if (hidden_states) {
-      SeTensor *snap = NEW (batch, P, W);
-      if (snap == NULL || !se_op_copy (gpu, h, snap, error)) {
-        se_tensor_free (snap);
+      SeTensor *snap = se_op_clone (gpu, h, error);
+      if (snap == NULL)
         return NULL;
-      }
       g_ptr_array_add (hidden_states, snap);
     }
     if (i < c->cfg.layers && !layer_forward (c, &c->layers[i], h, error))

@@ -130,11 +130,9 @@ tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError *
 {
   if (taps == NULL)
     return TRUE;
-  SeTensor *copy = se_tensor_new_typed (gpu, t->dtype, t->ndim, t->shape, error);
-  if (copy == NULL || !se_op_copy (gpu, t, copy, error)) {
-    se_tensor_free (copy);
+  SeTensor *copy = se_op_clone (gpu, t, error);
+  if (copy == NULL)
     return FALSE;
-  }
   g_hash_table_replace (taps, g_strdup (name), copy);
   return TRUE;
 }
@@ -142,11 +140,9 @@ tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError *
 static gboolean
 push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
 {
-  SeTensor *s = se_tensor_new_typed (gpu, h->dtype, h->ndim, h->shape, error);
-  if (s == NULL || !se_op_copy (gpu, h, s, error)) {
-    se_tensor_free (s);
+  SeTensor *s = se_op_clone (gpu, h, error);
+  if (s == NULL)
     return FALSE;
-  }
   g_ptr_array_add (skips, s);
   return TRUE;
 }
