@@ -10,22 +10,12 @@
 // from the lane that loaded it with subgroupShuffle, instead of every lane
 // loading it.  One workgroup is one subgroup (spec constant 0, SG).
 //
-// Packed fp16 (F16 defined for an operand) is stored as uvec2 (four halves)
-// and unpacked with unpackHalf2x16, which needs no optional device feature.
+// Packed fp16 operands: packed.glsl.
 
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 #extension GL_EXT_control_flow_attributes : require
+#include "packed.glsl"
 
 layout (local_size_x_id = 0) in;
 layout (constant_id = 0) const uint SG = 8;
-
-vec4 se_unpack4 (uvec2 u)
-{
-  return vec4 (unpackHalf2x16 (u.x), unpackHalf2x16 (u.y));
-}
-
-uvec2 se_pack4 (vec4 v)
-{
-  return uvec2 (packHalf2x16 (v.xy), packHalf2x16 (v.zw));
-}

@@ -58,14 +58,32 @@ matmul_rows (SeGpu *gpu, const SeMatmulDesc *d)
   return MIN (full, (d->M + sg - 1) / sg * sg);
 }
 
+/* Whether the fast families take this matmul: they load four elements at a
+ * time along each operand's rows. */
 static gboolean
-matmul_subgroup_fits (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *c,
-                      const SeMatmulDesc *d)
+matmul_fast (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *c, const SeMatmulDesc *d)
 {
   guint32 v[] = { d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
                   d->off_a, d->trans_a ? d->M : 0 };
-  return gpu->kernels == SE_KERNELS_SUBGROUP && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
+  return gpu->kernels != SE_KERNELS_REFERENCE && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
          se_ops_vec4_aligned (a) && se_ops_vec4_aligned (b) && se_ops_vec4_aligned (c) && se_ops_vec4_aligned (d->residual);
+}
+
+/* The tiled kernels' GEMM blocks (spec constants 0-4: workgroup x, y, TM,
+ * TN, BK), both 256 threads stepping K by 16 through double-buffered shared
+ * memory: 128 x 128 outputs (8 x 8 per thread, 32 KiB of shared memory)
+ * where a product has enough such blocks to occupy a large GPU (about one
+ * per multiprocessor), 64 x 64 (4 x 4 per thread, 16 KiB) otherwise. */
+static const guint32 tiled_big[] = { 16, 16, 8, 8, 16 };
+static const guint32 tiled_small[] = { 16, 16, 4, 4, 16 };
+#define TILED_SPEC 5
+#define TILED_BIG_BLOCKS 128
+
+static const guint32 *
+tiled_blocks (SeGpu *gpu, guint32 M, guint32 N, guint32 batch)
+{
+  guint64 big = (guint64) ((M + 127) / 128) * ((N + 127) / 128) * batch;
+  return big >= TILED_BIG_BLOCKS && gpu->info.max_shared_memory >= 32768 ? tiled_big : tiled_small;
 }
 
 /* Checks a matmul's operands; n_b is the number of rows of B it reads (2N
@@ -116,13 +134,27 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
   /* flags: a16, b16, c16 */
   guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
                (c->dtype == SE_DTYPE_F16 ? 4 : 0);
-  if (geglu || matmul_subgroup_fits (gpu, a, b, c, d)) {
+  if (matmul_fast (gpu, a, b, c, d) && gpu->kernels == SE_KERNELS_TILED) {
+    /* GEGLU: a block's columns are half values, half their gates */
+    guint32 n_b = geglu ? 2 * d->N : d->N;
+    const guint32 *blocks = tiled_blocks (gpu, d->M, n_b, d->batch);
+    guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3], cols = geglu ? bn / 2 : bn;
+    guint32 spec[TILED_SPEC + 3];
+    memcpy (spec, blocks, TILED_SPEC * sizeof *spec);
+    spec[TILED_SPEC] = d->trans_a ? 1 : 0;
+    spec[TILED_SPEC + 1] = d->trans_b ? 0 : 1;
+    spec[TILED_SPEC + 2] = geglu ? 1 : 0;
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL_TILED, bits), spec, G_N_ELEMENTS (spec), bind, 5,
+                            &push, sizeof push, (d->N + cols - 1) / cols, (d->M + bm - 1) / bm, d->batch, error);
+  }
+  if (matmul_fast (gpu, a, b, c, d)) {
     SeShaderId variant = VARIANT (SE_SHADER_MATMUL_SG, bits);
     guint32 rows = matmul_rows (gpu, d), cols = 4 * SG (gpu);
     guint32 spec[] = { SG (gpu), rows, d->trans_a ? 1 : 0, d->trans_b ? 0 : 1, geglu ? 1 : 0 };
     return se_ops_dispatch (gpu, variant, spec, G_N_ELEMENTS (spec), bind, 5, &push, sizeof push,
                             (d->N + cols - 1) / cols, (d->M + rows - 1) / rows, d->batch, error);
   }
+  g_assert (!geglu);
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL, bits), gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5,
                           &push, sizeof push, (d->N + GEMM_BN - 1) / GEMM_BN,
                           (d->M + GEMM_BM - 1) / GEMM_BM, d->batch, error);
@@ -186,7 +218,7 @@ se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTe
                            w->shape[0], 2 * N);
   if (!linear_desc (x, w, out, N, &d, error) || !matmul_check (x, w, bias, out, &d, 2 * d.N, error))
     return FALSE;
-  if (matmul_subgroup_fits (gpu, x, w, out, &d))
+  if (matmul_fast (gpu, x, w, out, &d))
     return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, error);
   gint64 shape[SE_MAX_DIMS];
   memcpy (shape, out->shape, sizeof shape);
@@ -404,7 +436,7 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
       !se_ops_activations ("conv2d", error, &act16, x, out, residual, NULL))
     return FALSE;
   if (wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 && part->pad_end == 0 &&
-      !w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP)
+      !w->packed_3x3 && gpu->kernels != SE_KERNELS_REFERENCE)
     return conv1x1_as_matmul (gpu, x, w, bias, part, residual, out, error);
 
   ConvPush push = { (guint32) C, (guint32) H, (guint32) W, (guint32) O, (guint32) OH, (guint32) OW,
@@ -423,6 +455,15 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV3X3_SG, bits), spec, G_N_ELEMENTS (spec),
                             bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
                             (guint32) ((O + rows - 1) / rows), (guint32) B, error);
+  }
+  guint32 v[] = { push.cin * push.kh * push.kw, push.w_row, push.w_off };
+  if (!w->packed_3x3 && gpu->kernels == SE_KERNELS_TILED && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
+      se_ops_vec4_aligned (w)) {
+    const guint32 *blocks = tiled_blocks (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B);
+    guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3];
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D_TILED, bits), blocks, TILED_SPEC, bind, 5, &push,
+                            sizeof push, (guint32) ((OH * OW + bn - 1) / bn), (guint32) ((O + bm - 1) / bm),
+                            (guint32) B, error);
   }
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D, bits),
                           gemm_spec (gpu), G_N_ELEMENTS (gemm_spec_gpu), bind, 5, &push, sizeof push,

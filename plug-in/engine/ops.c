@@ -126,6 +126,19 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_SG, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
                             (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
   }
+  if (gpu->kernels == SE_KERNELS_TILED) {
+    /* 128 threads, 8 per query: 16 queries per workgroup; key tiles as
+     * large as shared memory holds (queries, a key or value tile, the
+     * weights and two reductions, rows padded by one float) */
+    guint32 threads = 128, bq = 16, tpr = threads / bq, bkv = 64;
+    while (bkv >= tpr && 4 * (bq * (D + 1) + bkv * (D + 1) + bq * (bkv + 1) + 2 * threads) > gpu->info.max_shared_memory)
+      bkv /= 2;
+    if (bkv >= tpr) {
+      guint32 spec[] = { threads, D, bq, bkv };
+      return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_TILED, act16), spec, G_N_ELEMENTS (spec), bind, 4,
+                              &push, sizeof push, (Lq + bq - 1) / bq, heads, (guint32) q->shape[0], error);
+    }
+  }
   /* K and V tiles share 16 KiB of shared memory. */
   guint32 kt = 1;
   while (kt * 2 <= 64 && kt * 2 * D * 2 * sizeof (float) <= 16384)

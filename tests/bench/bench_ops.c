@@ -2,8 +2,9 @@
  *
  * Not a pass/fail test: prints milliseconds per call and GFLOP/s for the
  * shapes that dominate a 512x512 UNet step, with each kernel family the
- * device can run (the reference kernels, then the subgroup kernels, see
- * SeKernels) on the same problem, and their ratio.  Each operator runs once
+ * device can run (the reference kernels, then the subgroup and tiled
+ * kernels, see SeKernels) on the same problem, and their ratio to the
+ * reference.  Each operator runs once
  * to build its pipeline, then repeatedly (one submission per call) for about
  * --seconds.  Weights are fp16 where the networks keep them so (the first
  * tensor marked "w16"); 3x3 kernels are packed for the subgroup kernels as
@@ -191,9 +192,18 @@ main (int argc, char **argv)
           gpu->info.subgroup_size);
   printf ("%-42s %-9s %10s %10s %6s %7s\n", "operator", "kernels", "ms/call", "GFLOP/s", "calls", "ratio");
   g_autoptr (BenchReport) report = bench_report_new ("bench-ops", gpu->info.name);
-  SeKernels families[] = { SE_KERNELS_REFERENCE, SE_KERNELS_SUBGROUP };
-  const char *family_names[] = { "reference", "subgroup" };
-  guint n_families = se_gpu_subgroup_kernels_usable (gpu) ? 2 : 1;
+  /* the reference family first: every other's ratio is against it */
+  SeKernels families[3] = { SE_KERNELS_REFERENCE };
+  const char *family_names[3] = { "reference" };
+  guint n_families = 1;
+  if (se_gpu_subgroup_kernels_usable (gpu)) {
+    families[n_families] = SE_KERNELS_SUBGROUP;
+    family_names[n_families++] = "subgroup";
+  }
+  if (se_gpu_tiled_kernels_usable (gpu)) {
+    families[n_families] = SE_KERNELS_TILED;
+    family_names[n_families++] = "tiled";
+  }
 
   GRand *rng = g_rand_new_with_seed (1);
   for (guint b = 0; b < G_N_ELEMENTS (benches); b++) {

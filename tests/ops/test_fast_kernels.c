@@ -1,13 +1,15 @@
-/* test_fast_kernels.c: the subgroup kernels (matmul in every operand layout,
- * the fused epilogues, GEGLU, packed 3x3 convolutions, attention) against
- * reference.c, at shapes that hit their edges: rows and columns that do not
- * fill a tile, batches, channel parts, strides and asymmetric padding.
+/* test_fast_kernels.c: the fast kernel families, subgroup (CPU devices)
+ * and tiled (GPUs), against reference.c: matmul in every operand layout,
+ * the fused epilogues, GEGLU, 3x3 convolutions (packed for the subgroup
+ * family), attention, norms, at shapes that hit their edges: rows and
+ * columns that do not fill a tile, batches, channel parts, strides and
+ * asymmetric padding.
  *
- * Run as `test-fast-kernels NAME`.  Where the device runs the subgroup
- * kernels (lavapipe by default) each case also asserts that they ran, so a
- * silent fallback to the reference kernels fails; under
- * SE_KERNELS=reference the same cases check the reference kernels' epilogues
- * and packed weights.  Bounds as in test_ops.c: 1e-5 relative for fp32
+ * Run as `test-fast-kernels NAME`, under each family (SE_KERNELS; lavapipe
+ * runs the subgroup family by default and the tiled one when forced).  Each
+ * case also asserts that the family's kernel ran, so a silent fallback to
+ * the reference kernels fails; under SE_KERNELS=reference the same cases
+ * check the reference kernels' epilogues and packed weights.  Bounds as in test_ops.c: 1e-5 relative for fp32
  * accumulation over up to a few thousand products; fp16 weights are rounded
  * to half in the reference first, so the same bound holds.
  *
@@ -34,16 +36,20 @@ bound (double fp32_bound)
   return act == SE_DTYPE_F16 ? MAX (fp32_bound, FP16_BOUND) : fp32_bound;
 }
 
-/* Asserts that the subgroup kernel `id` ran since `before` (when the device
- * runs subgroup kernels). */
+/* No kernel of this family is expected (the shape falls back). */
+#define NONE SE_SHADER_COUNT
+
+/* Asserts that the running family's kernel ran since `before`: `subgroup`
+ * or `tiled` (NONE: nothing to assert). */
 static void
-assert_ran (SeGpu *gpu, const SeCmdStats *before, SeShaderId id, const char *what)
+assert_ran (SeGpu *gpu, const SeCmdStats *before, SeShaderId subgroup, SeShaderId tiled, const char *what)
 {
-  if (gpu->kernels != SE_KERNELS_SUBGROUP)
+  SeShaderId id = gpu->kernels == SE_KERNELS_SUBGROUP ? subgroup : gpu->kernels == SE_KERNELS_TILED ? tiled : NONE;
+  if (id == NONE)
     return;
   SeCmdStats now = se_cmd_stats (gpu);
   if (now.by_shader[id] == before->by_shader[id])
-    g_error ("%s: the subgroup kernel did not run", what);
+    g_error ("%s: the %s kernel did not run", what, gpu->kernels == SE_KERNELS_SUBGROUP ? "subgroup" : "tiled");
 }
 
 static float
@@ -169,7 +175,8 @@ check_matmul (SeGpu *gpu, const MatmulCase *t)
   se_test_assert_close (what, got, want, nc, bound (GEMM_BOUND));
   /* flags: a16, b16, c16 */
   guint bits = (t->a_type == SE_DTYPE_F16 ? 1 : 0) | (t->b_type == SE_DTYPE_F16 ? 2 : 0);
-  assert_ran (gpu, &before, act_variant (SE_SHADER_MATMUL_SG + bits, 2), what);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_MATMUL_SG + bits, 2), act_variant (SE_SHADER_MATMUL_TILED + bits, 2),
+              what);
 }
 
 static void
@@ -185,6 +192,8 @@ test_matmul_layouts (SeGpu *gpu)
     { 68, 100, 24, 2, TRUE, FALSE, BIAS_ROW, TRUE, RES_NONE, 1.0f, F16, F32 },
     { 33, 44, 16, 2, FALSE, TRUE, BIAS_ROW, FALSE, RES_ALIAS, 1.0f, F16, F32 },
     { 1, 4, 4, 1, FALSE, FALSE, BIAS_COLUMN, FALSE, RES_NONE, 1.0f, F32, F32 },
+    /* enough 128 x 128 blocks for the tiled family's large tiles */
+    { 1000, 2052, 20, 1, FALSE, TRUE, BIAS_COLUMN, FALSE, RES_SEPARATE, 1.0f, F32, F16 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_matmul (gpu, &cases[i]);
@@ -217,9 +226,10 @@ check_geglu (SeGpu *gpu, int M, int N, int K, SeDType wtype, gboolean expect_fus
                                            wtype == SE_DTYPE_F16 ? ", fp16 weight" : "");
   se_test_assert_close (what, got, want, (gsize) M * N, bound (GEMM_BOUND));
   /* flags: a16 (x), b16 (the weight), c16 (out, like x) */
+  guint b16 = wtype == SE_DTYPE_F16 ? 2 : 0;
   if (expect_fused)
-    assert_ran (gpu, &before, act_variant (act_variant (SE_SHADER_MATMUL_SG + (wtype == SE_DTYPE_F16 ? 2 : 0), 0), 2),
-                what);
+    assert_ran (gpu, &before, act_variant (act_variant (SE_SHADER_MATMUL_SG + b16, 0), 2),
+                act_variant (act_variant (SE_SHADER_MATMUL_TILED + b16, 0), 2), what);
 }
 
 static void
@@ -261,6 +271,7 @@ typedef struct {
   Residual residual;
   SeDType wtype;
   gboolean expect_fast;         /* the subgroup kernel (3x3) or GEMM (1x1) runs */
+  gboolean expect_tiled;        /* the tiled kernel (3x3) or GEMM (1x1) runs */
 } ConvCase;
 
 static void
@@ -277,7 +288,7 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   g_autoptr (GError) error = NULL;
   gint64 shape[] = { O, C, K, K };
   g_autoptr (SeTensor) tw = t->wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 4, shape) : se_test_tensor (gpu, w, 4, shape);
-  g_autoptr (SeTensor) packed = K == 3 ? se_op_pack_conv3x3 (gpu, tw, &error) : NULL;
+  g_autoptr (SeTensor) packed = K == 3 && se_conv3x3_prefers_packed (gpu) ? se_op_pack_conv3x3 (gpu, tw, &error) : NULL;
   g_assert_no_error (error);
   g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, H, W);
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
@@ -308,13 +319,13 @@ check_conv (SeGpu *gpu, const ConvCase *t)
                                            t->pad_end, t->bias, t->residual,
                                            t->wtype == SE_DTYPE_F16 ? ", fp16 weights" : "");
   se_test_assert_close (what, got, want, nout, bound (GEMM_BOUND));
-  if (t->expect_fast) {
-    /* 3x3 flags: w16, act16; a 1x1 is a matmul of the weight (a16) by x (b16) into out (c16) */
-    guint w16 = t->wtype == SE_DTYPE_F16 ? 1 : 0;
-    SeShaderId id = K == 3 ? act_variant (SE_SHADER_CONV3X3_SG + w16, 1)
-                           : act_variant (act_variant (SE_SHADER_MATMUL_SG + w16, 1), 2);
-    assert_ran (gpu, &before, id, what);
-  }
+  /* 3x3 flags: w16, act16; a 1x1 is a matmul of the weight (a16) by x (b16) into out (c16) */
+  guint w16 = t->wtype == SE_DTYPE_F16 ? 1 : 0;
+  SeShaderId sg = K == 3 ? act_variant (SE_SHADER_CONV3X3_SG + w16, 1)
+                         : act_variant (act_variant (SE_SHADER_MATMUL_SG + w16, 1), 2);
+  SeShaderId tiled = K == 3 ? act_variant (SE_SHADER_CONV2D_TILED + w16, 1)
+                            : act_variant (act_variant (SE_SHADER_MATMUL_TILED + w16, 1), 2);
+  assert_ran (gpu, &before, t->expect_fast ? sg : NONE, t->expect_tiled ? tiled : NONE, what);
 }
 
 static void
@@ -322,23 +333,26 @@ test_conv_packed (SeGpu *gpu)
 {
   const SeDType F32 = SE_DTYPE_F32, F16 = SE_DTYPE_F16;
   const ConvCase cases[] = {
-    { 2, 5, 8, 12, 7, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE },
-    { 1, 16, 16, 16, 33, 3, 2, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE },   /* UNet downsampler */
-    { 2, 8, 8, 16, 24, 3, 2, 0, 1, BIAS_COLUMN, RES_NONE, F32, TRUE },         /* VAE downsampler */
-    { 1, 3, 32, 32, 32, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE },        /* VAE conv_in */
-    { 2, 32, 4, 4, 4, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F32, TRUE },         /* time embedding folded in */
-    { 2, 12, 8, 4, 40, 3, 1, 1, 1, BIAS_NONE, RES_ALIAS, F32, TRUE },          /* accumulate */
-    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, FALSE },      /* W % 4: reference, packed */
-    { 2, 64, 8, 16, 36, 1, 1, 0, 0, BIAS_COLUMN, RES_SEPARATE, F32, TRUE },    /* 1x1: a GEMM */
-    { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE },
-    { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE },       /* C % 4: reference */
+    { 2, 5, 8, 12, 7, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, FALSE },      /* C % 4: tiled falls back */
+    { 1, 16, 16, 16, 33, 3, 2, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE },  /* UNet downsampler */
+    { 2, 8, 8, 16, 24, 3, 2, 0, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE },        /* VAE downsampler */
+    { 1, 3, 32, 32, 32, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, FALSE },      /* VAE conv_in */
+    { 2, 32, 4, 4, 4, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F32, TRUE, TRUE },        /* time embedding folded in */
+    { 2, 12, 8, 4, 40, 3, 1, 1, 1, BIAS_NONE, RES_ALIAS, F32, TRUE, TRUE },         /* accumulate */
+    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, FALSE, FALSE },    /* W % 4, C % 4 */
+    { 1, 4, 9, 11, 130, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, FALSE, TRUE },  /* UNet conv_in, odd size */
+    { 2, 64, 8, 16, 36, 1, 1, 0, 0, BIAS_COLUMN, RES_SEPARATE, F32, TRUE, TRUE },   /* 1x1: a GEMM */
+    { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE, TRUE },
+    { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE, FALSE },     /* C % 4: reference */
+    { 1, 8, 12, 20, 140, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_conv (gpu, &cases[i]);
 }
 
 /* A layer in 2 input x 3 output channel parts, summed with accumulate, on
- * packed weights and a width the subgroup kernel takes. */
+ * the weights the family takes (packed for subgroup) and a width the
+ * subgroup kernel takes. */
 static void
 test_conv_parts (SeGpu *gpu)
 {
@@ -349,7 +363,7 @@ test_conv_parts (SeGpu *gpu)
   g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, 3, 3);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SeTensor) packed = se_op_pack_conv3x3 (gpu, tw, &error);
+  g_autoptr (SeTensor) packed = se_conv3x3_prefers_packed (gpu) ? se_op_pack_conv3x3 (gpu, tw, &error) : se_op_clone (gpu, tw, &error);
   g_assert_no_error (error);
   g_autofree double *got = g_new (double, (gsize) O * H * W);
   SeCmdStats before = se_cmd_stats (gpu);
@@ -369,9 +383,10 @@ test_conv_parts (SeGpu *gpu)
    * first part's sum is rounded once more before the second adds to it */
   g_autofree double *want = g_new (double, (gsize) O * H * W);
   ref_conv2d (x, w, bias, 1, C, H, W, O, 3, 3, 1, 1, want);
-  se_test_assert_close ("packed conv in 2 x 3 channel parts", got, want, (gsize) O * H * W,
+  se_test_assert_close ("conv in 2 x 3 channel parts", got, want, (gsize) O * H * W,
                         bound (GEMM_BOUND));
-  assert_ran (gpu, &before, act_variant (SE_SHADER_CONV3X3_SG, 1), "packed conv in parts");
+  assert_ran (gpu, &before, act_variant (SE_SHADER_CONV3X3_SG, 1), act_variant (SE_SHADER_CONV2D_TILED, 1),
+              "conv in parts");
 }
 
 static void
@@ -395,7 +410,9 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
   g_autofree char *what = g_strdup_printf ("attention B%d Lq%d Lk%d H%d D%d%s", B, Lq, Lk, H, D,
                                            causal ? " causal" : "");
   se_test_assert_close (what, got, want, to->numel, bound (GEMM_BOUND));
-  assert_ran (gpu, &before, act_variant (SE_SHADER_ATTENTION_SG, 0), what);
+  /* the subgroup kernel takes D % 4 == 0 */
+  assert_ran (gpu, &before, D % 4 == 0 ? act_variant (SE_SHADER_ATTENTION_SG, 0) : NONE,
+              act_variant (SE_SHADER_ATTENTION_TILED, 0), what);
 }
 
 static void
@@ -411,10 +428,11 @@ test_attention_shapes (SeGpu *gpu)
   check_attention (gpu, 2, 33, 9, 2, 160, FALSE);       /* fewer keys than lanes */
   /* lavapipe (Mesa 22.3) runs the reference kernel at head widths over 32
    * with more than about 700 keys without writing anything: only the
-   * subgroup kernel is held to this shape there (README, GPU execution) */
-  if (gpu->kernels == SE_KERNELS_SUBGROUP || gpu->info.type != VK_PHYSICAL_DEVICE_TYPE_CPU)
+   * fast kernels are held to this shape there (README, GPU execution) */
+  if (gpu->kernels != SE_KERNELS_REFERENCE || gpu->info.type != VK_PHYSICAL_DEVICE_TYPE_CPU)
     check_attention (gpu, 1, 1024, 1024, 8, 40, FALSE);
   check_attention (gpu, 2, 5, 77, 1, 16, TRUE);         /* more keys than queries, causal */
+  check_attention (gpu, 1, 50, 20, 3, 6, TRUE);         /* head width not a multiple of 4 */
 }
 
 /* GroupNorm with a mean far from zero next to its spread (offset), where
@@ -444,7 +462,7 @@ check_group_norm (SeGpu *gpu, int B, int C, int HW, int G, float offset, gboolea
   /* the normalised values lose offset / spread * 6e-8 relative to rounding
    * of x itself: 5e-6 at an offset of 50 */
   se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
-  assert_ran (gpu, &before, act_variant (SE_SHADER_GROUPNORM_SG, 0), what);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_GROUPNORM_SG, 0), NONE, what);
 }
 
 static void
@@ -469,7 +487,7 @@ check_layer_norm (SeGpu *gpu, int rows, int N, float offset)
   ref_layer_norm (x, gamma, beta, rows, N, 1e-5, want);
   g_autofree char *what = g_strdup_printf ("layer_norm %dx%d offset %g", rows, N, offset);
   se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
-  assert_ran (gpu, &before, act_variant (SE_SHADER_LAYERNORM_SG, 0), what);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_LAYERNORM_SG, 0), NONE, what);
 }
 
 static void

@@ -386,31 +386,49 @@ se_gpu_subgroup_kernels_usable (const SeGpu *gpu)
          (info->subgroup_size & (info->subgroup_size - 1)) == 0;
 }
 
+gboolean
+se_gpu_tiled_kernels_usable (const SeGpu *gpu)
+{
+  return gpu->info.max_workgroup_invocations >= 256;
+}
+
 static gboolean
 choose_kernels (SeGpu *gpu, GError **error)
 {
   const SeGpuInfo *info = &gpu->info;
-  gboolean usable = se_gpu_subgroup_kernels_usable (gpu);
   const char *force = g_getenv ("SE_KERNELS");
   if (force == NULL || *force == '\0') {
-    gpu->kernels = usable && info->type == VK_PHYSICAL_DEVICE_TYPE_CPU ? SE_KERNELS_SUBGROUP
-                                                                        : SE_KERNELS_REFERENCE;
+    if (info->type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+      gpu->kernels = se_gpu_subgroup_kernels_usable (gpu) ? SE_KERNELS_SUBGROUP : SE_KERNELS_REFERENCE;
+    else
+      gpu->kernels = se_gpu_tiled_kernels_usable (gpu) ? SE_KERNELS_TILED : SE_KERNELS_REFERENCE;
     return TRUE;
   }
   if (strcmp (force, "reference") == 0) {
     gpu->kernels = SE_KERNELS_REFERENCE;
     return TRUE;
   }
-  if (strcmp (force, "subgroup") == 0 && usable) {
+  if (strcmp (force, "subgroup") == 0) {
+    if (!se_gpu_subgroup_kernels_usable (gpu)) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                   "SE_KERNELS=subgroup: %s has no subgroup shuffles of 4 to 64 lanes", info->name);
+      return FALSE;
+    }
     gpu->kernels = SE_KERNELS_SUBGROUP;
     return TRUE;
   }
-  if (strcmp (force, "subgroup") == 0)
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                 "SE_KERNELS=subgroup: %s has no subgroup shuffles of 4 to 64 lanes", info->name);
-  else
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                 "SE_KERNELS=%s: expected \"reference\" or \"subgroup\"", force);
+  if (strcmp (force, "tiled") == 0) {
+    if (!se_gpu_tiled_kernels_usable (gpu)) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                   "SE_KERNELS=tiled: %s runs at most %u invocations per workgroup, the tiled kernels need 256",
+                   info->name, info->max_workgroup_invocations);
+      return FALSE;
+    }
+    gpu->kernels = SE_KERNELS_TILED;
+    return TRUE;
+  }
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+               "SE_KERNELS=%s: expected \"reference\", \"subgroup\" or \"tiled\"", force);
   return FALSE;
 }
 

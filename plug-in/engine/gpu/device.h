@@ -61,11 +61,17 @@ typedef struct {
  *   SUBGROUP   register-blocked kernels that pass operands between the lanes
  *              of a subgroup (shaders/subgroup.glsl): the fast path on CPU
  *              devices, where shared memory is no faster than memory
- * Default: SUBGROUP on CPU devices with subgroup shuffles, REFERENCE
- * elsewhere; SE_KERNELS=reference or subgroup forces one. */
+ *   TILED      the GPU path: GEMM and implicit-GEMM convolution through
+ *              double-buffered shared-memory tiles with four-element loads
+ *              (shaders/gemm_tiled.glsl), and flash attention with a
+ *              workgroup per tile of queries (attention_tiled.comp)
+ * Default: SUBGROUP on CPU devices with subgroup shuffles, TILED on GPUs
+ * with 256-invocation workgroups, REFERENCE otherwise; SE_KERNELS=reference,
+ * subgroup or tiled forces one. */
 typedef enum {
   SE_KERNELS_REFERENCE,
   SE_KERNELS_SUBGROUP,
+  SE_KERNELS_TILED,
 } SeKernels;
 
 /* Activations (the UNet's and text encoder's tensors between operators;
@@ -103,6 +109,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeGpu, se_gpu_free)
 /* Whether the device can run the subgroup kernels at all (benches compare
  * both families on one device by setting gpu->kernels). */
 gboolean se_gpu_subgroup_kernels_usable (const SeGpu *gpu);
+/* Whether the device runs the tiled kernels (256-invocation workgroups). */
+gboolean se_gpu_tiled_kernels_usable (const SeGpu *gpu);
 
 /* One line per device, "index: name (type)", for --list-devices. */
 char  *se_gpu_list_devices (GError **error);
