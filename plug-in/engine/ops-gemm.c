@@ -355,30 +355,6 @@ se_conv3x3_prefers_packed (SeGpu *gpu)
   return gpu->kernels == SE_KERNELS_SUBGROUP;
 }
 
-SeTensor *
-se_op_pack_conv3x3 (SeGpu *gpu, const SeTensor *w, GError **error)
-{
-  if (w->ndim != 4 || w->shape[2] != 3 || w->shape[3] != 3 || w->packed_3x3) {
-    g_autofree char *s = se_tensor_shape_string (w);
-    se_ops_invalid (error, "pack_conv3x3", "expected an unpacked 3x3 kernel [O, C, 3, 3], got %s", s);
-    return NULL;
-  }
-  gint64 shape[] = { w->shape[0], w->shape[1], 3, 4 };
-  g_autoptr (SeTensor) packed = se_tensor_new_typed (gpu, w->dtype, 4, shape, error);
-  if (packed == NULL)
-    return NULL;
-  packed->packed_3x3 = TRUE;
-  struct {
-    guint32 rows, n_in, n_out;
-  } push = { (guint32) (w->shape[0] * w->shape[1] * 3), 3, 4 };
-  gboolean f16 = w->dtype == SE_DTYPE_F16;
-  SeBinding bind[] = { BIND_R (w), BIND_W (packed) };
-  if (!se_ops_dispatch_1d (gpu, f16 ? SE_SHADER_PAD_ROWS_F16 : SE_SHADER_PAD_ROWS, bind, 2, &push, sizeof push,
-                           f16 ? packed->numel / 2 : packed->numel, 64, error))
-    return NULL;
-  return g_steal_pointer (&packed);
-}
-
 typedef struct {
   guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad;
   guint32 bias_mode, bias_off, bias_stride, w_row, w_off, w_c, w_ky, residual;

@@ -89,10 +89,6 @@ gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weigh
                             const SeTensor *bias, const SeConvPart *part, SeTensor *out,
                             GError **error);
 
-/* A 3x3 kernel [O, C, 3, 3] (fp32 or fp16) in the layout the subgroup
- * convolution reads: rows padded to 4, [O, C, 3, 4], marked packed.  Every
- * convolution takes either layout. */
-SeTensor *se_op_pack_conv3x3 (SeGpu *gpu, const SeTensor *weight, GError **error);
 /* TRUE when the device's convolutions run faster on packed 3x3 kernels. */
 gboolean  se_conv3x3_prefers_packed (SeGpu *gpu);
 

@@ -65,6 +65,36 @@ se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *sh
   return t;
 }
 
+SeTensor *
+se_tensor_new_packed_3x3 (SeGpu *gpu, SeDType dtype, gint64 O, gint64 C, const void *bytes, GError **error)
+{
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, dtype, error, O, C, 3, 4);
+  if (t == NULL)
+    return NULL;
+  t->packed_3x3 = TRUE;
+  if (!se_cmd_submit (gpu, error) ||
+      !se_memory_upload_padded (gpu, &t->alloc, 0, bytes, (VkDeviceSize) (O * C * 3), se_dtype_size (dtype), 3, 4,
+                                error))
+    return NULL;
+  return g_steal_pointer (&t);
+}
+
+SeTensor *
+se_tensor_new_packed_3x3_f32 (SeGpu *gpu, SeDType dtype, gint64 O, gint64 C, const float *data, GError **error)
+{
+  if (dtype == SE_DTYPE_F32)
+    return se_tensor_new_packed_3x3 (gpu, dtype, O, C, data, error);
+  gsize n = (gsize) O * (gsize) C * 9;
+  g_autofree guint16 *half = g_try_new (guint16, n);
+  if (half == NULL) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY, "out of host memory packing a 3x3 kernel");
+    return NULL;
+  }
+  for (gsize i = 0; i < n; i++)
+    half[i] = se_float_to_half (data[i]);
+  return se_tensor_new_packed_3x3 (gpu, dtype, O, C, half, error);
+}
+
 void
 se_tensor_free (SeTensor *t)
 {

@@ -23,7 +23,7 @@ typedef struct {
   guint ndim;
   gint64 shape[SE_MAX_DIMS];
   gsize numel;
-  gboolean packed_3x3;  /* a 3x3 kernel stored [O, C, 3, 4] (se_op_pack_conv3x3) */
+  gboolean packed_3x3;  /* a 3x3 kernel stored [O, C, 3, 4] (se_tensor_new_packed_3x3) */
 } SeTensor;
 
 /* An activation tensor: fp16 or fp32 by the device's precision (device.h). */
@@ -41,6 +41,14 @@ SeTensor *se_tensor_new_typed (SeGpu *gpu, SeDType dtype, guint ndim, const gint
  * start at a byte offset the device can bind (storage offset alignment). */
 SeTensor *se_tensor_view (const SeTensor *base, gsize offset, guint ndim, const gint64 *shape,
                           GError **error);
+/* A 3x3 kernel [O, C, 3, 3] stored packed as [O, C, 3, 4], each row of
+ * three padded with a zero (for the subgroup kernels' 16-byte loads),
+ * padded on the host on the way up; from bytes in dtype's storage (fp32
+ * floats, or fp16 halves as a file holds them) or from floats. */
+SeTensor *se_tensor_new_packed_3x3 (SeGpu *gpu, SeDType dtype, gint64 O, gint64 C, const void *bytes,
+                                    GError **error);
+SeTensor *se_tensor_new_packed_3x3_f32 (SeGpu *gpu, SeDType dtype, gint64 O, gint64 C, const float *data,
+                                        GError **error);
 void      se_tensor_free (SeTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
 

@@ -120,21 +120,23 @@ make_tensors (SeGpu *gpu, const Bench *bench, GRand *rng, SeTensor **t, GError *
 {
   for (guint i = 0; i < 6 && tensor_dims (bench->shapes[i]); i++) {
     SeDType dtype = (int) i == bench->weight ? SE_DTYPE_F16 : SE_DTYPE_F32;
-    t[i] = se_tensor_new_typed (gpu, dtype, tensor_dims (bench->shapes[i]), bench->shapes[i], error);
-    if (t[i] == NULL)
-      return FALSE;
-    g_autofree float *data = g_new (float, t[i]->numel);
-    for (gsize k = 0; k < t[i]->numel; k++)
+    const gint64 *shape = bench->shapes[i];
+    guint ndim = tensor_dims (shape);
+    gsize n = 1;
+    for (guint d = 0; d < ndim; d++)
+      n *= (gsize) shape[d];
+    g_autofree float *data = g_new (float, n);
+    for (gsize k = 0; k < n; k++)
       data[k] = (float) g_rand_double_range (rng, -1, 1);
-    if (!se_tensor_upload (t[i], data, error))
-      return FALSE;
-    if (i == 1 && t[i]->ndim == 4 && t[i]->shape[2] == 3 && se_conv3x3_prefers_packed (gpu)) {
-      SeTensor *packed = se_op_pack_conv3x3 (gpu, t[i], error);
-      if (packed == NULL)
+    if (i == 1 && ndim == 4 && shape[2] == 3 && se_conv3x3_prefers_packed (gpu)) {
+      t[i] = se_tensor_new_packed_3x3_f32 (gpu, dtype, shape[0], shape[1], data, error);
+      if (t[i] == NULL)
         return FALSE;
-      se_tensor_free (t[i]);
-      t[i] = packed;
+      continue;
     }
+    t[i] = se_tensor_new_typed (gpu, dtype, ndim, shape, error);
+    if (t[i] == NULL || !se_tensor_upload (t[i], data, error))
+      return FALSE;
   }
   return TRUE;
 }

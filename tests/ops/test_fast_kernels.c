@@ -240,29 +240,61 @@ test_geglu_fused (SeGpu *gpu)
   check_geglu (gpu, 9, 10, 37, SE_DTYPE_F32, FALSE);    /* K % 4: projection, then GEGLU */
 }
 
-/* The packed layout itself: rows of three padded with a zero. */
+/* The packed layout itself: rows of three padded with a zero, from floats
+ * and from bytes as stored. */
 static void
 test_pack_conv3x3 (SeGpu *gpu)
 {
   for (int f16 = 0; f16 < 2; f16++) {
     int O = 5, C = 3;                                   /* 135 weights: an odd count */
-    g_autofree float *w = se_test_random (rng, (gsize) O * C * 9, -1, 1);
-    gint64 shape[] = { O, C, 3, 3 };
-    g_autoptr (SeTensor) tw = f16 ? half_tensor (gpu, w, 4, shape) : se_test_tensor (gpu, w, 4, shape);
+    SeDType dtype = f16 ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    gsize n = (gsize) O * C * 9;
+    g_autofree float *w = se_test_random (rng, n, -1, 1);
+    g_autofree guint16 *halves = g_new (guint16, n);
+    for (gsize i = 0; i < n; i++) {
+      if (f16)
+        w[i] = round_half (w[i]);
+      halves[i] = se_float_to_half (w[i]);
+    }
     g_autoptr (GError) error = NULL;
-    g_autoptr (SeTensor) packed = se_op_pack_conv3x3 (gpu, tw, &error);
+    g_autoptr (SeTensor) from_floats = se_tensor_new_packed_3x3_f32 (gpu, dtype, O, C, w, &error);
     g_assert_no_error (error);
-    g_assert_true (packed->packed_3x3);
-    g_assert_cmpint (packed->shape[3], ==, 4);
-    g_autofree double *got = se_test_fetch (packed);
-    g_autofree double *want = g_new (double, packed->numel);
+    g_autoptr (SeTensor) from_bytes = se_tensor_new_packed_3x3 (gpu, dtype, O, C, f16 ? (const void *) halves
+                                                                                     : (const void *) w, &error);
+    g_assert_no_error (error);
+    g_autofree double *want = g_new (double, (gsize) O * C * 12);
     for (gsize r = 0; r < (gsize) O * C * 3; r++)
       for (int k = 0; k < 4; k++)
         want[r * 4 + k] = k < 3 ? w[r * 3 + k] : 0.0;
-    se_test_assert_close (f16 ? "pack_conv3x3 fp16" : "pack_conv3x3", got, want, packed->numel, 0.0);
-    g_assert_null (se_op_pack_conv3x3 (gpu, packed, &error));
-    g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+    SeTensor *packed[] = { from_floats, from_bytes };
+    for (guint i = 0; i < 2; i++) {
+      g_assert_true (packed[i]->packed_3x3);
+      g_assert_cmpint (packed[i]->shape[3], ==, 4);
+      g_autofree double *got = se_test_fetch (packed[i]);
+      g_autofree char *what = g_strdup_printf ("packed 3x3 kernel, %s, from %s", f16 ? "fp16" : "fp32",
+                                               i ? "bytes" : "floats");
+      se_test_assert_close (what, got, want, packed[i]->numel, 0.0);
+    }
   }
+}
+
+/* A 3x3 kernel of data [O, C, 3, 3] as the family wants it (packed for the
+ * subgroup kernels), fp16 data already rounded. */
+static SeTensor *
+conv3_weight (SeGpu *gpu, const float *w, SeDType wtype, int O, int C)
+{
+  g_autoptr (GError) error = NULL;
+  SeTensor *t = se_conv3x3_prefers_packed (gpu)
+              ? se_tensor_new_packed_3x3_f32 (gpu, wtype, O, C, w, &error)
+              : NULL;
+  g_assert_no_error (error);
+  if (t == NULL) {
+    t = se_tensor_new_typed_dims (gpu, wtype, &error, O, C, 3, 3);
+    g_assert_no_error (error);
+    g_assert_true (se_tensor_upload (t, w, &error));
+    g_assert_no_error (error);
+  }
+  return t;
 }
 
 typedef struct {
@@ -288,8 +320,7 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   g_autoptr (GError) error = NULL;
   gint64 shape[] = { O, C, K, K };
   g_autoptr (SeTensor) tw = t->wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 4, shape) : se_test_tensor (gpu, w, 4, shape);
-  g_autoptr (SeTensor) packed = K == 3 && se_conv3x3_prefers_packed (gpu) ? se_op_pack_conv3x3 (gpu, tw, &error) : NULL;
-  g_assert_no_error (error);
+  g_autoptr (SeTensor) packed = K == 3 ? conv3_weight (gpu, w, t->wtype, O, C) : NULL;
   g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, H, W);
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
   g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, B, O, OH, OW);
@@ -360,11 +391,9 @@ test_conv_parts (SeGpu *gpu)
   g_autofree float *x = se_test_random (rng, (gsize) C * H * W, -1, 1);
   g_autofree float *w = se_test_random (rng, (gsize) O * C * 9, -1, 1);
   g_autofree float *bias = se_test_random (rng, O, -1, 1);
-  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, O, C, 3, 3);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SeTensor) packed = se_conv3x3_prefers_packed (gpu) ? se_op_pack_conv3x3 (gpu, tw, &error) : se_op_clone (gpu, tw, &error);
-  g_assert_no_error (error);
+  g_autoptr (SeTensor) packed = conv3_weight (gpu, w, SE_DTYPE_F32, O, C);
   g_autofree double *got = g_new (double, (gsize) O * H * W);
   SeCmdStats before = se_cmd_stats (gpu);
   for (int j = 0; j < 3; j++) {

@@ -41,6 +41,12 @@ void      se_memory_use_pool (SeGpu *gpu, SePool *pool);
  * Work recorded before that still reads the range must be submitted first. */
 gboolean  se_memory_upload (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
                             const void *data, VkDeviceSize size, GError **error);
+/* The same for rows of in_row elements of elem_size bytes, each padded
+ * with zeros to out_row elements on the way (into the staging memory, no
+ * host copy). */
+gboolean  se_memory_upload_padded (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset, const void *data,
+                                   VkDeviceSize rows, guint elem_size, guint in_row, guint out_row,
+                                   GError **error);
 /* Runs the queued uploads and waits for them (compute submissions do). */
 gboolean  se_memory_flush (SeGpu *gpu, GError **error);
 /* Copies a range to the host, after the queued uploads; waits. */

@@ -12,14 +12,17 @@ se_weights_dtype_default (SeGpu *gpu)
   return gpu->info.storage_16bit ? SE_DTYPE_F16 : SE_DTYPE_F32;
 }
 
+/* packed: a 3x3 kernel [O, C, 3, 3] stored packed */
 static SeTensor *
-load (SeLoader *l, guint ndim, const gint64 *shape, const char *fmt, va_list ap)
+load (SeLoader *l, guint ndim, const gint64 *shape, gboolean packed, const char *fmt, va_list ap)
 {
   if (!l->ok)
     return NULL;
   g_autofree char *name = g_strdup_vprintf (fmt, ap);
   SeDType dtype = ndim >= 2 ? l->matrix_dtype : SE_DTYPE_F32;
-  SeTensor *t = se_model_files_upload (l->model, l->net, l->gpu, name, ndim, shape, dtype, l->error);
+  SeTensor *t = packed ? se_model_files_upload_packed_3x3 (l->model, l->net, l->gpu, name, shape[0], shape[1],
+                                                           dtype, l->error)
+                       : se_model_files_upload (l->model, l->net, l->gpu, name, ndim, shape, dtype, l->error);
   if (t == NULL) {
     l->ok = FALSE;
     return NULL;
@@ -33,7 +36,7 @@ se_load_1d (SeLoader *l, gint64 n, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  SeTensor *t = load (l, 1, (gint64[]) { n }, fmt, ap);
+  SeTensor *t = load (l, 1, (gint64[]) { n }, FALSE, fmt, ap);
   va_end (ap);
   return t;
 }
@@ -43,7 +46,7 @@ se_load_2d (SeLoader *l, gint64 a, gint64 b, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  SeTensor *t = load (l, 2, (gint64[]) { a, b }, fmt, ap);
+  SeTensor *t = load (l, 2, (gint64[]) { a, b }, FALSE, fmt, ap);
   va_end (ap);
   return t;
 }
@@ -53,7 +56,7 @@ se_load_4d (SeLoader *l, gint64 a, gint64 b, gint64 c, gint64 d, const char *fmt
 {
   va_list ap;
   va_start (ap, fmt);
-  SeTensor *t = load (l, 4, (gint64[]) { a, b, c, d }, fmt, ap);
+  SeTensor *t = load (l, 4, (gint64[]) { a, b, c, d }, FALSE, fmt, ap);
   va_end (ap);
   return t;
 }
@@ -73,42 +76,31 @@ load_linear (SeLoader *l, SeAffine *a, guint out, guint in, gboolean bias, const
   a->b = bias ? se_load_1d (l, out, "%s%s.bias", prefix, name) : NULL;
 }
 
+static SeTensor *
+load_conv3 (SeLoader *l, guint cout, guint cin, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  SeTensor *t = load (l, 4, (gint64[]) { cout, cin, 3, 3 }, se_conv3x3_prefers_packed (l->gpu), fmt, ap);
+  va_end (ap);
+  return t;
+}
+
 void
 se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, guint cout)
 {
-  c->w = se_load_4d (l, cout, cin, 3, 3, "%s.weight", prefix);
+  c->w = load_conv3 (l, cout, cin, "%s.weight", prefix);
   c->b = se_load_1d (l, cout, "%s.bias", prefix);
-  if (c->w && se_conv3x3_prefers_packed (l->gpu)) {
-    if (l->to_pack == NULL)
-      l->to_pack = g_ptr_array_new ();
-    g_ptr_array_add (l->to_pack, &c->w);
-  }
 }
 
-/* Packing runs after all uploads (one batch of uploads, one of packing
- * dispatches); the unpacked kernels are freed once it ran, as a later
- * upload could otherwise take their memory first. */
+/* Runs what loading recorded (the resnets' summed biases) with the queued
+ * uploads, in one batch each. */
 gboolean
 se_loader_finish (SeLoader *l)
 {
-  g_autoptr (GPtrArray) to_pack = g_steal_pointer (&l->to_pack);
-  g_autoptr (GPtrArray) unpacked = g_ptr_array_new ();
-  for (guint i = 0; l->ok && to_pack && i < to_pack->len; i++) {
-    SeTensor **w = to_pack->pdata[i];
-    SeTensor *packed = se_op_pack_conv3x3 (l->gpu, *w, l->error);
-    if (packed == NULL) {
-      l->ok = FALSE;
-      break;
-    }
-    g_ptr_array_add (l->owned, packed);
-    g_ptr_array_add (unpacked, *w);
-    *w = packed;
-  }
   if (l->ok && !se_cmd_submit (l->gpu, l->error))
     l->ok = FALSE;
   se_cmd_discard (l->gpu);     /* nothing, or a failed batch */
-  for (guint i = 0; i < unpacked->len; i++)
-    g_ptr_array_remove (l->owned, unpacked->pdata[i]);
   return l->ok;
 }
 

@@ -25,11 +25,11 @@ typedef struct {
   GPtrArray *owned;     /* every tensor loaded, freed with the network */
   GError **error;
   gboolean ok;
-  GPtrArray *to_pack;   /* SeTensor ** of 3x3 kernels packed by se_loader_finish */
 } SeLoader;
 
-/* Ends a network's load: packs the 3x3 kernels it queued in one batch and
- * frees their unpacked copies; TRUE when everything loaded. */
+/* Ends a network's load: runs the queued uploads and what loading recorded;
+ * TRUE when everything loaded.  3x3 kernels are packed on the host as they
+ * load where the device's kernels want them packed. */
 gboolean se_loader_finish (SeLoader *l);
 
 /* fp16 where the device has 16-bit storage (half the memory: about 2 GB for

@@ -431,9 +431,18 @@ se_model_files_free (SeModelFiles *m)
     if (m->names[i])
       g_hash_table_unref (m->names[i]);
   g_ptr_array_unref (m->files);
+  if (m->requests)
+    g_ptr_array_unref (m->requests);
   g_free (m->path);
   g_free (m->tokenizer_dir);
   g_free (m);
+}
+
+static void
+request_free (SeWeightRequest *r)
+{
+  g_free (r->name);
+  g_free (r);
 }
 
 static char *
@@ -505,6 +514,12 @@ se_model_files_read (const SeModelFiles *m, SeNet net, const char *name, guint n
     for (guint i = 0; i < ndim; i++)
       n *= (gsize) shape[i];
     synthesize (m->seed, name, ndim, shape, out, n);
+    SeWeightRequest *r = g_new0 (SeWeightRequest, 1);
+    r->net = net;
+    r->name = g_strdup (name);
+    r->ndim = MIN (ndim, G_N_ELEMENTS (r->shape));
+    memcpy (r->shape, shape, r->ndim * sizeof *shape);
+    g_ptr_array_add (m->requests, r);
     return TRUE;
   }
   const SeWeightRef *r = checked_ref (m, net, name, ndim, shape, error);
@@ -540,6 +555,28 @@ se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char 
   return g_steal_pointer (&dev);
 }
 
+SeTensor *
+se_model_files_upload_packed_3x3 (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name,
+                                  gint64 O, gint64 C, SeDType dtype, GError **error)
+{
+  gint64 shape[] = { O, C, 3, 3 };
+  if (!m->synthetic) {
+    const SeWeightRef *r = checked_ref (m, net, name, 4, shape, error);
+    if (r == NULL)
+      return NULL;
+    if (r->tensor->dtype == dtype)
+      return se_tensor_new_packed_3x3 (gpu, dtype, O, C, se_safetensors_data (r->file, r->tensor), error);
+  }
+  g_autofree float *host = g_try_new (float, (gsize) O * (gsize) C * 9);
+  if (host == NULL) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR, _("out of host memory making \"%s\""), name);
+    return NULL;
+  }
+  if (!se_model_files_read (m, net, name, 4, shape, host, error))
+    return NULL;
+  return se_tensor_new_packed_3x3_f32 (gpu, dtype, O, C, host, error);
+}
+
 SeModelFiles *
 se_model_files_new_synthetic (guint64 seed)
 {
@@ -547,6 +584,7 @@ se_model_files_new_synthetic (guint64 seed)
   m->path = g_strdup (_("(random SD 1.5-sized weights)"));
   m->synthetic = TRUE;
   m->seed = seed;
+  m->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) request_free);
   m->files = g_ptr_array_new ();
   for (guint i = 0; i < SE_NET_COUNT; i++)
     m->names[i] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

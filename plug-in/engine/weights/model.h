@@ -64,11 +64,22 @@ typedef struct {
   const SeSafeTensor *tensor;
 } SeWeightRef;
 
+/* A tensor a network loader asked a synthetic model for. */
+typedef struct {
+  SeNet net;
+  char *name;                           /* diffusers name */
+  guint ndim;
+  gint64 shape[4];
+} SeWeightRequest;
+
 typedef struct {
   char *path;
   gboolean single_file;
   gboolean synthetic;                   /* random weights, no files */
   guint64 seed;
+  GPtrArray *requests;                  /* synthetic: SeWeightRequest*, what the
+                                           loaders read (bench-load writes a
+                                           file of these shapes) */
   GPtrArray *files;                     /* SeSafetensors*, owned */
   GHashTable *names[SE_NET_COUNT];      /* diffusers name -> SeWeightRef* */
   SeUNetConfig unet;
@@ -96,6 +107,11 @@ gboolean se_model_files_read (const SeModelFiles *m, SeNet net, const char *name
 /* The same, uploaded as dtype. */
 SeTensor *se_model_files_upload (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name,
                                  guint ndim, const gint64 *shape, SeDType dtype, GError **error);
+
+/* A 3x3 kernel [O, C, 3, 3] uploaded packed (se_tensor_new_packed_3x3);
+ * a file's bytes go up as they are when they are already dtype. */
+SeTensor *se_model_files_upload_packed_3x3 (const SeModelFiles *m, SeNet net, SeGpu *gpu, const char *name,
+                                            gint64 O, gint64 C, SeDType dtype, GError **error);
 
 /* LDM single-file key -> (network, diffusers name); NULL for keys we do not
  * use (EMA copies, schedule buffers, position_ids).  layers is the UNet's
