@@ -5,10 +5,6 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-/* context around the selection, as a share of its larger side */
-#define MARGIN_SHARE 0.25
-#define MARGIN_MIN 16
-
 gboolean
 se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guint long_side,
                 GError **error)
@@ -22,14 +18,12 @@ se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guin
                  _("The selection does not touch the active layer."));
     return FALSE;
   }
-  gint lw = gimp_drawable_width (drawable), lh = gimp_drawable_height (drawable);
-  gint margin = MAX (MARGIN_MIN, (gint) (MARGIN_SHARE * MAX (w, h)));
-  if (w == lw && h == lh)
-    margin = 0;
-  r->x = MAX (0, x - margin);
-  r->y = MAX (0, y - margin);
-  r->width = MIN (lw, x + w + margin) - r->x;
-  r->height = MIN (lh, y + h + margin) - r->y;
+  SeBox box = se_box_with_context ((SeBox) { (guint) x, (guint) y, (guint) w, (guint) h },
+                                   (guint) gimp_drawable_width (drawable), (guint) gimp_drawable_height (drawable));
+  r->x = (gint) box.x;
+  r->y = (gint) box.y;
+  r->width = (gint) box.width;
+  r->height = (gint) box.height;
 
   /* read the region as R'G'B' float in the drawable's space */
   gsize n = (gsize) r->width * r->height;
@@ -44,22 +38,8 @@ se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guin
     for (guint c = 0; c < 3; c++)
       region.data[c * n + i] = CLAMP (rgb[i * 3 + c], 0.0f, 1.0f) * 2.0f - 1.0f;
 
-  /* scale the long side to long_side, then pad to multiples by repeating edges */
-  double scale = (double) long_side / MAX (r->width, r->height);
-  r->scaled_w = MAX (1u, (guint) (r->width * scale + 0.5));
-  r->scaled_h = MAX (1u, (guint) (r->height * scale + 0.5));
-  SeImage scaled = se_image_resize (&region, r->scaled_w, r->scaled_h);
+  r->work = se_image_to_work (&region, multiple, long_side, &r->scaled_w, &r->scaled_h);
   g_free (region.data);
-  guint pw = (r->scaled_w + multiple - 1) / multiple * multiple;
-  guint ph = (r->scaled_h + multiple - 1) / multiple * multiple;
-  r->work = (SeImage) { pw, ph, g_new (float, 3 * (gsize) pw * ph) };
-  for (guint c = 0; c < 3; c++)
-    for (guint yy = 0; yy < ph; yy++)
-      for (guint xx = 0; xx < pw; xx++)
-        r->work.data[((gsize) c * ph + yy) * pw + xx] =
-          scaled.data[((gsize) c * r->scaled_h + MIN (yy, r->scaled_h - 1)) * r->scaled_w +
-                      MIN (xx, r->scaled_w - 1)];
-  g_free (scaled.data);
   return TRUE;
 }
 
@@ -72,15 +52,7 @@ se_region_clear (SeRegion *r)
 gint32
 se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name, GError **error)
 {
-  /* crop the padding, scale back to the region */
-  SeImage crop = { r->scaled_w, r->scaled_h, g_new (float, 3 * (gsize) r->scaled_w * r->scaled_h) };
-  for (guint c = 0; c < 3; c++)
-    for (guint yy = 0; yy < r->scaled_h; yy++)
-      memcpy (crop.data + ((gsize) c * r->scaled_h + yy) * r->scaled_w,
-              result->data + ((gsize) c * result->height + yy) * result->width,
-              r->scaled_w * sizeof (float));
-  SeImage back = se_image_resize (&crop, (guint) r->width, (guint) r->height);
-  g_free (crop.data);
+  SeImage back = se_image_from_work (result, r->scaled_w, r->scaled_h, (guint) r->width, (guint) r->height);
   gsize n = (gsize) r->width * r->height;
   g_autofree float *rgba = g_new (float, 4 * n);
   for (gsize i = 0; i < n; i++) {

@@ -3,7 +3,10 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image-pixbuf.h"
 #include "weights/safetensors.h"
@@ -49,11 +52,48 @@ gboolean
 se_image_save_png (const SeImage *img, const char *path, GError **error)
 {
   g_autoptr (GdkPixbuf) pb = se_image_to_pixbuf (img, img->width, img->height);
+  g_autofree char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+  int fd = g_mkstemp (tmp);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), _("%s: cannot write the image: %s"), path,
+                 g_strerror (e));
+    return FALSE;
+  }
+  close (fd);
   g_autoptr (GError) err = NULL;
-  if (!gdk_pixbuf_save (pb, path, "png", &err, NULL)) {
+  if (!gdk_pixbuf_save (pb, tmp, "png", &err, NULL) || g_rename (tmp, path) != 0) {
+    if (err == NULL)
+      err = g_error_new_literal (G_IO_ERROR, g_io_error_from_errno (errno), g_strerror (errno));
+    g_unlink (tmp);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: cannot write the image: %s"), path, err->message);
     return FALSE;
   }
   return TRUE;
 }
 
+gboolean
+se_mask_load (const char *path, guint *width, guint *height, float **weights, GError **error)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &err);
+  if (raw == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: cannot read the mask: %s"), path, err->message);
+    return FALSE;
+  }
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_apply_embedded_orientation (raw);
+  guint w = (guint) gdk_pixbuf_get_width (pb), h = (guint) gdk_pixbuf_get_height (pb);
+  guint channels = (guint) gdk_pixbuf_get_n_channels (pb), stride = (guint) gdk_pixbuf_get_rowstride (pb);
+  const guchar *px = gdk_pixbuf_read_pixels (pb);
+  float *m = g_new (float, (gsize) w * h);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++) {
+      const guchar *p = px + (gsize) y * stride + (gsize) x * channels;
+      m[(gsize) y * w + x] = (p[0] + p[1] + p[2]) / (3.0f * 255.0f);
+    }
+  *width = w;
+  *height = h;
+  *weights = m;
+  return TRUE;
+}

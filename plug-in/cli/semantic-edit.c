@@ -1,50 +1,32 @@
 /* semantic-edit.c: the headless editor, over engine.h only.
  *
  *   semantic-edit --model PATH --input IN --output OUT.png [options]
+ *   semantic-edit --model PATH --output-dir DIR [options] IMAGE|DIR ...
  *
- * Loads the model, encodes the image at its working size, inverts it once
- * per candidate seed, applies the recipe's edit and writes the result at
- * the input's size.  Exit status: 0 done, 1 failed (the message says why),
- * 2 bad usage. */
+ * Loads the model once, then per image: encodes it at its working size
+ * (within its mask, if any), inverts it once per candidate seed, applies
+ * the recipe's edit and writes the results at the input's size (edit.c; a
+ * run of many images: batch.c).  Exit status: 0 done, 1 failed (the
+ * messages say why), 2 bad usage, 130 interrupted. */
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "engine.h"
-#include "image-io.h"
-#include "weights/safetensors.h"
-#include "weights/safetensors_write.h"
 
 typedef struct {
-  char *model, *tokenizer, *input, *output, *params, *source, *target, *noise, *dump, *device;
-  char **concepts;
+  char *model, *tokenizer, *input, *output, *output_dir, *mask, *mask_dir, *report, *params, *source, *target;
+  char *noise, *dump, *device;
+  char **concepts, **inputs;
   gint steps, skip, candidates, size;
   gint64 seed;
-  gboolean quiet;
+  gboolean quiet, skip_existing, list_devices;
 } Options;
-
-typedef struct {
-  gboolean tty;
-} Progress;
-
-static void
-on_progress (const char *phase, guint done, guint total, gpointer data)
-{
-  Progress *p = data;
-  if (!p->tty)
-    return;
-  const int width = 30;
-  int filled = total ? (int) (width * done / total) : width;
-  char bar[31];
-  memset (bar, '#', filled);
-  memset (bar + filled, '.', width - filled);
-  bar[width] = '\0';
-  fprintf (stderr, "\r%-7s [%s] %u/%u ", phase, bar, done, total);
-  if (done == total)
-    fputc ('\n', stderr);
-}
 
 static int
 fail (GError *error)
@@ -114,53 +96,6 @@ build_recipe (const Options *o, GError **error)
   return se_recipe_validate (r, error) ? g_steal_pointer (&r) : NULL;
 }
 
-static float *
-read_noise (const char *path, gsize want, GError **error)
-{
-  g_autoptr (SeSafetensors) f = se_safetensors_open (path, error);
-  const SeSafeTensor *t = f ? se_safetensors_get (f, "noises", error) : NULL;
-  if (t == NULL)
-    return NULL;
-  if (t->numel != want || !se_dtype_is_float (t->dtype)) {
-    g_set_error (error, SE_WEIGHTS_ERROR, SE_WEIGHTS_ERROR_TYPE,
-                 _("%s: \"noises\" has %zu values; this image and step count need %zu"),
-                 path, t->numel, want);
-    return NULL;
-  }
-  float *v = g_new (float, t->numel);
-  se_safetensors_read_f32 (f, t, v);
-  return v;
-}
-
-static void
-add_doubles (SeSafetensorsWriter *w, const char *name, const double *v, guint ndim, const gint64 *shape)
-{
-  gsize n = 1;
-  for (guint i = 0; i < ndim; i++)
-    n *= (gsize) shape[i];
-  g_autofree float *f = g_new (float, n);
-  for (gsize i = 0; i < n; i++)
-    f[i] = (float) v[i];
-  se_safetensors_writer_add_f32 (w, name, SE_DTYPE_F32, ndim, shape, f);
-}
-
-static gboolean
-write_dump (const char *path, SeSession *s, const SeImage *decoded, GError **error)
-{
-  g_autoptr (SeSafetensorsWriter) w = se_safetensors_writer_new ();
-  gint64 lh = decoded->height / 8, lw = decoded->width / 8;
-  gint64 C = (gint64) se_session_latent_size (s) / (lh * lw);
-  guint nx, nz;
-  const double *xts = se_session_xts (s, 0, &nx), *zs = se_session_zs (s, 0, &nz);
-  add_doubles (w, "x0", se_session_x0 (s), 4, (gint64[]) { 1, C, lh, lw });
-  add_doubles (w, "xts", xts, 4, (gint64[]) { nx, C, lh, lw });
-  add_doubles (w, "zs", zs, 4, (gint64[]) { nz, C, lh, lw });
-  add_doubles (w, "latent", se_session_latent (s, 0), 4, (gint64[]) { 1, C, lh, lw });
-  se_safetensors_writer_add_f32 (w, "decoded", SE_DTYPE_F32, 4,
-                                 (gint64[]) { 1, 3, decoded->height, decoded->width }, decoded->data);
-  return se_safetensors_writer_save (w, path, error);
-}
-
 static char *
 candidate_path (const char *output, guint k, guint count)
 {
@@ -171,6 +106,43 @@ candidate_path (const char *output, guint k, guint count)
   return g_strdup_printf ("%.*s-%u%s", (int) stem, output, k + 1, output + stem);
 }
 
+/* One job per input: with --output, the one input's candidates as OUT or
+ * OUT-K; with --output-dir, named by batch.h. */
+static GPtrArray *
+build_jobs (const Options *o, GError **error)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  if (o->input)
+    g_ptr_array_add (args, o->input);
+  for (guint i = 0; o->inputs && o->inputs[i]; i++)
+    g_ptr_array_add (args, o->inputs[i]);
+  g_ptr_array_add (args, NULL);
+  g_autoptr (GPtrArray) inputs = se_cli_list_inputs ((char **) args->pdata, error);
+  if (inputs == NULL)
+    return NULL;
+  if (inputs->len == 0 || (o->output && inputs->len != 1)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 o->output ? _("--output takes one input image; for several use --output-dir")
+                           : _("no input images"));
+    return NULL;
+  }
+  GPtrArray *jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) se_cli_job_free);
+  for (guint i = 0; i < inputs->len; i++) {
+    SeCliJob *job = g_new0 (SeCliJob, 1);
+    job->input = g_strdup (inputs->pdata[i]);
+    job->mask = o->mask_dir ? se_cli_find_mask (o->mask_dir, job->input) : g_strdup (o->mask);
+    if (o->output) {
+      job->outputs = g_ptr_array_new_with_free_func (g_free);
+      for (guint k = 0; k < (guint) o->candidates; k++)
+        g_ptr_array_add (job->outputs, candidate_path (o->output, k, (guint) o->candidates));
+    } else {
+      job->outputs = se_cli_batch_outputs (o->output_dir, job->input, (guint) o->candidates, (guint64) o->seed);
+    }
+    g_ptr_array_add (jobs, job);
+  }
+  return jobs;
+}
+
 static int
 run (const Options *o)
 {
@@ -178,11 +150,13 @@ run (const Options *o)
   g_autoptr (SeRecipe) recipe = build_recipe (o, &error);
   if (recipe == NULL)
     return fail (error);
-  SeImage input = { 0 };
-  if (!se_image_load (o->input, &input, &error))
+  g_autoptr (GPtrArray) jobs = build_jobs (o, &error);
+  if (jobs == NULL)
     return fail (error);
-  g_autofree float *input_data = input.data;
-
+  if (o->output_dir && g_mkdir_with_parents (o->output_dir, 0777) != 0) {
+    g_printerr (_("semantic-edit: cannot create %s: %s\n"), o->output_dir, g_strerror (errno));
+    return 1;
+  }
   g_autoptr (SeEngine) engine = se_engine_new (o->device, &error);
   if (engine == NULL)
     return fail (error);
@@ -190,52 +164,12 @@ run (const Options *o)
   if (model == NULL)
     return fail (error);
 
-  guint ww, wh, mult = se_model_size_multiple (model);
-  gboolean exact = g_str_has_suffix (o->input, ".safetensors");
-  se_image_working_size (input.width, input.height, mult, exact ? G_MAXUINT : (guint) o->size, &ww, &wh);
-  if (exact && (ww != input.width || wh != input.height)) {
-    g_printerr ("semantic-edit: %s: %u x %u is not a multiple of %u (safetensors input is not resized)\n",
-                o->input, input.width, input.height, mult);
-    return 1;
-  }
-  SeImage work = input;
-  g_autofree float *work_data = NULL;
-  if (ww != input.width || wh != input.height) {
-    work = se_image_resize (&input, ww, wh);
-    work_data = work.data;
-  }
-  g_autoptr (SeSession) session = se_session_new (model, &work, &error);
-  if (session == NULL)
-    return fail (error);
-  g_autofree float *noises = NULL;
-  if (o->noise && !(noises = read_noise (o->noise, recipe->steps * se_session_latent_size (session), &error)))
-    return fail (error);
-
-  Progress progress = { !o->quiet && isatty (2) };
-  guint K = (guint) o->candidates;
-  g_autofree SeImage *outs = g_new0 (SeImage, K);
-  if (!se_session_invert (session, recipe, (guint64) o->seed, K, noises, on_progress, &progress, NULL, &error) ||
-      !se_session_edit (session, recipe, outs, on_progress, &progress, NULL, &error))
-    return fail (error);
-  if (o->dump && !write_dump (o->dump, session, &outs[0], &error))
-    return fail (error);
-  for (guint k = 0; k < K; k++) {
-    const SeImage out = outs[k];
-    g_autofree float *out_data = out.data;
-    SeImage final = out;
-    g_autofree float *final_data = NULL;
-    if (out.width != input.width || out.height != input.height) {
-      final = se_image_resize (&out, input.width, input.height);
-      final_data = final.data;
-    }
-    g_autofree char *path = candidate_path (o->output, k, K);
-    if (!se_image_save_png (&final, path, &error)) {
-      for (guint j = k + 1; j < K; j++)
-        g_free (outs[j].data);
-      return fail (error);
-    }
-  }
-  return 0;
+  SeCliEdit e = { .model = model, .recipe = recipe, .size = (guint) o->size, .seed = (guint64) o->seed,
+                  .candidates = (guint) o->candidates, .noise = o->noise, .dump = o->dump };
+  g_autofree char *report = o->report ? g_strdup (o->report)
+                          : o->output_dir ? g_build_filename (o->output_dir, "report.json", NULL) : NULL;
+  SeCliBatchOptions bo = { .skip_existing = o->skip_existing, .report = report, .quiet = o->quiet };
+  return se_cli_run_batch (&e, jobs, &bo);
 }
 
 int
@@ -252,6 +186,11 @@ main (int argc, char **argv)
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &o.tokenizer, N_("CLIP tokenizer folder (default: the model's tokenizer/, or tokenizer/ next to a single file)"), N_("DIR") },
     { "input", 'i', 0, G_OPTION_ARG_FILENAME, &o.input, N_("Image to edit: PNG, JPEG, TIFF, or a .safetensors holding image [1,3,H,W] in [-1,1]"), N_("IN") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, N_("Result, PNG (with several candidates: OUT-1.png, OUT-2.png, ...)"), N_("OUT.png") },
+    { "output-dir", 'O', 0, G_OPTION_ARG_FILENAME, &o.output_dir, N_("Edit every image given (files or folders) into this folder: NAME.png, or NAME-cK-seedS.png per candidate, and report.json"), N_("DIR") },
+    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o.mask, N_("Edit only where this image is white (gray: partly; black: kept exactly), like a selection"), N_("MASK") },
+    { "mask-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.mask_dir, N_("Per-image masks: the file in DIR with the image's name (any image extension)"), N_("DIR") },
+    { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o.skip_existing, N_("Skip images whose results exist (resume a batch)"), NULL },
+    { "report", 0, 0, G_OPTION_ARG_FILENAME, &o.report, N_("Write the per-image JSON report here (default with --output-dir: DIR/report.json)"), N_("FILE") },
     { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta; options below override it"), N_("RECIPE.json") },
     { "source", 's', 0, G_OPTION_ARG_STRING, &o.source, N_("What the photo shows (inversion prompt)"), N_("TEXT") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &o.target, N_("Target prompt"), N_("TEXT") },
@@ -264,20 +203,24 @@ main (int argc, char **argv)
     { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file"), N_("FILE") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device, N_("Vulkan device: index or part of its name (default: SE_VULKAN_DEVICE or the best)"), N_("NAME") },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, N_("No progress bar"), NULL },
+    { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, N_("List the Vulkan devices (the indices --device and SE_VULKAN_DEVICE take) and exit"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, N_("No progress line and no summary"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.inputs, NULL, N_("IMAGE|DIR...") },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (_("- edit a photo by meaning with LEDITS on Stable Diffusion 1.x"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("[IMAGE|DIR...] - edit photos by meaning with LEDITS on Stable Diffusion 1.x"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx, _(
     "Example:\n"
     "  semantic-edit -m ~/models/stable-diffusion-v1-5 -i cat.jpg -o out.png \\\n"
     "    --source \"a photo of a cat\" -c \"wearing glasses\" -c \"-clutter@5\"\n\n"
-    "The image is inverted into the model's noise space once per candidate, then\n"
+    "  semantic-edit -m model.safetensors -p recipe.json -O out/ --mask-dir masks/ photos/\n\n"
+    "Each image is inverted into the model's noise space once per candidate, then\n"
     "edited: the target prompt steers with classifier-free guidance, each concept\n"
     "with semantic guidance (SEGA).  Images whose sides are not multiples of 64 are\n"
-    "resized to the working size and the result back to the input size.\n"
+    "resized to the working size and the result back to the input size.  Ctrl+C\n"
+    "stops within one step, keeps every finished result and writes the report.\n"
     "Environment: SE_VULKAN_DEVICE, SE_VULKAN_VALIDATION, SE_WEIGHTS_FP32."));
   GError *error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -285,7 +228,14 @@ main (int argc, char **argv)
     g_error_free (error);
     return 2;
   }
-  const char *missing = !o.model ? "--model" : !o.input ? "--input" : !o.output ? "--output" : NULL;
+  if (o.list_devices) {
+    g_autofree char *list = se_engine_list_devices (&error);
+    if (list == NULL)
+      return fail (error);
+    fputs (list, stdout);
+    return 0;
+  }
+  const char *missing = !o.model ? "--model" : !o.input && !o.inputs ? "--input" : !o.output && !o.output_dir ? "--output" : NULL;
   if (missing) {
     g_printerr (_("semantic-edit: %s is required (see --help)\n"), missing);
     return 2;
@@ -294,7 +244,13 @@ main (int argc, char **argv)
     g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise), --size at least 64\n"));
     return 2;
   }
+  if ((o.output && o.output_dir) || (o.mask && o.mask_dir) || ((o.noise || o.dump) && !o.output)) {
+    g_printerr (_("semantic-edit: --output and --output-dir, --mask and --mask-dir exclude each other; "
+                  "--noise and --dump need --output\n"));
+    return 2;
+  }
   int status = run (&o);
   g_strfreev (o.concepts);
+  g_strfreev (o.inputs);
   return status;
 }

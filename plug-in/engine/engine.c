@@ -31,6 +31,12 @@ se_engine_device_name (const SeEngine *e)
   return e->gpu->info.name;
 }
 
+char *
+se_engine_list_devices (GError **error)
+{
+  return se_gpu_list_devices (error);
+}
+
 const char *
 se_engine_precision (const SeEngine *e)
 {

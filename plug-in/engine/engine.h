@@ -34,6 +34,25 @@ SeImage se_image_resize (const SeImage *img, guint width, guint height);
 void    se_image_working_size (guint width, guint height, guint multiple, guint long_side,
                                guint *out_width, guint *out_height);
 
+/* A rectangle of pixels. */
+typedef struct {
+  guint x, y, width, height;
+} SeBox;
+
+/* The part of a width x height picture an edit of the selection's bounding
+ * box `sel` works on: the box grown by a context margin (a quarter of its
+ * larger side, at least 16 pixels) and clipped; the whole picture when the
+ * selection covers it. */
+SeBox   se_box_with_context (SeBox sel, guint width, guint height);
+/* The region scaled so its long side is long_side, then padded to
+ * multiples of `multiple` by repeating its edges (padding, not distorting);
+ * *scaled_w, *scaled_h: its size before the padding. */
+SeImage se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint *scaled_w,
+                          guint *scaled_h);
+/* A working-size result with the padding cropped off, scaled back to
+ * width x height. */
+SeImage se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height);
+
 /* phase: "invert", "edit" or "decode"; done of total steps. */
 typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpointer data);
 
@@ -41,6 +60,9 @@ typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpoi
 SeEngine   *se_engine_new (const char *device, GError **error);
 void        se_engine_free (SeEngine *engine);
 const char *se_engine_device_name (const SeEngine *engine);
+/* Every Vulkan device, one "index: name (type)" line each: what
+ * SE_VULKAN_DEVICE and the device arguments take. */
+char       *se_engine_list_devices (GError **error);
 /* "fp16" or "fp32": how the UNet's and text encoder's activations are
  * stored (SE_PRECISION; the VAE's are always fp32). */
 const char *se_engine_precision (const SeEngine *engine);

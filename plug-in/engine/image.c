@@ -1,8 +1,9 @@
-/* image.c: resampling of SeImage, shared by the command-line tool and the
- * GIMP plug-in. */
+/* image.c: resampling of SeImage and the geometry of an edited region,
+ * shared by the command-line tool and the GIMP plug-in. */
 #include "engine.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Resamples one float plane through gdk-pixbuf-like filtering done here in
  * float: separable triangle (bilinear) filter widened when shrinking. */
@@ -58,4 +59,51 @@ se_image_working_size (guint width, guint height, guint multiple, guint long_sid
   double scale = (double) long_side / MAX (width, height);
   *ow = MAX (multiple, (guint) lround (width * scale / multiple) * multiple);
   *oh = MAX (multiple, (guint) lround (height * scale / multiple) * multiple);
+}
+
+/* context around the selection, as a share of its larger side */
+#define MARGIN_SHARE 0.25
+#define MARGIN_MIN 16
+
+SeBox
+se_box_with_context (SeBox sel, guint width, guint height)
+{
+  if (sel.width >= width && sel.height >= height)
+    return (SeBox) { 0, 0, width, height };
+  guint margin = MAX (MARGIN_MIN, (guint) (MARGIN_SHARE * MAX (sel.width, sel.height)));
+  guint x = sel.x > margin ? sel.x - margin : 0, y = sel.y > margin ? sel.y - margin : 0;
+  return (SeBox) { x, y, MIN (width, sel.x + sel.width + margin) - x, MIN (height, sel.y + sel.height + margin) - y };
+}
+
+SeImage
+se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint *scaled_w, guint *scaled_h)
+{
+  double scale = (double) long_side / MAX (region->width, region->height);
+  guint sw = MAX (1u, (guint) (region->width * scale + 0.5));
+  guint sh = MAX (1u, (guint) (region->height * scale + 0.5));
+  SeImage scaled = se_image_resize (region, sw, sh);
+  guint pw = (sw + multiple - 1) / multiple * multiple, ph = (sh + multiple - 1) / multiple * multiple;
+  SeImage work = { pw, ph, g_new (float, 3 * (gsize) pw * ph) };
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < ph; y++)
+      for (guint x = 0; x < pw; x++)
+        work.data[((gsize) c * ph + y) * pw + x] =
+          scaled.data[((gsize) c * sh + MIN (y, sh - 1)) * sw + MIN (x, sw - 1)];
+  g_free (scaled.data);
+  *scaled_w = sw;
+  *scaled_h = sh;
+  return work;
+}
+
+SeImage
+se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height)
+{
+  SeImage crop = { scaled_w, scaled_h, g_new (float, 3 * (gsize) scaled_w * scaled_h) };
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < scaled_h; y++)
+      memcpy (crop.data + ((gsize) c * scaled_h + y) * scaled_w,
+              work->data + ((gsize) c * work->height + y) * work->width, scaled_w * sizeof (float));
+  SeImage back = se_image_resize (&crop, width, height);
+  g_free (crop.data);
+  return back;
 }

@@ -4,13 +4,18 @@
  * installed binary: every reference LEDITS run with --noise and --dump,
  * compared with the goldens (latent and decoded within 1e-3, zs within 1e-4,
  * as the issue states); a PNG whose sides are not multiples of 64 (resized
- * to the working size and back); and bad input, which must exit non-zero
- * with a message naming the problem. */
+ * to the working size and back); bad input, which must exit non-zero with
+ * a message naming the problem; and batches (--output-dir): good and bad
+ * inputs mixed, masks (pixels outside exactly kept), candidates, the
+ * report, resuming with --skip-existing, and an interrupted run. */
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-util.h"
 #include "weights/safetensors.h"
@@ -189,6 +194,248 @@ test_bad_input (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* A w x h RGB PNG; pixel (x, y) from fn. */
+static char *
+write_png (const char *dir, const char *name, int w, int h, guint32 (*fn) (int x, int y))
+{
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, w, h);
+  guchar *px = gdk_pixbuf_get_pixels (pb);
+  int stride = gdk_pixbuf_get_rowstride (pb);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      guint32 v = fn (x, y);
+      guchar *p = px + y * stride + x * 3;
+      p[0] = v >> 16;
+      p[1] = (v >> 8) & 0xff;
+      p[2] = v & 0xff;
+    }
+  char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
+  return path;
+}
+
+static guint32 photo (int x, int y) { return ((x * 7) % 256) << 16 | ((y * 5) % 256) << 8 | ((x * y) % 256); }
+static guint32 other (int x, int y) { return 200u << 16 | ((x + y) % 256) << 8 | 50; }
+static gboolean in_box (int x, int y) { return x >= 30 && x < 62 && y >= 20 && y < 44; }
+static guint32 box_mask (int x, int y) { return in_box (x, y) ? 0xffffff : 0; }
+static guint32 black (G_GNUC_UNUSED int x, G_GNUC_UNUSED int y) { return 0; }
+
+static JsonObject *
+read_report (const char *path, JsonParser *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (p));
+}
+
+/* The report's entry for the input whose file name is base. */
+static JsonObject *
+report_entry (JsonObject *report, const char *base)
+{
+  JsonArray *images = json_object_get_array_member (report, "images");
+  for (guint i = 0; i < json_array_get_length (images); i++) {
+    JsonObject *o = json_array_get_object_element (images, i);
+    g_autofree char *b = g_path_get_basename (json_object_get_string_member (o, "input"));
+    if (strcmp (b, base) == 0)
+      return o;
+  }
+  g_error ("the report has no entry for %s", base);
+}
+
+static void
+assert_status (JsonObject *report, const char *base, const char *status)
+{
+  const char *got = json_object_get_string_member (report_entry (report, base), "status");
+  if (strcmp (got, status) != 0)
+    g_error ("%s: status %s, expected %s", base, got, status);
+}
+
+static char *batch_dir;
+
+static void
+batch_inputs (void)
+{
+  batch_dir = g_build_filename (tmpdir, "batch", NULL);
+  g_autofree char *in = g_build_filename (batch_dir, "in", NULL), *masks = g_build_filename (batch_dir, "masks", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (in, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (masks, 0755), ==, 0);
+  g_free (write_png (in, "masked.png", 96, 72, photo));
+  g_free (write_png (masks, "masked.png", 96, 72, box_mask));
+  g_free (write_png (in, "whole.png", 80, 64, other));
+  g_free (write_png (in, "blank-mask.png", 64, 64, photo));
+  g_free (write_png (masks, "blank-mask.png", 64, 64, black));
+  g_free (write_png (in, "wrong-mask.png", 64, 48, photo));
+  g_free (write_png (masks, "wrong-mask.png", 32, 32, box_mask));
+  g_free (write_png (in, "tiny.png", 8, 8, photo));
+  g_autofree char *broken = g_build_filename (in, "broken.jpg", NULL);
+  g_assert_true (g_file_set_contents (broken, "not a JPEG", -1, NULL));
+}
+
+static GdkPixbuf *
+load_png (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  GdkPixbuf *pb = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  return pb;
+}
+
+/* Good and bad inputs in one run; masks; two candidates; the report. */
+static void
+test_batch (void)
+{
+  batch_inputs ();
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *in = g_build_filename (batch_dir, "in", NULL), *masks = g_build_filename (batch_dir, "masks", NULL);
+  g_autofree char *out = g_build_filename (batch_dir, "out", NULL);
+  const char *args[] = { "-m", model, "-s", "a photo", "-c", "snowy@12", "--steps", "4", "--size", "64", "-k", "2",
+                         "--seed", "7", "-O", out, "--mask-dir", masks, in, NULL };
+  g_autofree char *err = NULL;
+  int status = run_tool (args, &err);
+  g_test_message ("%s", err);
+  g_assert_cmpint (status, ==, 1);                              /* some inputs failed */
+  g_assert_nonnull (strstr (err, "broken.jpg"));
+  g_assert_nonnull (strstr (err, "tiny.png"));
+
+  g_autofree char *report_path = g_build_filename (out, "report.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *report = read_report (report_path, parser);
+  assert_status (report, "masked.png", "done");
+  assert_status (report, "whole.png", "done");
+  assert_status (report, "blank-mask.png", "unchanged");
+  assert_status (report, "wrong-mask.png", "failed");
+  assert_status (report, "tiny.png", "failed");
+  assert_status (report, "broken.jpg", "failed");
+  JsonObject *summary = json_object_get_object_member (report, "summary");
+  g_assert_cmpint (json_object_get_int_member (summary, "done"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (summary, "failed"), ==, 3);
+  JsonObject *masked = report_entry (report, "masked.png");
+  g_assert_nonnull (strstr (json_object_get_string_member (masked, "mask"), "masks"));
+  JsonArray *seeds = json_object_get_array_member (masked, "seeds");
+  g_assert_cmpint (json_array_get_int_element (seeds, 0), ==, 7);
+  g_assert_cmpint (json_array_get_int_element (seeds, 1), ==, 8);
+  JsonArray *outputs = json_object_get_array_member (masked, "outputs");
+  g_assert_cmpuint (json_array_get_length (outputs), ==, 2);
+  g_assert_true (g_str_has_suffix (json_array_get_string_element (outputs, 1), "masked-c2-seed8.png"));
+  g_assert_cmpfloat (json_object_get_double_member (masked, "seconds"), >, 0.0);
+  g_assert_nonnull (strstr (json_object_get_string_member (report_entry (report, "wrong-mask.png"), "message"),
+                            "32 x 32"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report_entry (report, "tiny.png"),
+                                                                         "outputs")), ==, 0);
+
+  /* outside the mask every pixel is the input's; inside the edit shows */
+  g_autoptr (GdkPixbuf) original = load_png (in, "masked.png");
+  for (int k = 1; k <= 2; k++) {
+    g_autofree char *name = g_strdup_printf ("masked-c%d-seed%d.png", k, 6 + k);
+    g_autoptr (GdkPixbuf) result = load_png (out, name);
+    g_assert_cmpint (gdk_pixbuf_get_width (result), ==, 96);
+    g_assert_cmpint (gdk_pixbuf_get_height (result), ==, 72);
+    const guchar *a = gdk_pixbuf_read_pixels (original), *b = gdk_pixbuf_read_pixels (result);
+    int sa = gdk_pixbuf_get_rowstride (original), sb = gdk_pixbuf_get_rowstride (result);
+    int na = gdk_pixbuf_get_n_channels (original), nb = gdk_pixbuf_get_n_channels (result);
+    long changed_inside = 0;
+    for (int y = 0; y < 72; y++)
+      for (int x = 0; x < 96; x++)
+        for (int c = 0; c < 3; c++) {
+          int va = a[y * sa + x * na + c], vb = b[y * sb + x * nb + c];
+          if (!in_box (x, y) && va != vb)
+            g_error ("%s: pixel (%d, %d) outside the mask changed: %d -> %d", name, x, y, va, vb);
+          changed_inside += in_box (x, y) && va != vb;
+        }
+    g_assert_cmpint (changed_inside, >, 32 * 24);
+  }
+  /* an all-black mask returns the input as it is */
+  g_autoptr (GdkPixbuf) blank_in = load_png (in, "blank-mask.png");
+  g_autoptr (GdkPixbuf) blank_out = load_png (out, "blank-mask-c1-seed7.png");
+  for (int y = 0; y < 64; y++)
+    g_assert_cmpint (memcmp (gdk_pixbuf_read_pixels (blank_in) + y * gdk_pixbuf_get_rowstride (blank_in),
+                             gdk_pixbuf_read_pixels (blank_out) + y * gdk_pixbuf_get_rowstride (blank_out),
+                             64 * 3), ==, 0);
+}
+
+/* --skip-existing: done images are skipped (their files untouched), the
+ * rest retried. */
+static void
+test_batch_resume (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *in = g_build_filename (batch_dir, "in", NULL), *masks = g_build_filename (batch_dir, "masks", NULL);
+  g_autofree char *out = g_build_filename (batch_dir, "out", NULL);
+  g_autofree char *whole = g_build_filename (out, "whole-c1-seed7.png", NULL);
+  GStatBuf before, after;
+  g_assert_cmpint (g_stat (whole, &before), ==, 0);
+  g_autofree char *report_path = g_build_filename (batch_dir, "resume.json", NULL);
+  const char *args[] = { "-m", model, "-s", "a photo", "-c", "snowy@12", "--steps", "4", "--size", "64", "-k", "2",
+                         "--seed", "7", "-O", out, "--mask-dir", masks, "--skip-existing", "--report", report_path,
+                         in, NULL };
+  g_autofree char *err = NULL;
+  g_assert_cmpint (run_tool (args, &err), ==, 1);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *report = read_report (report_path, parser);
+  assert_status (report, "masked.png", "skipped");
+  assert_status (report, "whole.png", "skipped");
+  assert_status (report, "blank-mask.png", "skipped");
+  assert_status (report, "broken.jpg", "failed");
+  g_assert_cmpint (g_stat (whole, &after), ==, 0);
+  g_assert_cmpint (before.st_ino, ==, after.st_ino);          /* a rewrite is a new file (renamed in) */
+  g_assert_cmpint (before.st_mtime, ==, after.st_mtime);
+}
+
+/* SIGINT while the second of several images is being edited: exit 130,
+ * the first image's results complete, no partial files, the report says
+ * which images were not finished. */
+static void
+test_batch_interrupted (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *dir = g_build_filename (batch_dir, "long", NULL);
+  g_autofree char *out = g_build_filename (batch_dir, "interrupted", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int i = 0; i < 4; i++) {
+    g_autofree char *name = g_strdup_printf ("img%d.png", i);
+    g_free (write_png (dir, name, 64, 64, photo));
+  }
+  const char *argv[] = { binary, "-m", model, "-s", "a photo", "-c", "snowy", "--steps", "8", "--size", "64",
+                         "-O", out, dir, NULL };
+  GPid pid;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  g_autofree char *first = g_build_filename (out, "img0.png", NULL);
+  for (int i = 0; i < 6000 && !g_file_test (first, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10000);
+  g_assert_true (g_file_test (first, G_FILE_TEST_EXISTS));
+  kill (pid, SIGINT);
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 130);
+
+  g_autofree char *report_path = g_build_filename (out, "report.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *report = read_report (report_path, parser);
+  g_assert_true (json_object_get_boolean_member (report, "interrupted"));
+  assert_status (report, "img0.png", "done");
+  JsonObject *summary = json_object_get_object_member (report, "summary");
+  g_assert_cmpint (json_object_get_int_member (summary, "cancelled") + json_object_get_int_member (summary, "not_run"),
+                   >=, 2);
+  /* every file there is a complete result named in the report, or the report */
+  g_autoptr (GDir) d = g_dir_open (out, 0, &error);
+  g_assert_no_error (error);
+  for (const char *name; (name = g_dir_read_name (d));) {
+    if (strcmp (name, "report.json") == 0)
+      continue;
+    g_assert_false (name[0] == '.');                            /* a temporary file left behind */
+    JsonObject *entry = report_entry (report, name);
+    g_assert_cmpstr (json_object_get_string_member (entry, "status"), ==, "done");
+    g_autoptr (GdkPixbuf) pb = load_png (out, name);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -196,6 +443,9 @@ main (int argc, char **argv)
   install ();
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/png-resized", test_png_resized);
+  g_test_add_func ("/cli/batch", test_batch);
+  g_test_add_func ("/cli/batch-resume", test_batch_resume);
+  g_test_add_func ("/cli/batch-interrupted", test_batch_interrupted);
   g_test_add_data_func ("/cli/golden/prompt_edit", "prompt_edit", test_golden_run);
   g_test_add_data_func ("/cli/golden/reconstruct", "reconstruct", test_golden_run);
   g_test_add_data_func ("/cli/golden/edit", "edit", test_golden_run);
