@@ -25,7 +25,7 @@ typedef struct {
   char **concepts, **inputs;
   gint steps, skip, candidates, size;
   gint64 seed;
-  gboolean quiet, skip_existing, list_devices;
+  gboolean quiet, skip_existing, list_devices, version;
 } Options;
 
 static int
@@ -203,12 +203,13 @@ main (int argc, char **argv)
     { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file"), N_("FILE") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device, N_("Vulkan device: index or part of its name (default: SE_VULKAN_DEVICE or the best)"), N_("NAME") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL },
     { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, N_("List the Vulkan devices (the indices --device and SE_VULKAN_DEVICE take) and exit"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet, N_("No progress line and no summary"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.inputs, NULL, N_("IMAGE|DIR...") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.inputs, NULL, N_("[IMAGE|DIR...]") },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (_("[IMAGE|DIR...] - edit photos by meaning with LEDITS on Stable Diffusion 1.x"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("- edit photos by meaning with LEDITS on Stable Diffusion 1.x"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx, _(
@@ -227,6 +228,10 @@ main (int argc, char **argv)
     g_printerr ("semantic-edit: %s\n", error->message);
     g_error_free (error);
     return 2;
+  }
+  if (o.version) {
+    printf ("semantic-edit %s\n", SE_VERSION);
+    return 0;
   }
   if (o.list_devices) {
     g_autofree char *list = se_engine_list_devices (&error);

@@ -10,6 +10,8 @@
 # a message and no new layer; a with-last-values run then repeats the last
 # successful edit.
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
+# PLUGIN --installed runs the plug-in GIMP finds in its system folder (the
+# Debian package's) instead of copying one into the profile.
 set -u
 plugin=$1 compare=$2
 model=$SE_REFERENCE_DIR/tiny-sd
@@ -18,8 +20,10 @@ trap 'rm -rf "$work"' EXIT
 export HOME=$work/home SE_WORKING_SIZE=128
 mkdir -p "$HOME"
 timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1
-dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
-mkdir -p "$dir" && cp "$plugin" "$dir/semantic-edit"
+if [ "$plugin" != "--installed" ]; then
+  dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
+  mkdir -p "$dir" && cp "$plugin" "$dir/semantic-edit"
+fi
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="

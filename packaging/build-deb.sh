@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds the Debian package gimp-plugin-semantic-edit into build-deb/ and
+# checks it with lintian (no errors allowed).  The source tree is copied
+# with packaging/debian/ as its debian/ folder, then dpkg-buildpackage
+# -us -uc -b builds it (debhelper + meson).  Installs the build tools with
+# apt-get unless SE_SKIP_DEPS=1.
+set -eu
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+if [ "${SE_SKIP_DEPS:-0}" != "1" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends debhelper dpkg-dev help2man lintian
+fi
+out=build-deb
+rm -rf "$out"
+mkdir -p "$out/semantic-edit"
+# tracked files and new ones not ignored (a clean clone: the tracked ones)
+git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$out/semantic-edit"
+cp -r packaging/debian "$out/semantic-edit/debian"
+(cd "$out/semantic-edit" && dpkg-buildpackage -us -uc -b)
+lintian --fail-on error --suppress-tags bad-distribution-in-changes-file "$out"/*.changes
+ls "$out"/*.deb
