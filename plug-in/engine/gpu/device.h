@@ -26,6 +26,7 @@ typedef enum {
   SE_GPU_ERROR_VULKAN,          /* a Vulkan call failed */
   SE_GPU_ERROR_OUT_OF_MEMORY,   /* device memory or a device limit exhausted */
   SE_GPU_ERROR_INVALID,         /* an operator got shapes it cannot take */
+  SE_GPU_ERROR_NON_FINITE,      /* a network's output holds NaN or infinity */
 } SeGpuError;
 
 typedef struct {

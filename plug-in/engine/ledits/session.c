@@ -36,6 +36,23 @@ struct _SeSession {
 /* Replaying recorded evaluations is the default; SE_REPLAY=0 records every
  * evaluation afresh, and so does profiling (timestamps are taken only on
  * directly submitted work). */
+/* A network's output checked for NaN and infinity (a broken model or an
+ * fp16 overflow), so that noise never becomes a result reported as a
+ * success; `what` names the network and where, for the message. */
+static gboolean
+finite (const SeModel *m, const float *v, gsize n, const char *what, GError **error)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (v[i])) {
+      gboolean fp16 = m->gpu->fp16_activations;
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NON_FINITE,
+                   _("%s produced a value that is not finite (%g)%s"), what, v[i],
+                   fp16 ? _("; with SE_PRECISION=fp32 (full-precision activations) it may not") : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 replay_wanted (SeGpu *gpu)
 {
@@ -67,7 +84,7 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
   if (moments == NULL)
     return NULL;
   g_autofree float *m = g_new (float, moments->numel);
-  if (!se_tensor_download (moments, m, error))
+  if (!se_tensor_download (moments, m, error) || !finite (model, m, moments->numel, _("the VAE encoder"), error))
     return NULL;
 
   SeSession *s = g_new0 (SeSession, 1);
@@ -125,7 +142,8 @@ embedding (SeSession *s, const char *prompt, GError **error)
   if (h == NULL)
     return NULL;
   e = g_new (float, h->numel);
-  if (!se_tensor_download (h, e, error)) {
+  g_autofree char *what = g_strdup_printf (_("the text encoder (prompt \"%s\")"), prompt);
+  if (!se_tensor_download (h, e, error) || !finite (m, e, h->numel, what, error)) {
     g_free (e);
     return NULL;
   }
@@ -156,10 +174,11 @@ plan_for (SeSession *s, guint batch, GError **error)
 }
 
 /* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
- * at timestep t; writes batch predictions of n values to eps. */
+ * at timestep t, step `step` (from 1) of `steps` of `phase`; writes batch
+ * predictions of n values to eps. */
 static gboolean
 predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
-         double *eps, GError **error)
+         const char *phase, guint step, guint steps, double *eps, GError **error)
 {
   SeModel *m = s->model;
   SeGpu *gpu = m->gpu;
@@ -190,6 +209,11 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
     if (out == NULL || !se_tensor_download (out, xf, error))
       return FALSE;
   }
+  for (gsize i = 0; i < batch * s->n; i++)
+    if (!isfinite (xf[i])) {
+      g_autofree char *what = g_strdup_printf (_("the UNet (%s step %u of %u, timestep %u)"), phase, step, steps, t);
+      return finite (m, xf, batch * s->n, what, error);
+    }
   for (gsize i = 0; i < batch * s->n; i++)
     eps[i] = xf[i];
   return TRUE;
@@ -260,7 +284,7 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
           xs[c * per + p] = xts + (c0 + c) * per_xts + (idx + 1) * n;
           contexts[c * per + p] = p ? src : uncond;
         }
-      if (!predict (s, xs, t, contexts, g * per, eps, error))
+      if (!predict (s, xs, t, contexts, g * per, _("inversion"), j + 1, N, eps, error))
         return FALSE;
       for (guint c = 0; c < g; c++) {
         const double *eu = eps + c * per * n, *es = eu + n;
@@ -306,7 +330,7 @@ se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GErr
   if (img == NULL)
     return FALSE;
   float *data = g_new (float, img->numel);
-  if (!se_tensor_download (img, data, error)) {
+  if (!se_tensor_download (img, data, error) || !finite (m, data, img->numel, _("the VAE decoder"), error)) {
     g_free (data);
     return FALSE;
   }
@@ -362,7 +386,7 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
           xs[c * per + p] = x + (c0 + c) * n;
           contexts[c * per + p] = prompts[p];
         }
-      if (cancelled (cancel, error) || !predict (s, xs, t, contexts, g * per, eps, error)) {
+      if (cancelled (cancel, error) || !predict (s, xs, t, contexts, g * per, _("edit"), i + 1, T, eps, error)) {
         ok = FALSE;
         break;
       }
