@@ -1,9 +1,11 @@
 #!/bin/sh
-# The test command (README, .ci/run): dependencies, build, every test, then
-# the Debian package built, installed, tested and removed (test-deb.sh).
+# The test command (README, .ci/run): dependencies, build, every test, the
+# fuzz harnesses' corpora and bursts under ASan and UBSan (fuzz.sh), then the
+# Debian package built, installed, tested and removed (test-deb.sh).
 # Tests read the reference model in place from ../shared/reference.
 set -eu
 cd "$(dirname "$0")/.."
 ./packaging/build.sh
 meson test -C build --print-errorlogs --num-processes 2 "$@"
+./packaging/fuzz.sh
 ./packaging/test-deb.sh

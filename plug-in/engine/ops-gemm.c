@@ -1,16 +1,19 @@
 /* ops-gemm.c: the operators that are GEMMs: matmul and its layouts (Linear,
  * the 1x1 projections between feature maps and tokens, bmm, GEGLU
  * projections) and convolutions (implicit GEMM, 3x3 kernels packed for the
- * subgroup kernels, 1x1 as a matmul). */
+ * subgroup kernels, 1x1 as a matmul), each dispatched to the device's kernel
+ * family (SeKernels) or, for shapes that family does not take, to the
+ * reference kernels. */
 #include "ops-private.h"
 
 #include <string.h>
 
-/* GEMM tiling for matmul and conv2d, 64 x 64 outputs per workgroup with K
- * staged 16 at a time (8 KiB of shared memory: fits every device): GPUs run
- * 16 x 16 threads of 4 x 4 outputs; CPU devices (lavapipe), where every
- * barrier switches coroutines, run 8 x 8 threads of 8 x 8 outputs, 1.85x
- * faster there (bench-ops).  Spec constants: workgroup x, y, TM, TN, BK. */
+/* The reference kernels' GEMM tiling for matmul and conv2d, 64 x 64 outputs
+ * per workgroup with K staged 16 at a time (8 KiB of shared memory: fits
+ * every device): GPUs run 16 x 16 threads of 4 x 4 outputs; CPU devices
+ * (lavapipe), where every barrier switches coroutines, run 8 x 8 threads of
+ * 8 x 8 outputs, 1.85x faster there (bench-ops).  Spec constants: workgroup
+ * x, y, TM, TN, BK. */
 static const guint32 gemm_spec_gpu[] = { 16, 16, 4, 4, 16 };
 static const guint32 gemm_spec_cpu[] = { 8, 8, 8, 8, 16 };
 #define GEMM_BM 64

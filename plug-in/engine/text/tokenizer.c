@@ -328,7 +328,8 @@ se_tokenizer_encode (SeTokenizer *t, const char *text, gint32 *ids, guint length
   }
   guint keep = MIN (tokens->len, length - 2);
   ids[0] = t->bos;
-  memcpy (ids + 1, tokens->data, keep * sizeof (gint32));
+  if (keep > 0)         /* an empty array's data is NULL, which memcpy must not get */
+    memcpy (ids + 1, tokens->data, keep * sizeof (gint32));
   for (guint i = keep + 1; i < length; i++)
     ids[i] = t->eos;
   return tokens->len;
