@@ -172,6 +172,51 @@ run (const Options *o)
   return se_cli_run_batch (&e, jobs, &bo);
 }
 
+/* What the parsed options ask for: a listing, or a checked run. */
+static int
+start (Options *o)
+{
+  GError *error = NULL;
+  if (o->version) {
+    printf ("semantic-edit %s\n", SE_VERSION);
+    return 0;
+  }
+  if (o->list_devices) {
+    g_autofree char *list = se_engine_list_devices (&error);
+    if (list == NULL)
+      return fail (error);
+    fputs (list, stdout);
+    return 0;
+  }
+  const char *missing = !o->model ? "--model" : !o->input && !o->inputs ? "--input"
+                      : !o->output && !o->output_dir ? "--output" : NULL;
+  if (missing) {
+    g_printerr (_("semantic-edit: %s is required (see --help)\n"), missing);
+    return 2;
+  }
+  if (o->candidates < 1 || o->candidates > 64 || o->size < 64 || (o->noise && o->candidates != 1)) {
+    g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise), --size at least 64\n"));
+    return 2;
+  }
+  if ((o->output && o->output_dir) || (o->mask && o->mask_dir) || ((o->noise || o->dump) && !o->output)) {
+    g_printerr (_("semantic-edit: --output and --output-dir, --mask and --mask-dir exclude each other; "
+                  "--noise and --dump need --output\n"));
+    return 2;
+  }
+  return run (o);
+}
+
+static void
+options_clear (Options *o)
+{
+  char **strings[] = { &o->model, &o->tokenizer, &o->input, &o->output, &o->output_dir, &o->mask, &o->mask_dir,
+                       &o->report, &o->params, &o->source, &o->target, &o->noise, &o->dump, &o->device };
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    g_clear_pointer (strings[i], g_free);
+  g_clear_pointer (&o->concepts, g_strfreev);
+  g_clear_pointer (&o->inputs, g_strfreev);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,38 +269,13 @@ main (int argc, char **argv)
     "stops within one step, keeps every finished result and writes the report.\n"
     "Environment: SE_VULKAN_DEVICE, SE_VULKAN_VALIDATION, SE_WEIGHTS_FP32."));
   GError *error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+  int status = 2;
+  if (g_option_context_parse (ctx, &argc, &argv, &error)) {
+    status = start (&o);
+  } else {
     g_printerr ("semantic-edit: %s\n", error->message);
     g_error_free (error);
-    return 2;
   }
-  if (o.version) {
-    printf ("semantic-edit %s\n", SE_VERSION);
-    return 0;
-  }
-  if (o.list_devices) {
-    g_autofree char *list = se_engine_list_devices (&error);
-    if (list == NULL)
-      return fail (error);
-    fputs (list, stdout);
-    return 0;
-  }
-  const char *missing = !o.model ? "--model" : !o.input && !o.inputs ? "--input" : !o.output && !o.output_dir ? "--output" : NULL;
-  if (missing) {
-    g_printerr (_("semantic-edit: %s is required (see --help)\n"), missing);
-    return 2;
-  }
-  if (o.candidates < 1 || o.candidates > 64 || o.size < 64 || (o.noise && o.candidates != 1)) {
-    g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise), --size at least 64\n"));
-    return 2;
-  }
-  if ((o.output && o.output_dir) || (o.mask && o.mask_dir) || ((o.noise || o.dump) && !o.output)) {
-    g_printerr (_("semantic-edit: --output and --output-dir, --mask and --mask-dir exclude each other; "
-                  "--noise and --dump need --output\n"));
-    return 2;
-  }
-  int status = run (&o);
-  g_strfreev (o.concepts);
-  g_strfreev (o.inputs);
+  options_clear (&o);
   return status;
 }
