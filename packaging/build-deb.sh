@@ -6,15 +6,7 @@
 # apt-get unless SE_SKIP_DEPS=1.
 set -eu
 cd "$(dirname "$0")/.."
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
-if [ "${SE_SKIP_DEPS:-0}" != "1" ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update
-  $SUDO apt-get install -y --no-install-recommends debhelper dpkg-dev help2man lintian
-fi
+./packaging/apt-install.sh debhelper dpkg-dev help2man lintian
 out=build-deb
 rm -rf "$out"
 mkdir -p "$out/semantic-edit"

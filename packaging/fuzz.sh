@@ -7,14 +7,7 @@
 # Installs clang and its sanitizer runtimes with apt-get unless SE_SKIP_DEPS=1.
 set -eu
 cd "$(dirname "$0")/.."
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
-if [ "${SE_SKIP_DEPS:-0}" != "1" ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y --no-install-recommends clang libclang-rt-14-dev
-fi
+./packaging/apt-install.sh clang libclang-rt-14-dev
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
 fi
