@@ -1,12 +1,17 @@
 /* engine.c: the device and loaded models behind engine.h. */
 #include "engine.h"
 
+#include <glib/gi18n-lib.h>
+
+#include "fault.h"
 #include "ledits/latent-preview.h"
 #include "ledits/session-private.h"
 
 SeEngine *
 se_engine_new (const char *device, GError **error)
 {
+  if (!se_fault_init_from_env (error))
+    return NULL;
   SeGpuOptions opts = { .device = device };
   SeGpu *gpu = se_gpu_new (&opts, error);
   if (gpu == NULL)
@@ -21,6 +26,7 @@ se_engine_free (SeEngine *e)
 {
   if (e == NULL)
     return;
+  g_warn_if_fail (e->models == NULL);
   se_gpu_free (e->gpu);
   g_free (e);
 }
@@ -61,20 +67,90 @@ se_engine_profile_reset (SeEngine *e)
   se_cmd_profile_reset (e->gpu);
 }
 
-/* Loads the networks of files (owned from here on). */
-static SeModel *
-load_networks (SeEngine *e, SeModelFiles *files, GError **error)
+static void
+drop_networks (SeModel *m)
 {
+  g_clear_pointer (&m->vae, se_vae_free);
+  g_clear_pointer (&m->unet, se_unet_free);
+  g_clear_pointer (&m->clip, se_clip_free);
+}
+
+/* The text encoder, UNet and VAE on the device's current generation. */
+static gboolean
+load_networks (SeModel *m, GError **error)
+{
+  SeGpu *gpu = m->gpu;
+  SeDType weights = se_weights_dtype_default (gpu);
+  m->generation = gpu->generation;
+  if ((m->clip = se_clip_load (gpu, m->files, weights, error)) &&
+      (m->unet = se_unet_load (gpu, m->files, weights, error)) &&
+      (m->vae = se_vae_load (gpu, m->files, weights, error)))
+    return TRUE;
+  drop_networks (m);
+  return FALSE;
+}
+
+gboolean
+se_engine_ready (SeEngine *e, GError **error)
+{
+  if (!e->gpu->lost)
+    return TRUE;
+  for (GList *l = e->models; l; l = l->next) {
+    SeModel *m = l->data;
+    for (GList *k = m->sessions; k; k = k->next)
+      se_session_drop_recordings (k->data);
+    drop_networks (m);
+  }
+  GError *local = NULL;
+  if (!se_gpu_recreate (e->gpu, &local)) {
+    e->gpu->lost = TRUE;        /* try again on the next call */
+    g_propagate_prefixed_error (error, local, _("The GPU was lost and could not be started again: "));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+se_model_ready (SeModel *m, GError **error)
+{
+  if (!se_engine_ready (m->engine, error))
+    return FALSE;
+  if (m->unet && m->generation == m->gpu->generation)
+    return TRUE;
+  drop_networks (m);
+  GError *local = NULL;
+  if (!se_engine_finish (m->gpu, load_networks (m, &local))) {
+    g_propagate_prefixed_error (error, local, _("Loading the model again after the GPU was lost: "));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+se_engine_finish (SeGpu *gpu, gboolean ok)
+{
+  if (!ok)
+    se_cmd_discard (gpu);
+  return ok;
+}
+
+/* A model on files (owned from here on), its networks loaded. */
+static SeModel *
+new_model (SeEngine *e, SeModelFiles *files, GError **error)
+{
+  if (!se_engine_ready (e, error)) {
+    se_model_files_free (files);
+    return NULL;
+  }
   g_autoptr (SeModel) m = g_new0 (SeModel, 1);
+  m->engine = e;
   m->gpu = e->gpu;
   m->files = files;
   se_latent_preview_default (m->preview_map);
-  SeDType weights = se_weights_dtype_default (e->gpu);
   if (!(m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) ||
-      !(m->clip = se_clip_load (e->gpu, m->files, weights, error)) ||
-      !(m->unet = se_unet_load (e->gpu, m->files, weights, error)) ||
-      !(m->vae = se_vae_load (e->gpu, m->files, weights, error)))
+      !se_engine_finish (e->gpu, load_networks (m, error)))
     return NULL;
+  e->models = g_list_prepend (e->models, m);
   return g_steal_pointer (&m);
 }
 
@@ -82,7 +158,7 @@ SeModel *
 se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
 {
   SeModelFiles *files = se_model_files_open (path, tokenizer_dir, error);
-  return files ? load_networks (e, files, error) : NULL;
+  return files ? new_model (e, files, error) : NULL;
 }
 
 SeModel *
@@ -90,7 +166,7 @@ se_model_new_synthetic (SeEngine *e, const char *tokenizer_dir, guint64 seed, GE
 {
   SeModelFiles *files = se_model_files_new_synthetic (seed);
   files->tokenizer_dir = g_strdup (tokenizer_dir);
-  return load_networks (e, files, error);
+  return new_model (e, files, error);
 }
 
 void
@@ -98,9 +174,10 @@ se_model_free (SeModel *m)
 {
   if (m == NULL)
     return;
-  se_vae_free (m->vae);
-  se_unet_free (m->unet);
-  se_clip_free (m->clip);
+  g_warn_if_fail (m->sessions == NULL);
+  if (m->engine)
+    m->engine->models = g_list_remove (m->engine->models, m);
+  drop_networks (m);
   se_tokenizer_free (m->tokenizer);
   se_model_files_free (m->files);
   g_free (m);

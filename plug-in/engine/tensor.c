@@ -1,6 +1,8 @@
 /* tensor.c: tensor allocation and host transfers. */
 #include "tensor.h"
 
+#include "fault.h"
+
 SeTensor *
 se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error)
 {
@@ -113,11 +115,9 @@ se_tensor_upload (SeTensor *t, const float *data, GError **error)
     return FALSE;
   if (t->dtype == SE_DTYPE_F32)
     return se_memory_upload (t->gpu, &t->alloc, 0, data, byte_size (t), error);
-  g_autofree guint16 *half = g_try_new0 (guint16, (t->numel + 1) / 2 * 2);
-  if (half == NULL) {
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY, "out of host memory");
+  g_autofree guint16 *half = se_host_alloc0 ((t->numel + 1) / 2 * 2, sizeof (guint16), "fp16 upload", error);
+  if (half == NULL)
     return FALSE;
-  }
   for (gsize i = 0; i < t->numel; i++)
     half[i] = se_float_to_half (data[i]);
   return se_memory_upload (t->gpu, &t->alloc, 0, half, byte_size (t), error);
@@ -132,7 +132,9 @@ se_tensor_upload_part (SeTensor *t, gsize first, const float *data, gsize n, GEr
     return FALSE;
   if (t->dtype == SE_DTYPE_F32)
     return se_memory_upload (t->gpu, &t->alloc, first * sizeof (float), data, n * sizeof (float), error);
-  g_autofree guint16 *half = g_new (guint16, n);
+  g_autofree guint16 *half = se_host_alloc (n, sizeof (guint16), "fp16 upload", error);
+  if (half == NULL)
+    return FALSE;
   for (gsize i = 0; i < n; i++)
     half[i] = se_float_to_half (data[i]);
   return se_memory_upload (t->gpu, &t->alloc, first * 2, half, n * 2, error);
@@ -153,8 +155,8 @@ se_tensor_download (const SeTensor *t, float *data, GError **error)
     return FALSE;
   if (t->dtype == SE_DTYPE_F32)
     return se_memory_download (t->gpu, &t->alloc, 0, data, byte_size (t), error);
-  g_autofree guint16 *half = g_new (guint16, (t->numel + 1) / 2 * 2);
-  if (!se_memory_download (t->gpu, &t->alloc, 0, half, byte_size (t), error))
+  g_autofree guint16 *half = se_host_alloc ((t->numel + 1) / 2 * 2, sizeof (guint16), "fp16 download", error);
+  if (half == NULL || !se_memory_download (t->gpu, &t->alloc, 0, half, byte_size (t), error))
     return FALSE;
   for (gsize i = 0; i < t->numel; i++)
     data[i] = se_half_to_float (half[i]);

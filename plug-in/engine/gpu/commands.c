@@ -302,10 +302,10 @@ collect_timestamps (SeGpu *gpu, GError **error)
   if (!c->profile || c->n_queries < 2)
     return TRUE;
   g_autofree guint64 *ts = g_new (guint64, c->n_queries);
-  if (!se_vk_check (vkGetQueryPoolResults (gpu->device, c->queries, 0, c->n_queries,
-                                           c->n_queries * sizeof (guint64), ts, sizeof (guint64),
-                                           VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-                    "vkGetQueryPoolResults", error))
+  if (!se_gpu_check (gpu, vkGetQueryPoolResults (gpu->device, c->queries, 0, c->n_queries,
+                                                 c->n_queries * sizeof (guint64), ts, sizeof (guint64),
+                                                 VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                     "vkGetQueryPoolResults", error))
     return FALSE;
   for (guint i = 1; i < c->n_queries; i++) {
     ProfileEntry *e = g_hash_table_lookup (c->profile_totals, c->labels[i]);
@@ -347,9 +347,9 @@ run (SeGpu *gpu, VkCommandBuffer cmd, GError **error)
   c->stats.submits++;
   return se_memory_flush (gpu, error) &&
          se_vk_check (vkResetFences (gpu->device, 1, &c->fence), "vkResetFences", error) &&
-         se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, c->fence), "vkQueueSubmit", error) &&
-         se_vk_check (vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
-                      "vkWaitForFences", error);
+         se_gpu_submit (gpu, &si, c->fence, "vkQueueSubmit", error) &&
+         se_gpu_check (gpu, vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
+                       "vkWaitForFences", error);
 }
 
 gboolean

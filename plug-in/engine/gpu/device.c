@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "fault.h"
 #include "memory.h"
 #include "pipeline.h"
 
@@ -41,10 +42,35 @@ se_vk_check (VkResult result, const char *what, GError **error)
   if (result == VK_SUCCESS)
     return TRUE;
   int code = (result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY)
-               ? SE_GPU_ERROR_OUT_OF_MEMORY : SE_GPU_ERROR_VULKAN;
+               ? SE_GPU_ERROR_OUT_OF_MEMORY
+               : result == VK_ERROR_DEVICE_LOST ? SE_GPU_ERROR_DEVICE_LOST : SE_GPU_ERROR_VULKAN;
   g_set_error (error, SE_GPU_ERROR, code, _("Vulkan: %s failed: %s (%d)"),
                what, se_vk_result_string (result), (int) result);
   return FALSE;
+}
+
+gboolean
+se_gpu_check (SeGpu *gpu, VkResult result, const char *what, GError **error)
+{
+  if (result != VK_ERROR_DEVICE_LOST)
+    return se_vk_check (result, what, error);
+  gpu->lost = TRUE;
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_DEVICE_LOST,
+               _("The GPU stopped working (%s: device lost, a reset or a driver failure); the next run "
+                 "starts it again"), what);
+  return FALSE;
+}
+
+gboolean
+se_gpu_submit (SeGpu *gpu, const VkSubmitInfo *submit, VkFence fence, const char *what, GError **error)
+{
+  if (gpu->lost) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_DEVICE_LOST,
+                 _("Vulkan: %s: the device was lost earlier in this run"), what);
+    return FALSE;
+  }
+  VkResult r = se_fault_submit () ? VK_ERROR_DEVICE_LOST : vkQueueSubmit (gpu->queue, 1, submit, fence);
+  return se_gpu_check (gpu, r, what, error);
 }
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL
@@ -462,7 +488,7 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
     options = &defaults;
   g_autoptr (SeGpu) gpu = g_new0 (SeGpu, 1);
   gboolean validation = options->validation || env_flag ("SE_VULKAN_VALIDATION");
-  gboolean profile = options->profile || env_flag ("SE_VULKAN_PROFILE");
+  gpu->profile = options->profile || env_flag ("SE_VULKAN_PROFILE");
   const char *wanted = options->device ? options->device : g_getenv ("SE_VULKAN_DEVICE");
 
   if (!create_instance (gpu, validation, error) ||
@@ -472,17 +498,16 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
       !choose_precision (gpu, error))
     return NULL;
   if (!se_memory_init (gpu, error) ||
-      !se_pipelines_init (gpu, error) ||
-      !se_commands_init (gpu, profile, error))
+      !se_pipelines_init (gpu, NULL, error) ||
+      !se_commands_init (gpu, gpu->profile, error))
     return NULL;
   return g_steal_pointer (&gpu);
 }
 
-void
-se_gpu_free (SeGpu *gpu)
+/* Frees the logical device and what lives on it (not the instance). */
+static void
+destroy_device (SeGpu *gpu)
 {
-  if (gpu == NULL)
-    return;
   if (gpu->device)
     vkDeviceWaitIdle (gpu->device);
   se_commands_fini (gpu);
@@ -490,6 +515,32 @@ se_gpu_free (SeGpu *gpu)
   se_memory_fini (gpu);
   if (gpu->device)
     vkDestroyDevice (gpu->device, NULL);
+  gpu->device = VK_NULL_HANDLE;
+}
+
+gboolean
+se_gpu_recreate (SeGpu *gpu, GError **error)
+{
+  if (gpu->memory && se_memory_in_use (gpu) != 0) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 "re-creating the device while %llu bytes of its memory are still held",
+                 (unsigned long long) se_memory_in_use (gpu));
+    return FALSE;
+  }
+  g_autoptr (GBytes) cache = gpu->pipelines ? se_pipelines_cache_data (gpu) : NULL;
+  destroy_device (gpu);
+  gpu->lost = FALSE;
+  gpu->generation++;
+  return create_device (gpu, error) && se_memory_init (gpu, error) &&
+         se_pipelines_init (gpu, cache, error) && se_commands_init (gpu, gpu->profile, error);
+}
+
+void
+se_gpu_free (SeGpu *gpu)
+{
+  if (gpu == NULL)
+    return;
+  destroy_device (gpu);
   if (gpu->messenger) {
     PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)
       vkGetInstanceProcAddr (gpu->instance, "vkDestroyDebugUtilsMessengerEXT");

@@ -27,6 +27,7 @@ typedef enum {
   SE_GPU_ERROR_OUT_OF_MEMORY,   /* device memory or a device limit exhausted */
   SE_GPU_ERROR_INVALID,         /* an operator got shapes it cannot take */
   SE_GPU_ERROR_NON_FINITE,      /* a network's output holds NaN or infinity */
+  SE_GPU_ERROR_DEVICE_LOST,     /* the device was lost (reset, driver crash) */
 } SeGpuError;
 
 typedef struct {
@@ -98,6 +99,9 @@ struct _SeGpu {
   SeKernels kernels;
   gboolean fp16_activations;    /* SE_PRECISION: activations stored as fp16 */
   gint validation_problems;     /* errors + sync warnings seen by the layer */
+  gboolean profile;             /* timestamps requested (SE_VULKAN_PROFILE) */
+  gboolean lost;                /* a submission or wait reported VK_ERROR_DEVICE_LOST */
+  guint generation;             /* device re-creations so far (se_gpu_recreate) */
   SeMemory *memory;
   SePipelines *pipelines;
   SeCommands *commands;
@@ -118,6 +122,19 @@ char  *se_gpu_list_devices (GError **error);
 
 /* Sets a GError naming what failed when result is not VK_SUCCESS. */
 gboolean se_vk_check (VkResult result, const char *what, GError **error);
+/* The same for the queue's submissions and waits: VK_ERROR_DEVICE_LOST
+ * marks the device lost. */
+gboolean se_gpu_check (SeGpu *gpu, VkResult result, const char *what, GError **error);
+/* vkQueueSubmit of one batch, refused once the device is lost (and made to
+ * fail by SE_FAULT=device_lost:N, fault.h). */
+gboolean se_gpu_submit (SeGpu *gpu, const VkSubmitInfo *submit, VkFence fence, const char *what,
+                        GError **error);
+/* After a loss: destroys the logical device with its memory, pipelines and
+ * recorder, and creates them again on the same physical device.  Every
+ * tensor and recording must be freed first (the engine drops its networks
+ * and sessions' recordings, engine.c); compiled pipelines come back from
+ * the old pipeline cache's data. */
+gboolean se_gpu_recreate (SeGpu *gpu, GError **error);
 const char *se_vk_result_string (VkResult result);
 
 G_END_DECLS

@@ -11,6 +11,8 @@
 #include "memory.h"
 
 #include <glib/gi18n-lib.h>
+
+#include "fault.h"
 #include <string.h>
 #include <sys/mman.h>
 
@@ -326,6 +328,12 @@ se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error)
                  (unsigned long long) gpu->info.max_storage_buffer_range);
     return FALSE;
   }
+  if (se_fault_alloc ()) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
+                 _("Vulkan: allocating %llu bytes of device memory failed: out of device memory "
+                   "(injected by SE_FAULT)"), (unsigned long long) size);
+    return FALSE;
+  }
   VkDeviceSize rounded = rounded_size (m, size);
   SePool *pool = m->target;
   gboolean found = FALSE;
@@ -395,8 +403,8 @@ wait_half (SeGpu *gpu, Half *h, GError **error)
 {
   if (h->in_flight) {
     h->in_flight = FALSE;
-    if (!se_vk_check (vkWaitForFences (gpu->device, 1, &h->fence, VK_TRUE, UINT64_MAX),
-                      "vkWaitForFences (staging)", error))
+    if (!se_gpu_check (gpu, vkWaitForFences (gpu->device, 1, &h->fence, VK_TRUE, UINT64_MAX),
+                       "vkWaitForFences (staging)", error))
       return FALSE;
   }
   h->used = 0;
@@ -421,7 +429,7 @@ submit_half (SeGpu *gpu, Half *h, GError **error)
   };
   if (!se_vk_check (vkEndCommandBuffer (h->cmd), "vkEndCommandBuffer (staging)", error) ||
       !se_vk_check (vkResetFences (gpu->device, 1, &h->fence), "vkResetFences (staging)", error) ||
-      !se_vk_check (vkQueueSubmit (gpu->queue, 1, &si, h->fence), "vkQueueSubmit (uploads)", error))
+      !se_gpu_submit (gpu, &si, h->fence, "vkQueueSubmit (uploads)", error))
     return FALSE;
   h->in_flight = TRUE;
   return TRUE;

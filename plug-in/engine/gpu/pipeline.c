@@ -53,14 +53,36 @@ key_equal (gconstpointer a, gconstpointer b)
 }
 
 gboolean
-se_pipelines_init (SeGpu *gpu, GError **error)
+se_pipelines_init (SeGpu *gpu, GBytes *cache_data, GError **error)
 {
   SePipelines *p = g_new0 (SePipelines, 1);
   gpu->pipelines = p;
   p->pipelines = g_hash_table_new_full (key_hash, key_equal, g_free, g_free);
-  VkPipelineCacheCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO };
+  gsize size = 0;
+  const void *data = cache_data ? g_bytes_get_data (cache_data, &size) : NULL;
+  VkPipelineCacheCreateInfo ci = {
+    .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+    .initialDataSize = size,
+    .pInitialData = data,
+  };
   return se_vk_check (vkCreatePipelineCache (gpu->device, &ci, NULL, &p->cache),
                       "vkCreatePipelineCache", error);
+}
+
+GBytes *
+se_pipelines_cache_data (SeGpu *gpu)
+{
+  VkPipelineCache cache = gpu->pipelines->cache;
+  size_t size = 0;
+  if (cache == VK_NULL_HANDLE || vkGetPipelineCacheData (gpu->device, cache, &size, NULL) != VK_SUCCESS ||
+      size == 0)
+    return NULL;
+  void *data = g_try_malloc (size);
+  if (data == NULL || vkGetPipelineCacheData (gpu->device, cache, &size, data) != VK_SUCCESS) {
+    g_free (data);
+    return NULL;
+  }
+  return g_bytes_new_take (data, size);
 }
 
 void

@@ -34,7 +34,11 @@ typedef struct {
   SeShaderId shader;
 } SePipeline;
 
-gboolean se_pipelines_init (SeGpu *gpu, GError **error);
+/* cache_data: a pipeline cache's contents to start from, or NULL. */
+gboolean se_pipelines_init (SeGpu *gpu, GBytes *cache_data, GError **error);
+/* The cache's contents (NULL when the driver gives none): what a
+ * re-created device starts from, so that it compiles nothing again. */
+GBytes  *se_pipelines_cache_data (SeGpu *gpu);
 void     se_pipelines_fini (SeGpu *gpu);
 
 const SePipeline *se_pipeline_get (SeGpu *gpu, SeShaderId shader,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fault.h"
 #include "ledits/rng.h"
 #include "ledits/sega.h"
 #include "nets/unet-plan.h"
@@ -66,6 +67,31 @@ cancelled (GCancellable *cancel, GError **error)
   return g_cancellable_set_error_if_cancelled (cancel, error);
 }
 
+/* The image encoded to the posterior's mode (its mean), scaled for the
+ * diffusion model: latent channels x h/8 x w/8 values into *x0. */
+static gboolean
+encode (SeModel *model, const SeImage *image, double **x0, gsize *n, GError **error)
+{
+  SeGpu *gpu = model->gpu;
+  g_autoptr (SeTensor) img = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 1, 3, image->height, image->width);
+  if (img == NULL || !se_tensor_upload (img, image->data, error))
+    return FALSE;
+  g_autoptr (SeTensor) moments = se_vae_encode (model->vae, img, error);
+  if (moments == NULL)
+    return FALSE;
+  guint L = model->files->vae.latent_channels;
+  *n = (gsize) L * (image->height / 8) * (image->width / 8);
+  g_autofree float *m = se_host_alloc (moments->numel, sizeof (float), _("the encoded image"), error);
+  g_autofree double *x = m ? se_host_alloc (*n, sizeof (double), _("the image's latent"), error) : NULL;
+  if (x == NULL || !se_tensor_download (moments, m, error) ||
+      !finite (model, m, moments->numel, _("the VAE encoder"), error))
+    return FALSE;
+  for (gsize i = 0; i < *n; i++)
+    x[i] = (double) m[i] * model->files->vae.scaling;
+  *x0 = g_steal_pointer (&x);
+  return TRUE;
+}
+
 SeSession *
 se_session_new (SeModel *model, const SeImage *image, GError **error)
 {
@@ -76,30 +102,20 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
                  image->width, image->height, mult);
     return NULL;
   }
-  SeGpu *gpu = model->gpu;
-  g_autoptr (SeTensor) img = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 1, 3, image->height, image->width);
-  if (img == NULL || !se_tensor_upload (img, image->data, error))
+  double *x0 = NULL;
+  gsize n = 0;
+  if (!se_model_ready (model, error) || !se_engine_finish (model->gpu, encode (model, image, &x0, &n, error)))
     return NULL;
-  g_autoptr (SeTensor) moments = se_vae_encode (model->vae, img, error);
-  if (moments == NULL)
-    return NULL;
-  g_autofree float *m = g_new (float, moments->numel);
-  if (!se_tensor_download (moments, m, error) || !finite (model, m, moments->numel, _("the VAE encoder"), error))
-    return NULL;
-
   SeSession *s = g_new0 (SeSession, 1);
   s->model = model;
   s->width = image->width;
   s->height = image->height;
   s->lh = image->height / 8;
   s->lw = image->width / 8;
-  guint L = model->files->vae.latent_channels;
-  s->n = (gsize) L * s->lh * s->lw;
-  s->x0 = g_new (double, s->n);
-  /* the posterior's mode (its mean), scaled for the diffusion model */
-  for (gsize i = 0; i < s->n; i++)
-    s->x0[i] = (double) m[i] * model->files->vae.scaling;
+  s->n = n;
+  s->x0 = x0;
   s->embeddings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  model->sessions = g_list_prepend (model->sessions, s);
   return s;
 }
 
@@ -117,14 +133,21 @@ se_session_free (SeSession *s)
 {
   if (s == NULL)
     return;
+  s->model->sessions = g_list_remove (s->model->sessions, s);
   clear_inversion (s);
-  for (guint i = 0; i < SE_SESSION_PLANS; i++)
-    se_unet_plan_free (s->plans[i]);
+  se_session_drop_recordings (s);
   g_hash_table_unref (s->embeddings);
   g_free (s->x0);
   g_free (s->latent);
   g_free (s->trace);
   g_free (s);
+}
+
+void
+se_session_drop_recordings (SeSession *s)
+{
+  for (guint i = 0; i < SE_SESSION_PLANS; i++)
+    g_clear_pointer (&s->plans[i], se_unet_plan_free);
 }
 
 /* The text encoder's last hidden state for prompt, cached per session. */
@@ -141,7 +164,9 @@ embedding (SeSession *s, const char *prompt, GError **error)
   g_autoptr (SeTensor) h = se_clip_forward (m->clip, ids, 1, NULL, error);
   if (h == NULL)
     return NULL;
-  e = g_new (float, h->numel);
+  e = se_host_alloc (h->numel, sizeof (float), _("a prompt's embedding"), error);
+  if (e == NULL)
+    return NULL;
   g_autofree char *what = g_strdup_printf (_("the text encoder (prompt \"%s\")"), prompt);
   if (!se_tensor_download (h, e, error) || !finite (m, e, h->numel, what, error)) {
     g_free (e);
@@ -182,7 +207,9 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
 {
   SeModel *m = s->model;
   SeGpu *gpu = m->gpu;
-  g_autofree float *xf = g_new (float, batch * s->n);
+  g_autofree float *xf = se_host_alloc ((gsize) batch * s->n, sizeof (float), _("the UNet's batch"), error);
+  if (xf == NULL)
+    return FALSE;
   g_autofree float *ts = g_new (float, batch);
   for (guint b = 0; b < batch; b++) {
     for (gsize i = 0; i < s->n; i++)
@@ -195,7 +222,9 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
       return FALSE;
   } else {
     gsize ctx = (gsize) m->files->clip.positions * m->files->unet.context_dim;
-    g_autofree float *cf = g_new (float, batch * ctx);
+    g_autofree float *cf = se_host_alloc (batch * ctx, sizeof (float), _("the UNet's prompt batch"), error);
+    if (cf == NULL)
+      return FALSE;
     for (guint b = 0; b < batch; b++)
       memcpy (cf + b * ctx, contexts[b], ctx * sizeof (float));
     guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
@@ -233,21 +262,18 @@ se_session_is_inverted_for (const SeSession *s, const SeRecipe *r)
          s->cfg_src == r->cfg_src;
 }
 
-gboolean
-se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
-                   SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
+static gboolean
+invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
+        SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
 {
-  if (!se_recipe_validate (r, error))
-    return FALSE;
-  if (K == 0 || (noises && K != 1)) {
-    g_set_error (error, SE_RECIPE_ERROR, 0, _("invert: %u candidates (injected noise takes exactly 1)"), K);
-    return FALSE;
-  }
   guint N = r->steps;
   gsize n = s->n, per_xts = (N + 1) * n, per_zs = N * n;
   g_autoptr (SeSchedule) sched = se_schedule_new (N);
-  g_autofree double *xts = g_new (double, K * per_xts);
-  g_autofree double *zs = g_new0 (double, K * per_zs);
+  g_autofree double *xts = se_host_alloc ((gsize) K * per_xts, sizeof (double), _("the inversion's latents"), error);
+  g_autofree double *zs = xts ? se_host_alloc0 ((gsize) K * per_zs, sizeof (double), _("the inversion's noise maps"),
+                                                error) : NULL;
+  if (zs == NULL)
+    return FALSE;
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
   for (guint c = 0; c < K; c++) {
     SeRng rng;
@@ -269,7 +295,9 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
   guint per = src ? 2 : 1, group = group_size (per);
   g_autofree const double **xs = g_new (const double *, group * per);
   g_autofree const float **contexts = g_new (const float *, group * per);
-  g_autofree double *eps = g_new (double, group * per * n);
+  g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
+  if (eps == NULL)
+    return FALSE;
 
   for (guint j = 0; j < N; j++) {
     guint t = sched->timesteps[j], idx = N - j - 1;
@@ -316,11 +344,27 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
 }
 
 gboolean
-se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
+se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
+                   SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
+{
+  if (!se_recipe_validate (r, error))
+    return FALSE;
+  if (K == 0 || (noises && K != 1)) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("invert: %u candidates (injected noise takes exactly 1)"), K);
+    return FALSE;
+  }
+  return se_model_ready (s->model, error) &&
+         se_engine_finish (s->model->gpu, invert (s, r, seed, K, noises, progress, data, cancel, error));
+}
+
+static gboolean
+decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
 {
   SeModel *m = s->model;
   guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
-  g_autofree float *lf = g_new (float, s->n);
+  g_autofree float *lf = se_host_alloc (s->n, sizeof (float), _("the latent to decode"), error);
+  if (lf == NULL)
+    return FALSE;
   for (gsize i = 0; i < s->n; i++)
     lf[i] = (float) (latent[i] / m->files->vae.scaling);
   g_autoptr (SeTensor) t = se_tensor_new_typed_dims (m->gpu, SE_DTYPE_F32, error, 1, L, s->lh, s->lw);
@@ -329,27 +373,25 @@ se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GErr
   g_autoptr (SeTensor) img = se_vae_decode (m->vae, t, error);
   if (img == NULL)
     return FALSE;
-  float *data = g_new (float, img->numel);
-  if (!se_tensor_download (img, data, error) || !finite (m, data, img->numel, _("the VAE decoder"), error)) {
-    g_free (data);
+  g_autofree float *data = se_host_alloc (img->numel, sizeof (float), _("the decoded image"), error);
+  if (data == NULL || !se_tensor_download (img, data, error) ||
+      !finite (m, data, img->numel, _("the VAE decoder"), error))
     return FALSE;
-  }
-  *out = (SeImage) { s->width, s->height, data };
+  *out = (SeImage) { s->width, s->height, g_steal_pointer (&data) };
   return TRUE;
 }
 
 gboolean
-se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress,
-                 gpointer data, GCancellable *cancel, GError **error)
+se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
 {
-  if (!se_recipe_validate (r, error))
-    return FALSE;
-  if (!se_session_is_inverted_for (s, r)) {
-    g_set_error (error, SE_RECIPE_ERROR, 0,
-                 _("the edit needs an inversion with steps %u, src \"%s\" and cfg_src %g; "
-                   "invert first"), r->steps, r->src, r->cfg_src);
-    return FALSE;
-  }
+  return se_model_ready (s->model, error) &&
+         se_engine_finish (s->model->gpu, decode_latent (s, latent, out, error));
+}
+
+static gboolean
+edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gpointer data,
+      GCancellable *cancel, GError **error)
+{
   guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K;
   guint cands = s->candidates, group = group_size (per);
   gsize n = s->n;
@@ -361,18 +403,24 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
       return FALSE;
 
   const SeSchedule *sched = s->schedule;
-  g_autofree double *x = g_new (double, cands * n);
+  g_autofree double *x = se_host_alloc ((gsize) cands * n, sizeof (double), _("the edited latents"), error);
+  g_autofree double *trace = x ? se_host_alloc ((gsize) cands * T * n, sizeof (double), _("the edit's trace"), error)
+                               : NULL;
+  g_autofree double *momentum = trace ? se_host_alloc0 ((gsize) cands * n, sizeof (double), _("the edit's momentum"),
+                                                        error) : NULL;
+  g_autofree double *eps = momentum ? se_host_alloc ((gsize) group * per * n, sizeof (double),
+                                                     _("the UNet's predictions"), error) : NULL;
+  g_autofree double *estimate = eps ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"),
+                                                     error) : NULL;
+  g_autofree double *e = estimate ? se_host_alloc (n, sizeof (double), _("the guided prediction"), error) : NULL;
+  if (e == NULL)
+    return FALSE;
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + c * (N + 1) * n + (N - K) * n, n * sizeof (double));
-  g_autofree double *trace = g_new (double, cands * T * n);
-  g_autofree double *momentum = g_new0 (double, cands * n);
-  g_autofree double *eps = g_new (double, group * per * n);
-  g_autofree double *e = g_new (double, n);
   g_autofree const double **xs = g_new (const double *, group * per);
   g_autofree const float **contexts = g_new (const float *, group * per);
   guint channels = (guint) (n / ((gsize) s->lh * s->lw));
   guint total = T + (out ? 1 : 0);
-  g_autofree double *estimate = g_new (double, cands * n);
   gboolean ok = TRUE;
   s->estimate = estimate;
   for (guint i = 0; ok && i < T; i++) {
@@ -410,7 +458,7 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
   if (out) {
     g_autofree SeImage *images = g_new0 (SeImage, cands);
     for (guint c = 0; c < cands; c++)
-      if (cancelled (cancel, error) || !se_session_decode_latent (s, x + c * n, &images[c], error)) {
+      if (cancelled (cancel, error) || !decode_latent (s, x + c * n, &images[c], error)) {
         for (guint k = 0; k < c; k++)
           g_free (images[k].data);
         return FALSE;
@@ -425,6 +473,22 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
   s->trace = g_steal_pointer (&trace);
   s->trace_len = T;
   return TRUE;
+}
+
+gboolean
+se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress,
+                 gpointer data, GCancellable *cancel, GError **error)
+{
+  if (!se_recipe_validate (r, error))
+    return FALSE;
+  if (!se_session_is_inverted_for (s, r)) {
+    g_set_error (error, SE_RECIPE_ERROR, 0,
+                 _("the edit needs an inversion with steps %u, src \"%s\" and cfg_src %g; "
+                   "invert first"), r->steps, r->src, r->cfg_src);
+    return FALSE;
+  }
+  return se_model_ready (s->model, error) &&
+         se_engine_finish (s->model->gpu, edit (s, r, out, progress, data, cancel, error));
 }
 
 guint se_session_candidates (const SeSession *s) { return s->candidates; }

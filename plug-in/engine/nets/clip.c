@@ -4,6 +4,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "fault.h"
+
 typedef struct {
   SeAffine ln1, q, k, v, out, ln2, fc1, fc2;
 } Layer;
@@ -123,7 +125,10 @@ se_clip_forward (SeClip *c, const gint32 *ids, guint batch, GPtrArray *hidden_st
 {
   SeGpu *gpu = c->gpu;
   guint P = c->cfg.positions, W = c->cfg.hidden;
-  g_autofree float *emb = g_new (float, (gsize) batch * P * W);
+  g_autofree float *emb = se_host_alloc ((gsize) batch * P * W, sizeof (float), _("the prompt's token embeddings"),
+                                         error);
+  if (emb == NULL)
+    return NULL;
   for (guint i = 0; i < batch * P; i++) {
     if (ids[i] < 0 || (guint) ids[i] >= c->cfg.vocab) {
       g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,

@@ -1,0 +1,225 @@
+/* test_faults.c: every allocation and every queue submission of a small
+ * whole edit fails once, in turn, as SQLite's tests do for malloc (fault.h).
+ *
+ * For each point N of a fault-free run's count: inject the fault at N, run
+ * again, and require a clear error of the right kind, no device memory
+ * left held (the model's weights only), and, under ASan, no host leak.
+ * The next run must work: after an injected device loss that means the
+ * device and the model's networks are re-created on next use (done before
+ * the counting starts, so that the points walked are the edit's own).
+ * When the walk is over, an undisturbed run (which re-creates the device
+ * after the last loss itself) must give the first run's result.
+ * Model loading is walked the same way, and a session inverted before a
+ * device loss carries on after it without being encoded again. */
+#include <math.h>
+#include <string.h>
+
+#include "engine.h"
+#include "fault.h"
+#include "ledits/session-private.h"
+#include "test-util.h"
+
+static SeEngine *engine;
+static SeModel *model;
+static char *model_dir;
+
+static SeImage
+test_image (void)
+{
+  SeImage img = { 64, 64, g_new (float, 3 * 64 * 64) };
+  for (gsize i = 0; i < 3 * 64 * 64; i++)
+    img.data[i] = (float) sin ((double) i * 0.013) * 0.8f;
+  return img;
+}
+
+static SeRecipe *
+recipe (void)
+{
+  SeRecipe *r = se_recipe_new ();
+  r->steps = 3;
+  r->skip = 1;
+  g_free (r->src);
+  r->src = g_strdup ("a photo");
+  se_recipe_add_concept (r, "snowy");
+  return r;
+}
+
+/* A whole edit: encode, invert, edit, decode.  NULL and *out on success. */
+static GError *
+run_edit (SeImage *out)
+{
+  GError *error = NULL;
+  SeImage img = test_image ();
+  g_autofree float *data = img.data;
+  g_autoptr (SeSession) s = se_session_new (model, &img, &error);
+  g_autoptr (SeRecipe) r = recipe ();
+  if (s == NULL || !se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error) ||
+      !se_session_edit (s, r, out, NULL, NULL, NULL, &error))
+    return error;
+  return NULL;
+}
+
+static void
+assert_same_image (const SeImage *got, const SeImage *want)
+{
+  g_assert_cmpuint (got->width, ==, want->width);
+  g_assert_cmpuint (got->height, ==, want->height);
+  gsize n = 3 * (gsize) got->width * got->height;
+  double worst = 0;
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, fabs ((double) got->data[i] - want->data[i]));
+  g_test_message ("largest difference from the undisturbed run: %g", worst);
+  g_assert_cmpfloat (worst, ==, 0.0);
+}
+
+/* Walks a fault over every point of the run; returns how many there were. */
+static guint
+walk (SeFaultKind kind, SeGpuError expected)
+{
+  SeImage first = { 0 };
+  se_fault_arm (SE_FAULT_NONE, 0);
+  g_autoptr (GError) clean = run_edit (&first);
+  g_assert_no_error (clean);
+  guint points = kind == SE_FAULT_ALLOC ? se_fault_allocs () : se_fault_submits ();
+  VkDeviceSize weights = se_memory_in_use (engine->gpu);
+  g_assert_cmpuint (points, >, 0);
+
+  for (guint n = 1; n <= points; n++) {
+    /* what the run's first call would do after the last point's loss,
+     * before counting, so that the points are the edit's own */
+    g_autoptr (GError) ready = NULL;
+    g_assert_true (se_model_ready (model, &ready));
+    g_assert_no_error (ready);
+    se_fault_arm (kind, n);
+    SeImage out = { 0 };
+    g_autoptr (GError) error = run_edit (&out);
+    if (error == NULL)
+      g_error ("%s %u of %u: the run succeeded", kind == SE_FAULT_ALLOC ? "allocation" : "submission", n, points);
+    g_assert_true (se_fault_fired ());
+    g_assert_null (out.data);
+    if (!g_error_matches (error, SE_GPU_ERROR, (gint) expected))
+      g_error ("point %u: unexpected error: %s", n, error->message);
+    g_assert_cmpuint (strlen (error->message), >, 10);
+    if (n == 1 || n == points)
+      g_test_message ("point %u of %u: %s", n, points, error->message);
+    if (kind == SE_FAULT_ALLOC)
+      g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, weights);
+  }
+
+  se_fault_arm (SE_FAULT_NONE, 0);
+  SeImage again = { 0 };
+  g_autoptr (GError) after = run_edit (&again);
+  g_assert_no_error (after);
+  assert_same_image (&again, &first);
+  g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, weights);
+  g_free (first.data);
+  g_free (again.data);
+  return points;
+}
+
+static void
+test_allocations (void)
+{
+  guint n = walk (SE_FAULT_ALLOC, SE_GPU_ERROR_OUT_OF_MEMORY);
+  g_test_message ("%u allocations failed in turn, each survived", n);
+  g_print ("# allocation failures injected and survived: %u\n", n);
+}
+
+static void
+test_device_losses (void)
+{
+  guint generation = engine->gpu->generation;
+  guint n = walk (SE_FAULT_DEVICE_LOST, SE_GPU_ERROR_DEVICE_LOST);
+  g_assert_cmpuint (engine->gpu->generation, ==, generation + n);
+  g_print ("# device losses injected and survived: %u (the device re-created each time)\n", n);
+}
+
+/* An inverted session outlives a device loss: the edit after it re-creates
+ * the device and reloads the networks, and needs no new inversion. */
+static void
+test_session_survives_loss (void)
+{
+  SeImage img = test_image ();
+  g_autofree float *data = img.data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeSession) s = se_session_new (model, &img, &error);
+  g_assert_no_error (error);
+  g_autoptr (SeRecipe) r = recipe ();
+  SeImage want = { 0 }, got = { 0 };
+  g_assert_true (se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_edit (s, r, &want, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  se_fault_arm (SE_FAULT_DEVICE_LOST, 2);
+  g_assert_false (se_session_edit (s, r, &got, NULL, NULL, NULL, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_DEVICE_LOST);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  se_fault_arm (SE_FAULT_NONE, 0);
+  g_assert_true (se_session_is_inverted_for (s, r));
+  g_assert_true (se_session_edit (s, r, &got, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_same_image (&got, &want);
+  g_free (want.data);
+  g_free (got.data);
+}
+
+/* Loading a model: every allocation and submission fails in turn; each
+ * load ends with an error and leaves no device memory held. */
+static void
+test_loading (void)
+{
+  VkDeviceSize held = se_memory_in_use (engine->gpu);
+  se_fault_arm (SE_FAULT_NONE, 0);
+  g_autoptr (GError) error = NULL;
+  SeModel *second = se_model_load (engine, model_dir, NULL, &error);
+  g_assert_no_error (error);
+  se_model_free (second);
+  guint allocs = se_fault_allocs (), submits = se_fault_submits ();
+  g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, held);
+
+  for (guint pass = 0; pass < 2; pass++) {
+    SeFaultKind kind = pass ? SE_FAULT_DEVICE_LOST : SE_FAULT_ALLOC;
+    guint points = pass ? submits : allocs;
+    for (guint n = 1; n <= points; n++) {
+      se_fault_arm (kind, n);
+      SeModel *m = se_model_load (engine, model_dir, NULL, &error);
+      g_assert_null (m);
+      g_assert_true (se_fault_fired ());
+      gint expected = pass ? SE_GPU_ERROR_DEVICE_LOST : SE_GPU_ERROR_OUT_OF_MEMORY;
+      g_assert_error (error, SE_GPU_ERROR, expected);
+      g_clear_error (&error);
+      if (!pass)
+        g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, held);
+    }
+    g_print ("# model loading: %u %s injected and survived\n", points, pass ? "device losses" : "allocation failures");
+  }
+  /* the model loaded before still edits, on a re-created device */
+  se_fault_arm (SE_FAULT_NONE, 0);
+  SeImage out = { 0 };
+  g_autoptr (GError) after = run_edit (&out);
+  g_assert_no_error (after);
+  g_free (out.data);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  model_dir = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
+  g_autoptr (GError) error = NULL;
+  engine = se_engine_new (NULL, &error);
+  g_assert_no_error (error);
+  model = se_model_load (engine, model_dir, NULL, &error);
+  g_assert_no_error (error);
+  g_test_add_func ("/faults/allocations", test_allocations);
+  g_test_add_func ("/faults/device-losses", test_device_losses);
+  g_test_add_func ("/faults/session-survives-loss", test_session_survives_loss);
+  g_test_add_func ("/faults/loading", test_loading);
+  int r = g_test_run ();
+  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
+  se_model_free (model);
+  se_engine_free (engine);
+  g_free (model_dir);
+  return r;
+}
