@@ -36,7 +36,7 @@ static SeRecipe *
 recipe (void)
 {
   SeRecipe *r = se_recipe_new ();
-  r->steps = 3;
+  r->steps = 2;      /* the least that has an inversion and an edit step */
   r->skip = 1;
   g_free (r->src);
   r->src = g_strdup ("a photo");
@@ -164,6 +164,25 @@ test_session_survives_loss (void)
   g_free (got.data);
 }
 
+/* The first session on a model measures its memory footprint (a walk of
+ * its own would repeat the run's code paths at a thousand more points):
+ * a failure there ends the call, and the next one measures again. */
+static void
+test_footprint (void)
+{
+  model->footprint.measured = FALSE;
+  se_fault_arm (SE_FAULT_ALLOC, 400);
+  SeImage out = { 0 };
+  g_autoptr (GError) error = run_edit (&out);
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY);
+  g_assert_false (model->footprint.measured);
+  se_fault_arm (SE_FAULT_NONE, 0);
+  g_autoptr (GError) again = run_edit (&out);
+  g_assert_no_error (again);
+  g_assert_true (model->footprint.measured);
+  g_free (out.data);
+}
+
 /* Loading a model: every allocation and submission fails in turn; each
  * load ends with an error and leaves no device memory held. */
 static void
@@ -212,6 +231,11 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   model = se_model_load (engine, model_dir, NULL, &error);
   g_assert_no_error (error);
+  SeImage warm = { 0 };       /* measures the model's footprint once (footprint.h) */
+  g_autoptr (GError) warm_error = run_edit (&warm);
+  g_assert_no_error (warm_error);
+  g_free (warm.data);
+  g_test_add_func ("/faults/footprint", test_footprint);
   g_test_add_func ("/faults/allocations", test_allocations);
   g_test_add_func ("/faults/device-losses", test_device_losses);
   g_test_add_func ("/faults/session-survives-loss", test_session_survives_loss);

@@ -349,6 +349,7 @@ create_device (SeGpu *gpu, GError **error)
   info->max_allocation_count = lim->maxMemoryAllocationCount;
   info->storage_offset_alignment = lim->minStorageBufferOffsetAlignment;
   info->coopmat_nv = coopmat_nv_usable (gpu) && f12.vulkanMemoryModel && f12.shaderFloat16;
+  info->memory_budget = has_extension (gpu->physical, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
   guint32 nfam = 0;
   vkGetPhysicalDeviceQueueFamilyProperties (gpu->physical, &nfam, NULL);
@@ -372,7 +373,12 @@ create_device (SeGpu *gpu, GError **error)
     .pNext = &e12,
     .cooperativeMatrix = VK_TRUE,
   };
-  const char *coopmat_ext = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+  const char *extensions[2];
+  guint32 n_extensions = 0;
+  if (info->coopmat_nv)
+    extensions[n_extensions++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+  if (info->memory_budget)
+    extensions[n_extensions++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -385,8 +391,8 @@ create_device (SeGpu *gpu, GError **error)
     .pNext = info->coopmat_nv ? (void *) &ecm : (void *) &e12,
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &queue,
-    .enabledExtensionCount = info->coopmat_nv ? 1 : 0,
-    .ppEnabledExtensionNames = &coopmat_ext,
+    .enabledExtensionCount = n_extensions,
+    .ppEnabledExtensionNames = extensions,
   };
   if (!se_vk_check (vkCreateDevice (gpu->physical, &create, NULL, &gpu->device),
                     "vkCreateDevice", error))

@@ -44,6 +44,7 @@ typedef struct {
   gboolean shader_float16;
   gboolean storage_16bit;
   gboolean coopmat_nv;          /* VK_NV_cooperative_matrix with fp16 16x16x16 */
+  gboolean memory_budget;       /* VK_EXT_memory_budget: heap budgets and usage */
   guint32 subgroup_size;
   gboolean subgroup_shuffle;    /* subgroupShuffle in compute shaders */
   guint32 max_shared_memory;

@@ -58,6 +58,8 @@ struct _SeMemory {
   SePool main;
   SePool *target;       /* where allocations go: &main, or an arena */
   guint block_count;    /* vkAllocateMemory blocks of all pools */
+  VkDeviceSize block_bytes;     /* their sizes summed */
+  VkDeviceSize budget;          /* SE_DEVICE_BUDGET_MIB in bytes, 0 when unset */
   VkDeviceSize alignment, in_use, peak;
   /* staging */
   VkDeviceMemory staging_memory;
@@ -151,6 +153,9 @@ se_memory_init (SeGpu *gpu, GError **error)
   m->main.block_size = MIN (BLOCK_SIZE, gpu->info.max_allocation_size);
   m->target = &m->main;
   m->alignment = MAX (gpu->info.storage_offset_alignment, 16);
+  const char *budget = g_getenv ("SE_DEVICE_BUDGET_MIB");
+  if (budget && *budget)
+    m->budget = MAX (1, g_ascii_strtoull (budget, NULL, 10)) << 20;
   VkCommandPoolCreateInfo pi = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
@@ -220,6 +225,7 @@ free_blocks (SeGpu *gpu, SePool *pool)
     vkDestroyBuffer (gpu->device, b->buffer, NULL);
     vkFreeMemory (gpu->device, b->memory, NULL);
     g_array_unref (b->free);
+    gpu->memory->block_bytes -= b->size;
   }
   gpu->memory->block_count -= pool->blocks->len;
   g_array_unref (pool->blocks);
@@ -295,6 +301,7 @@ add_block (SeGpu *gpu, SePool *pool, VkDeviceSize size, GError **error)
   g_array_append_val (b.free, all);
   g_array_append_val (pool->blocks, b);
   m->block_count++;
+  m->block_bytes += size;
   return TRUE;
 }
 
@@ -335,13 +342,28 @@ se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error)
     return FALSE;
   }
   VkDeviceSize rounded = rounded_size (m, size);
+  if (m->budget && m->in_use + rounded > m->budget) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
+                 _("Vulkan: allocating %llu bytes of device memory failed: over the budget of %llu MiB "
+                   "(SE_DEVICE_BUDGET_MIB)"), (unsigned long long) size, (unsigned long long) (m->budget >> 20));
+    return FALSE;
+  }
   SePool *pool = m->target;
   gboolean found = FALSE;
   for (guint i = 0; i < pool->blocks->len && !found; i++)
     found = take_from (pool, i, rounded, out);
   if (!found) {
-    if (!add_block (gpu, pool, MAX (pool->block_size, rounded), error))
-      return FALSE;
+    /* a whole block, or when the device cannot give that much, just this */
+    GError *local = NULL;
+    if (!add_block (gpu, pool, MAX (pool->block_size, rounded), &local)) {
+      if (pool->block_size <= rounded || !g_error_matches (local, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY)) {
+        g_propagate_error (error, local);
+        return FALSE;
+      }
+      g_clear_error (&local);
+      if (!add_block (gpu, pool, rounded, error))
+        return FALSE;
+    }
     found = take_from (pool, pool->blocks->len - 1, rounded, out);
     g_assert (found);
   }
@@ -590,6 +612,50 @@ se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
     memcpy ((char *) data + done, (const char *) m->staging_map + m->current * HALF_SIZE, n);
   }
   return TRUE;
+}
+
+/* The heap our blocks come from: that of the first device-local type. */
+static guint32
+block_heap (SeGpu *gpu, const VkPhysicalDeviceMemoryProperties *mp)
+{
+  for (guint32 i = 0; i < mp->memoryTypeCount; i++)
+    if (mp->memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+      return mp->memoryTypes[i].heapIndex;
+  return mp->memoryTypeCount ? mp->memoryTypes[0].heapIndex : 0;
+}
+
+VkDeviceSize
+se_memory_available (SeGpu *gpu, const char **source)
+{
+  SeMemory *m = gpu->memory;
+  VkDeviceSize spare = m->block_bytes - m->in_use;   /* free inside our blocks */
+  if (m->budget) {
+    *source = "SE_DEVICE_BUDGET_MIB";
+    return m->budget > m->in_use ? m->budget - m->in_use : 0;
+  }
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT,
+  };
+  VkPhysicalDeviceMemoryProperties2 mp = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+    .pNext = gpu->info.memory_budget ? &budget : NULL,
+  };
+  vkGetPhysicalDeviceMemoryProperties2 (gpu->physical, &mp);
+  guint32 heap = block_heap (gpu, &mp.memoryProperties);
+  if (gpu->info.memory_budget) {
+    *source = _("its memory budget");
+    VkDeviceSize b = budget.heapBudget[heap], used = budget.heapUsage[heap];
+    return spare + (b > used ? b - used : 0);
+  }
+  *source = _("its memory heap");
+  VkDeviceSize size = mp.memoryProperties.memoryHeaps[heap].size;
+  return spare + (size > m->block_bytes ? size - m->block_bytes : 0);
+}
+
+void
+se_memory_set_budget (SeGpu *gpu, VkDeviceSize bytes)
+{
+  gpu->memory->budget = bytes;
 }
 
 guint64 se_memory_upload_batches (SeGpu *gpu) { return gpu->memory->upload_batches; }

@@ -55,6 +55,16 @@ gboolean  se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize off
 /* Upload batches submitted so far (tests: uploads are batched). */
 guint64   se_memory_upload_batches (SeGpu *gpu);
 
+/* Bytes that can still be handed out: the free space in our blocks plus
+ * what the device's heap can still give this process (VK_EXT_memory_budget
+ * where the driver has it, else the heap's size less our blocks).
+ * SE_DEVICE_BUDGET_MIB sets an artificial total instead, which allocations
+ * then also keep to (tests).  *source names where the figure came from,
+ * for messages. */
+VkDeviceSize se_memory_available (SeGpu *gpu, const char **source);
+/* The artificial total in bytes (0: none), as SE_DEVICE_BUDGET_MIB sets it. */
+void         se_memory_set_budget (SeGpu *gpu, VkDeviceSize bytes);
+
 /* Bytes handed out now, the most handed out since the last reset, and the
  * number of vkAllocateMemory blocks. */
 VkDeviceSize se_memory_in_use (SeGpu *gpu);

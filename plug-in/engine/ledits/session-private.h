@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine.h"
+#include "ledits/footprint.h"
 #include "ledits/schedule.h"
 #include "nets/clip.h"
 #include "nets/unet.h"
@@ -24,6 +25,7 @@ struct _SeModel {
   SeClip *clip;
   SeUNet *unet;
   SeVae *vae;
+  SeFootprint footprint;        /* device memory per run, measured on first need */
   /* latent -> RGB preview: rgb[c] = map[c][0..3] . latent + map[c][4] */
   double preview_map[3][5];
 };

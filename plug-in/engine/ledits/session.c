@@ -54,6 +54,29 @@ finite (const SeModel *m, const float *v, gsize n, const char *what, GError **er
   return TRUE;
 }
 
+/* Refuses, before it starts, work that needs more device memory than is
+ * left: `need` bytes beyond what is held now (footprint.h). */
+static gboolean
+fits (SeModel *m, VkDeviceSize need, GError **error)
+{
+  const char *source = NULL;
+  VkDeviceSize left = se_memory_available (m->gpu, &source);
+  if (need <= left)
+    return TRUE;
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY,
+               _("This edit needs about %.1f MiB of GPU memory beyond the model, but %s has %.1f MiB left (%s). "
+                 "Use a smaller working size, fewer candidates or fewer concepts."),
+               (double) need / (1 << 20), m->gpu->info.name, (double) left / (1 << 20), source);
+  return FALSE;
+}
+
+static gboolean
+footprint (SeModel *m, GError **error)
+{
+  return m->footprint.measured ||
+         se_engine_finish (m->gpu, se_footprint_measure (m, &m->footprint, error));
+}
+
 static gboolean
 replay_wanted (SeGpu *gpu)
 {
@@ -104,7 +127,9 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
   }
   double *x0 = NULL;
   gsize n = 0;
-  if (!se_model_ready (model, error) || !se_engine_finish (model->gpu, encode (model, image, &x0, &n, error)))
+  if (!se_model_ready (model, error) || !footprint (model, error) ||
+      !fits (model, se_footprint_bytes (&model->footprint.encode, image->width, image->height, 1), error) ||
+      !se_engine_finish (model->gpu, encode (model, image, &x0, &n, error)))
     return NULL;
   SeSession *s = g_new0 (SeSession, 1);
   s->model = model;
@@ -255,6 +280,38 @@ group_size (guint per)
   return MAX (1u, SE_MAX_UNET_BATCH / per);
 }
 
+static gboolean
+holds_plan (const SeSession *s, guint batch)
+{
+  for (guint i = 0; i < SE_SESSION_PLANS; i++)
+    if (s->plans[i] && se_unet_plan_batch (s->plans[i]) == batch)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the device can hold a whole run of the recipe with `candidates`:
+ * the inversion's and the edit's recorded UNet evaluations (kept by the
+ * session) and the larger of a decode and a prompt's encoding. */
+static gboolean
+run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
+{
+  SeModel *m = s->model;
+  if (!footprint (m, error))
+    return FALSE;
+  const SeFootprint *f = &m->footprint;
+  guint per_inv = *r->src ? 2 : 1, per_edit = 2 + r->concepts->len;
+  guint b_inv = MIN (group_size (per_inv), candidates) * per_inv;
+  guint b_edit = MIN (group_size (per_edit), candidates) * per_edit;
+  VkDeviceSize need = 0;
+  if (!holds_plan (s, b_inv))
+    need += se_footprint_bytes (&f->unet, s->width, s->height, b_inv);
+  if (b_edit != b_inv && !holds_plan (s, b_edit))
+    need += se_footprint_bytes (&f->unet, s->width, s->height, b_edit);
+  need += MAX (se_footprint_bytes (&f->decode, s->width, s->height, 1),
+               se_footprint_bytes (&f->text, s->width, s->height, 1));
+  return fits (m, need, error);
+}
+
 gboolean
 se_session_is_inverted_for (const SeSession *s, const SeRecipe *r)
 {
@@ -353,7 +410,7 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
     g_set_error (error, SE_RECIPE_ERROR, 0, _("invert: %u candidates (injected noise takes exactly 1)"), K);
     return FALSE;
   }
-  return se_model_ready (s->model, error) &&
+  return se_model_ready (s->model, error) && run_fits (s, r, K, error) &&
          se_engine_finish (s->model->gpu, invert (s, r, seed, K, noises, progress, data, cancel, error));
 }
 
@@ -487,7 +544,7 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
                    "invert first"), r->steps, r->src, r->cfg_src);
     return FALSE;
   }
-  return se_model_ready (s->model, error) &&
+  return se_model_ready (s->model, error) && run_fits (s, r, s->candidates, error) &&
          se_engine_finish (s->model->gpu, edit (s, r, out, progress, data, cancel, error));
 }
 
