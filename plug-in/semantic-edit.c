@@ -127,6 +127,29 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
   gimp_progress_update ((double) (offset + done) / p->steps_total);
 }
 
+/* What the filter works on: a layer's own pixels (not a mask or a
+ * channel) in an RGB or grayscale image.  The menu entry is already
+ * insensitive elsewhere; scripts can still call the procedure. */
+static gboolean
+drawable_usable (gint32 drawable, GError **error)
+{
+  if (gimp_item_is_layer_mask (drawable))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 _("Semantic Edit works on a layer's pixels, and the layer mask is active. "
+                   "Click the layer's thumbnail in the Layers dialog and run it again."));
+  else if (!gimp_item_is_layer (drawable))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 _("Semantic Edit works on a layer, and a channel is active. "
+                   "Select a layer in the Layers dialog and run it again."));
+  else if (gimp_drawable_is_indexed (drawable))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 _("Semantic Edit does not work on indexed images. "
+                   "Convert the image to RGB first (Image > Mode > RGB)."));
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /* The whole edit; the image is only touched at the end, inside one undo
  * group.  engine and model: already loaded for model_path (taken), or NULL. */
 static gint32
@@ -252,7 +275,8 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     model = g_strdup (g_getenv ("SE_MODEL"));
 
   GError *error = NULL;
-  g_autoptr (SeRecipe) recipe = json ? se_recipe_from_json (json, &error) : se_recipe_new ();
+  drawable_usable (drawable, &error);
+  g_autoptr (SeRecipe) recipe = json && !error ? se_recipe_from_json (json, &error) : se_recipe_new ();
   if (recipe == NULL && mode == GIMP_RUN_INTERACTIVE) {
     g_clear_error (&error);     /* unreadable last values: the dialog starts from defaults */
     recipe = se_recipe_new ();

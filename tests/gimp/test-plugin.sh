@@ -17,21 +17,14 @@ plugin=$1 compare=$2
 model=$SE_REFERENCE_DIR/tiny-sd
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export HOME=$work/home SE_WORKING_SIZE=128
-mkdir -p "$HOME"
-timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1
-if [ "$plugin" != "--installed" ]; then
-  dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
-  mkdir -p "$dir" && cp "$plugin" "$dir/semantic-edit"
-fi
+export SE_WORKING_SIZE=128
+. "$(dirname "$0")/gimp-profile.sh"
+se_gimp_profile "$work" "$plugin"
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="
 (define W \"$work/\")
-(define (save img drawable path) (file-png-save RUN-NONINTERACTIVE img drawable path path 0 9 0 0 0 0 0))
-(define (composite img path)
-  (let ((copy (car (gimp-image-duplicate img))))
-    (save copy (car (gimp-image-flatten copy)) path) (gimp-image-delete copy)))
+$SE_SCM_HELPERS
 (define (edit img drawable model recipe)
   (car (plug-in-semantic-edit RUN-NONINTERACTIVE img drawable model recipe 3)))
 (define (run-case tag img drawable checks)
@@ -55,13 +48,6 @@ script="
         (composite img (string-append W tag \"-after.png\"))
         (save img drawable (string-append W tag \"-layer-after.png\"))))
     (gimp-image-delete img)))
-(define (image type precision w h)
-  (let* ((img (car (gimp-image-new-with-precision w h type precision)))
-         (layer (car (gimp-layer-new img w h (if (= type GRAY) GRAY-IMAGE RGB-IMAGE) \"bg\" 100 LAYER-MODE-NORMAL))))
-    (gimp-image-insert-layer img layer 0 0)
-    (if (= type GRAY) (plug-in-solid-noise RUN-NONINTERACTIVE img layer 0 0 5 1 4 4)
-                      (plug-in-plasma RUN-NONINTERACTIVE img layer 7 1.0))
-    (list img layer)))
 
 (let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)

@@ -1,0 +1,28 @@
+# Sourced by the GIMP batch tests: a fresh GIMP profile under $1/home with
+# the plug-in $2 installed into it (--installed: the one GIMP finds in its
+# system folder, the Debian package's), and the Script-Fu helpers every
+# batch test uses, in $SE_SCM_HELPERS.
+se_gimp_profile() {
+  export HOME=$1/home
+  mkdir -p "$HOME"
+  # GIMP makes its profile first, or it skips its set-up (GIMP-NOTES.md)
+  timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1
+  if [ "$2" != "--installed" ]; then
+    dir=$HOME/.config/GIMP/2.10/plug-ins/semantic-edit
+    mkdir -p "$dir" && cp "$2" "$dir/semantic-edit"
+  fi
+}
+
+SE_SCM_HELPERS='
+(define (save img drawable path) (file-png-save RUN-NONINTERACTIVE img drawable path path 0 9 0 0 0 0 0))
+(define (composite img path)
+  (let ((copy (car (gimp-image-duplicate img))))
+    (save copy (car (gimp-image-flatten copy)) path) (gimp-image-delete copy)))
+(define (image type precision w h)
+  (let* ((img (car (gimp-image-new-with-precision w h type precision)))
+         (layer (car (gimp-layer-new img w h (if (= type GRAY) GRAY-IMAGE RGB-IMAGE) "bg" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img layer 0 0)
+    (if (= type GRAY) (plug-in-solid-noise RUN-NONINTERACTIVE img layer 0 0 5 1 4 4)
+                      (plug-in-plasma RUN-NONINTERACTIVE img layer 7 1.0))
+    (list img layer)))
+'
