@@ -111,7 +111,7 @@ load_model (SeWorker *w, SePreviewJob *j, GError **error)
   post (w, j, SE_PREVIEW_STATUS, g_strdup (_("Loading the model…")), -1, NULL, 0);
   if (st->engine == NULL && !(st->engine = se_engine_new (NULL, error)))
     return FALSE;
-  if (!(st->model = se_model_load (st->engine, j->model_path, NULL, error)))
+  if (!(st->model = se_model_load_cancellable (st->engine, j->model_path, NULL, j->cancel, error)))
     return FALSE;
   /* without its own map the preview falls back to SD 1.x's generic one */
   g_autoptr (GError) fit_error = NULL;
@@ -148,8 +148,11 @@ se_preview_job_run (SeWorker *w, gpointer data)
     return;
   }
   if (!load_model (w, j, &error)) {
-    post_event (w, j, (SePreviewEvent) { .kind = SE_PREVIEW_FAILED, .model_failed = TRUE,
-                                         .text = g_strdup (error->message) });
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))   /* the dialog closed or moved on */
+      post (w, j, SE_PREVIEW_CANCELLED, NULL, 0, NULL, 0);
+    else
+      post_event (w, j, (SePreviewEvent) { .kind = SE_PREVIEW_FAILED, .model_failed = TRUE,
+                                           .text = g_strdup (error->message) });
     return;
   }
   gboolean invert = !(st->session && se_session_is_inverted_for (st->session, j->recipe) &&

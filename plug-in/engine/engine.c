@@ -134,9 +134,10 @@ se_engine_finish (SeGpu *gpu, gboolean ok)
   return ok;
 }
 
-/* A model on files (owned from here on), its networks loaded. */
+/* A model on files (owned from here on), its networks loaded; cancel stops
+ * the load between tensors. */
 static SeModel *
-new_model (SeEngine *e, SeModelFiles *files, GError **error)
+new_model (SeEngine *e, SeModelFiles *files, GCancellable *cancel, GError **error)
 {
   if (!se_engine_ready (e, error)) {
     se_model_files_free (files);
@@ -147,8 +148,11 @@ new_model (SeEngine *e, SeModelFiles *files, GError **error)
   m->gpu = e->gpu;
   m->files = files;
   se_latent_preview_default (m->preview_map);
-  if (!(m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) ||
-      !se_engine_finish (e->gpu, load_networks (m, error)))
+  files->cancel = cancel;
+  gboolean ok = (m->tokenizer = se_tokenizer_load (m->files->tokenizer_dir, error)) &&
+                se_engine_finish (e->gpu, load_networks (m, error));
+  files->cancel = NULL;
+  if (!ok)
     return NULL;
   e->models = g_list_prepend (e->models, m);
   return g_steal_pointer (&m);
@@ -157,8 +161,15 @@ new_model (SeEngine *e, SeModelFiles *files, GError **error)
 SeModel *
 se_model_load (SeEngine *e, const char *path, const char *tokenizer_dir, GError **error)
 {
+  return se_model_load_cancellable (e, path, tokenizer_dir, NULL, error);
+}
+
+SeModel *
+se_model_load_cancellable (SeEngine *e, const char *path, const char *tokenizer_dir, GCancellable *cancel,
+                           GError **error)
+{
   SeModelFiles *files = se_model_files_open (path, tokenizer_dir, error);
-  return files ? new_model (e, files, error) : NULL;
+  return files ? new_model (e, files, cancel, error) : NULL;
 }
 
 SeModel *
@@ -166,7 +177,7 @@ se_model_new_synthetic (SeEngine *e, const char *tokenizer_dir, guint64 seed, GE
 {
   SeModelFiles *files = se_model_files_new_synthetic (seed);
   files->tokenizer_dir = g_strdup (tokenizer_dir);
-  return new_model (e, files, error);
+  return new_model (e, files, NULL, error);
 }
 
 void

@@ -78,6 +78,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
 /* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */
 SeModel *se_model_load (SeEngine *engine, const char *path, const char *tokenizer_dir,
                         GError **error);
+/* The same, stopped between two tensors once cancel is cancelled (then
+ * NULL and G_IO_ERROR_CANCELLED; nothing is left on the device). */
+SeModel *se_model_load_cancellable (SeEngine *engine, const char *path, const char *tokenizer_dir,
+                                    GCancellable *cancel, GError **error);
 /* SD 1.5's exact shapes with seeded random weights, for benchmarks only
  * (results are noise); tokenizer_dir holds a CLIP vocab.json + merges.txt. */
 SeModel *se_model_new_synthetic (SeEngine *engine, const char *tokenizer_dir, guint64 seed,

@@ -16,8 +16,10 @@ se_weights_dtype_default (SeGpu *gpu)
 static SeTensor *
 load (SeLoader *l, guint ndim, const gint64 *shape, gboolean packed, const char *fmt, va_list ap)
 {
-  if (!l->ok)
+  if (!l->ok || g_cancellable_set_error_if_cancelled (l->model->cancel, l->error)) {
+    l->ok = FALSE;
     return NULL;
+  }
   g_autofree char *name = g_strdup_vprintf (fmt, ap);
   SeDType dtype = ndim >= 2 ? l->matrix_dtype : SE_DTYPE_F32;
   SeTensor *t = packed ? se_model_files_upload_packed_3x3 (l->model, l->net, l->gpu, name, shape[0], shape[1],

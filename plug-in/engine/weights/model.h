@@ -10,6 +10,8 @@
  * refused with a message saying what was found.  Immutable after opening. */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "safetensors.h"
 
 G_BEGIN_DECLS
@@ -86,6 +88,8 @@ typedef struct {
   SeVaeConfig vae;
   SeClipConfig clip;
   char *tokenizer_dir;
+  GCancellable *cancel;                 /* while a load runs: stops it between
+                                           tensors (not owned), else NULL */
 } SeModelFiles;
 
 /* tokenizer_dir may be NULL: the folder's tokenizer/, or for a single file a
