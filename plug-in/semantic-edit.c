@@ -109,22 +109,32 @@ layer_name (const SeRecipe *r)
 
 typedef struct {
   guint steps_total, done_before;
+  gint64 start;
+  gboolean verbose;             /* SE_VERBOSE: each phase on stderr, with its start time */
 } Progress;
+
+/* A new phase: the progress bar's text, and with SE_VERBOSE a line naming
+ * it (tests kill the plug-in in each phase, as GIMP's Cancel does). */
+static void
+enter (Progress *p, const char *key, const char *text)
+{
+  gimp_progress_set_text (text);
+  if (p->verbose)
+    g_printerr ("semantic-edit: phase %s at %.3f s\n", key, (double) (g_get_monotonic_time () - p->start) / 1e6);
+}
 
 static void
 on_progress (const char *phase, guint done, guint total, gpointer data)
 {
   Progress *p = data;
-  if (strcmp (phase, "invert") == 0)
-    gimp_progress_set_text (_("Semantic Edit: inverting the image"));
-  else if (strcmp (phase, "edit") == 0)
-    gimp_progress_set_text (_("Semantic Edit: editing"));
-  else
-    gimp_progress_set_text (_("Semantic Edit: decoding"));
-  guint offset = strcmp (phase, "invert") == 0 ? 0 : p->done_before;
-  if (strcmp (phase, "invert") == 0 && done == total)
+  gboolean invert = strcmp (phase, "invert") == 0;
+  guint offset = invert ? 0 : p->done_before;
+  if (invert && done == total)
     p->done_before = total;
   gimp_progress_update ((double) (offset + done) / p->steps_total);
+  /* the edit's total counts the decoding that follows its last step */
+  if (strcmp (phase, "edit") == 0 && done + 1 == total)
+    enter (p, "decode", _("Semantic Edit: decoding"));
 }
 
 /* What the filter works on: a layer's own pixels (not a mask or a
@@ -156,7 +166,10 @@ static gint32
 edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *recipe, gint32 seed,
       SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
 {
+  Progress progress = { recipe->steps + (recipe->steps - recipe->skip) + 1, 0, g_get_monotonic_time (),
+                        g_getenv ("SE_VERBOSE") != NULL };
   gimp_progress_init (_("Semantic Edit: loading the model"));
+  enter (&progress, "load", _("Semantic Edit: loading the model"));
   g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
   if (engine == NULL)
     return -1;
@@ -166,17 +179,23 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   SeRegion region;
   if (!se_region_read (&region, image, drawable, se_model_size_multiple (model), working_long_side (), error))
     return -1;
-  gimp_progress_set_text (_("Semantic Edit: encoding"));
+  enter (&progress, "encode", _("Semantic Edit: encoding"));
   SeSession *session = se_session_new (model, &region.work, error);
-  Progress progress = { recipe->steps + (recipe->steps - recipe->skip) + 1, 0 };
   SeImage out = { 0 };
-  gboolean ok = session &&
-                se_session_invert (session, recipe, (guint64) seed, 1, NULL, on_progress, &progress, NULL, error) &&
-                se_session_edit (session, recipe, &out, on_progress, &progress, NULL, error);
+  gboolean ok = session != NULL;
+  if (ok) {
+    enter (&progress, "invert", _("Semantic Edit: inverting the image"));
+    ok = se_session_invert (session, recipe, (guint64) seed, 1, NULL, on_progress, &progress, NULL, error);
+  }
+  if (ok) {
+    enter (&progress, "edit", _("Semantic Edit: editing"));
+    ok = se_session_edit (session, recipe, &out, on_progress, &progress, NULL, error);
+  }
   se_session_free (session);
   gint32 layer = -1;
   if (ok) {
     g_autofree char *name = layer_name (recipe);
+    enter (&progress, "write", _("Semantic Edit: adding the layer"));
     gimp_image_undo_group_start (image);
     layer = se_region_write_layer (&region, &out, name, error);
     gimp_image_undo_group_end (image);
