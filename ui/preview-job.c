@@ -97,6 +97,10 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
                              images[k].data);
   }
   post (p->worker, j, SE_PREVIEW_STEP, NULL, (double) (p->invert_steps + done) / all, images, K);
+  /* the edit's total counts the decoding that follows its last step */
+  if (done + 1 == total)
+    post (p->worker, j, SE_PREVIEW_STATUS, g_strdup (_("Decoding…")), (double) (p->invert_steps + done) / all,
+          NULL, 0);
 }
 
 static gboolean
