@@ -55,16 +55,18 @@ se_engine_validation_problems (const SeEngine *e)
   return (guint) g_atomic_int_get (&e->gpu->validation_problems);
 }
 
+/* (nothing to report when the device could not be re-created after a loss) */
 char *
 se_engine_profile_report (SeEngine *e)
 {
-  return se_cmd_profile_report (e->gpu);
+  return e->gpu->commands ? se_cmd_profile_report (e->gpu) : NULL;
 }
 
 void
 se_engine_profile_reset (SeEngine *e)
 {
-  se_cmd_profile_reset (e->gpu);
+  if (e->gpu->commands)
+    se_cmd_profile_reset (e->gpu);
 }
 
 static void

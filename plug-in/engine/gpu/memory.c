@@ -11,10 +11,10 @@
 #include "memory.h"
 
 #include <glib/gi18n-lib.h>
-
-#include "fault.h"
 #include <string.h>
 #include <sys/mman.h>
+
+#include "fault.h"
 
 #define BLOCK_SIZE ((VkDeviceSize) 256 << 20)
 #define STAGING_SIZE ((VkDeviceSize) 64 << 20)
@@ -616,7 +616,7 @@ se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
 
 /* The heap our blocks come from: that of the first device-local type. */
 static guint32
-block_heap (SeGpu *gpu, const VkPhysicalDeviceMemoryProperties *mp)
+block_heap (const VkPhysicalDeviceMemoryProperties *mp)
 {
   for (guint32 i = 0; i < mp->memoryTypeCount; i++)
     if (mp->memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
@@ -641,7 +641,7 @@ se_memory_available (SeGpu *gpu, const char **source)
     .pNext = gpu->info.memory_budget ? &budget : NULL,
   };
   vkGetPhysicalDeviceMemoryProperties2 (gpu->physical, &mp);
-  guint32 heap = block_heap (gpu, &mp.memoryProperties);
+  guint32 heap = block_heap (&mp.memoryProperties);
   if (gpu->info.memory_budget) {
     *source = _("its memory budget");
     VkDeviceSize b = budget.heapBudget[heap], used = budget.heapUsage[heap];
