@@ -124,3 +124,15 @@ se_test_run_cases (int argc, char **argv, const char *suite, const SeTestCase *c
   }
   return g_test_run ();
 }
+
+SeRecipe *
+se_test_snowy_recipe (guint steps)
+{
+  SeRecipe *r = se_recipe_new ();
+  r->steps = steps;
+  r->skip = 1;
+  g_free (r->src);
+  r->src = g_strdup ("a photo");
+  se_recipe_add_concept (r, "snowy");
+  return r;
+}

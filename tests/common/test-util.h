@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "ledits/recipe.h"
 #include "ops.h"
 
 SeGpu *se_test_gpu (void);
@@ -42,6 +43,11 @@ typedef struct {
 /* main() of a test program of cases: `PROGRAM NAME` runs one (meson
  * registers each as its own test), no argument runs all, as /suite/name. */
 int se_test_run_cases (int argc, char **argv, const char *suite, const SeTestCase *cases, guint n);
+
+/* A short recipe for whole edits on the tiny model: `steps` steps (2 is
+ * the least with an inversion and an edit step), one skipped, source
+ * prompt "a photo", the concept "snowy". */
+SeRecipe *se_test_snowy_recipe (guint steps);
 
 /* The reference directory (SE_REFERENCE_DIR), failing the test when absent. */
 const char *se_test_reference_dir (void);

@@ -19,18 +19,6 @@
 static SeEngine *engine;
 static SeModel *model;
 
-static SeRecipe *
-recipe (void)
-{
-  SeRecipe *r = se_recipe_new ();
-  r->steps = 2;
-  r->skip = 1;
-  g_free (r->src);
-  r->src = g_strdup ("a photo");
-  se_recipe_add_concept (r, "snowy");
-  return r;
-}
-
 /* A whole edit of two candidates at 192 x 128; its error, NULL if it worked. */
 static GError *
 run_edit (void)
@@ -41,7 +29,7 @@ run_edit (void)
   for (gsize i = 0; i < 3 * 192 * 128; i++)
     img.data[i] = (float) cos ((double) i * 0.007) * 0.7f;
   g_autoptr (SeSession) s = se_session_new (model, &img, &error);
-  g_autoptr (SeRecipe) r = recipe ();
+  g_autoptr (SeRecipe) r = se_test_snowy_recipe (2);
   SeImage out[2] = { { 0 } };
   if (s == NULL || !se_session_invert (s, r, 3, 2, NULL, NULL, NULL, NULL, &error) ||
       !se_session_edit (s, r, out, NULL, NULL, NULL, &error))

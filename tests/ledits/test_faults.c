@@ -32,18 +32,6 @@ test_image (void)
   return img;
 }
 
-static SeRecipe *
-recipe (void)
-{
-  SeRecipe *r = se_recipe_new ();
-  r->steps = 2;      /* the least that has an inversion and an edit step */
-  r->skip = 1;
-  g_free (r->src);
-  r->src = g_strdup ("a photo");
-  se_recipe_add_concept (r, "snowy");
-  return r;
-}
-
 /* A whole edit: encode, invert, edit, decode.  NULL and *out on success. */
 static GError *
 run_edit (SeImage *out)
@@ -52,7 +40,7 @@ run_edit (SeImage *out)
   SeImage img = test_image ();
   g_autofree float *data = img.data;
   g_autoptr (SeSession) s = se_session_new (model, &img, &error);
-  g_autoptr (SeRecipe) r = recipe ();
+  g_autoptr (SeRecipe) r = se_test_snowy_recipe (2);
   if (s == NULL || !se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error) ||
       !se_session_edit (s, r, out, NULL, NULL, NULL, &error))
     return error;
@@ -144,7 +132,7 @@ test_session_survives_loss (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (SeSession) s = se_session_new (model, &img, &error);
   g_assert_no_error (error);
-  g_autoptr (SeRecipe) r = recipe ();
+  g_autoptr (SeRecipe) r = se_test_snowy_recipe (2);
   SeImage want = { 0 }, got = { 0 };
   g_assert_true (se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error));
   g_assert_true (se_session_edit (s, r, &want, NULL, NULL, NULL, &error));

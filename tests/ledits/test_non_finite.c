@@ -84,18 +84,6 @@ test_image (void)
   return img;
 }
 
-static SeRecipe *
-recipe (void)
-{
-  SeRecipe *r = se_recipe_new ();
-  r->steps = 3;
-  r->skip = 1;
-  g_free (r->src);
-  r->src = g_strdup ("a photo");
-  se_recipe_add_concept (r, "snowy");
-  return r;
-}
-
 /* Runs a whole edit on model_dir; returns its error (NULL: it worked). */
 static GError *
 run_edit (const char *model_dir)
@@ -109,7 +97,7 @@ run_edit (const char *model_dir)
   g_autoptr (SeSession) s = se_session_new (model, &img, &error);
   if (s == NULL)
     return error;
-  g_autoptr (SeRecipe) r = recipe ();
+  g_autoptr (SeRecipe) r = se_test_snowy_recipe (3);
   SeImage out = { 0 };
   if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, &error) ||
       !se_session_edit (s, r, &out, NULL, NULL, NULL, &error))

@@ -37,17 +37,10 @@ on_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-typedef gboolean (*Condition) (void);
-
 static void
-wait_for (Condition cond, const char *what)
+wait_for (SeUiCondition cond, const char *what)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  while (!cond ()) {
-    if (g_get_monotonic_time () > deadline)
-      g_error ("timed out waiting for %s", what);
-    g_main_context_iteration (NULL, TRUE);
-  }
+  se_ui_test_wait_for (cond, WAIT_S, what);
 }
 
 static guint done_target;

@@ -11,6 +11,7 @@
 
 #include "dialog-private.h"
 #include "test-util.h"
+#include "ui-test-util.h"
 
 #define WAIT_S 120
 
@@ -19,14 +20,15 @@ static const char *phase;       /* the progress text to cancel at */
 static gint64 pressed;
 
 static gboolean
+in_phase (void)
+{
+  return g_strcmp0 (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (dlg->progress)), phase) == 0;
+}
+
+static gboolean
 cancel_in_phase (gpointer data)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  while (g_strcmp0 (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (dlg->progress)), phase) != 0) {
-    if (g_get_monotonic_time () > deadline)
-      g_error ("timed out waiting for \"%s\"", phase);
-    g_main_context_iteration (NULL, TRUE);
-  }
+  se_ui_test_wait_for (in_phase, WAIT_S, phase);
   pressed = g_get_monotonic_time ();
   gtk_dialog_response (GTK_DIALOG (dlg->window), GTK_RESPONSE_CANCEL);
   return G_SOURCE_REMOVE;

@@ -23,3 +23,14 @@ se_ui_test_screenshot (GtkWidget *window, const char *path)
   g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));
   g_printerr ("# screenshot: %s\n", path);
 }
+
+void
+se_ui_test_wait_for (SeUiCondition cond, guint seconds, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  while (!cond ()) {
+    if (g_get_monotonic_time () > deadline)
+      g_error ("timed out waiting for %s", what);
+    g_main_context_iteration (NULL, TRUE);
+  }
+}
