@@ -33,9 +33,8 @@ probe_decode (SeModel *m, guint side, GError **error)
 }
 
 static gboolean
-probe_text (SeModel *m, guint side, GError **error)
+probe_text (SeModel *m, guint side G_GNUC_UNUSED, GError **error)
 {
-  (void) side;
   g_autofree gint32 *ids = g_new0 (gint32, m->files->clip.positions);
   g_autoptr (SeTensor) h = se_clip_forward (m->clip, ids, 1, NULL, error);
   return h != NULL;
@@ -73,7 +72,9 @@ se_footprint_measure (SeModel *m, SeFootprint *out, GError **error)
 {
   SeFootprint f = { .measured = TRUE };
   if (!fit (m, probe_unet, &f.unet, error) || !fit (m, probe_encode, &f.encode, error) ||
-      !fit (m, probe_decode, &f.decode, error) || !fit (m, probe_text, &f.text, error))
+      !fit (m, probe_decode, &f.decode, error) ||
+      /* a prompt's encoding does not depend on the image: one size, no per-pixel part */
+      !peak_of (m, probe_text, se_model_size_multiple (m), &f.text.fixed, error))
     return FALSE;
   *out = f;
   return TRUE;
