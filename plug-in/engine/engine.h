@@ -52,6 +52,18 @@ SeImage se_image_to_work (const SeImage *region, guint multiple, guint long_side
 /* A working-size result with the padding cropped off, scaled back to
  * width x height. */
 SeImage se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height);
+/* The box's pixels of img, as a new image. */
+SeImage se_image_crop (const SeImage *img, SeBox box);
+/* A working-size edit brought back to the region's own resolution
+ * (detail.c; README "Full-resolution results").  original: the region at
+ * full resolution; edit: a decoded edit at working size whose top-left
+ * scaled_w x scaled_h pixels are the region (the rest padding); source:
+ * what the edit would decode to had it changed nothing, at the same
+ * size (se_session_source), or NULL for the edit alone, scaled ("Keep original
+ * detail" off).  With source, an edit that changes nothing returns the
+ * original exactly, and small changes keep the original's detail. */
+SeImage se_image_result (const SeImage *original, const SeImage *edit, const SeImage *source,
+                         guint scaled_w, guint scaled_h);
 
 /* phase: "invert", "edit" or "decode"; done of total steps. */
 typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpointer data);
@@ -113,6 +125,12 @@ gboolean se_session_edit (SeSession *s, const SeRecipe *recipe, SeImage *out,
                           SeProgressFunc progress, gpointer data, GCancellable *cancel,
                           GError **error);
 guint    se_session_candidates (const SeSession *s);
+/* What candidate k's edit would decode to if it changed nothing (target =
+ * source at the source's guidance, no concepts): the photo after the
+ * VAE's and the inversion's round trip, which se_image_result measures an
+ * edit's change against.  Decoded on the first call after an inversion and
+ * kept; NULL (error set) before an inversion or on failure. */
+const SeImage *se_session_source (SeSession *s, guint k, GError **error);
 /* TRUE when an inversion for these steps, src and cfg_src is held. */
 gboolean se_session_is_inverted_for (const SeSession *s, const SeRecipe *recipe);
 
@@ -120,6 +138,8 @@ gboolean se_session_is_inverted_for (const SeSession *s, const SeRecipe *recipe)
  * latent is se_session_latent_size values ([4, h/8, w/8]). */
 gsize         se_session_latent_size (const SeSession *s);
 const double *se_session_x0 (const SeSession *s);
+/* The latent an unchanged edit of candidate k ends on (se_session_source). */
+const double *se_session_reconstruction (const SeSession *s, guint k);
 const double *se_session_xts (const SeSession *s, guint k, guint *count);    /* steps + 1 */
 const double *se_session_zs (const SeSession *s, guint k, guint *count);     /* steps */
 const double *se_session_latent (const SeSession *s, guint k);               /* last edit */

@@ -1,14 +1,13 @@
 /* image.c: resampling of SeImage and the geometry of an edited region,
  * shared by the command-line tool and the GIMP plug-in. */
 #include "engine.h"
+#include "image-resample.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Resamples one float plane through gdk-pixbuf-like filtering done here in
- * float: separable triangle (bilinear) filter widened when shrinking. */
-static void
-resample_plane (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh)
+void
+se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh)
 {
   g_autofree float *tmp = g_new (float, (gsize) dw * sh);
   for (int pass = 0; pass < 2; pass++) {
@@ -43,7 +42,7 @@ se_image_resize (const SeImage *img, guint width, guint height)
 {
   SeImage out = { width, height, g_new (float, 3 * (gsize) width * height) };
   for (guint c = 0; c < 3; c++)
-    resample_plane (img->data + (gsize) c * img->width * img->height, img->width, img->height,
+    se_plane_resize (img->data + (gsize) c * img->width * img->height, img->width, img->height,
                     out.data + (gsize) c * width * height, width, height);
   return out;
 }
@@ -96,13 +95,20 @@ se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint 
 }
 
 SeImage
+se_image_crop (const SeImage *img, SeBox b)
+{
+  SeImage out = { b.width, b.height, g_new (float, 3 * (gsize) b.width * b.height) };
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < b.height; y++)
+      memcpy (out.data + ((gsize) c * b.height + y) * b.width,
+              img->data + ((gsize) c * img->height + b.y + y) * img->width + b.x, b.width * sizeof (float));
+  return out;
+}
+
+SeImage
 se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height)
 {
-  SeImage crop = { scaled_w, scaled_h, g_new (float, 3 * (gsize) scaled_w * scaled_h) };
-  for (guint c = 0; c < 3; c++)
-    for (guint y = 0; y < scaled_h; y++)
-      memcpy (crop.data + ((gsize) c * scaled_h + y) * scaled_w,
-              work->data + ((gsize) c * work->height + y) * work->width, scaled_w * sizeof (float));
+  SeImage crop = se_image_crop (work, (SeBox) { 0, 0, scaled_w, scaled_h });
   SeImage back = se_image_resize (&crop, width, height);
   g_free (crop.data);
   return back;

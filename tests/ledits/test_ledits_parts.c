@@ -75,14 +75,16 @@ test_recipe_format (void)
   g_assert_cmpuint (d->skip, ==, SE_RECIPE_SKIP);
   g_assert_cmpfloat (d->cfg_tar, ==, SE_RECIPE_CFG_TAR);
   g_assert_cmpuint (d->concepts->len, ==, 0);
+  g_assert_true (d->detail);
 
   g_autoptr (SeRecipe) r = se_recipe_from_json (
     "{\"steps\": 30, \"skip\": 6, \"src\": \"a cat\", \"tar\": \"a dog\", \"cfg_tar\": 12,"
     " \"concepts\": [{\"prompt\": \"glasses\", \"scale\": 6, \"threshold\": 0.9, \"warmup\": 1,"
     "  \"reverse\": true, \"cooldown\": 20, \"weight\": 0.5}, {\"prompt\": \"snow\"}],"
-    " \"mom_scale\": 0.2, \"mom_beta\": 0.5}", &error);
+    " \"mom_scale\": 0.2, \"mom_beta\": 0.5, \"detail\": false}", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (r->concepts->len, ==, 2);
+  g_assert_false (r->detail);
   const SeConcept *c0 = &g_array_index (r->concepts, SeConcept, 0);
   const SeConcept *c1 = &g_array_index (r->concepts, SeConcept, 1);
   g_assert_true (c0->reverse);
@@ -109,6 +111,7 @@ test_recipe_format (void)
   expect_refused ("{\"cfg_tar\": \"high\"}", "\"cfg_tar\"");
   expect_refused ("{\"cfg_tar\": 80}", "\"cfg_tar\"");
   expect_refused ("{\"mom_beta\": 1.0}", "\"mom_beta\"");
+  expect_refused ("{\"detail\": 1}", "\"detail\"");
   expect_refused ("{\"concepts\": {}}", "\"concepts\"");
   expect_refused ("{\"concepts\": [{\"scale\": 3}]}", "concepts[0]");
   expect_refused ("{\"concepts\": [{\"prompt\": \"\"}]}", "concepts[0]");

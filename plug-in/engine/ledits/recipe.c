@@ -20,7 +20,7 @@ se_recipe_new (void)
   *r = (SeRecipe) {
     .steps = SE_RECIPE_STEPS, .skip = SE_RECIPE_SKIP, .src = g_strdup (""),
     .cfg_src = SE_RECIPE_CFG_SRC, .tar = g_strdup (""), .cfg_tar = SE_RECIPE_CFG_TAR,
-    .mom_scale = SE_RECIPE_MOM_SCALE, .mom_beta = SE_RECIPE_MOM_BETA,
+    .mom_scale = SE_RECIPE_MOM_SCALE, .mom_beta = SE_RECIPE_MOM_BETA, .detail = TRUE,
   };
   r->concepts = g_array_new (FALSE, TRUE, sizeof (SeConcept));
   g_array_set_clear_func (r->concepts, clear_concept);
@@ -267,6 +267,8 @@ se_recipe_from_json (const char *json, GError **error)
       ok = get_number (v, key, &r->mom_scale, error);
     else if (strcmp (key, "mom_beta") == 0)
       ok = get_number (v, key, &r->mom_beta, error);
+    else if (strcmp (key, "detail") == 0)
+      ok = get_bool (v, key, &r->detail, error);
     else if (strcmp (key, "concepts") == 0) {
       ok = JSON_NODE_HOLDS_ARRAY (v) || bad (error, key, _("expected a list"));
       JsonArray *a = ok ? json_node_get_array (v) : NULL;
@@ -274,7 +276,7 @@ se_recipe_from_json (const char *json, GError **error)
         ok = parse_concept (json_array_get_element (a, i), i, r, error);
     } else
       ok = bad (error, key, _("unknown key (a recipe has steps, skip, src, cfg_src, tar, "
-                              "cfg_tar, concepts, mom_scale, mom_beta)"));
+                              "cfg_tar, concepts, mom_scale, mom_beta, detail)"));
     if (!ok)
       return NULL;
   }
@@ -328,6 +330,8 @@ se_recipe_to_json (const SeRecipe *r)
   json_builder_add_double_value (b, r->mom_scale);
   json_builder_set_member_name (b, "mom_beta");
   json_builder_add_double_value (b, r->mom_beta);
+  json_builder_set_member_name (b, "detail");
+  json_builder_add_boolean_value (b, r->detail);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return json_to_string (root, TRUE);

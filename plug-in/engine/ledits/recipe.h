@@ -3,8 +3,9 @@
  * The JSON object has exactly the keys of ../shared/reference/ledits_runs.json:
  * steps, skip, src, cfg_src, tar, cfg_tar, concepts (a list of {prompt,
  * scale, threshold, warmup, reverse} with optional cooldown and weight),
- * mom_scale, mom_beta.  Missing keys take the defaults below (the LEDITS
- * demo's); unknown keys, wrong types and out-of-range values are refused
+ * mom_scale, mom_beta; and ours, detail (true: keep the photo's own detail
+ * when the result returns to full resolution, se_image_result).  Missing
+ * keys take the defaults below (the LEDITS demo's); unknown keys, wrong types and out-of-range values are refused
  * with a message naming the key.  The dialog, the GIMP procedure and the
  * command-line tool all use this format. */
 #pragma once
@@ -46,6 +47,7 @@ typedef struct {
   double cfg_tar;
   GArray *concepts;             /* SeConcept */
   double mom_scale, mom_beta;
+  gboolean detail;              /* "Keep original detail" (default TRUE) */
 } SeRecipe;
 
 SeRecipe *se_recipe_new (void);                 /* all defaults, no concepts */

@@ -26,6 +26,8 @@ struct _SeSession {
   double cfg_src;
   guint candidates;
   double *xts, *zs;             /* [candidates][steps + 1][n], [candidates][steps][n] */
+  double *reconstruction;       /* [candidates][n]: what an edit that changes nothing ends on */
+  SeImage *sources;             /* [candidates]: those decoded (se_session_source), data NULL until asked */
   /* the last edit */
   double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
   guint trace_len;
@@ -151,6 +153,10 @@ clear_inversion (SeSession *s)
   g_clear_pointer (&s->src, g_free);
   g_clear_pointer (&s->xts, g_free);
   g_clear_pointer (&s->zs, g_free);
+  g_clear_pointer (&s->reconstruction, g_free);
+  for (guint k = 0; s->sources && k < s->candidates; k++)
+    g_free (s->sources[k].data);
+  g_clear_pointer (&s->sources, g_free);
 }
 
 void
@@ -329,7 +335,9 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   g_autofree double *xts = se_host_alloc ((gsize) K * per_xts, sizeof (double), _("the inversion's latents"), error);
   g_autofree double *zs = xts ? se_host_alloc0 ((gsize) K * per_zs, sizeof (double), _("the inversion's noise maps"),
                                                 error) : NULL;
-  if (zs == NULL)
+  g_autofree double *rec = zs ? se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's reconstructions"),
+                                               error) : NULL;
+  if (rec == NULL)
     return FALSE;
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
   for (guint c = 0; c < K; c++) {
@@ -382,6 +390,12 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
           z[i] = (xprev[i] - mu) / sqrt (var);
           xprev[i] = mu + sqrt (var) * z[i];
         }
+        /* the last step's noise map is zero (below): an unchanged edit ends on its mean */
+        if (idx == 0)
+          for (gsize i = 0; i < n; i++) {
+            double e = per == 2 ? eu[i] + r->cfg_src * (es[i] - eu[i]) : eu[i];
+            rec[(c0 + c) * n + i] = sqrt (ap) * (xt[i] - sqrt (1.0 - a) * e) / sqrt (a) + sqrt (1.0 - ap - var) * e;
+          }
       }
     }
     if (progress)
@@ -397,6 +411,8 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   s->candidates = K;
   s->xts = g_steal_pointer (&xts);
   s->zs = g_steal_pointer (&zs);
+  s->reconstruction = g_steal_pointer (&rec);
+  s->sources = g_new0 (SeImage, K);
   return TRUE;
 }
 
@@ -443,6 +459,23 @@ se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GErr
 {
   return se_model_ready (s->model, error) &&
          se_engine_finish (s->model->gpu, decode_latent (s, latent, out, error));
+}
+
+const SeImage *
+se_session_source (SeSession *s, guint k, GError **error)
+{
+  SeModel *m = s->model;
+  if (s->schedule == NULL || k >= s->candidates) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("no inversion holds candidate %u; invert first"), k);
+    return NULL;
+  }
+  SeImage *source = &s->sources[k];
+  if (source->data == NULL &&
+      !(se_model_ready (m, error) && footprint (m, error) &&
+        fits (m, se_footprint_bytes (&m->footprint.decode, s->width, s->height, 1), error) &&
+        se_engine_finish (m->gpu, decode_latent (s, s->reconstruction + k * s->n, source, error))))
+    return NULL;
+  return source;
 }
 
 static gboolean
@@ -551,6 +584,12 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
 guint se_session_candidates (const SeSession *s) { return s->candidates; }
 gsize se_session_latent_size (const SeSession *s) { return s->n; }
 const double *se_session_x0 (const SeSession *s) { return s->x0; }
+
+const double *
+se_session_reconstruction (const SeSession *s, guint k)
+{
+  return s->reconstruction && k < s->candidates ? s->reconstruction + k * s->n : NULL;
+}
 
 const double *
 se_session_latent (const SeSession *s, guint k)

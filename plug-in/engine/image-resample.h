@@ -1,0 +1,9 @@
+/* image-resample.h: the float plane resampler behind se_image_resize, for
+ * the engine's own image code (image.c, detail.c). */
+#pragma once
+
+#include <glib.h>
+
+/* src (sw x sh) -> dst (dw x dh): separable triangle (bilinear) filter,
+ * widened when shrinking, edges clamped. */
+void se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh);
