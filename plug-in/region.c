@@ -33,34 +33,31 @@ se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guin
   gegl_buffer_get (buffer, GEGL_RECTANGLE (r->x, r->y, r->width, r->height), 1.0, format, rgb,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
   g_object_unref (buffer);
-  SeImage region = { (guint) r->width, (guint) r->height, g_new (float, 3 * n) };
+  r->original = (SeImage) { (guint) r->width, (guint) r->height, g_new (float, 3 * n) };
   for (gsize i = 0; i < n; i++)
     for (guint c = 0; c < 3; c++)
-      region.data[c * n + i] = CLAMP (rgb[i * 3 + c], 0.0f, 1.0f) * 2.0f - 1.0f;
-
-  r->work = se_image_to_work (&region, multiple, long_side, &r->scaled_w, &r->scaled_h);
-  g_free (region.data);
+      r->original.data[c * n + i] = CLAMP (rgb[i * 3 + c], 0.0f, 1.0f) * 2.0f - 1.0f;
+  r->work = se_image_to_work (&r->original, multiple, long_side, &r->scaled_w, &r->scaled_h);
   return TRUE;
 }
 
 void
 se_region_clear (SeRegion *r)
 {
+  g_clear_pointer (&r->original.data, g_free);
   g_clear_pointer (&r->work.data, g_free);
 }
 
 gint32
 se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name, GError **error)
 {
-  SeImage back = se_image_from_work (result, r->scaled_w, r->scaled_h, (guint) r->width, (guint) r->height);
   gsize n = (gsize) r->width * r->height;
   g_autofree float *rgba = g_new (float, 4 * n);
   for (gsize i = 0; i < n; i++) {
     for (guint c = 0; c < 3; c++)
-      rgba[i * 4 + c] = CLAMP ((back.data[c * n + i] + 1.0f) * 0.5f, 0.0f, 1.0f);
+      rgba[i * 4 + c] = CLAMP ((result->data[c * n + i] + 1.0f) * 0.5f, 0.0f, 1.0f);
     rgba[i * 4 + 3] = 1.0f;
   }
-  g_free (back.data);
 
   gboolean gray = gimp_image_base_type (r->image) == GIMP_GRAY;
   gint32 layer = gimp_layer_new (r->image, name, r->width, r->height,

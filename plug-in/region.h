@@ -17,6 +17,7 @@ typedef struct {
   gint32 image, drawable;
   gint x, y, width, height;     /* region in drawable coordinates */
   guint scaled_w, scaled_h;     /* the region scaled, before padding */
+  SeImage original;             /* the region at its own resolution (owned) */
   SeImage work;                 /* padded working image (owned) */
 } SeRegion;
 
@@ -24,8 +25,8 @@ gboolean se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multi
                          guint long_side, GError **error);
 void     se_region_clear (SeRegion *r);
 
-/* Puts the working-size result back: unpadded, scaled to the region, as a
- * new layer above the drawable at the region's place, with a layer mask
- * from the selection (white without one).  Returns the layer or -1. */
+/* Puts a result of the region's size (se_image_result) back as a new
+ * layer above the drawable at the region's place, with a layer mask from
+ * the selection (white without one).  Returns the layer or -1. */
 gint32   se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name,
                                 GError **error);

@@ -191,16 +191,22 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
     enter (&progress, "edit", _("Semantic Edit: editing"));
     ok = se_session_edit (session, recipe, &out, on_progress, &progress, NULL, error);
   }
+  /* back to the region's own resolution, keeping its detail unless asked not to */
+  const SeImage *source = ok && recipe->detail ? se_session_source (session, 0, error) : NULL;
+  SeImage result = { 0 };
+  if (ok && (source || !recipe->detail))
+    result = se_image_result (&region.original, &out, source, region.scaled_w, region.scaled_h);
   se_session_free (session);
+  g_free (out.data);
   gint32 layer = -1;
-  if (ok) {
+  if (result.data) {
     g_autofree char *name = layer_name (recipe);
     enter (&progress, "write", _("Semantic Edit: adding the layer"));
     gimp_image_undo_group_start (image);
-    layer = se_region_write_layer (&region, &out, name, error);
+    layer = se_region_write_layer (&region, &result, name, error);
     gimp_image_undo_group_end (image);
   }
-  g_free (out.data);
+  g_free (result.data);
   se_region_clear (&region);
   gimp_progress_end ();
   return layer;
@@ -242,7 +248,7 @@ query (void)
     { GIMP_PDB_IMAGE, "image", "Input image" },
     { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
     { GIMP_PDB_STRING, "model", "Stable Diffusion 1.x model: a diffusers folder or a single .safetensors file (empty: the last used, then $SE_MODEL)" },
-    { GIMP_PDB_STRING, "recipe", "LEDITS recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta (empty: the last used)" },
+    { GIMP_PDB_STRING, "recipe", "LEDITS recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, detail (empty: the last used)" },
     { GIMP_PDB_INT32, "seed", "Seed of the inversion noise" },
   };
   static const GimpParamDef results[] = {
