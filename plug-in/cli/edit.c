@@ -83,17 +83,6 @@ read_mask (const char *path, const SeImage *img, SeBox *box, GError **error)
   return m;
 }
 
-static SeImage
-crop (const SeImage *img, SeBox b)
-{
-  SeImage out = { b.width, b.height, g_new (float, 3 * (gsize) b.width * b.height) };
-  for (guint c = 0; c < 3; c++)
-    for (guint y = 0; y < b.height; y++)
-      memcpy (out.data + ((gsize) c * b.height + y) * b.width,
-              img->data + ((gsize) c * img->height + b.y + y) * img->width + b.x, b.width * sizeof (float));
-  return out;
-}
-
 /* The input with the edited region blended in by the mask's weights;
  * weight 0 keeps the input's value exactly. */
 static SeImage
@@ -166,12 +155,12 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
 
   /* the working image */
   guint mult = se_model_size_multiple (e->model), ww, wh, sw = 0, sh = 0;
-  SeImage work;
-  g_autofree float *work_data = NULL;
+  SeImage work, region = img;
+  g_autofree float *work_data = NULL, *region_data = NULL;
   if (mask) {
-    SeImage region = crop (&img, box);
+    region = se_image_crop (&img, box);
+    region_data = region.data;
     work = se_image_to_work (&region, mult, e->size, &sw, &sh);
-    g_free (region.data);
     work_data = work.data;
   } else {
     gboolean exact = g_str_has_suffix (input, ".safetensors");
@@ -187,6 +176,8 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
       work = se_image_resize (&img, ww, wh);
       work_data = work.data;
     }
+    sw = ww;
+    sh = wh;
   }
 
   g_autoptr (SeSession) session = se_session_new (e->model, &work, error);
@@ -203,18 +194,21 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
     return FALSE;
   }
 
-  /* back to the input's size */
+  /* back to the input's size, keeping its own detail unless asked not to */
   SeImage *finals = g_new0 (SeImage, K);
   for (guint k = 0; k < K; k++) {
+    const SeImage *source = e->recipe->detail ? se_session_source (session, k, error) : NULL;
+    if (e->recipe->detail && source == NULL) {
+      free_images (outs, K);
+      free_images (finals, K);
+      return FALSE;
+    }
+    SeImage result = se_image_result (&region, &outs[k], source, sw, sh);
     if (mask) {
-      SeImage region = se_image_from_work (&outs[k], sw, sh, box.width, box.height);
-      finals[k] = blend (&img, mask, box, &region);
-      g_free (region.data);
-    } else if (outs[k].width != img.width || outs[k].height != img.height) {
-      finals[k] = se_image_resize (&outs[k], img.width, img.height);
+      finals[k] = blend (&img, mask, box, &result);
+      g_free (result.data);
     } else {
-      finals[k] = outs[k];
-      outs[k].data = NULL;
+      finals[k] = result;
     }
   }
   free_images (outs, K);

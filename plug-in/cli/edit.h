@@ -5,7 +5,9 @@
  * a selection in GIMP: the mask's bounding box grown by a context margin is
  * edited at the working size (padded, not distorted), and the result is
  * blended into the image by the mask's weights, so every pixel where the
- * mask is black keeps the input's exact value. */
+ * mask is black keeps the input's exact value.  With the recipe's detail
+ * (the default) the result is the edit's change added to the input's own
+ * pixels (se_image_result). */
 #pragma once
 
 #include "engine.h"

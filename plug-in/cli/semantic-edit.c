@@ -25,7 +25,7 @@ typedef struct {
   char **concepts, **inputs;
   gint steps, skip, candidates, size;
   gint64 seed;
-  gboolean quiet, skip_existing, list_devices, version;
+  gboolean quiet, skip_existing, list_devices, version, detail, no_detail;
 } Options;
 
 static int
@@ -93,6 +93,8 @@ build_recipe (const Options *o, GError **error)
     r->skip = (guint) o->skip;
   else if (o->steps >= 0 && !o->params)
     r->skip = (guint) (r->steps * SE_RECIPE_SKIP / SE_RECIPE_STEPS);   /* keep the default share */
+  if (o->detail || o->no_detail)
+    r->detail = o->detail;
   return se_recipe_validate (r, error) ? g_steal_pointer (&r) : NULL;
 }
 
@@ -198,9 +200,10 @@ start (Options *o)
     g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise), --size at least 64\n"));
     return 2;
   }
-  if ((o->output && o->output_dir) || (o->mask && o->mask_dir) || ((o->noise || o->dump) && !o->output)) {
-    g_printerr (_("semantic-edit: --output and --output-dir, --mask and --mask-dir exclude each other; "
-                  "--noise and --dump need --output\n"));
+  if ((o->output && o->output_dir) || (o->mask && o->mask_dir) || (o->detail && o->no_detail) ||
+      ((o->noise || o->dump) && !o->output)) {
+    g_printerr (_("semantic-edit: --output and --output-dir, --mask and --mask-dir, --detail and --no-detail "
+                  "exclude each other; --noise and --dump need --output\n"));
     return 2;
   }
   return run (o);
@@ -236,7 +239,7 @@ main (int argc, char **argv)
     { "mask-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.mask_dir, N_("Per-image masks: the file in DIR with the image's name (any image extension)"), N_("DIR") },
     { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o.skip_existing, N_("Skip images whose results exist (resume a batch)"), NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o.report, N_("Write the per-image JSON report here (default with --output-dir: DIR/report.json)"), N_("FILE") },
-    { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta; options below override it"), N_("RECIPE.json") },
+    { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, detail; options below override it"), N_("RECIPE.json") },
     { "source", 's', 0, G_OPTION_ARG_STRING, &o.source, N_("What the photo shows (inversion prompt)"), N_("TEXT") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &o.target, N_("Target prompt"), N_("TEXT") },
     { "concept", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.concepts, N_("Concept to add; \"-TEXT\" removes it; \"TEXT@SCALE\" sets its strength (default 7); repeatable"), N_("TEXT") },
@@ -244,6 +247,8 @@ main (int argc, char **argv)
     { "skip", 0, 0, G_OPTION_ARG_INT, &o.skip, N_("Leading steps left unedited (default: 30 percent of the steps)"), N_("N") },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Seed of the inversion noise (default 0)"), N_("N") },
     { "candidates", 'k', 0, G_OPTION_ARG_INT, &o.candidates, N_("Number of results, from seeds SEED, SEED+1, ... (default 1)"), N_("K") },
+    { "detail", 0, 0, G_OPTION_ARG_NONE, &o.detail, N_("Keep the photo's own detail: add the edit's change to the original pixels at full resolution (the default, or the recipe's \"detail\")"), NULL },
+    { "no-detail", 0, 0, G_OPTION_ARG_NONE, &o.no_detail, N_("Return the edit itself, decoded at the working size and scaled back"), NULL },
     { "size", 0, 0, G_OPTION_ARG_INT, &o.size, N_("Working long side in pixels for images not already a multiple of 64 (default 512)"), N_("PX") },
     { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file"), N_("FILE") },

@@ -4,7 +4,8 @@
  * installed binary: every reference LEDITS run with --noise and --dump,
  * compared with the goldens (latent and decoded within 1e-3, zs within 1e-4,
  * as the issue states); a PNG whose sides are not multiples of 64 (resized
- * to the working size and back); bad input, which must exit non-zero with
+ * to the working size and back); an unchanged edit returning its input
+ * with --detail (the default) and not with --no-detail; bad input, which must exit non-zero with
  * a message naming the problem; and batches (--output-dir): good and bad
  * inputs mixed, masks (pixels outside exactly kept), candidates, the
  * report, resuming with --skip-existing, and an interrupted run. */
@@ -169,6 +170,68 @@ expect_failure (const char *const *args, int want_status, const char *needle)
   g_assert_cmpint (status, ==, want_status);
   if (!strstr (err, needle))
     g_error ("stderr \"%s\" should mention \"%s\"", err, needle);
+}
+
+/* The largest channel difference between two 8-bit images of one size. */
+static int
+largest_difference (const char *a_path, const char *b_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) a = gdk_pixbuf_new_from_file (a_path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GdkPixbuf) b = gdk_pixbuf_new_from_file (b_path, &error);
+  g_assert_no_error (error);
+  int w = gdk_pixbuf_get_width (a), h = gdk_pixbuf_get_height (a);
+  g_assert_cmpint (gdk_pixbuf_get_width (b), ==, w);
+  g_assert_cmpint (gdk_pixbuf_get_height (b), ==, h);
+  int largest = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++) {
+        const guint8 *pa = gdk_pixbuf_read_pixels (a) + y * gdk_pixbuf_get_rowstride (a) + x * gdk_pixbuf_get_n_channels (a);
+        const guint8 *pb = gdk_pixbuf_read_pixels (b) + y * gdk_pixbuf_get_rowstride (b) + x * gdk_pixbuf_get_n_channels (b);
+        largest = MAX (largest, abs (pa[c] - pb[c]));
+      }
+  return largest;
+}
+
+/* An edit that changes nothing (target = source at the source's guidance)
+ * of a textured 300 x 200 PNG returns it within 1/255 (--detail, the
+ * default), and the VAE's round trip, scaled, with --no-detail. */
+static void
+test_detail (void)
+{
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 300, 200);
+  for (int y = 0; y < 200; y++)
+    for (int x = 0; x < 300; x++) {
+      guint8 *p = gdk_pixbuf_get_pixels (pb) + y * gdk_pixbuf_get_rowstride (pb) + x * 3;
+      p[0] = (guint8) ((x * 7 + y * 3) % 256);
+      p[1] = (guint8) (((x / 2 + y / 2) % 2) ? 200 : 40);
+      p[2] = (guint8) ((x * y) % 251);
+    }
+  g_autofree char *in = g_build_filename (tmpdir, "textured.png", NULL);
+  g_autofree char *kept = g_build_filename (tmpdir, "textured-kept.png", NULL);
+  g_autofree char *scaled = g_build_filename (tmpdir, "textured-scaled.png", NULL);
+  g_autofree char *params = g_build_filename (tmpdir, "unchanged.json", NULL);
+  g_assert_true (gdk_pixbuf_save (pb, in, "png", NULL, NULL));
+  g_assert_true (g_file_set_contents (params, "{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"tar\": \"a photo\", "
+                                      "\"cfg_src\": 3.5, \"cfg_tar\": 3.5}", -1, NULL));
+  g_autofree char *model = ref ("tiny-sd");
+  const char *with[] = { "-m", model, "-i", in, "-o", kept, "-p", params, "--size", "128", "-q", NULL };
+  const char *without[] = { "-m", model, "-i", in, "-o", scaled, "-p", params, "--size", "128", "--no-detail",
+                            "-q", NULL };
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *err = NULL;
+    int status = run_tool (i ? without : with, &err);
+    if (status != 0)
+      g_error ("semantic-edit exited with %d: %s", status, err);
+  }
+  int kept_diff = largest_difference (in, kept), scaled_diff = largest_difference (in, scaled);
+  g_test_message ("largest change: detail kept %d, scaled edit %d (of 255)", kept_diff, scaled_diff);
+  g_assert_cmpint (kept_diff, <=, 1);
+  g_assert_cmpint (scaled_diff, >, 16);
+  const char *both[] = { "-m", model, "-i", in, "-o", kept, "--detail", "--no-detail", NULL };
+  expect_failure (both, 2, "--no-detail");
 }
 
 static void
@@ -443,6 +506,7 @@ main (int argc, char **argv)
   install ();
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/png-resized", test_png_resized);
+  g_test_add_func ("/cli/detail", test_detail);
   g_test_add_func ("/cli/batch", test_batch);
   g_test_add_func ("/cli/batch-resume", test_batch_resume);
   g_test_add_func ("/cli/batch-interrupted", test_batch_interrupted);
