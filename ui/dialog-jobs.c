@@ -37,25 +37,74 @@ set_running (SeDialog *d, gboolean running, const char *text, double fraction)
     gtk_progress_bar_pulse (GTK_PROGRESS_BAR (d->progress));
 }
 
+/* Candidate k as the dialog shows it: with "Keep original detail", its
+ * change added to the region itself (se_image_result), as OK will do at
+ * full resolution; otherwise as decoded.  Owned by the caller. */
+static SeImage
+displayed (SeDialog *d, guint k)
+{
+  const SeImage *r = &d->results[k];
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->detail)))
+    return se_image_result (&d->results_original, r, &d->sources[k], r->width, r->height);
+  return (SeImage) { r->width, r->height, g_memdup2 (r->data, 3 * sizeof (float) * r->width * r->height) };
+}
+
 void
 se_dialog_show_candidate (SeDialog *d, guint index)
 {
-  if (index < d->n_results)
-    se_preview_set_result (d->preview, &d->results[index]);
+  if (index >= d->n_results)
+    return;
+  SeImage shown = displayed (d, index);
+  se_preview_set_result (d->preview, &shown);
+  g_free (shown.data);
+}
+
+void
+se_dialog_show_results (SeDialog *d)
+{
+  if (d->n_results == 0)
+    return;
+  g_autofree SeImage *shown = g_new (SeImage, d->n_results);
+  for (guint k = 0; k < d->n_results; k++)
+    shown[k] = displayed (d, k);
+  se_candidates_set (d->candidates, shown, d->n_results);
+  for (guint k = 0; k < d->n_results; k++)
+    g_free (shown[k].data);
+  se_dialog_show_candidate (d, se_candidates_selected (d->candidates));
+}
+
+static SeImage *
+copy_images (const SeImage *images, guint count)
+{
+  SeImage *copy = g_new (SeImage, count);
+  for (guint i = 0; i < count; i++) {
+    copy[i] = images[i];
+    copy[i].data = g_memdup2 (images[i].data, 3 * sizeof (float) * images[i].width * images[i].height);
+  }
+  return copy;
+}
+
+void
+se_dialog_clear_results (SeDialog *d)
+{
+  for (guint i = 0; i < d->n_results; i++) {
+    g_free (d->results[i].data);
+    g_free (d->sources[i].data);
+  }
+  g_clear_pointer (&d->results, g_free);
+  g_clear_pointer (&d->sources, g_free);
+  g_clear_pointer (&d->results_original.data, g_free);
+  d->n_results = 0;
 }
 
 static void
-keep_results (SeDialog *d, const SeImage *images, guint count)
+keep_results (SeDialog *d, const SePreviewEvent *ev)
 {
-  for (guint i = 0; i < d->n_results; i++)
-    g_free (d->results[i].data);
-  g_free (d->results);
-  d->results = g_new (SeImage, count);
-  d->n_results = count;
-  for (guint i = 0; i < count; i++) {
-    d->results[i] = images[i];
-    d->results[i].data = g_memdup2 (images[i].data, 3 * sizeof (float) * images[i].width * images[i].height);
-  }
+  se_dialog_clear_results (d);
+  d->results = copy_images (ev->images, ev->count);
+  d->sources = copy_images (ev->sources, ev->count);
+  d->n_results = ev->count;
+  d->results_original = se_image_resize (&d->region, ev->images[0].width, ev->images[0].height);
 }
 
 static void
@@ -76,9 +125,8 @@ on_event (const SePreviewEvent *ev, gpointer data)
     d->steps_shown++;
     break;
   case SE_PREVIEW_RESULT:
-    keep_results (d, ev->images, ev->count);
-    se_candidates_set (d->candidates, ev->images, ev->count);
-    se_dialog_show_candidate (d, se_candidates_selected (d->candidates));
+    keep_results (d, ev);
+    se_dialog_show_results (d);
     set_running (d, FALSE, _("Preview ready"), 1.0);
     d->jobs_done++;
     break;

@@ -22,7 +22,7 @@ struct _SeDialog {
   GPtrArray *rows;              /* SeConceptRow, in order */
   GtkAdjustment *steps, *skip, *cfg_src, *cfg_tar, *warmup, *mom_scale, *mom_beta;
   GtkAdjustment *seed, *count;
-  GtkWidget *generate, *progress, *stop, *live;
+  GtkWidget *generate, *progress, *stop, *live, *detail;
   SePreview *preview;
   SeCandidates *candidates;
   guint32 seed_value;           /* written by gimp_random_seed_new's widgets */
@@ -38,7 +38,9 @@ struct _SeDialog {
   GCancellable *cancel;         /* the newest job's */
   gboolean running;
   guint held;                   /* candidates the live preview computes */
-  SeImage *results;             /* the last result's images */
+  SeImage *results;             /* the last result's images, as decoded */
+  SeImage *sources;             /* and each candidate unchanged (se_session_source) */
+  SeImage results_original;     /* the region at the results' size */
   guint n_results;
 
   /* what happened, for tests */
@@ -59,3 +61,7 @@ void      se_dialog_start_preview (SeDialog *d);
 /* Cancels the running job (the Stop button). */
 void      se_dialog_stop_preview (SeDialog *d);
 void      se_dialog_show_candidate (SeDialog *d, guint index);
+/* Shows the results again after "Keep original detail" changed. */
+void      se_dialog_show_results (SeDialog *d);
+/* Frees the kept results. */
+void      se_dialog_clear_results (SeDialog *d);

@@ -55,6 +55,7 @@ se_dialog_recipe (SeDialog *d)
   r->cfg_tar = gtk_adjustment_get_value (d->cfg_tar);
   r->mom_scale = gtk_adjustment_get_value (d->mom_scale);
   r->mom_beta = gtk_adjustment_get_value (d->mom_beta);
+  r->detail = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->detail));
   guint warmup = (guint) gtk_adjustment_get_value (d->warmup);
   for (guint i = 0; i < d->rows->len; i++)
     se_concept_row_add_to (d->rows->pdata[i], r, warmup);
@@ -135,6 +136,7 @@ set_values (SeDialog *d, const SeDialogValues *v)
   const SeRecipe *r = v->recipe;
   gtk_entry_set_text (GTK_ENTRY (d->src_entry), r->src);
   gtk_entry_set_text (GTK_ENTRY (d->tar_entry), r->tar);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->detail), r->detail);
   set_advanced (d, r);
   while (d->rows->len)
     gtk_widget_destroy (se_concept_row_widget (g_ptr_array_steal_index (d->rows, d->rows->len - 1)));
@@ -404,6 +406,12 @@ preview_section (SeDialog *d)
                                       "computes a preview (for slow devices)"), NULL);
   g_signal_connect_swapped (d->live, "toggled", G_CALLBACK (on_live_toggled), d);
   gtk_box_pack_start (GTK_BOX (vbox), d->live, FALSE, FALSE, 0);
+  d->detail = gtk_check_button_new_with_mnemonic (_("Keep original _detail"));
+  gimp_help_set_help_data (d->detail, _("Add only what the edit changed to the photo's own pixels, at its full "
+                                        "resolution; where the edit makes something new, show the edit itself. "
+                                        "Off: the edit as the model draws it, scaled to the photo"), NULL);
+  g_signal_connect_swapped (d->detail, "toggled", G_CALLBACK (se_dialog_show_results), d);
+  gtk_box_pack_start (GTK_BOX (vbox), d->detail, FALSE, FALSE, 0);
   GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
   d->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (d->progress), PANGO_ELLIPSIZE_END);
@@ -527,9 +535,7 @@ se_dialog_free (SeDialog *d)
   se_worker_close (d->worker);
   se_engine_state_clear (&d->state);
   gtk_widget_destroy (d->window);
-  for (guint i = 0; i < d->n_results; i++)
-    g_free (d->results[i].data);
-  g_free (d->results);
+  se_dialog_clear_results (d);
   g_ptr_array_unref (d->rows);
   g_free (d->region.data);
   g_free (d);

@@ -41,9 +41,13 @@ static void
 posted_free (gpointer data)
 {
   Posted *p = data;
-  for (guint i = 0; i < p->ev.count; i++)
+  for (guint i = 0; i < p->ev.count; i++) {
     g_free (p->ev.images[i].data);
+    if (p->ev.sources)
+      g_free (p->ev.sources[i].data);
+  }
   g_free (p->ev.images);
+  g_free (p->ev.sources);
   g_free (p->ev.text);
   g_free (p);
 }
@@ -177,9 +181,26 @@ se_preview_job_run (SeWorker *w, gpointer data)
           (double) progress.invert_steps / (progress.invert_steps + progress.edit_steps), NULL, 0);
     ok = se_session_edit (st->session, j->recipe, images, on_progress, &progress, j->cancel, &error);
   }
+  /* what each candidate would be unchanged, so the dialog can keep the
+   * region's detail or not without another job (decoded once per inversion) */
+  SeImage *sources = ok ? g_new0 (SeImage, j->candidates) : NULL;
+  for (guint k = 0; ok && k < j->candidates; k++) {
+    const SeImage *source = se_session_source (st->session, k, &error);
+    if (source)
+      sources[k] = (SeImage) { source->width, source->height,
+                               g_memdup2 (source->data, 3 * sizeof (float) * source->width * source->height) };
+    ok = source != NULL;
+  }
   if (ok)
-    post (w, j, SE_PREVIEW_RESULT, NULL, 1.0, images, j->candidates);
+    post_event (w, j, (SePreviewEvent) { .kind = SE_PREVIEW_RESULT, .fraction = 1.0, .images = images,
+                                         .sources = sources, .count = j->candidates });
   else {
+    for (guint k = 0; k < j->candidates; k++) {
+      g_free (images[k].data);
+      if (sources)
+        g_free (sources[k].data);
+    }
+    g_free (sources);
     g_free (images);
     if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       post (w, j, SE_PREVIEW_CANCELLED, NULL, 0, NULL, 0);

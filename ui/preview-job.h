@@ -31,7 +31,7 @@ void se_engine_state_clear (SeEngineState *s);
 typedef enum {
   SE_PREVIEW_STATUS,            /* text, fraction (< 0: unknown) */
   SE_PREVIEW_STEP,              /* fraction, images: each candidate's latent preview */
-  SE_PREVIEW_RESULT,            /* images: each candidate decoded */
+  SE_PREVIEW_RESULT,            /* images: each candidate decoded; sources: each unchanged (se_session_source) */
   SE_PREVIEW_FAILED,            /* text; model_failed when loading the model failed */
   SE_PREVIEW_CANCELLED,
 } SePreviewEventKind;
@@ -43,6 +43,7 @@ typedef struct {
   double fraction;
   guint count;
   SeImage *images;
+  SeImage *sources;             /* RESULT only, count of them */
   gboolean model_failed;
 } SePreviewEvent;
 

@@ -2,8 +2,8 @@
  * under Xvfb.  A script drives the real widgets the way a retoucher would:
  * waits for the first preview, adds a concept, types it, drags its strength
  * to "remove", stops a preview, turns live preview off and on, generates
- * two candidates, picks the second
- * and presses OK, checking after each step that a new preview (with
+ * two candidates, picks the second, turns "Keep original detail" off and
+ * on (the preview switches at once, without a new job) and presses OK, checking after each step that a new preview (with
  * intermediate latent previews) arrived and differs from the one before;
  * Reset first, checked to restore the defaults.
  * Meanwhile a 10 ms timer measures the main loop's longest stall while the
@@ -193,13 +193,32 @@ script (gpointer data)
   g_assert_true (memcmp (dlg->results[0].data, dlg->results[1].data, n * sizeof (float)) != 0);
   gtk_button_clicked (se_candidates_button (dlg->candidates, 1));
   g_assert_cmpuint (se_candidates_selected (dlg->candidates), ==, 1);
-  g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&dlg->results[1],
-                                                   (double) dlg->visible_w / dlg->region.width,
-                                                   (double) dlg->visible_h / dlg->region.height,
-                                                   (guint) MAX (gdk_pixbuf_get_width (first),
-                                                                gdk_pixbuf_get_height (first)));
+  /* shown with "Keep original detail" (on by default): the candidate's
+   * change on the region itself, as OK will make it */
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (dlg->detail)));
+  const SeImage *r1 = &dlg->results[1];
+  SeImage small = se_image_resize (&dlg->region, r1->width, r1->height);
+  SeImage kept = se_image_result (&small, r1, &dlg->sources[1], r1->width, r1->height);
+  guint side = (guint) MAX (gdk_pixbuf_get_width (first), gdk_pixbuf_get_height (first));
+  double vx = (double) dlg->visible_w / dlg->region.width, vy = (double) dlg->visible_h / dlg->region.height;
+  g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&kept, vx, vy, side);
   g_autoptr (GdkPixbuf) shown = displayed ();
   g_assert_true (same_pixbuf (want, shown));
+  g_free (small.data);
+  g_free (kept.data);
+  /* off: the candidate as decoded, at once and without another job */
+  guint jobs = dlg->job;
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), FALSE);
+  g_autoptr (GdkPixbuf) as_decoded = se_preview_pixbuf (r1, vx, vy, side);
+  g_autoptr (GdkPixbuf) shown_off = displayed ();
+  g_assert_true (same_pixbuf (as_decoded, shown_off));
+  g_assert_false (same_pixbuf (shown, shown_off));
+  g_autoptr (SeRecipe) off = se_dialog_recipe (dlg);
+  g_assert_false (off->detail);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), TRUE);
+  g_autoptr (GdkPixbuf) shown_on = displayed ();
+  g_assert_true (same_pixbuf (shown, shown_on));
+  g_assert_cmpuint (dlg->job, ==, jobs);
 
   /* before/after */
   GtkWidget *toggle = NULL;
@@ -262,6 +281,7 @@ main (int argc, char **argv)
   g_assert_true (c->reverse);
   g_assert_cmpfloat (c->threshold, ==, 0.9);
   g_assert_true (chosen.live_preview);
+  g_assert_true (chosen.recipe->detail);
   SeEngine *engine = NULL;
   SeModel *loaded = NULL;
   g_assert_true (se_dialog_take_model (dlg, chosen.model, &engine, &loaded));
