@@ -10,8 +10,6 @@ se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guin
                 GError **error)
 {
   memset (r, 0, sizeof *r);
-  r->image = image;
-  r->drawable = drawable;
   gint x, y, w, h;
   if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -20,6 +18,35 @@ se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guin
   }
   SeBox box = se_box_with_context ((SeBox) { (guint) x, (guint) y, (guint) w, (guint) h },
                                    (guint) gimp_drawable_width (drawable), (guint) gimp_drawable_height (drawable));
+  return se_region_read_box (r, image, drawable, box, multiple, long_side, error);
+}
+
+gboolean
+se_region_read_result (SeRegion *r, gint32 image, gint32 source, gint32 result, guint multiple, guint long_side,
+                       GError **error)
+{
+  memset (r, 0, sizeof *r);
+  gint sx, sy, rx, ry;
+  gimp_drawable_offsets (source, &sx, &sy);
+  gimp_drawable_offsets (result, &rx, &ry);
+  gint x = rx - sx, y = ry - sy, w = gimp_drawable_width (result), h = gimp_drawable_height (result);
+  if (x < 0 || y < 0 || x + w > gimp_drawable_width (source) || y + h > gimp_drawable_height (source)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 _("The edit's layer no longer lies over the layer it was made from (one of them was moved, "
+                   "scaled or cropped), so the edit cannot be re-opened."));
+    return FALSE;
+  }
+  return se_region_read_box (r, image, source, (SeBox) { (guint) x, (guint) y, (guint) w, (guint) h }, multiple,
+                             long_side, error);
+}
+
+gboolean
+se_region_read_box (SeRegion *r, gint32 image, gint32 drawable, SeBox box, guint multiple, guint long_side,
+                    GError **error)
+{
+  memset (r, 0, sizeof *r);
+  r->image = image;
+  r->drawable = drawable;
   r->x = (gint) box.x;
   r->y = (gint) box.y;
   r->width = (gint) box.width;
@@ -48,16 +75,46 @@ se_region_clear (SeRegion *r)
   g_clear_pointer (&r->work.data, g_free);
 }
 
-gint32
-se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name, GError **error)
+/* result as opaque R'G'B'A float in [0, 1], pixel-interleaved */
+static float *
+to_rgba (const SeRegion *r, const SeImage *result)
 {
   gsize n = (gsize) r->width * r->height;
-  g_autofree float *rgba = g_new (float, 4 * n);
+  float *rgba = g_new (float, 4 * n);
   for (gsize i = 0; i < n; i++) {
     for (guint c = 0; c < 3; c++)
       rgba[i * 4 + c] = CLAMP ((result->data[c * n + i] + 1.0f) * 0.5f, 0.0f, 1.0f);
     rgba[i * 4 + 3] = 1.0f;
   }
+  return rgba;
+}
+
+gboolean
+se_region_replace_layer (const SeRegion *r, const SeImage *result, gint32 layer, GError **error)
+{
+  if (gimp_drawable_width (layer) != r->width || gimp_drawable_height (layer) != r->height) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The edit's layer changed size; it was left as it was."));
+    return FALSE;
+  }
+  g_autofree float *rgba = to_rgba (r, result);
+  /* through the shadow buffer, merged as one undo step */
+  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (layer);
+  const Babl *format = babl_format_with_space ("R'G'B'A float", gimp_drawable_get_format (r->drawable));
+  gegl_buffer_set (shadow, GEGL_RECTANGLE (0, 0, r->width, r->height), 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
+  gegl_buffer_flush (shadow);
+  g_object_unref (shadow);
+  if (!gimp_drawable_merge_shadow (layer, TRUE)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not update the edit's layer."));
+    return FALSE;
+  }
+  gimp_drawable_update (layer, 0, 0, r->width, r->height);
+  return TRUE;
+}
+
+gint32
+se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name, GError **error)
+{
+  g_autofree float *rgba = to_rgba (r, result);
 
   gboolean gray = gimp_image_base_type (r->image) == GIMP_GRAY;
   gint32 layer = gimp_layer_new (r->image, name, r->width, r->height,

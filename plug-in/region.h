@@ -23,6 +23,13 @@ typedef struct {
 
 gboolean se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple,
                          guint long_side, GError **error);
+/* The same for a given box of the drawable instead of the selection's. */
+gboolean se_region_read_box (SeRegion *r, gint32 image, gint32 drawable, SeBox box, guint multiple,
+                             guint long_side, GError **error);
+/* The region of source under an earlier result layer (re-opening an edit):
+ * the result's own extent; an error when it no longer lies on source. */
+gboolean se_region_read_result (SeRegion *r, gint32 image, gint32 source, gint32 result, guint multiple,
+                                guint long_side, GError **error);
 void     se_region_clear (SeRegion *r);
 
 /* Puts a result of the region's size (se_image_result) back as a new
@@ -30,3 +37,6 @@ void     se_region_clear (SeRegion *r);
  * the selection (white without one).  Returns the layer or -1. */
 gint32   se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name,
                                 GError **error);
+/* Replaces the pixels of an earlier result layer of the region's size (its
+ * name, mask and place kept) as one undo step. */
+gboolean se_region_replace_layer (const SeRegion *r, const SeImage *result, gint32 layer, GError **error);

@@ -3,9 +3,15 @@
  *
  * Arguments: run-mode, image, drawable, model (a diffusers folder or single
  * file; empty: the last used, then SE_MODEL), recipe (the LEDITS recipe JSON;
- * empty: the last used), seed.  Returns the new layer.  Interactive runs use
- * the last values until the dialog exists; last values persist across GIMP
- * sessions in semantic-edit.json in GIMP's profile folder. */
+ * empty: the last used), seed.  Returns the new layer.  Last values persist
+ * across GIMP sessions in semantic-edit.json in GIMP's profile folder.
+ *
+ * Every result layer carries its edit (edit-record.h).  Run interactively
+ * or with last values on such a layer, the filter re-opens that edit: the
+ * dialog (or, with last values, the record itself) works on the source
+ * layer under the result layer, and the result's pixels are replaced in
+ * one undo group.  Non-interactive runs always make a new edit of the
+ * drawable they are given. */
 #include <gegl.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
@@ -14,6 +20,7 @@
 #include <string.h>
 
 #include "dialog.h"
+#include "edit-record.h"
 #include "engine.h"
 #include "region.h"
 
@@ -160,12 +167,48 @@ drawable_usable (gint32 drawable, GError **error)
   return FALSE;
 }
 
-/* The whole edit; the image is only touched at the end, inside one undo
- * group.  engine and model: already loaded for model_path (taken), or NULL. */
-static gint32
-edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *recipe, gint32 seed,
-      SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
+/* What a run works on: the source layer, and when an earlier edit is
+ * re-opened, its result layer (whose pixels the run replaces). */
+typedef struct {
+  gint32 image, source;
+  gint32 result;                /* -1: the run adds a new layer */
+} Target;
+
+static gboolean
+read_region (SeRegion *region, const Target *t, guint multiple, guint working, GError **error)
 {
+  if (t->result >= 0)
+    return se_region_read_result (region, t->image, t->source, t->result, multiple, working, error);
+  return se_region_read (region, t->image, t->source, multiple, working, error);
+}
+
+/* The result into the image, with its record, in one undo group: a new
+ * layer, or the re-opened edit's layer updated. */
+static gint32
+write_result (const Target *t, const SeRegion *region, const SeImage *result, const SeEditRecord *rec,
+              GError **error)
+{
+  gimp_image_undo_group_start (t->image);
+  gint32 layer = t->result;
+  if (layer >= 0) {
+    if (!se_region_replace_layer (region, result, layer, error))
+      layer = -1;
+  } else {
+    g_autofree char *name = layer_name (rec->recipe);
+    layer = se_region_write_layer (region, result, name, error);
+  }
+  if (layer >= 0 && !se_edit_record_attach (layer, rec, error))
+    layer = -1;
+  gimp_image_undo_group_end (t->image);
+  return layer;
+}
+
+/* The whole edit; the image is only touched at the end, inside one undo
+ * group.  engine and model: already loaded for rec->model (taken), or NULL. */
+static gint32
+edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
+{
+  const SeRecipe *recipe = rec->recipe;
   Progress progress = { recipe->steps + (recipe->steps - recipe->skip) + 1, 0, g_get_monotonic_time (),
                         g_getenv ("SE_VERBOSE") != NULL };
   gimp_progress_init (_("Semantic Edit: loading the model"));
@@ -173,11 +216,11 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
   if (engine == NULL)
     return -1;
-  g_autoptr (SeModel) model = loaded_model ? loaded_model : se_model_load (engine, model_path, NULL, error);
+  g_autoptr (SeModel) model = loaded_model ? loaded_model : se_model_load (engine, rec->model, NULL, error);
   if (model == NULL)
     return -1;
   SeRegion region;
-  if (!se_region_read (&region, image, drawable, se_model_size_multiple (model), working_long_side (), error))
+  if (!read_region (&region, t, se_model_size_multiple (model), rec->working_size, error))
     return -1;
   enter (&progress, "encode", _("Semantic Edit: encoding"));
   SeSession *session = se_session_new (model, &region.work, error);
@@ -185,7 +228,7 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   gboolean ok = session != NULL;
   if (ok) {
     enter (&progress, "invert", _("Semantic Edit: inverting the image"));
-    ok = se_session_invert (session, recipe, (guint64) seed, 1, NULL, on_progress, &progress, NULL, error);
+    ok = se_session_invert (session, recipe, (guint64) rec->seed, 1, NULL, on_progress, &progress, NULL, error);
   }
   if (ok) {
     enter (&progress, "edit", _("Semantic Edit: editing"));
@@ -200,11 +243,9 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   g_free (out.data);
   gint32 layer = -1;
   if (result.data) {
-    g_autofree char *name = layer_name (recipe);
-    enter (&progress, "write", _("Semantic Edit: adding the layer"));
-    gimp_image_undo_group_start (image);
-    layer = se_region_write_layer (&region, &result, name, error);
-    gimp_image_undo_group_end (image);
+    enter (&progress, "write", t->result >= 0 ? _("Semantic Edit: updating the layer")
+                                              : _("Semantic Edit: adding the layer"));
+    layer = write_result (t, &region, &result, rec, error);
   }
   g_free (result.data);
   se_region_clear (&region);
@@ -212,32 +253,57 @@ edit (gint32 image, gint32 drawable, const char *model_path, const SeRecipe *rec
   return layer;
 }
 
-/* The dialog on the region; TRUE on OK with chosen filled (and seed,
- * candidates and live updated, and the engine and model the preview loaded handed
- * over); FALSE on Cancel (error unset) or when the region cannot be read. */
+/* The dialog on the target's region, starting from rec; TRUE on OK with
+ * rec updated (and candidates and live, and the engine and model the
+ * preview loaded handed over); FALSE on Cancel (error unset) or when the
+ * region cannot be read. */
 static gboolean
-run_dialog (gint32 image, gint32 drawable, const char *model, const SeRecipe *recipe, gint32 *seed,
-            guint *candidates, gboolean *live, SeDialogValues *chosen, SeEngine **engine, SeModel **loaded,
-            GError **error)
+run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *live, SeEngine **engine,
+            SeModel **loaded, GError **error)
 {
   SeRegion region;
-  if (!se_region_read (&region, image, drawable, SD1_SIZE_MULTIPLE, working_long_side (), error))
+  if (!read_region (&region, t, SD1_SIZE_MULTIPLE, rec->working_size, error))
     return FALSE;
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
-  SeDialogValues initial = { (char *) model, (SeRecipe *) recipe, (guint32) *seed, *candidates, *live };
+  SeDialogValues initial = { rec->model, rec->recipe, (guint32) rec->seed, *candidates, *live, 0 };
   SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
                                gimp_standard_help_func, PLUG_IN_PROC);
   gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
   se_region_clear (&region);
-  gboolean ok = se_dialog_run (d, chosen);
+  SeDialogValues chosen = { 0 };
+  gboolean ok = se_dialog_run (d, &chosen);
   if (ok) {
-    *seed = (gint32) chosen->seed;
-    *candidates = chosen->candidates;
-    *live = chosen->live_preview;
-    se_dialog_take_model (d, chosen->model, engine, loaded);
+    se_dialog_take_model (d, chosen.model, engine, loaded);
+    se_edit_record_clear (rec);
+    rec->model = g_steal_pointer (&chosen.model);
+    rec->recipe = g_steal_pointer (&chosen.recipe);
+    rec->seed = (gint32) chosen.seed;
+    rec->candidate = chosen.candidate;
+    *candidates = chosen.candidates;
+    *live = chosen.live_preview;
   }
+  se_dialog_values_clear (&chosen);
   se_dialog_free (d);
   return ok;
+}
+
+/* With a result layer active (not from scripts' non-interactive calls):
+ * the edit it records, re-opened on its source layer.  FALSE when the
+ * drawable carries no record (error unset) or its source is gone. */
+static gboolean
+reopen (gint32 image, gint32 drawable, Target *t, SeEditRecord *rec, GError **error)
+{
+  if (!gimp_item_is_layer (drawable) || !se_edit_record_read (drawable, rec, error))
+    return FALSE;
+  gint32 source = gimp_image_get_layer_by_tattoo (image, (guint) rec->source_tattoo);
+  if (source <= 0 || source == drawable) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("The layer this edit was made from is gone (deleted, or merged into another), so the edit "
+                   "cannot be re-opened. Select another layer to make a new edit."));
+    return FALSE;
+  }
+  *t = (Target) { image, source, drawable };
+  return TRUE;
 }
 
 static void
@@ -286,59 +352,59 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
   gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
   LastValues last = { .live_preview = TRUE };
   values_load (&last);
-  g_autofree char *model = NULL, *json = NULL;
-  gint32 seed = last.seed;
-  if (mode == GIMP_RUN_NONINTERACTIVE) {
-    model = g_strdup (param[3].data.d_string && *param[3].data.d_string ? param[3].data.d_string : last.model);
-    json = g_strdup (param[4].data.d_string && *param[4].data.d_string ? param[4].data.d_string : last.recipe);
-    seed = param[5].data.d_int32;
-  } else {
-    model = g_strdup (last.model);
-    json = g_strdup (last.recipe);
-  }
-  if (model == NULL || *model == '\0')
-    model = g_strdup (g_getenv ("SE_MODEL"));
-
   GError *error = NULL;
-  drawable_usable (drawable, &error);
-  g_autoptr (SeRecipe) recipe = json && !error ? se_recipe_from_json (json, &error) : se_recipe_new ();
-  if (recipe == NULL && mode == GIMP_RUN_INTERACTIVE) {
-    g_clear_error (&error);     /* unreadable last values: the dialog starts from defaults */
-    recipe = se_recipe_new ();
+  Target target = { image, drawable, -1 };
+  SeEditRecord rec = { 0 };
+  gboolean reopened = mode != GIMP_RUN_NONINTERACTIVE && reopen (image, drawable, &target, &rec, &error);
+  if (!reopened && error == NULL) {
+    /* a new edit, from the arguments or the last values */
+    g_autofree char *json = NULL;
+    if (mode == GIMP_RUN_NONINTERACTIVE) {
+      rec.model = g_strdup (param[3].data.d_string && *param[3].data.d_string ? param[3].data.d_string : last.model);
+      json = g_strdup (param[4].data.d_string && *param[4].data.d_string ? param[4].data.d_string : last.recipe);
+      rec.seed = param[5].data.d_int32;
+    } else {
+      rec.model = g_strdup (last.model);
+      json = g_strdup (last.recipe);
+      rec.seed = last.seed;
+    }
+    if (rec.model == NULL || *rec.model == '\0') {
+      g_free (rec.model);
+      rec.model = g_strdup (g_getenv ("SE_MODEL"));
+    }
+    rec.working_size = working_long_side ();
+    drawable_usable (drawable, &error);
+    rec.recipe = json && !error ? se_recipe_from_json (json, &error) : se_recipe_new ();
+    if (rec.recipe == NULL && mode == GIMP_RUN_INTERACTIVE) {
+      g_clear_error (&error);   /* unreadable last values: the dialog starts from defaults */
+      rec.recipe = se_recipe_new ();
+    }
+  } else if (reopened) {
+    drawable_usable (target.source, &error);
   }
+
   SeEngine *engine = NULL;
   SeModel *loaded = NULL;
   guint candidates = MAX (last.candidates, 1u);
   gboolean live = last.live_preview;
-  if (error == NULL && mode == GIMP_RUN_INTERACTIVE) {
-    SeDialogValues chosen = { 0 };
-    if (!run_dialog (image, drawable, model, recipe, &seed, &candidates, &live, &chosen, &engine, &loaded,
-                     &error)) {
-      if (error == NULL) {      /* cancelled: the image is untouched */
-        values[0].data.d_status = GIMP_PDB_CANCEL;
-        g_free (last.model);
-        g_free (last.recipe);
-        return;
-      }
-    } else {
-      g_free (model);
-      model = g_steal_pointer (&chosen.model);
-      se_recipe_free (recipe);
-      recipe = g_steal_pointer (&chosen.recipe);
-    }
-  }
+  gboolean cancelled = FALSE;
+  if (error == NULL && mode == GIMP_RUN_INTERACTIVE)
+    cancelled = !run_dialog (&target, &rec, &candidates, &live, &engine, &loaded, &error) && error == NULL;
   gint32 layer = -1;
-  if (error == NULL && (model == NULL || *model == '\0'))
+  if (error == NULL && !cancelled && (rec.model == NULL || *rec.model == '\0'))
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
                    "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
-  if (error == NULL)
-    layer = edit (image, drawable, model, recipe, seed, g_steal_pointer (&engine),
-                  g_steal_pointer (&loaded), &error);
+  if (error == NULL && !cancelled) {
+    rec.source_tattoo = (gint32) gimp_item_get_tattoo (target.source);
+    layer = edit (&target, &rec, g_steal_pointer (&engine), g_steal_pointer (&loaded), &error);
+  }
   se_model_free (loaded);
   se_engine_free (engine);
 
-  if (layer < 0) {
+  if (cancelled) {              /* the image is untouched */
+    values[0].data.d_status = GIMP_PDB_CANCEL;
+  } else if (layer < 0) {
     static char *message;
     g_free (message);
     message = g_strdup (error ? error->message : _("Semantic Edit failed."));
@@ -350,14 +416,15 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     values[1].data.d_string = message;
     *nreturn_vals = 2;
   } else {
-    LastValues now = { model, NULL, seed, candidates, live };
-    values_save (&now, recipe);
+    LastValues now = { rec.model, NULL, rec.seed, candidates, live };
+    values_save (&now, rec.recipe);
     if (mode != GIMP_RUN_NONINTERACTIVE)
       gimp_displays_flush ();
     values[1].type = GIMP_PDB_LAYER;
     values[1].data.d_layer = layer;
     *nreturn_vals = 2;
   }
+  se_edit_record_clear (&rec);
   g_free (last.model);
   g_free (last.recipe);
 }

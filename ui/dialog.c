@@ -483,7 +483,7 @@ reset (SeDialog *d)
   g_autoptr (SeRecipe) defaults = se_recipe_new ();
   g_autofree char *model = g_strdup (se_dialog_model_path (d));
   SeDialogValues v = { model, defaults, (guint32) gtk_adjustment_get_value (d->seed), 1,
-                       gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)) };
+                       gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)), 0 };
   set_values (d, &v);
   d->held = 1;
   se_dialog_start_preview (d);
@@ -509,7 +509,8 @@ se_dialog_run (SeDialog *d, SeDialogValues *chosen)
   chosen->model = *model ? g_strdup (model) : NULL;
   chosen->recipe = se_dialog_recipe (d);
   guint selected = se_candidates_selected (d->candidates);
-  chosen->seed = (guint32) gtk_adjustment_get_value (d->seed) + (selected < d->held ? selected : 0);
+  chosen->candidate = selected < d->held ? selected : 0;
+  chosen->seed = (guint32) gtk_adjustment_get_value (d->seed) + chosen->candidate;
   chosen->candidates = (guint) gtk_adjustment_get_value (d->count);
   chosen->live_preview = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live));
   return TRUE;

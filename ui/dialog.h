@@ -17,6 +17,7 @@ typedef struct {
   guint32 seed;
   guint candidates;             /* 1..8 */
   gboolean live_preview;        /* preview every change (off: only Generate) */
+  guint candidate;              /* chosen: which candidate (seed already includes it) */
 } SeDialogValues;
 
 void se_dialog_values_clear (SeDialogValues *v);

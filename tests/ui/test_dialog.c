@@ -261,7 +261,7 @@ main (int argc, char **argv)
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   recipe->steps = 20;
   recipe->skip = 4;
-  SeDialogValues initial = { model, recipe, 11, 1, TRUE };
+  SeDialogValues initial = { model, recipe, 11, 1, TRUE, 0 };
   dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
   g_idle_add (before_reset, model);
@@ -272,6 +272,7 @@ main (int argc, char **argv)
   /* what OK hands to the plug-in: the values and the loaded model */
   g_assert_cmpstr (chosen.model, ==, model);
   g_assert_cmpuint (chosen.seed, ==, 12);       /* candidate 2 of seed 11 */
+  g_assert_cmpuint (chosen.candidate, ==, 1);
   g_assert_cmpuint (chosen.candidates, ==, 2);
   g_assert_cmpuint (chosen.recipe->steps, ==, 20);
   g_assert_cmpstr (chosen.recipe->tar, ==, "a photo in winter");

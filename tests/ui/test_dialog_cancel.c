@@ -59,7 +59,7 @@ main (int argc, char **argv)
                            "Decoding…" };
   for (guint i = 0; i < G_N_ELEMENTS (phases); i++) {
     phase = phases[i];
-    SeDialogValues initial = { model, recipe, 3, 1, TRUE };
+    SeDialogValues initial = { model, recipe, 3, 1, TRUE, 0 };
     dlg = se_dialog_new (&region, w, h, &initial, help, "plug-in-semantic-edit");
     g_idle_add (cancel_in_phase, NULL);
     SeDialogValues chosen = { 0 };

@@ -59,7 +59,7 @@ main (int argc, char **argv)
   SeImage region = { w, h, px };
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   se_recipe_add_concept (recipe, "snow");
-  SeDialogValues initial = { NULL, recipe, 1, 1, TRUE };
+  SeDialogValues initial = { NULL, recipe, 1, 1, TRUE, 0 };
   dlg = se_dialog_new (&region, w, h, &initial, help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
