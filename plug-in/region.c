@@ -103,7 +103,18 @@ se_region_replace_layer (const SeRegion *r, const SeImage *result, gint32 layer,
   gegl_buffer_set (shadow, GEGL_RECTANGLE (0, 0, r->width, r->height), 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
   gegl_buffer_flush (shadow);
   g_object_unref (shadow);
-  if (!gimp_drawable_merge_shadow (layer, TRUE)) {
+  /* merging keeps to the selection, but the whole layer is the edit's:
+   * the selection is set aside meanwhile (in the caller's undo group) */
+  gint32 selection = gimp_selection_is_empty (r->image) ? -1 : gimp_selection_save (r->image);
+  if (selection >= 0)
+    gimp_selection_none (r->image);
+  gboolean merged = gimp_drawable_merge_shadow (layer, TRUE);
+  if (selection >= 0) {
+    gimp_image_select_item (r->image, GIMP_CHANNEL_OP_REPLACE, selection);
+    gimp_image_remove_channel (r->image, selection);
+  }
+  gimp_image_set_active_layer (r->image, layer);
+  if (!merged) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not update the edit's layer."));
     return FALSE;
   }

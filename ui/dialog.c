@@ -355,6 +355,13 @@ seed_section (SeDialog *d)
   GtkWidget *spin = GIMP_RANDOM_SEED_SPINBUTTON (seed);
   gtk_widget_hide (GIMP_RANDOM_SEED_TOGGLE (seed));
   gtk_widget_set_no_show_all (GIMP_RANDOM_SEED_TOGGLE (seed), TRUE);
+  /* its "_New Seed" button would share Alt+N with the concepts' Strength,
+   * the control a retoucher reaches for most: the button gives it up */
+  GList *parts = gtk_container_get_children (GTK_CONTAINER (seed));
+  for (GList *l = parts; l; l = l->next)
+    if (GTK_IS_BUTTON (l->data) && !GTK_IS_TOGGLE_BUTTON (l->data))
+      gtk_button_set_use_underline (GTK_BUTTON (l->data), FALSE);
+  g_list_free (parts);
   d->seed = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
   gimp_help_set_help_data (spin, _("The inversion's noise: another seed gives another result"), NULL);
   g_signal_connect_swapped (d->seed, "value-changed", G_CALLBACK (on_changed), d);
@@ -406,7 +413,7 @@ preview_section (SeDialog *d)
                                       "computes a preview (for slow devices)"), NULL);
   g_signal_connect_swapped (d->live, "toggled", G_CALLBACK (on_live_toggled), d);
   gtk_box_pack_start (GTK_BOX (vbox), d->live, FALSE, FALSE, 0);
-  d->detail = gtk_check_button_new_with_mnemonic (_("Keep original _detail"));
+  d->detail = gtk_check_button_new_with_mnemonic (_("_Keep original detail"));
   gimp_help_set_help_data (d->detail, _("Add only what the edit changed to the photo's own pixels, at its full "
                                         "resolution; where the edit makes something new, show the edit itself. "
                                         "Off: the edit as the model draws it, scaled to the photo"), NULL);

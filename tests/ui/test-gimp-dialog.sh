@@ -8,41 +8,14 @@
 # the original one, and the image clean as before.
 # Arguments: the plug-in binary, sf-client.  Needs DISPLAY (xvfb-run).
 set -eu
-PLUGIN=$1
-CLIENT=$2
 REF=${SE_REFERENCE_DIR:?}
-PORT=$((20000 + $$ % 20000))
-WORK=$(mktemp -d)
-export HOME="$WORK/home"
-mkdir -p "$HOME"
-GIMP_PID=""
-cleanup() {
-  if [ -n "$GIMP_PID" ]; then kill "$GIMP_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-sf() { "$CLIENT" "$PORT" "$1"; }
-
-# GIMP makes its profile first; then the plug-in and its last values go in
-timeout 120 gimp -i -d -f -b '(gimp-quit 0)' >/dev/null 2>&1
-PROFILE="$HOME/.config/GIMP/2.10"
-mkdir -p "$PROFILE/plug-ins/semantic-edit"
-cp "$PLUGIN" "$PROFILE/plug-ins/semantic-edit/semantic-edit"
-cat > "$PROFILE/semantic-edit.json" <<JSON
-{ "model": "$REF/tiny-sd",
-  "recipe": { "steps": 8, "skip": 2, "tar": "a photo in winter",
-              "concepts": [ { "prompt": "snow", "scale": 6, "warmup": 0 } ] },
-  "seed": 5, "candidates": 2 }
-JSON
-rm -rf "$PROFILE/backups"
-
-gimp -d -f -s -b "(plug-in-script-fu-server 1 \"127.0.0.1\" $PORT \"\")" >"$WORK/gimp.log" 2>&1 &
-GIMP_PID=$!
-i=0
-until sf '(gimp-version)' >/dev/null 2>&1; do
-  i=$((i + 1)); [ $i -lt 240 ] || fail "GIMP's Script-Fu server did not start"; sleep 0.5
-done
+PLUGIN=$1 CLIENT=$2
+LAST_VALUES="{ \"model\": \"$REF/tiny-sd\",
+  \"recipe\": { \"steps\": 8, \"skip\": 2, \"tar\": \"a photo in winter\",
+              \"concepts\": [ { \"prompt\": \"snow\", \"scale\": 6, \"warmup\": 0 } ] },
+  \"seed\": 5, \"candidates\": 2 }"
+. "$(dirname "$0")/gimp-server.sh"
+trap se_gimp_server_stop EXIT
 
 IMG=$(sf '(let* ((img (car (gimp-image-new 160 120 RGB)))
                  (layer (car (gimp-layer-new img 160 120 RGB-IMAGE "base" 100 LAYER-MODE-NORMAL))))
@@ -66,11 +39,7 @@ sleep 3                                 # the first preview (its inversion) runs
 xdotool key --clearmodifiers alt+g      # Generate: two candidates
 sleep 8
 xdotool key --clearmodifiers alt+o      # OK
-i=0
-while kill -0 $RUN_PID 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 240 ] || fail "OK did not finish the filter"; sleep 0.5
-done
-wait $RUN_PID || fail "the filter failed: $(cat "$WORK/run.out")"
+se_wait_filter $RUN_PID "OK" "$WORK/run.out"
 echo "# filter: $(cat "$WORK/run.out")"
 
 [ "$(sf "(car (gimp-image-get-layers $IMG))")" = 2 ] || fail "OK did not add one layer"

@@ -1,0 +1,42 @@
+# Sourced by the tests that drive a real GIMP window, after they set
+# PLUGIN (the plug-in binary), CLIENT (sf-client) and LAST_VALUES (JSON): a
+# fresh profile under a temporary $WORK with the plug-in and those last
+# values in it, GIMP started with its Script-Fu server, and sf COMMAND
+# sending one command to it.  Needs DISPLAY (xvfb-run).  The caller's EXIT
+# trap must call se_gimp_server_stop.
+PORT=$((20000 + $$ % 20000))
+WORK=$(mktemp -d)
+export HOME="$WORK/home"
+mkdir -p "$HOME"
+GIMP_PID=""
+se_gimp_server_stop() {
+  if [ -n "$GIMP_PID" ]; then kill "$GIMP_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+sf() { "$CLIENT" "$PORT" "$1"; }
+
+# GIMP makes its profile first; then the plug-in and its last values go in
+timeout 120 gimp -i -d -f -b '(gimp-quit 0)' >/dev/null 2>&1
+PROFILE="$HOME/.config/GIMP/2.10"
+mkdir -p "$PROFILE/plug-ins/semantic-edit"
+cp "$PLUGIN" "$PROFILE/plug-ins/semantic-edit/semantic-edit"
+printf '%s\n' "$LAST_VALUES" > "$PROFILE/semantic-edit.json"
+rm -rf "$PROFILE/backups"
+
+gimp -d -f -s -b "(plug-in-script-fu-server 1 \"127.0.0.1\" $PORT \"\")" >"$WORK/gimp.log" 2>&1 &
+GIMP_PID=$!
+i=0
+until sf '(gimp-version)' >/dev/null 2>&1; do
+  i=$((i + 1)); [ $i -lt 240 ] || fail "GIMP's Script-Fu server did not start"; sleep 0.5
+done
+
+# Waits (up to 120 s) for the background filter run $1 to end; fails
+# naming $2 when it does not, or when it failed (its output in $3).
+se_wait_filter() {
+  i=0
+  while kill -0 "$1" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 240 ] || fail "$2 did not finish the filter"; sleep 0.5
+  done
+  wait "$1" || fail "the filter failed: $(cat "$3")"
+}
