@@ -36,9 +36,17 @@ NAME=$(sf "(car (gimp-item-get-name $RESULT))")
 # the record's JSON, without the server's escaping
 record() { sf "(caddr (car (gimp-item-get-parasite $RESULT \"semantic-edit-record\")))" | tr -d '\\'; }
 save() { sf "(file-png-save RUN-NONINTERACTIVE $IMG $1 \"$WORK/$2.png\" \"$WORK/$2.png\" 0 9 0 0 0 0 0)" >/dev/null; }
+# the flattened image as SE_PICTURES/$1.png (the README's pictures), when set
+picture() {
+  [ -n "${SE_PICTURES:-}" ] || return 0
+  sf "(let* ((copy (car (gimp-image-duplicate $IMG))) (flat (car (gimp-image-flatten copy))))
+        (file-png-save RUN-NONINTERACTIVE copy flat \"$SE_PICTURES/$1.png\" \"$SE_PICTURES/$1.png\" 0 9 0 0 0 0 0)
+        (gimp-image-delete copy))" >/dev/null
+}
 case "$(record)" in *'"scale":6.0,'*) ;; *) fail "the loaded result layer has no record of its edit: $(record)" ;; esac
 save "$RESULT" result-before
 save "$BASE" base-before
+picture reopen-before
 sf "(gimp-image-set-active-layer $IMG $RESULT)" >/dev/null
 sf "(gimp-image-clean-all $IMG)" >/dev/null
 echo "# image $IMG: result layer $RESULT ($NAME) over $BASE"
@@ -66,6 +74,7 @@ echo "# filter: $(cat "$WORK/run.out")"
 case "$(record)" in *'"scale":2.0,'*) ;; *) fail "the record does not hold the new strength: $(record)" ;; esac
 save "$RESULT" result-after
 save "$BASE" base-after
+picture reopen-after
 "$COMPARE" SAME "$WORK/base-before.png" "$WORK/base-after.png" || fail "the source layer changed"
 if "$COMPARE" SAME "$WORK/result-before.png" "$WORK/result-after.png"; then
   fail "the result layer's pixels did not change"
