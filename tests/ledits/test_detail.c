@@ -6,11 +6,12 @@
  *   full-resolution original within 1/255, at 8 times the working size;
  *   without "Keep original detail" the same edit returns the VAE's round
  *   trip, scaled, far from it (so the check can fail).
- * - A synthetic change: new content in a box (a latent patch, decoded)
- *   and a small tonal change elsewhere.  Inside the box the result follows
- *   the upsampled edit; away from it the result has the tonal change and
- *   keeps the original's high-frequency energy, which the scaled edit has
- *   lost.  (A patch alone would not do: the random model's decoder spreads
+ * - A synthetic change: new content in a box (a latent patch, decoded),
+ *   a small tonal change over the right half, nothing elsewhere.  Inside
+ *   the box the result follows the upsampled edit; where the tone changed
+ *   the result has that change and keeps the original's high-frequency
+ *   energy, which the scaled edit has lost; where nothing changed it is
+ *   the original exactly.  (A patch alone would not do: the random model's decoder spreads
  *   any latent change over the whole picture through its attention and
  *   group norms.)  With SE_PICTURES the before/after crops are written there for
  *   the README. */
@@ -173,9 +174,9 @@ save_picture (const SeImage *img, SeBox box, const char *name)
   g_test_message ("wrote %s", path);
 }
 
-/* A synthetic edit: a small tonal change everywhere (brighter by `lift`)
- * and new content in a box (a latent patch, decoded), measured against
- * source as an edit's change is. */
+/* A synthetic edit, measured against source as an edit's change is: new
+ * content in a box (a latent patch, decoded), a small tonal change
+ * (brighter by `lift`) over the right half, and no change elsewhere. */
 static SeImage
 synthetic_edit (SeSession *s, const SeImage *source, double lift, SeBox patch)
 {
@@ -198,7 +199,8 @@ synthetic_edit (SeSession *s, const SeImage *source, double lift, SeBox patch)
         gsize i = c * n + (gsize) y * source->width + x;
         gboolean inside = x / 8 >= patch.x && x / 8 < patch.x + patch.width && y / 8 >= patch.y &&
                           y / 8 < patch.y + patch.height;
-        edit.data[i] = inside ? content.data[i] : source->data[i] + (float) lift;
+        float tone = x >= source->width / 2 ? (float) lift : 0.0f;
+        edit.data[i] = inside ? content.data[i] : source->data[i] + tone;
       }
   g_free (content.data);
   return edit;
@@ -231,7 +233,7 @@ test_synthetic_change (void)
   g_assert_no_error (error);
 
   /* new content in a block of latent pixels in the top-left quarter; the
-   * rest brighter by 0.06 (8 levels of 255) */
+   * right half brighter by 0.06 (8 levels of 255) */
   guint lw = work.width / 8, lh = work.height / 8;
   SeBox patch = { lw / 8, lh / 8, lw / 3, lh / 4 };
   const double lift = 0.06;
@@ -268,6 +270,16 @@ test_synthetic_change (void)
   g_assert_cmpfloat (e_kept, >, 0.9 * e_full);
   g_assert_cmpfloat (e_kept, <, 1.1 * e_full);
   g_assert_cmpfloat (e_scaled, <, 0.5 * e_full);
+
+  /* where the edit changed nothing (the bottom left, clear of the other
+   * changes by more than one working pixel) the result is the original */
+  SeBox still = { 0, FULL_H / 2 + 64, FULL_W / 2 - 64, FULL_H / 2 - 64 };
+  SeImage orig_still = se_image_crop (&full, still), kept_still = se_image_crop (&kept, still);
+  double untouched = max_abs_diff (&kept_still, &orig_still);
+  g_test_message ("where nothing changed: largest difference %g", untouched);
+  g_assert_cmpfloat (untouched, ==, 0.0);
+  g_free (orig_still.data);
+  g_free (kept_still.data);
   g_free (edit.data);
   g_free (kept.data);
   g_free (scaled.data);

@@ -10,7 +10,8 @@ export HOME="$WORK/home"
 mkdir -p "$HOME"
 GIMP_PID=""
 se_gimp_server_stop() {
-  if [ -n "$GIMP_PID" ]; then kill "$GIMP_PID" 2>/dev/null || true; fi
+  # its plug-ins (Script-Fu) first: killed alone, GIMP leaves them behind
+  if [ -n "$GIMP_PID" ]; then pkill -P "$GIMP_PID" 2>/dev/null || true; kill "$GIMP_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 fail() { echo "FAIL: $*" >&2; exit 1; }

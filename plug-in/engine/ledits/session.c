@@ -383,19 +383,17 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
         const double *eu = eps + c * per * n, *es = eu + n;
         double *xt = xts + (c0 + c) * per_xts + (idx + 1) * n, *xprev = xt - n;
         double *z = zs + (c0 + c) * per_zs + idx * n;
+        /* the last step's noise map is zero (below): an unchanged edit ends on its mean */
+        double *ends = idx == 0 ? rec + (c0 + c) * n : NULL;
         for (gsize i = 0; i < n; i++) {
           double e = per == 2 ? eu[i] + r->cfg_src * (es[i] - eu[i]) : eu[i];
           double x0p = (xt[i] - sqrt (1.0 - a) * e) / sqrt (a);
           double mu = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e;
+          if (ends)
+            ends[i] = mu;
           z[i] = (xprev[i] - mu) / sqrt (var);
           xprev[i] = mu + sqrt (var) * z[i];
         }
-        /* the last step's noise map is zero (below): an unchanged edit ends on its mean */
-        if (idx == 0)
-          for (gsize i = 0; i < n; i++) {
-            double e = per == 2 ? eu[i] + r->cfg_src * (es[i] - eu[i]) : eu[i];
-            rec[(c0 + c) * n + i] = sqrt (ap) * (xt[i] - sqrt (1.0 - a) * e) / sqrt (a) + sqrt (1.0 - ap - var) * e;
-          }
       }
     }
     if (progress)
