@@ -19,6 +19,8 @@ typedef struct {
   guint *timesteps;             /* [steps], descending */
 } SeSchedule;
 
+/* The 1000 alphas_cumprod alone (float32 values), for any sampler. */
+void        se_schedule_alphas_cumprod (double out[SE_TRAIN_STEPS]);
 SeSchedule *se_schedule_new (guint steps);
 void        se_schedule_free (SeSchedule *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeSchedule, se_schedule_free)
