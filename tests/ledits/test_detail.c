@@ -58,6 +58,19 @@ to_work (const SeImage *full, guint *sw, guint *sh)
   return se_image_to_work (full, se_model_size_multiple (model), WORK_SIDE, sw, sh);
 }
 
+/* The textured photo at full size, its working image, and a session
+ * that encoded it. */
+static SeSession *
+photo_session (SeImage *full, SeImage *work, guint *sw, guint *sh)
+{
+  *full = textured_photo (FULL_W, FULL_H);
+  *work = to_work (full, sw, sh);
+  g_autoptr (GError) error = NULL;
+  SeSession *s = se_session_new (model, work, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
 static double
 max_abs_diff (const SeImage *a, const SeImage *b)
 {
@@ -88,12 +101,10 @@ unchanged_recipe (double strength)
 static void
 test_unchanged_returns_original (void)
 {
-  SeImage full = textured_photo (FULL_W, FULL_H);
+  SeImage full, work;
   guint sw, sh;
-  SeImage work = to_work (&full, &sw, &sh);
+  g_autoptr (SeSession) s = photo_session (&full, &work, &sw, &sh);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SeSession) s = se_session_new (model, &work, &error);
-  g_assert_no_error (error);
   g_autoptr (SeRecipe) none = unchanged_recipe (-1);
   g_assert_null (se_session_source (s, 0, &error));    /* nothing to measure against before an inversion */
   g_assert_nonnull (error);
@@ -142,9 +153,10 @@ fine_energy (const SeImage *img, SeBox b)
   return sum / (3.0 * (b.width - 2) * (b.height - 2));
 }
 
-/* Mean |a - b| over a box, as displayed (values clamped to [-1, 1]). */
+/* Mean of a - b over a box; with absolute, of |a - b| as displayed
+ * (values clamped to [-1, 1]). */
 static double
-mean_abs_diff (const SeImage *a, const SeImage *b, SeBox box)
+mean_diff (const SeImage *a, const SeImage *b, SeBox box, gboolean absolute)
 {
   gsize n = (gsize) a->width * a->height;
   double sum = 0.0;
@@ -152,7 +164,8 @@ mean_abs_diff (const SeImage *a, const SeImage *b, SeBox box)
     for (guint y = box.y; y < box.y + box.height; y++)
       for (guint x = box.x; x < box.x + box.width; x++) {
         gsize i = c * n + (gsize) y * a->width + x;
-        sum += fabs (CLAMP ((double) a->data[i], -1.0, 1.0) - CLAMP ((double) b->data[i], -1.0, 1.0));
+        sum += absolute ? fabs (CLAMP ((double) a->data[i], -1.0, 1.0) - CLAMP ((double) b->data[i], -1.0, 1.0))
+                        : (double) a->data[i] - b->data[i];
       }
   return sum / (3.0 * box.width * box.height);
 }
@@ -206,27 +219,13 @@ synthetic_edit (SeSession *s, const SeImage *source, double lift, SeBox patch)
   return edit;
 }
 
-static double
-mean_shift (const SeImage *a, const SeImage *b, SeBox box)
-{
-  gsize n = (gsize) a->width * a->height;
-  double sum = 0.0;
-  for (guint c = 0; c < 3; c++)
-    for (guint y = box.y; y < box.y + box.height; y++)
-      for (guint x = box.x; x < box.x + box.width; x++)
-        sum += (double) a->data[c * n + (gsize) y * a->width + x] - b->data[c * n + (gsize) y * a->width + x];
-  return sum / (3.0 * box.width * box.height);
-}
-
 static void
 test_synthetic_change (void)
 {
-  SeImage full = textured_photo (FULL_W, FULL_H);
+  SeImage full, work;
   guint sw, sh;
-  SeImage work = to_work (&full, &sw, &sh);
+  g_autoptr (SeSession) s = photo_session (&full, &work, &sw, &sh);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SeSession) s = se_session_new (model, &work, &error);
-  g_assert_no_error (error);
   g_autoptr (SeRecipe) r = unchanged_recipe (-1);
   g_assert_true (se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error));
   const SeImage *source = se_session_source (s, 0, &error);
@@ -254,7 +253,7 @@ test_synthetic_change (void)
   guint inset = (guint) fx;     /* one latent pixel */
   SeBox inside = { (guint) (patch.x * fx) + inset, (guint) (patch.y * fy) + inset,
                    (guint) (patch.width * fx) - 2 * inset, (guint) (patch.height * fy) - 2 * inset };
-  double moved = mean_abs_diff (&kept, &full, inside), follows = mean_abs_diff (&kept, &scaled, inside);
+  double moved = mean_diff (&kept, &full, inside, TRUE), follows = mean_diff (&kept, &scaled, inside, TRUE);
   g_test_message ("inside the patch: changed by %.3f, from the scaled edit %.4f", moved, follows);
   g_assert_cmpfloat (moved, >, 0.2);
   g_assert_cmpfloat (follows, <, 0.02);
@@ -262,7 +261,7 @@ test_synthetic_change (void)
   /* away from it: the tonal change, over the original's finest detail */
   SeBox far = { FULL_W / 2, FULL_H / 2, FULL_W / 2, FULL_H / 2 };
   double e_full = fine_energy (&full, far), e_kept = fine_energy (&kept, far), e_scaled = fine_energy (&scaled, far);
-  double shift = mean_shift (&kept, &full, far);
+  double shift = mean_diff (&kept, &full, far, FALSE);
   g_test_message ("away from the patch: shifted by %.4f (edit: %.4f); fine-detail energy: original %.4f, "
                   "detail kept %.4f (%.0f %%), scaled edit %.4f (%.0f %%)", shift, lift, e_full, e_kept,
                   100 * e_kept / e_full, e_scaled, 100 * e_scaled / e_full);
