@@ -12,13 +12,19 @@ static float *
 read_noise (const char *path, gsize want, GError **error)
 {
   g_autoptr (SeSafetensors) f = se_safetensors_open (path, error);
-  const SeSafeTensor *t = f ? se_safetensors_get (f, "noises", error) : NULL;
-  if (t == NULL)
+  if (f == NULL)
     return NULL;
+  /* the LEDITS goldens call them "noises", the LEDITS++ goldens "draws" */
+  const SeSafeTensor *t = se_safetensors_find (f, "noises");
+  if (t == NULL && (t = se_safetensors_find (f, "draws")) == NULL) {
+    g_set_error (error, SE_WEIGHTS_ERROR, SE_WEIGHTS_ERROR_TYPE, _("%s holds neither \"noises\" nor \"draws\""),
+                 path);
+    return NULL;
+  }
   if (t->numel != want || !se_dtype_is_float (t->dtype)) {
     g_set_error (error, SE_WEIGHTS_ERROR, SE_WEIGHTS_ERROR_TYPE,
-                 _("%s: \"noises\" has %zu values; this image and step count need %zu"),
-                 path, t->numel, want);
+                 _("%s: \"%s\" has %zu values; this image and step count need %zu"),
+                 path, t->name, t->numel, want);
     return NULL;
   }
   float *v = g_new (float, t->numel);
@@ -52,6 +58,17 @@ write_dump (const char *path, SeSession *s, const SeImage *decoded, GError **err
   add_doubles (w, "latent", se_session_latent (s, 0), 4, (gint64[]) { 1, C, lh, lw });
   se_safetensors_writer_add_f32 (w, "decoded", SE_DTYPE_F32, 4,
                                  (gint64[]) { 1, 3, decoded->height, decoded->width }, decoded->data);
+  /* LEDITS++: each concept's mask [C, h/8, w/8] */
+  guint concepts = 0;
+  while (se_session_concept_mask (s, 0, concepts))
+    concepts++;
+  if (concepts > 0) {
+    gsize hw = (gsize) lh * lw;
+    g_autofree double *masks = g_new (double, concepts * hw);
+    for (guint c = 0; c < concepts; c++)
+      memcpy (masks + c * hw, se_session_concept_mask (s, 0, c), hw * sizeof (double));
+    add_doubles (w, "concept_masks", masks, 3, (gint64[]) { concepts, lh, lw });
+  }
   return se_safetensors_writer_save (w, path, error);
 }
 
@@ -184,7 +201,7 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
   if (session == NULL)
     return FALSE;
   g_autofree float *noises = NULL;
-  if (e->noise && !(noises = read_noise (e->noise, e->recipe->steps * se_session_latent_size (session), error)))
+  if (e->noise && !(noises = read_noise (e->noise, se_recipe_inverted_steps (e->recipe) * se_session_latent_size (session), error)))
     return FALSE;
   SeImage *outs = g_new0 (SeImage, K);
   if (!se_session_invert (session, e->recipe, e->seed, K, noises, e->progress, e->progress_data, e->cancel, error) ||

@@ -21,7 +21,7 @@
 
 typedef struct {
   char *model, *tokenizer, *input, *output, *output_dir, *mask, *mask_dir, *report, *params, *source, *target;
-  char *noise, *dump, *device;
+  char *noise, *dump, *device, *method, *masks;
   char **concepts, **inputs;
   gint steps, skip, candidates, size;
   gint64 seed;
@@ -43,7 +43,8 @@ add_concept (SeRecipe *r, const char *spec, GError **error)
   gboolean reverse = spec[0] == '-';
   g_autofree char *text = g_strdup (spec + (reverse ? 1 : 0));
   char *at = strrchr (text, '@');
-  double scale = SE_RECIPE_SCALE;
+  SeConcept *c = se_recipe_add_concept (r, "");
+  double scale = c->scale;      /* the method's default */
   if (at) {
     char *end = NULL;
     scale = g_ascii_strtod (at + 1, &end);
@@ -54,7 +55,8 @@ add_concept (SeRecipe *r, const char *spec, GError **error)
     *at = '\0';
   }
   g_strstrip (text);
-  SeConcept *c = se_recipe_add_concept (r, text);
+  g_free (c->prompt);
+  c->prompt = g_strdup (text);
   c->reverse = reverse;
   c->scale = scale;
   return TRUE;
@@ -64,6 +66,11 @@ static SeRecipe *
 build_recipe (const Options *o, GError **error)
 {
   g_autoptr (SeRecipe) r = NULL;
+  SeMethod method = SE_METHOD_LEDITS;
+  if (o->method && !se_method_from_name (o->method, &method)) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("--method \"%s\": expected ledits or ledits++"), o->method);
+    return NULL;
+  }
   if (o->params) {
     g_autofree char *json = NULL;
     if (!g_file_get_contents (o->params, &json, NULL, error))
@@ -73,8 +80,24 @@ build_recipe (const Options *o, GError **error)
       g_prefix_error (error, "%s: ", o->params);
       return NULL;
     }
+    if (o->method)
+      r->method = method;
   } else {
-    r = se_recipe_new ();
+    r = se_recipe_new_for (method);
+  }
+  if (o->masks) {
+    static const struct { const char *name; SeMaskMode mode; } modes[] = {
+      { "intersect", SE_MASKS_INTERSECT }, { "cross-attention", SE_MASKS_CROSS_ATTENTION }, { "noise", SE_MASKS_NOISE },
+    };
+    guint i = 0;
+    while (i < G_N_ELEMENTS (modes) && strcmp (o->masks, modes[i].name) != 0)
+      i++;
+    if (i == G_N_ELEMENTS (modes)) {
+      g_set_error (error, SE_RECIPE_ERROR, 0, _("--masks \"%s\": expected intersect, cross-attention or noise"),
+                   o->masks);
+      return NULL;
+    }
+    r->masks = modes[i].mode;
   }
   if (o->source) {
     g_free (r->src);
@@ -91,8 +114,11 @@ build_recipe (const Options *o, GError **error)
     r->steps = (guint) o->steps;
   if (o->skip >= 0)
     r->skip = (guint) o->skip;
-  else if (o->steps >= 0 && !o->params)
-    r->skip = (guint) (r->steps * SE_RECIPE_SKIP / SE_RECIPE_STEPS);   /* keep the default share */
+  else if (o->steps >= 0 && !o->params) {
+    /* keep the method's default share */
+    g_autoptr (SeRecipe) d = se_recipe_new_for (r->method);
+    r->skip = (guint) (r->steps * d->skip / d->steps);
+  }
   if (o->detail || o->no_detail)
     r->detail = o->detail;
   return se_recipe_validate (r, error) ? g_steal_pointer (&r) : NULL;
@@ -239,19 +265,21 @@ main (int argc, char **argv)
     { "mask-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.mask_dir, N_("Per-image masks: the file in DIR with the image's name (any image extension)"), N_("DIR") },
     { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o.skip_existing, N_("Skip images whose results exist (resume a batch)"), NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o.report, N_("Write the per-image JSON report here (default with --output-dir: DIR/report.json)"), N_("FILE") },
-    { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, detail; options below override it"), N_("RECIPE.json") },
+    { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: method, steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, masks, mask_tokens, detail; options below override it"), N_("RECIPE.json") },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &o.method, N_("Edit method: ledits (the default: DDPM inversion, SEGA concepts) or ledits++ (DPM-Solver++ inversion, each concept confined by an implicit mask)"), N_("METHOD") },
+    { "masks", 0, 0, G_OPTION_ARG_STRING, &o.masks, N_("LEDITS++ concept masks: intersect (cross-attention and noise, the default), cross-attention or noise"), N_("KIND") },
     { "source", 's', 0, G_OPTION_ARG_STRING, &o.source, N_("What the photo shows (inversion prompt)"), N_("TEXT") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &o.target, N_("Target prompt"), N_("TEXT") },
-    { "concept", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.concepts, N_("Concept to add; \"-TEXT\" removes it; \"TEXT@SCALE\" sets its strength (default 7); repeatable"), N_("TEXT") },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, N_("Diffusion steps (default 50)"), N_("N") },
-    { "skip", 0, 0, G_OPTION_ARG_INT, &o.skip, N_("Leading steps left unedited (default: 30 percent of the steps)"), N_("N") },
+    { "concept", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.concepts, N_("Concept to add; \"-TEXT\" removes it; \"TEXT@SCALE\" sets its strength (default 7, LEDITS++ 5); repeatable"), N_("TEXT") },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &o.steps, N_("Diffusion steps (default 50, LEDITS++ 34)"), N_("N") },
+    { "skip", 0, 0, G_OPTION_ARG_INT, &o.skip, N_("Leading steps left unedited (default: 30 percent of the steps, LEDITS++ 12 percent)"), N_("N") },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Seed of the inversion noise (default 0)"), N_("N") },
     { "candidates", 'k', 0, G_OPTION_ARG_INT, &o.candidates, N_("Number of results, from seeds SEED, SEED+1, ... (default 1)"), N_("K") },
     { "detail", 0, 0, G_OPTION_ARG_NONE, &o.detail, N_("Keep the photo's own detail: add the edit's change to the original pixels at full resolution (the default, or the recipe's \"detail\")"), NULL },
     { "no-detail", 0, 0, G_OPTION_ARG_NONE, &o.no_detail, N_("Return the edit itself, decoded at the working size and scaled back"), NULL },
     { "size", 0, 0, G_OPTION_ARG_INT, &o.size, N_("Working long side in pixels for images not already a multiple of 64 (default 512)"), N_("PX") },
     { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
-    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file"), N_("FILE") },
+    { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file, and with LEDITS++ its concept masks (the share of steps each latent position was masked)"), N_("FILE") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device, N_("Vulkan device: index or part of its name (default: SE_VULKAN_DEVICE or the best)"), N_("NAME") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL },
     { "list-devices", 0, 0, G_OPTION_ARG_NONE, &o.list_devices, N_("List the Vulkan devices (the indices --device and SE_VULKAN_DEVICE take) and exit"), NULL },

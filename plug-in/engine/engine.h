@@ -108,18 +108,20 @@ SeSession *se_session_new (SeModel *model, const SeImage *image, GError **error)
 void       se_session_free (SeSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeSession, se_session_free)
 
-/* Edit-friendly DDPM inversion with the recipe's steps, src and cfg_src,
- * once per candidate: candidate k draws its noise from seed + k (see
- * ledits/rng.h).  The candidates' UNet evaluations share batches (up to
- * SE_MAX_UNET_BATCH latents).  noises, when not NULL, holds steps x
- * latent-size N(0, 1) draws for a single candidate (tests). */
+/* The recipe's method's inversion (LEDITS: edit-friendly DDPM over all
+ * steps; LEDITS++: DPM-Solver++ over the last steps - skip) with its steps,
+ * skip, src and cfg_src, once per candidate: candidate k draws its noise
+ * from seed + k (see ledits/rng.h).  The candidates' UNet evaluations share
+ * batches (up to SE_MAX_UNET_BATCH latents).  noises, when not NULL, holds
+ * se_recipe_inverted_steps() x latent-size N(0, 1) draws for a single
+ * candidate (tests). */
 #define SE_MAX_UNET_BATCH 8
 gboolean se_session_invert (SeSession *s, const SeRecipe *recipe, guint64 seed, guint candidates,
                             const float *noises, SeProgressFunc progress, gpointer data,
                             GCancellable *cancel, GError **error);
-/* The edit (skip, tar, cfg_tar, concepts, momentum) of every candidate from
- * its inversion; the recipe's steps, src and cfg_src must be those inverted
- * with.  out, when not NULL, is an array of se_session_candidates() images
+/* The edit (skip, tar, cfg_tar, concepts, momentum; LEDITS++: concepts
+ * and masks) of every candidate from its inversion; the recipe's method,
+ * steps, src and cfg_src (LEDITS++: and skip) must be those inverted with.  out, when not NULL, is an array of se_session_candidates() images
  * that receive the decoded results (data allocated with g_malloc). */
 gboolean se_session_edit (SeSession *s, const SeRecipe *recipe, SeImage *out,
                           SeProgressFunc progress, gpointer data, GCancellable *cancel,
@@ -131,7 +133,7 @@ guint    se_session_candidates (const SeSession *s);
  * edit's change against.  Decoded on the first call after an inversion and
  * kept; NULL (error set) before an inversion or on failure. */
 const SeImage *se_session_source (SeSession *s, guint k, GError **error);
-/* TRUE when an inversion for these steps, src and cfg_src is held. */
+/* TRUE when an inversion for the recipe's (se_session_edit) is held. */
 gboolean se_session_is_inverted_for (const SeSession *s, const SeRecipe *recipe);
 
 /* Latent-space results of candidate k, as doubles, for dumps and tests: one
@@ -147,6 +149,12 @@ const double *se_session_trace (const SeSession *s, guint k, guint *count);  /* 
 /* From an "edit" progress callback: candidate k's estimate of the edited
  * latent after that step (the predicted x0); NULL outside an edit. */
 const double *se_session_edit_estimate (const SeSession *s, guint k);
+/* LEDITS++'s mask of candidate k's concept c: h/8 x w/8 values in [0, 1].
+ * From an "edit" progress callback, that step's mask (0 or 1; 0 while the
+ * concept waits for its warm-up or after its cool-down); after an edit, the
+ * share of the concept's active steps each position was inside it.  NULL
+ * when the last edit was not a LEDITS++ one or k or c is out of range. */
+const double *se_session_concept_mask (const SeSession *s, guint k, guint c);
 
 /* A cheap stand-in for the VAE decoder, for previews of running edits: an
  * affine map from the 4 latent channels to RGB, fitted against the model's

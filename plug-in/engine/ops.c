@@ -149,6 +149,32 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
                           (Lq + wg - 1) / wg, heads, (guint32) q->shape[0], error);
 }
 
+gboolean
+se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint heads, SeTensor *probs,
+                       GError **error)
+{
+  if (q->ndim != 3 || k->ndim != 3 || probs->ndim != 3 || k->shape[0] != q->shape[0] ||
+      k->shape[2] != q->shape[2] || heads == 0 || q->shape[2] % heads != 0 || probs->shape[0] != q->shape[0] ||
+      probs->shape[1] != q->shape[1] || probs->shape[2] != k->shape[1]) {
+    g_autofree char *s = se_ops_shapes ("q", q, "k", k);
+    return se_ops_invalid (error, "attention_probs", "expected q [B, Lq, H*D], k [B, Lk, H*D], "
+                           "probs [B, Lq, Lk], %u heads: %s", heads, s);
+  }
+  gboolean act16;
+  if (!se_ops_activations ("attention_probs", error, &act16, q, k, NULL, NULL) ||
+      !se_ops_all_f32 ("attention_probs", error, probs, NULL, NULL, NULL))
+    return FALSE;
+  guint32 D = (guint32) q->shape[2] / heads;
+  struct {
+    guint32 lq, lk, heads;
+    float scale;
+  } push = { (guint32) q->shape[1], (guint32) k->shape[1], heads, (float) (1.0 / sqrt ((double) D)) };
+  guint32 spec[] = { D };
+  SeBinding bind[] = { BIND_R (q), BIND_R (k), BIND_W (probs) };
+  return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_PROBS, act16), spec, 1, bind, 3, &push, sizeof push,
+                          (push.lq + 63) / 64, 1, (guint32) q->shape[0], error);
+}
+
 enum { EW_ADD, EW_MUL, EW_SCALE, EW_SILU, EW_GELU, EW_QUICK_GELU };
 
 static gboolean

@@ -108,6 +108,11 @@ gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
                           const SeTensor *v, guint heads, gboolean causal,
                           SeTensor *out, GError **error);
 
+/* q [B, Lq, H*D], k [B, Lk, H*D] -> probs [B, Lq, Lk] (fp32): the
+ * attention probabilities softmax(q k^T / sqrt(D)) averaged over the heads. */
+gboolean se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint heads,
+                                SeTensor *probs, GError **error);
+
 /* out = x (a copy on the device). */
 gboolean se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
 /* A new tensor of x's type and shape holding a copy of it. */

@@ -3,7 +3,8 @@
  * Installs the build into a temporary DESTDIR (meson install), then runs the
  * installed binary: every reference LEDITS run with --noise and --dump,
  * compared with the goldens (latent and decoded within 1e-3, zs within 1e-4,
- * as the issue states); a PNG whose sides are not multiples of 64 (resized
+ * as the issue states), and a LEDITS++ one (--method ledits++) with its
+ * dumped concept masks; a PNG whose sides are not multiples of 64 (resized
  * to the working size and back); an unchanged edit returning its input
  * with --detail (the default) and not with --no-detail; bad input, which must exit non-zero with
  * a message naming the problem; and batches (--output-dir): good and bad
@@ -133,6 +134,79 @@ test_golden_run (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (gdk_pixbuf_get_width (out), ==, 128);
   g_assert_cmpint (gdk_pixbuf_get_height (out), ==, 64);
+}
+
+/* Golden tensor `name` of an open file, as doubles. */
+static double *
+read_all (SeSafetensors *f, const char *name, gsize *numel)
+{
+  g_autoptr (GError) error = NULL;
+  const SeSafeTensor *t = se_safetensors_get (f, name, &error);
+  g_assert_no_error (error);
+  g_autofree float *v = g_new (float, t->numel);
+  se_safetensors_read_f32 (f, t, v);
+  double *d = g_new (double, t->numel);
+  for (gsize i = 0; i < t->numel; i++)
+    d[i] = v[i];
+  *numel = t->numel;
+  return d;
+}
+
+/* The LEDITS++ two_concepts run through --method ledits++ (given in the
+ * recipe) with the golden's draws: latents and image within the engine
+ * test's bounds, and the dumped concept masks equal to the share of each
+ * concept's active steps in which the golden's final mask held. */
+static void
+test_golden_pp (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *golden_path = ref ("ledits_pp/ledits_pp_two_concepts.safetensors");
+  g_autofree char *recipe = g_build_filename (tmpdir, "pp.json", NULL);
+  const char *json = "{\"steps\": 34, \"skip\": 4, \"src\": \"a photo of a cat\", \"cfg_src\": 3.5, "
+                     "\"masks\": \"intersect\", \"concepts\": ["
+                     "{\"prompt\": \"wearing glasses\", \"scale\": 7, \"threshold\": 0.9, \"warmup\": 2}, "
+                     "{\"prompt\": \"sunshine\", \"scale\": 5, \"threshold\": 0.9, \"warmup\": 1, "
+                     "\"reverse\": true}]}";
+  g_assert_true (g_file_set_contents (recipe, json, -1, NULL));
+  g_autofree char *png = g_build_filename (tmpdir, "pp.png", NULL);
+  g_autofree char *dump = g_build_filename (tmpdir, "pp-dump.safetensors", NULL);
+  const char *args[] = { "--model", model, "--input", golden_path, "--output", png, "--params", recipe,
+                         "--method", "ledits++", "--noise", golden_path, "--dump", dump, "--quiet", NULL };
+  g_autofree char *err = NULL;
+  g_setenv ("SE_WEIGHTS_FP32", "1", TRUE);
+  int status = run_tool (args, &err);
+  if (status != 0)
+    g_error ("semantic-edit exited with %d: %s", status, err);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeSafetensors) d = se_safetensors_open (dump, &error);
+  g_assert_no_error (error);
+  g_autoptr (SeSafetensors) g = se_safetensors_open (golden_path, &error);
+  g_assert_no_error (error);
+  compare ("ledits++ two_concepts", d, g, "x0", 1e-4);
+  compare ("ledits++ two_concepts", d, g, "xts", 1e-4);
+  compare ("ledits++ two_concepts", d, g, "latent", 1e-4);
+  compare ("ledits++ two_concepts", d, g, "decoded", 2e-4);
+  gsize nm, na, nc;
+  g_autofree double *final = read_all (g, "final_mask", &nm);        /* [steps, C, h, w] */
+  g_autofree double *active = read_all (g, "concept_active", &na);   /* [steps, C] */
+  g_autofree double *masks = read_all (d, "concept_masks", &nc);     /* [C, h, w] */
+  guint C = 2, steps = (guint) (na / C);
+  gsize hw = nc / C;
+  g_assert_cmpuint (nm, ==, steps * nc);
+  g_autofree double *want = g_new0 (double, nc);
+  for (guint c = 0; c < C; c++) {
+    double n_active = 0;
+    for (guint i = 0; i < steps; i++) {
+      n_active += active[i * C + c];
+      for (gsize q = 0; q < hw; q++)
+        want[c * hw + q] += final[((gsize) i * C + c) * hw + q];
+    }
+    g_assert_cmpfloat (n_active, >, 0);
+    for (gsize q = 0; q < hw; q++)
+      want[c * hw + q] /= n_active;
+  }
+  /* stored as float32 */
+  se_test_assert_close ("semantic-edit ledits++ two_concepts: concept masks", masks, want, nc, 1e-7);
 }
 
 /* A 100 x 70 PNG: worked on at 128 x 64 (long side 128), written back at 100 x 70. */
@@ -513,6 +587,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/cli/golden/prompt_edit", "prompt_edit", test_golden_run);
   g_test_add_data_func ("/cli/golden/reconstruct", "reconstruct", test_golden_run);
   g_test_add_data_func ("/cli/golden/edit", "edit", test_golden_run);
+  g_test_add_func ("/cli/golden/ledits++", test_golden_pp);
   int r = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   if (system (cmd) != 0)

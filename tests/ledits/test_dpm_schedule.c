@@ -40,7 +40,7 @@ test_tables (gconstpointer data)
   JsonObject *args = json_object_get_object_member (run, "diffusers_invert_args");
   JsonObject *derived = json_object_get_object_member (run, "derived");
   guint n = (guint) json_object_get_int_member (args, "num_inversion_steps");
-  g_autoptr (SeDpmSchedule) s = se_dpm_schedule_new (n, json_object_get_double_member (args, "skip"));
+  g_autoptr (SeDpmSchedule) s = se_dpm_schedule_new (se_dpm_total_for_skip (n, json_object_get_double_member (args, "skip")), n);
   g_assert_nonnull (s);
   g_assert_cmpuint (s->total, ==, json_object_get_int_member (derived, "num_total_steps"));
   g_assert_cmpuint (s->first, ==, json_object_get_int_member (derived, "first_step_index"));
@@ -64,7 +64,7 @@ test_inversion_steps (gconstpointer data)
   JsonObject *args = json_object_get_object_member (json_object_get_object_member (runs, data),
                                                     "diffusers_invert_args");
   guint n = (guint) json_object_get_int_member (args, "num_inversion_steps");
-  g_autoptr (SeDpmSchedule) s = se_dpm_schedule_new (n, json_object_get_double_member (args, "skip"));
+  g_autoptr (SeDpmSchedule) s = se_dpm_schedule_new (se_dpm_total_for_skip (n, json_object_get_double_member (args, "skip")), n);
   g_autofree char *file = g_strdup_printf ("ledits_pp_%s.safetensors", (const char *) data);
   g_autofree char *path = g_build_filename (se_test_reference_dir (), "ledits_pp", file, NULL);
   g_autoptr (GError) error = NULL;
@@ -103,10 +103,14 @@ test_inversion_steps (gconstpointer data)
 static void
 test_out_of_range (void)
 {
-  g_assert_null (se_dpm_schedule_new (0, 0.1));
-  g_assert_null (se_dpm_schedule_new (10, 1.0));
-  g_assert_null (se_dpm_schedule_new (10, -0.1));
-  g_assert_null (se_dpm_schedule_new (900, 0.2));
+  g_assert_cmpuint (se_dpm_total_for_skip (0, 0.1), ==, 0);
+  g_assert_cmpuint (se_dpm_total_for_skip (10, 1.0), ==, 0);
+  g_assert_cmpuint (se_dpm_total_for_skip (10, -0.1), ==, 0);
+  g_assert_cmpuint (se_dpm_total_for_skip (900, 0.2), ==, 0);
+  g_assert_cmpuint (se_dpm_total_for_skip (30, 0.15), ==, 34);
+  g_assert_null (se_dpm_schedule_new (10, 0));
+  g_assert_null (se_dpm_schedule_new (10, 11));
+  g_assert_null (se_dpm_schedule_new (1000, 10));
 }
 
 int

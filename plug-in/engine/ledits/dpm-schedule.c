@@ -5,15 +5,23 @@
 
 #include "ledits/schedule.h"
 
-SeDpmSchedule *
-se_dpm_schedule_new (guint steps, double skip)
+guint
+se_dpm_total_for_skip (guint steps, double skip)
 {
   /* Python's int(n * (1 + skip)): double arithmetic, truncated (30 * 1.15 -> 34) */
   double total = (double) steps * (1.0 + skip);
-  if (steps == 0 || skip < 0.0 || skip >= 1.0 || total >= SE_TRAIN_STEPS)
+  if (steps == 0 || !(skip >= 0.0 && skip < 1.0) || total >= SE_TRAIN_STEPS)
+    return 0;
+  return (guint) total;
+}
+
+SeDpmSchedule *
+se_dpm_schedule_new (guint total, guint steps)
+{
+  if (steps == 0 || steps > total || total >= SE_TRAIN_STEPS)
     return NULL;
   SeDpmSchedule *s = g_new0 (SeDpmSchedule, 1);
-  s->total = (guint) total;
+  s->total = total;
   s->steps = steps;
   s->first = s->total - steps;
   double ac[SE_TRAIN_STEPS];

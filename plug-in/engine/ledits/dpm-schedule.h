@@ -21,9 +21,12 @@ typedef struct {
   double *sigmas;               /* [N + 1]: float32 sqrt((1 - a) / a) at each timestep, then 0 */
 } SeDpmSchedule;
 
-/* steps: 1..1000; skip: 0 <= skip < 1 (the share of the schedule not
- * run).  NULL when N would exceed 999. */
-SeDpmSchedule *se_dpm_schedule_new (guint steps, double skip);
+/* The last `steps` of a `total`-step schedule: 1 <= steps <= total <= 999
+ * (else NULL). */
+SeDpmSchedule *se_dpm_schedule_new (guint total, guint steps);
+/* diffusers' N for n steps with skip fraction 0 <= skip < 1; 0 when out of
+ * range (N over 999). */
+guint          se_dpm_total_for_skip (guint steps, double skip);
 void           se_dpm_schedule_free (SeDpmSchedule *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeDpmSchedule, se_dpm_schedule_free)
 

@@ -10,7 +10,7 @@ typedef gboolean (*Probe) (SeModel *m, guint side, GError **error);
 static gboolean
 probe_unet (SeModel *m, guint side, GError **error)
 {
-  SeUNetPlan *plan = se_unet_plan_new (m->unet, 1, side / 8, side / 8, m->files->clip.positions, error);
+  SeUNetPlan *plan = se_unet_plan_new (m->unet, 1, side / 8, side / 8, m->files->clip.positions, 0, error);
   se_unet_plan_free (plan);
   return plan != NULL;
 }

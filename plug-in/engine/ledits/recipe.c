@@ -13,26 +13,56 @@ clear_concept (gpointer p)
   g_free (((SeConcept *) p)->prompt);
 }
 
-SeRecipe *
-se_recipe_new (void)
+static const char *const method_names[] = { "ledits", "ledits++" };
+static const char *const mask_names[] = { "intersect", "cross-attention", "noise" };
+
+const char *
+se_method_name (SeMethod method)
 {
+  return method_names[method];
+}
+
+gboolean
+se_method_from_name (const char *name, SeMethod *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (method_names); i++)
+    if (g_strcmp0 (name, method_names[i]) == 0) {
+      *out = (SeMethod) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+SeRecipe *
+se_recipe_new_for (SeMethod method)
+{
+  gboolean pp = method == SE_METHOD_LEDITS_PP;
   SeRecipe *r = g_new0 (SeRecipe, 1);
   *r = (SeRecipe) {
-    .steps = SE_RECIPE_STEPS, .skip = SE_RECIPE_SKIP, .src = g_strdup (""),
-    .cfg_src = SE_RECIPE_CFG_SRC, .tar = g_strdup (""), .cfg_tar = SE_RECIPE_CFG_TAR,
-    .mom_scale = SE_RECIPE_MOM_SCALE, .mom_beta = SE_RECIPE_MOM_BETA, .detail = TRUE,
+    .steps = pp ? SE_RECIPE_PP_STEPS : SE_RECIPE_STEPS, .skip = pp ? SE_RECIPE_PP_SKIP : SE_RECIPE_SKIP,
+    .src = g_strdup (""), .cfg_src = SE_RECIPE_CFG_SRC, .tar = g_strdup (""), .cfg_tar = SE_RECIPE_CFG_TAR,
+    .mom_scale = SE_RECIPE_MOM_SCALE, .mom_beta = SE_RECIPE_MOM_BETA, .detail = TRUE, .method = method,
+    .masks = SE_MASKS_INTERSECT,
   };
   r->concepts = g_array_new (FALSE, TRUE, sizeof (SeConcept));
   g_array_set_clear_func (r->concepts, clear_concept);
   return r;
 }
 
+SeRecipe *
+se_recipe_new (void)
+{
+  return se_recipe_new_for (SE_METHOD_LEDITS);
+}
+
 SeConcept *
 se_recipe_add_concept (SeRecipe *r, const char *prompt)
 {
+  gboolean pp = r->method == SE_METHOD_LEDITS_PP;
   SeConcept c = {
-    .prompt = g_strdup (prompt), .scale = SE_RECIPE_SCALE, .threshold = SE_RECIPE_THRESHOLD,
-    .warmup = SE_RECIPE_WARMUP, .cooldown = -1, .reverse = FALSE, .weight = 1.0,
+    .prompt = g_strdup (prompt), .scale = pp ? SE_RECIPE_PP_SCALE : SE_RECIPE_SCALE,
+    .threshold = pp ? SE_RECIPE_PP_THRESHOLD : SE_RECIPE_THRESHOLD,
+    .warmup = pp ? SE_RECIPE_PP_WARMUP : SE_RECIPE_WARMUP, .cooldown = -1, .reverse = FALSE, .weight = 1.0,
   };
   g_array_append_val (r->concepts, c);
   return &g_array_index (r->concepts, SeConcept, r->concepts->len - 1);
@@ -82,6 +112,12 @@ se_recipe_with_steps (const SeRecipe *r, guint steps)
   return c;
 }
 
+guint
+se_recipe_inverted_steps (const SeRecipe *r)
+{
+  return r->method == SE_METHOD_LEDITS_PP ? r->steps - r->skip : r->steps;
+}
+
 void
 se_recipe_free (SeRecipe *r)
 {
@@ -125,6 +161,13 @@ se_recipe_validate (const SeRecipe *r, GError **error)
       !range (error, "mom_scale", r->mom_scale, 0, 10) ||
       !range (error, "mom_beta", r->mom_beta, 0, 0.999))
     return FALSE;
+  if (r->method == SE_METHOD_LEDITS_PP) {
+    /* the DPM-Solver's "leading" spacing steps by 1000 / (steps + 1) */
+    if (!range (error, "steps", r->steps, 2, 999))
+      return FALSE;
+    if (*r->tar)
+      return bad (error, "tar", _("LEDITS++ has no target prompt; describe the change with concepts"));
+  }
   for (guint i = 0; i < r->concepts->len; i++) {
     const SeConcept *c = &g_array_index (r->concepts, SeConcept, i);
     g_autofree char *k = g_strdup_printf ("concepts[%u]", i);
@@ -187,6 +230,24 @@ get_bool (JsonNode *n, const char *key, gboolean *out, GError **error)
   return TRUE;
 }
 
+/* One of names, as its index. */
+static gboolean
+get_choice (JsonNode *n, const char *key, const char *const *names, guint count, guint *out, GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string (n, key, &v, error))
+    return FALSE;
+  for (guint i = 0; i < count; i++)
+    if (strcmp (v, names[i]) == 0) {
+      *out = i;
+      return TRUE;
+    }
+  g_autoptr (GString) list = g_string_new (names[0]);
+  for (guint i = 1; i < count; i++)
+    g_string_append_printf (list, ", %s", names[i]);
+  return bad (error, key, _("\"%s\" is not one of %s"), v, list->str);
+}
+
 static gboolean
 parse_concept (JsonNode *node, guint index, SeRecipe *r, GError **error)
 {
@@ -244,8 +305,18 @@ se_recipe_from_json (const char *json, GError **error)
     g_set_error (error, SE_RECIPE_ERROR, 0, _("the recipe must be a JSON object"));
     return NULL;
   }
-  g_autoptr (SeRecipe) r = se_recipe_new ();
   JsonObject *o = json_node_get_object (root);
+  /* the method first: the other keys' defaults depend on it */
+  SeMethod method = SE_METHOD_LEDITS;
+  JsonNode *m = json_object_get_member (o, "method");
+  g_autofree char *method_name = NULL;
+  if (m && !get_string (m, "method", &method_name, error))
+    return NULL;
+  if (m && !se_method_from_name (method_name, &method)) {
+    bad (error, "method", _("\"%s\" is not a method (ledits, ledits++)"), method_name);
+    return NULL;
+  }
+  g_autoptr (SeRecipe) r = se_recipe_new_for (method);
   g_autoptr (GList) members = json_object_get_members (o);
   for (GList *l = members; l; l = l->next) {
     const char *key = l->data;
@@ -269,14 +340,23 @@ se_recipe_from_json (const char *json, GError **error)
       ok = get_number (v, key, &r->mom_beta, error);
     else if (strcmp (key, "detail") == 0)
       ok = get_bool (v, key, &r->detail, error);
-    else if (strcmp (key, "concepts") == 0) {
+    else if (strcmp (key, "method") == 0)
+      ok = TRUE;
+    else if (strcmp (key, "masks") == 0)
+      ok = get_choice (v, key, mask_names, G_N_ELEMENTS (mask_names), (guint *) &r->masks, error);
+    else if (strcmp (key, "mask_tokens") == 0) {
+      static const char *const tokens[] = { "prompt", "padded" };
+      guint padded = 0;
+      ok = get_choice (v, key, tokens, G_N_ELEMENTS (tokens), &padded, error);
+      r->mask_padded_tokens = padded == 1;
+    } else if (strcmp (key, "concepts") == 0) {
       ok = JSON_NODE_HOLDS_ARRAY (v) || bad (error, key, _("expected a list"));
       JsonArray *a = ok ? json_node_get_array (v) : NULL;
       for (guint i = 0; ok && i < json_array_get_length (a); i++)
         ok = parse_concept (json_array_get_element (a, i), i, r, error);
     } else
-      ok = bad (error, key, _("unknown key (a recipe has steps, skip, src, cfg_src, tar, "
-                              "cfg_tar, concepts, mom_scale, mom_beta, detail)"));
+      ok = bad (error, key, _("unknown key (a recipe has method, steps, skip, src, cfg_src, tar, "
+                              "cfg_tar, concepts, mom_scale, mom_beta, masks, mask_tokens, detail)"));
     if (!ok)
       return NULL;
   }
@@ -290,6 +370,8 @@ se_recipe_to_json (const SeRecipe *r)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, se_method_name (r->method));
   json_builder_set_member_name (b, "steps");
   json_builder_add_int_value (b, r->steps);
   json_builder_set_member_name (b, "skip");
@@ -332,6 +414,12 @@ se_recipe_to_json (const SeRecipe *r)
   json_builder_add_double_value (b, r->mom_beta);
   json_builder_set_member_name (b, "detail");
   json_builder_add_boolean_value (b, r->detail);
+  if (r->method == SE_METHOD_LEDITS_PP) {
+    json_builder_set_member_name (b, "masks");
+    json_builder_add_string_value (b, mask_names[r->masks]);
+    json_builder_set_member_name (b, "mask_tokens");
+    json_builder_add_string_value (b, r->mask_padded_tokens ? "padded" : "prompt");
+  }
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return json_to_string (root, TRUE);

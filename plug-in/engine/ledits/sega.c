@@ -18,7 +18,10 @@ se_quantile (const double *v, gsize n, double p, double *scratch)
   qsort (scratch, n, sizeof (double), cmp_double);
   double pos = p * (double) (n - 1);
   gsize lo = (gsize) floor (pos), hi = MIN (lo + 1, n - 1);
-  return scratch[lo] + (pos - (double) lo) * (scratch[hi] - scratch[lo]);
+  /* torch's lerp: from the nearer end */
+  double w = pos - (double) lo;
+  return w < 0.5 ? scratch[lo] + w * (scratch[hi] - scratch[lo])
+                 : scratch[hi] - (1.0 - w) * (scratch[hi] - scratch[lo]);
 }
 
 void

@@ -3,10 +3,11 @@
 #pragma once
 
 #include "engine.h"
+#include "ledits/dpm-schedule.h"
 #include "ledits/footprint.h"
 #include "ledits/schedule.h"
 #include "nets/clip.h"
-#include "nets/unet.h"
+#include "nets/unet-plan.h"
 #include "nets/vae.h"
 #include "text/tokenizer.h"
 
@@ -30,6 +31,59 @@ struct _SeModel {
   double preview_map[3][5];
 };
 
+/* Recorded UNet evaluations a session keeps: the inversion's batch and the
+ * edit's (a dialog alternates between them). */
+#define SE_SESSION_PLANS 2
+
+/* What LEDITS++'s edit computed in one step for one candidate, per concept
+ * (all zero for a concept not active at that step); handed to a test's
+ * observer (se_session_observe_pp). */
+typedef struct {
+  guint step, timestep, concepts;
+  const double *attn_sum, *attn_smooth;         /* [concepts][ah * aw] */
+  const double *attn_threshold, *noise_threshold;   /* [concepts] */
+  const double *attn_mask, *noise_mask, *final_mask;   /* [concepts][lh * lw], 0 or 1 */
+  const gboolean *active, *noise_applied;       /* [concepts] */
+  const double *guidance;                       /* [n]: the guided prediction minus e_u */
+  const double *latent;                         /* [n]: after the step */
+} SePpStep;
+typedef void (*SePpObserver) (const SePpStep *step, guint candidate, gpointer data);
+
+struct _SeSession {
+  SeModel *model;
+  guint width, height, lh, lw;
+  gsize n;                      /* latent size: 4 * lh * lw */
+  double *x0;
+  GHashTable *embeddings;       /* prompt -> float [positions * context] */
+  /* the inversions, one per candidate, of the recipe's method, steps, skip, src, cfg_src */
+  gboolean inverted;
+  SeMethod method;
+  guint steps, skip;
+  SeSchedule *schedule;         /* LEDITS */
+  SeDpmSchedule *dpm;           /* LEDITS++ */
+  guint inv_steps;              /* steps inverted: LEDITS all, LEDITS++ steps - skip */
+  char *src;
+  double cfg_src;
+  guint candidates;
+  double *xts, *zs;             /* [candidates][inv_steps + 1][n], [candidates][inv_steps][n],
+                                 * index k: k steps from x0 (k = 0: x0) */
+  double *reconstruction;       /* [candidates][n]: what an edit that changes nothing ends on */
+  SeImage *sources;             /* [candidates]: those decoded (se_session_source), data NULL until asked */
+  /* the last edit */
+  double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
+  guint trace_len;
+  double *estimate;             /* [candidates][n] during an edit, else NULL */
+  /* LEDITS++'s concept masks, [candidates][mask_concepts][lh * lw]: the
+   * current (then last) step's, and the share of the edit's steps each
+   * position was in */
+  double *masks, *coverage;
+  guint mask_concepts;
+  SePpObserver observer;
+  gpointer observer_data;
+  /* recorded UNet evaluations by batch size, most recently used first */
+  SeUNetPlan *plans[SE_SESSION_PLANS];
+};
+
 /* Makes the model usable before a call: after a device loss, drops every
  * model's networks and every session's recordings, re-creates the device,
  * and loads this model's networks again (sessions keep what they hold on
@@ -45,3 +99,36 @@ void     se_session_drop_recordings (SeSession *s);
 
 /* Decodes a latent of the session's size (scaled as in the session). */
 gboolean se_session_decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error);
+
+/* session.c, for the methods' files */
+gboolean     se_session_finite (const SeModel *m, const float *v, gsize n, const char *what, GError **error);
+const float *se_session_embedding (SeSession *s, const char *prompt, GError **error);
+/* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
+ * at timestep t, step `step` (from 1) of `steps` of `phase`; writes batch
+ * predictions of n values to eps.  attn, when not NULL, receives the
+ * cross-attention maps at a quarter of the latent's resolution
+ * ([batch][lh/4 * lw/4][tokens], SeAttnCapture). */
+gboolean     se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts,
+                                 guint batch, const char *phase, guint step, guint steps, double *eps,
+                                 double *attn, GError **error);
+/* Candidates per UNet batch when each needs `per` evaluations. */
+guint        se_session_group_size (guint per);
+/* Replaces the inversion held (the arrays are taken). */
+void         se_session_set_inversion (SeSession *s, const SeRecipe *r, guint candidates, guint inv_steps,
+                                       SeSchedule *schedule, SeDpmSchedule *dpm, double *xts, double *zs,
+                                       double *reconstruction);
+/* Ends an edit: decodes the candidates' latents x into out (when not NULL)
+ * and keeps x and trace (taken) as the last edit. */
+gboolean     se_session_finish_edit (SeSession *s, double *x, double *trace, guint trace_len, SeImage *out,
+                                     SeProgressFunc progress, gpointer data, guint total, GCancellable *cancel,
+                                     GError **error);
+
+/* ledits-pp.c: LEDITS++'s inversion and edit (se_session_invert/edit with
+ * method ledits++). */
+gboolean se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint candidates,
+                              const float *noises, SeProgressFunc progress, gpointer data,
+                              GCancellable *cancel, GError **error);
+gboolean se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress,
+                            gpointer data, GCancellable *cancel, GError **error);
+/* Tests: observer sees every LEDITS++ edit step (NULL: none). */
+void     se_session_observe_pp (SeSession *s, SePpObserver observer, gpointer data);

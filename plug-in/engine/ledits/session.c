@@ -10,40 +10,14 @@
 #include "ledits/sega.h"
 #include "nets/unet-plan.h"
 
-/* Recorded UNet evaluations a session keeps: the inversion's batch and the
- * edit's (a dialog alternates between them). */
-#define SE_SESSION_PLANS 2
-
-struct _SeSession {
-  SeModel *model;
-  guint width, height, lh, lw;
-  gsize n;                      /* latent size: 4 * lh * lw */
-  double *x0;
-  GHashTable *embeddings;       /* prompt -> float [positions * context] */
-  /* the inversions, one per candidate */
-  SeSchedule *schedule;         /* NULL until inverted */
-  char *src;
-  double cfg_src;
-  guint candidates;
-  double *xts, *zs;             /* [candidates][steps + 1][n], [candidates][steps][n] */
-  double *reconstruction;       /* [candidates][n]: what an edit that changes nothing ends on */
-  SeImage *sources;             /* [candidates]: those decoded (se_session_source), data NULL until asked */
-  /* the last edit */
-  double *latent, *trace;       /* [candidates][n], [candidates][trace_len][n] */
-  guint trace_len;
-  double *estimate;             /* [candidates][n] during an edit, else NULL */
-  /* recorded UNet evaluations by batch size, most recently used first */
-  SeUNetPlan *plans[SE_SESSION_PLANS];
-};
-
 /* Replaying recorded evaluations is the default; SE_REPLAY=0 records every
  * evaluation afresh, and so does profiling (timestamps are taken only on
  * directly submitted work). */
 /* A network's output checked for NaN and infinity (a broken model or an
  * fp16 overflow), so that noise never becomes a result reported as a
  * success; `what` names the network and where, for the message. */
-static gboolean
-finite (const SeModel *m, const float *v, gsize n, const char *what, GError **error)
+gboolean
+se_session_finite (const SeModel *m, const float *v, gsize n, const char *what, GError **error)
 {
   for (gsize i = 0; i < n; i++)
     if (!isfinite (v[i])) {
@@ -109,7 +83,7 @@ encode (SeModel *model, const SeImage *image, double **x0, gsize *n, GError **er
   g_autofree float *m = se_host_alloc (moments->numel, sizeof (float), _("the encoded image"), error);
   g_autofree double *x = m ? se_host_alloc (*n, sizeof (double), _("the image's latent"), error) : NULL;
   if (x == NULL || !se_tensor_download (moments, m, error) ||
-      !finite (model, m, moments->numel, _("the VAE encoder"), error))
+      !se_session_finite (model, m, moments->numel, _("the VAE encoder"), error))
     return FALSE;
   for (gsize i = 0; i < *n; i++)
     x[i] = (double) m[i] * model->files->vae.scaling;
@@ -149,7 +123,12 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
 static void
 clear_inversion (SeSession *s)
 {
+  s->inverted = FALSE;
   g_clear_pointer (&s->schedule, se_schedule_free);
+  g_clear_pointer (&s->dpm, se_dpm_schedule_free);
+  g_clear_pointer (&s->masks, g_free);
+  g_clear_pointer (&s->coverage, g_free);
+  s->mask_concepts = 0;
   g_clear_pointer (&s->src, g_free);
   g_clear_pointer (&s->xts, g_free);
   g_clear_pointer (&s->zs, g_free);
@@ -182,8 +161,8 @@ se_session_drop_recordings (SeSession *s)
 }
 
 /* The text encoder's last hidden state for prompt, cached per session. */
-static const float *
-embedding (SeSession *s, const char *prompt, GError **error)
+const float *
+se_session_embedding (SeSession *s, const char *prompt, GError **error)
 {
   float *e = g_hash_table_lookup (s->embeddings, prompt);
   if (e)
@@ -199,7 +178,7 @@ embedding (SeSession *s, const char *prompt, GError **error)
   if (e == NULL)
     return NULL;
   g_autofree char *what = g_strdup_printf (_("the text encoder (prompt \"%s\")"), prompt);
-  if (!se_tensor_download (h, e, error) || !finite (m, e, h->numel, what, error)) {
+  if (!se_tensor_download (h, e, error) || !se_session_finite (m, e, h->numel, what, error)) {
     g_free (e);
     return NULL;
   }
@@ -207,18 +186,25 @@ embedding (SeSession *s, const char *prompt, GError **error)
   return e;
 }
 
-/* The recorded evaluation for a batch size, made on first use; the least
- * recently used one goes when a new size needs room. */
+static gboolean
+is_plan (const SeUNetPlan *p, guint batch, guint capture)
+{
+  return se_unet_plan_batch (p) == batch && se_unet_plan_capture_queries (p) == capture;
+}
+
+/* The recorded evaluation for a batch size (capturing the cross-attention
+ * maps of layers with `capture` queries, or not: 0), made on first use;
+ * the least recently used one goes when a new one needs room. */
 static SeUNetPlan *
-plan_for (SeSession *s, guint batch, GError **error)
+plan_for (SeSession *s, guint batch, guint capture, GError **error)
 {
   guint i = 0;
-  while (i < SE_SESSION_PLANS && s->plans[i] && se_unet_plan_batch (s->plans[i]) != batch)
+  while (i < SE_SESSION_PLANS && s->plans[i] && !is_plan (s->plans[i], batch, capture))
     i++;
   SeUNetPlan *plan = i < SE_SESSION_PLANS ? s->plans[i] : NULL;
   if (plan == NULL) {
     SeModel *m = s->model;
-    plan = se_unet_plan_new (m->unet, batch, s->lh, s->lw, m->files->clip.positions, error);
+    plan = se_unet_plan_new (m->unet, batch, s->lh, s->lw, m->files->clip.positions, capture, error);
     if (plan == NULL)
       return NULL;
     i = SE_SESSION_PLANS - 1;
@@ -229,13 +215,12 @@ plan_for (SeSession *s, guint batch, GError **error)
   return plan;
 }
 
-/* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
- * at timestep t, step `step` (from 1) of `steps` of `phase`; writes batch
- * predictions of n values to eps. */
-static gboolean
-predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
-         const char *phase, guint step, guint steps, double *eps, GError **error)
+gboolean
+se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
+                    const char *phase, guint step, guint steps, double *eps, double *attn, GError **error)
 {
+  /* diffusers' attention store: the maps at (h/4) x (w/4) */
+  guint capture = attn ? (s->lh / 4) * (s->lw / 4) : 0;
   SeModel *m = s->model;
   SeGpu *gpu = m->gpu;
   g_autofree float *xf = se_host_alloc ((gsize) batch * s->n, sizeof (float), _("the UNet's batch"), error);
@@ -248,8 +233,9 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
     ts[b] = (float) t;
   }
   if (replay_wanted (gpu)) {
-    SeUNetPlan *plan = plan_for (s, batch, error);
-    if (plan == NULL || !se_unet_plan_run (plan, xf, ts, contexts, xf, error))
+    SeUNetPlan *plan = plan_for (s, batch, capture, error);
+    if (plan == NULL || !se_unet_plan_run (plan, xf, ts, contexts, xf, error) ||
+        (attn && !se_unet_plan_attention (plan, attn, error)))
       return FALSE;
   } else {
     gsize ctx = (gsize) m->files->clip.positions * m->files->unet.context_dim;
@@ -265,14 +251,19 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
     if (!sample || !context || !se_tensor_upload (sample, xf, error) ||
         !se_tensor_upload (context, cf, error))
       return FALSE;
-    g_autoptr (SeTensor) out = se_unet_forward (m->unet, sample, ts, context, NULL, error);
-    if (out == NULL || !se_tensor_download (out, xf, error))
+    g_autoptr (SeTensor) tt = se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, (gint64[]) { batch }, error);
+    g_autoptr (GPtrArray) probs = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+    SeAttnCapture cap = { capture, probs };
+    if (tt == NULL || !se_tensor_upload (tt, ts, error))
+      return FALSE;
+    g_autoptr (SeTensor) out = se_unet_forward_t (m->unet, sample, tt, context, NULL, attn ? &cap : NULL, error);
+    if (out == NULL || !se_tensor_download (out, xf, error) || (attn && !se_attn_capture_mean (&cap, attn, error)))
       return FALSE;
   }
   for (gsize i = 0; i < batch * s->n; i++)
     if (!isfinite (xf[i])) {
       g_autofree char *what = g_strdup_printf (_("the UNet (%s step %u of %u, timestep %u)"), phase, step, steps, t);
-      return finite (m, xf, batch * s->n, what, error);
+      return se_session_finite (m, xf, batch * s->n, what, error);
     }
   for (gsize i = 0; i < batch * s->n; i++)
     eps[i] = xf[i];
@@ -280,17 +271,17 @@ predict (SeSession *s, const double *const *xs, guint t, const float *const *con
 }
 
 /* Candidates per UNet batch when each needs `per` evaluations. */
-static guint
-group_size (guint per)
+guint
+se_session_group_size (guint per)
 {
   return MAX (1u, SE_MAX_UNET_BATCH / per);
 }
 
 static gboolean
-holds_plan (const SeSession *s, guint batch)
+holds_plan (const SeSession *s, guint batch, guint capture)
 {
   for (guint i = 0; i < SE_SESSION_PLANS; i++)
-    if (s->plans[i] && se_unet_plan_batch (s->plans[i]) == batch)
+    if (s->plans[i] && is_plan (s->plans[i], batch, capture))
       return TRUE;
   return FALSE;
 }
@@ -305,13 +296,17 @@ run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
   if (!footprint (m, error))
     return FALSE;
   const SeFootprint *f = &m->footprint;
-  guint per_inv = *r->src ? 2 : 1, per_edit = 2 + r->concepts->len;
-  guint b_inv = MIN (group_size (per_inv), candidates) * per_inv;
-  guint b_edit = MIN (group_size (per_edit), candidates) * per_edit;
+  gboolean pp = r->method == SE_METHOD_LEDITS_PP;
+  guint C = r->concepts->len;
+  guint per_inv = *r->src ? 2 : 1, per_edit = pp ? 1 + C : 2 + C;
+  /* LEDITS++ captures the cross-attention maps in its edit when it masks with them */
+  guint capture = pp && C > 0 && r->masks != SE_MASKS_NOISE ? (s->lh / 4) * (s->lw / 4) : 0;
+  guint b_inv = MIN (se_session_group_size (per_inv), candidates) * per_inv;
+  guint b_edit = MIN (se_session_group_size (per_edit), candidates) * per_edit;
   VkDeviceSize need = 0;
-  if (!holds_plan (s, b_inv))
+  if (!holds_plan (s, b_inv, 0))
     need += se_footprint_bytes (&f->unet, s->width, s->height, b_inv);
-  if (b_edit != b_inv && !holds_plan (s, b_edit))
+  if ((b_edit != b_inv || capture) && !holds_plan (s, b_edit, capture))
     need += se_footprint_bytes (&f->unet, s->width, s->height, b_edit);
   need += MAX (se_footprint_bytes (&f->decode, s->width, s->height, 1),
                se_footprint_bytes (&f->text, s->width, s->height, 1));
@@ -321,8 +316,30 @@ run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
 gboolean
 se_session_is_inverted_for (const SeSession *s, const SeRecipe *r)
 {
-  return s->schedule && s->schedule->steps == r->steps && g_strcmp0 (s->src, r->src) == 0 &&
+  return s->inverted && s->method == r->method && s->steps == r->steps &&
+         (r->method == SE_METHOD_LEDITS || s->skip == r->skip) && g_strcmp0 (s->src, r->src) == 0 &&
          s->cfg_src == r->cfg_src;
+}
+
+void
+se_session_set_inversion (SeSession *s, const SeRecipe *r, guint K, guint inv_steps, SeSchedule *schedule,
+                          SeDpmSchedule *dpm, double *xts, double *zs, double *reconstruction)
+{
+  clear_inversion (s);
+  s->inverted = TRUE;
+  s->method = r->method;
+  s->steps = r->steps;
+  s->skip = r->skip;
+  s->schedule = schedule;
+  s->dpm = dpm;
+  s->inv_steps = inv_steps;
+  s->src = g_strdup (r->src);
+  s->cfg_src = r->cfg_src;
+  s->candidates = K;
+  s->xts = xts;
+  s->zs = zs;
+  s->reconstruction = reconstruction;
+  s->sources = g_new0 (SeImage, K);
 }
 
 static gboolean
@@ -353,11 +370,11 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
       }
     }
   }
-  const float *uncond = embedding (s, "", error);
-  const float *src = uncond && *r->src ? embedding (s, r->src, error) : NULL;
+  const float *uncond = se_session_embedding (s, "", error);
+  const float *src = uncond && *r->src ? se_session_embedding (s, r->src, error) : NULL;
   if (uncond == NULL || (*r->src && src == NULL))
     return FALSE;
-  guint per = src ? 2 : 1, group = group_size (per);
+  guint per = src ? 2 : 1, group = se_session_group_size (per);
   g_autofree const double **xs = g_new (const double *, group * per);
   g_autofree const float **contexts = g_new (const float *, group * per);
   g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
@@ -377,7 +394,7 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
           xs[c * per + p] = xts + (c0 + c) * per_xts + (idx + 1) * n;
           contexts[c * per + p] = p ? src : uncond;
         }
-      if (!predict (s, xs, t, contexts, g * per, _("inversion"), j + 1, N, eps, error))
+      if (!se_session_predict (s, xs, t, contexts, g * per, _("inversion"), j + 1, N, eps, NULL, error))
         return FALSE;
       for (guint c = 0; c < g; c++) {
         const double *eu = eps + c * per * n, *es = eu + n;
@@ -402,15 +419,8 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   for (guint c = 0; c < K; c++)
     memset (zs + c * per_zs, 0, n * sizeof (double));   /* zs[0] = 0 by convention */
 
-  clear_inversion (s);
-  s->schedule = g_steal_pointer (&sched);
-  s->src = g_strdup (r->src);
-  s->cfg_src = r->cfg_src;
-  s->candidates = K;
-  s->xts = g_steal_pointer (&xts);
-  s->zs = g_steal_pointer (&zs);
-  s->reconstruction = g_steal_pointer (&rec);
-  s->sources = g_new0 (SeImage, K);
+  se_session_set_inversion (s, r, K, N, g_steal_pointer (&sched), NULL, g_steal_pointer (&xts),
+                            g_steal_pointer (&zs), g_steal_pointer (&rec));
   return TRUE;
 }
 
@@ -424,8 +434,12 @@ se_session_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const
     g_set_error (error, SE_RECIPE_ERROR, 0, _("invert: %u candidates (injected noise takes exactly 1)"), K);
     return FALSE;
   }
-  return se_model_ready (s->model, error) && run_fits (s, r, K, error) &&
-         se_engine_finish (s->model->gpu, invert (s, r, seed, K, noises, progress, data, cancel, error));
+  if (!se_model_ready (s->model, error) || !run_fits (s, r, K, error))
+    return FALSE;
+  gboolean ok = r->method == SE_METHOD_LEDITS_PP
+                  ? se_ledits_pp_invert (s, r, seed, K, noises, progress, data, cancel, error)
+                  : invert (s, r, seed, K, noises, progress, data, cancel, error);
+  return se_engine_finish (s->model->gpu, ok);
 }
 
 static gboolean
@@ -446,7 +460,7 @@ decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
     return FALSE;
   g_autofree float *data = se_host_alloc (img->numel, sizeof (float), _("the decoded image"), error);
   if (data == NULL || !se_tensor_download (img, data, error) ||
-      !finite (m, data, img->numel, _("the VAE decoder"), error))
+      !se_session_finite (m, data, img->numel, _("the VAE decoder"), error))
     return FALSE;
   *out = (SeImage) { s->width, s->height, g_steal_pointer (&data) };
   return TRUE;
@@ -463,7 +477,7 @@ const SeImage *
 se_session_source (SeSession *s, guint k, GError **error)
 {
   SeModel *m = s->model;
-  if (s->schedule == NULL || k >= s->candidates) {
+  if (!s->inverted || k >= s->candidates) {
     g_set_error (error, SE_RECIPE_ERROR, 0, _("no inversion holds candidate %u; invert first"), k);
     return NULL;
   }
@@ -481,13 +495,13 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
       GCancellable *cancel, GError **error)
 {
   guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K;
-  guint cands = s->candidates, group = group_size (per);
+  guint cands = s->candidates, group = se_session_group_size (per);
   gsize n = s->n;
   g_autofree const float **prompts = g_new (const float *, per);
-  if (!(prompts[0] = embedding (s, "", error)) || !(prompts[1] = embedding (s, r->tar, error)))
+  if (!(prompts[0] = se_session_embedding (s, "", error)) || !(prompts[1] = se_session_embedding (s, r->tar, error)))
     return FALSE;
   for (guint c = 0; c < C; c++)
-    if (!(prompts[2 + c] = embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
+    if (!(prompts[2 + c] = se_session_embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
       return FALSE;
 
   const SeSchedule *sched = s->schedule;
@@ -522,7 +536,8 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
           xs[c * per + p] = x + (c0 + c) * n;
           contexts[c * per + p] = prompts[p];
         }
-      if (cancelled (cancel, error) || !predict (s, xs, t, contexts, g * per, _("edit"), i + 1, T, eps, error)) {
+      if (cancelled (cancel, error) ||
+          !se_session_predict (s, xs, t, contexts, g * per, _("edit"), i + 1, T, eps, NULL, error)) {
         ok = FALSE;
         break;
       }
@@ -541,8 +556,17 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
       progress ("edit", i + 1, total, data);
   }
   s->estimate = NULL;
-  if (!ok)
-    return FALSE;
+  return ok && se_session_finish_edit (s, g_steal_pointer (&x), g_steal_pointer (&trace), T, out, progress, data,
+                                       total, cancel, error);
+}
+
+gboolean
+se_session_finish_edit (SeSession *s, double *latents, double *trace_taken, guint trace_len, SeImage *out,
+                        SeProgressFunc progress, gpointer data, guint total, GCancellable *cancel, GError **error)
+{
+  g_autofree double *x = latents, *trace = trace_taken;
+  guint cands = s->candidates;
+  gsize n = s->n;
   if (out) {
     g_autofree SeImage *images = g_new0 (SeImage, cands);
     for (guint c = 0; c < cands; c++)
@@ -559,7 +583,7 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
   g_free (s->trace);
   s->latent = g_steal_pointer (&x);
   s->trace = g_steal_pointer (&trace);
-  s->trace_len = T;
+  s->trace_len = trace_len;
   return TRUE;
 }
 
@@ -571,12 +595,15 @@ se_session_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc p
     return FALSE;
   if (!se_session_is_inverted_for (s, r)) {
     g_set_error (error, SE_RECIPE_ERROR, 0,
-                 _("the edit needs an inversion with steps %u, src \"%s\" and cfg_src %g; "
-                   "invert first"), r->steps, r->src, r->cfg_src);
+                 _("the edit needs a %s inversion with steps %u, skip %u, src \"%s\" and cfg_src %g; "
+                   "invert first"), se_method_name (r->method), r->steps, r->skip, r->src, r->cfg_src);
     return FALSE;
   }
-  return se_model_ready (s->model, error) && run_fits (s, r, s->candidates, error) &&
-         se_engine_finish (s->model->gpu, edit (s, r, out, progress, data, cancel, error));
+  if (!se_model_ready (s->model, error) || !run_fits (s, r, s->candidates, error))
+    return FALSE;
+  gboolean ok = r->method == SE_METHOD_LEDITS_PP ? se_ledits_pp_edit (s, r, out, progress, data, cancel, error)
+                                                 : edit (s, r, out, progress, data, cancel, error);
+  return se_engine_finish (s->model->gpu, ok);
 }
 
 guint se_session_candidates (const SeSession *s) { return s->candidates; }
@@ -603,18 +630,28 @@ se_session_edit_estimate (const SeSession *s, guint k)
 }
 
 const double *
+se_session_concept_mask (const SeSession *s, guint k, guint c)
+{
+  if (!s->inverted || s->method != SE_METHOD_LEDITS_PP || k >= s->candidates || c >= s->mask_concepts)
+    return NULL;
+  const double *m = s->estimate ? s->masks : s->coverage;
+  gsize hw = (gsize) s->lh * s->lw;
+  return m ? m + ((gsize) k * MAX (s->mask_concepts, 1u) + c) * hw : NULL;
+}
+
+const double *
 se_session_xts (const SeSession *s, guint k, guint *count)
 {
-  g_return_val_if_fail (s->schedule && k < s->candidates, NULL);
-  *count = s->schedule->steps + 1;
+  g_return_val_if_fail (s->inverted && k < s->candidates, NULL);
+  *count = s->inv_steps + 1;
   return s->xts + k * *count * s->n;
 }
 
 const double *
 se_session_zs (const SeSession *s, guint k, guint *count)
 {
-  g_return_val_if_fail (s->schedule && k < s->candidates, NULL);
-  *count = s->schedule->steps;
+  g_return_val_if_fail (s->inverted && k < s->candidates, NULL);
+  *count = s->inv_steps;
   return s->zs + k * *count * s->n;
 }
 
@@ -624,4 +661,11 @@ se_session_trace (const SeSession *s, guint k, guint *count)
   g_return_val_if_fail (s->trace && k < s->candidates, NULL);
   *count = s->trace_len;
   return s->trace + k * s->trace_len * s->n;
+}
+
+void
+se_session_observe_pp (SeSession *s, SePpObserver observer, gpointer data)
+{
+  s->observer = observer;
+  s->observer_data = data;
 }

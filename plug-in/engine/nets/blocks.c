@@ -234,11 +234,13 @@ se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint c,
   load_linear (l, &t->ff2, c, 4 * c, TRUE, blk, "ff.net.2");
 }
 
-/* h += out_proj(attention(LN(h) q, kv k, kv v)) for tokens h [B, L, C]. */
+/* h += out_proj(attention(LN(h) q, kv k, kv v)) for tokens h [B, L, C];
+ * *probs, when probs is not NULL, a new fp32 [B, L, Lk] tensor of the
+ * attention probabilities averaged over the heads. */
 static gboolean
 attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq,
                     const SeTensor *wk, const SeTensor *wv, const SeAffine *out, guint heads,
-                    const SeTensor *context, GError **error)
+                    const SeTensor *context, SeTensor **probs, GError **error)
 {
   gint64 B = h->shape[0], L = h->shape[1], C = h->shape[2];
   const SeTensor *x = h;
@@ -256,6 +258,11 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
       !se_op_linear (gpu, kv, wv, NULL, v, error))
     return FALSE;
   g_clear_pointer (&n, se_tensor_free);
+  if (probs) {
+    *probs = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, B, L, Lk);
+    if (*probs == NULL || !se_op_attention_probs (gpu, q, k, heads, *probs, error))
+      return FALSE;
+  }
   g_autoptr (SeTensor) a = NEW (B, L, C);
   if (a == NULL || !se_op_attention (gpu, q, k, v, heads, FALSE, a, error))
     return FALSE;
@@ -299,7 +306,7 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
 
 SeTensor *
 se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
-                        const SeTensor *context, guint groups, GError **error)
+                        const SeTensor *context, guint groups, SeTensor **cross_probs, GError **error)
 {
   gint64 B = x->shape[0], C = t->channels, H = x->shape[2], W = x->shape[3], L = H * W;
   g_autoptr (SeTensor) n = NEW (B, C, H, W);
@@ -309,8 +316,8 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (h == NULL || !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
     return NULL;
   g_clear_pointer (&n, se_tensor_free);
-  if (!attention_residual (gpu, h, &t->ln1, t->q1, t->k1, t->v1, &t->out1, t->heads, NULL, error) ||
-      !attention_residual (gpu, h, &t->ln2, t->q2, t->k2, t->v2, &t->out2, t->heads, context, error))
+  if (!attention_residual (gpu, h, &t->ln1, t->q1, t->k1, t->v1, &t->out1, t->heads, NULL, NULL, error) ||
+      !attention_residual (gpu, h, &t->ln2, t->q2, t->k2, t->v2, &t->out2, t->heads, context, cross_probs, error))
     return NULL;
   if (!feed_forward (gpu, t, h, error))
     return NULL;

@@ -68,8 +68,12 @@ typedef struct {
 
 void se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint channels,
                           guint heads, guint context);
+/* cross_probs: NULL, or receives a new fp32 [B, H*W, Lk] tensor of the
+ * cross-attention's probabilities averaged over its heads (even on
+ * failure: the caller frees it). */
 SeTensor *se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
-                                  const SeTensor *context, guint groups, GError **error);
+                                  const SeTensor *context, guint groups, SeTensor **cross_probs,
+                                  GError **error);
 
 /* The VAE's single-head spatial self-attention. */
 typedef struct {

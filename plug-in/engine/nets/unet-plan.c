@@ -7,6 +7,7 @@ struct _SeUNetPlan {
   guint batch;
   gsize context_floats;         /* per batch element */
   SeTensor *sample, *timesteps, *context, *out;
+  SeAttnCapture capture;        /* probs NULL when not capturing */
   const float **uploaded;       /* context address per batch element, last run */
   SeRecording *recording;
 };
@@ -19,11 +20,13 @@ clear (SeUNetPlan *p)
   g_clear_pointer (&p->timesteps, se_tensor_free);
   g_clear_pointer (&p->context, se_tensor_free);
   g_clear_pointer (&p->out, se_tensor_free);
+  g_clear_pointer (&p->capture.probs, g_ptr_array_unref);
   se_recording_free (p->gpu, g_steal_pointer (&p->recording));
 }
 
 SeUNetPlan *
-se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len, GError **error)
+se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len, guint capture_queries,
+                  GError **error)
 {
   const SeUNetConfig *c = se_unet_config (unet);
   SeGpu *gpu = se_unet_gpu (unet);
@@ -33,12 +36,16 @@ se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len
   p->batch = batch;
   p->context_floats = (gsize) context_len * c->context_dim;
   p->uploaded = g_new0 (const float *, batch);
+  p->capture.max_queries = capture_queries;
+  if (capture_queries)
+    p->capture.probs = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   if (!se_cmd_capture_begin (gpu, error))
     return NULL;
   p->sample = se_tensor_new_dims (gpu, error, batch, c->in_channels, h, w);
   p->timesteps = p->sample ? se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, (gint64[]) { batch }, error) : NULL;
   p->context = p->timesteps ? se_tensor_new_dims (gpu, error, batch, context_len, c->context_dim) : NULL;
-  p->out = p->context ? se_unet_forward_t (unet, p->sample, p->timesteps, p->context, NULL, error) : NULL;
+  p->out = p->context ? se_unet_forward_t (unet, p->sample, p->timesteps, p->context, NULL,
+                                                capture_queries ? &p->capture : NULL, error) : NULL;
   /* on failure p's cleanup frees the tensors, then the recording's arena */
   gboolean ok = p->out != NULL;
   ok = se_cmd_capture_end (gpu, &p->recording, ok ? error : NULL) && ok;
@@ -59,6 +66,19 @@ guint
 se_unet_plan_batch (const SeUNetPlan *p)
 {
   return p->batch;
+}
+
+guint
+se_unet_plan_capture_queries (const SeUNetPlan *p)
+{
+  return p->capture.probs ? p->capture.max_queries : 0;
+}
+
+gboolean
+se_unet_plan_attention (const SeUNetPlan *p, double *out, GError **error)
+{
+  g_return_val_if_fail (p->capture.probs, FALSE);
+  return se_attn_capture_mean (&p->capture, out, error);
 }
 
 gboolean

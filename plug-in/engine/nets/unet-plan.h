@@ -13,18 +13,23 @@ G_BEGIN_DECLS
 
 typedef struct _SeUNetPlan SeUNetPlan;
 
-/* context_len: tokens per context (77). */
+/* context_len: tokens per context (77); capture_queries: 0, or keep the
+ * cross-attention maps of the layers with at most that many queries
+ * (SeAttnCapture), read after each run with se_unet_plan_attention. */
 SeUNetPlan *se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len,
-                              GError **error);
+                              guint capture_queries, GError **error);
 void        se_unet_plan_free (SeUNetPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNetPlan, se_unet_plan_free)
 
 guint se_unet_plan_batch (const SeUNetPlan *plan);
+guint se_unet_plan_capture_queries (const SeUNetPlan *plan);
 
 /* One evaluation: sample [B, 4, h, w] and timesteps [B] in; contexts[b]
  * (context_len x context_dim floats each) uploaded only where they differ
  * (by address) from the last run's; the prediction [B, 4, h, w] out. */
 gboolean se_unet_plan_run (SeUNetPlan *plan, const float *sample, const float *timesteps,
                            const float *const *contexts, float *out, GError **error);
+/* The last run's cross-attention maps (se_attn_capture_mean). */
+gboolean se_unet_plan_attention (const SeUNetPlan *plan, double *out, GError **error);
 
 G_END_DECLS

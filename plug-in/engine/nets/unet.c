@@ -2,6 +2,9 @@
 #include "unet.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "fault.h"
 
 typedef struct {
   guint n;                      /* resnets (and transformers, when attention) */
@@ -178,12 +181,52 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
                                                 (gint64[]) { sample->ndim == 4 ? sample->shape[0] : 1 }, error);
   if (t == NULL || !se_tensor_upload (t, timesteps, error))
     return NULL;
-  return se_unet_forward_t (u, sample, t, context, taps, error);
+  return se_unet_forward_t (u, sample, t, context, taps, NULL, error);
+}
+
+gboolean
+se_attn_capture_mean (const SeAttnCapture *capture, double *out, GError **error)
+{
+  guint layers = capture->probs->len;
+  if (layers == 0) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 _("UNet: no cross-attention layer has at most %u queries"), capture->max_queries);
+    return FALSE;
+  }
+  gsize n = ((SeTensor *) capture->probs->pdata[0])->numel;
+  g_autofree float *layer = se_host_alloc (n, sizeof (float), _("the cross-attention maps"), error);
+  if (layer == NULL)
+    return FALSE;
+  memset (out, 0, n * sizeof (double));
+  for (guint l = 0; l < layers; l++) {
+    const SeTensor *t = capture->probs->pdata[l];
+    if (t->numel != n || !se_tensor_download (t, layer, error))
+      return FALSE;
+    for (gsize i = 0; i < n; i++)
+      out[i] += layer[i];
+  }
+  for (gsize i = 0; i < n; i++)
+    out[i] /= layers;
+  return TRUE;
+}
+
+/* A down or up block's transformer, its cross-attention kept when capture
+ * asks for maps of this size. */
+static SeTensor *
+transformer (SeUNet *u, const SeTransformer *t, const SeTensor *h, const SeTensor *context,
+             SeAttnCapture *capture, GError **error)
+{
+  gboolean keep = capture && (guint64) h->shape[2] * h->shape[3] <= capture->max_queries;
+  SeTensor *probs = NULL;
+  SeTensor *out = se_transformer_forward (u->gpu, t, h, context, u->cfg.groups, keep ? &probs : NULL, error);
+  if (probs)
+    g_ptr_array_add (capture->probs, probs);
+  return out;
 }
 
 SeTensor *
 se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps, const SeTensor *context,
-                   GHashTable *taps, GError **error)
+                   GHashTable *taps, SeAttnCapture *capture, GError **error)
 {
   SeGpu *gpu = u->gpu;
   const SeUNetConfig *c = &u->cfg;
@@ -214,7 +257,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
     const Block *b = &u->down[i];
     for (guint j = 0; j < b->n; j++)
       if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !se_tensor_replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))) ||
+          (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, context, capture, error))) ||
           !push_skip (gpu, skips, h, error))
         goto fail;
     if (b->sampler.w && (!se_tensor_replace (&h, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)) ||
@@ -225,7 +268,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
       goto fail;
   }
   if (!se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
-      !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, error)) ||
+      !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, NULL, error)) ||
       !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
       !tap (gpu, taps, "mid_block", h, error))
     goto fail;
@@ -242,7 +285,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
       }
       se_tensor_replace (&h, cat);
       if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !se_tensor_replace (&h, se_transformer_forward (gpu, &b->attn[j], h, context, c->groups, error))))
+          (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, context, capture, error))))
         goto fail;
     }
     if (b->sampler.w && !se_tensor_replace (&h, se_upsample_forward (gpu, &b->sampler, h, error)))

@@ -20,6 +20,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNet, se_unet_free)
 const SeUNetConfig *se_unet_config (const SeUNet *unet);
 SeGpu              *se_unet_gpu (const SeUNet *unet);
 
+/* Cross-attention probabilities to keep from an evaluation (LEDITS++'s
+ * attention store, diffusers' AttentionStore): those of the down and up
+ * blocks' transformers whose query count is at most max_queries (never the
+ * mid block's), each an fp32 [B, queries, context tokens] tensor averaged
+ * over the heads, appended to probs (SeTensor*, owned) in the order run. */
+typedef struct {
+  guint max_queries;
+  GPtrArray *probs;
+} SeAttnCapture;
+
+/* The captured maps averaged over layers (and heads) into out [B, queries,
+ * tokens] (the shape of each); FALSE with error when nothing was captured
+ * or a download failed. */
+gboolean se_attn_capture_mean (const SeAttnCapture *capture, double *out, GError **error);
+
 /* Returns the noise prediction [B, 4, h, w].  When taps is not NULL it
  * receives copies of the intermediates diffusers names "conv_in",
  * "time_embedding", "down_blocks.N", "mid_block", "up_blocks.N" and
@@ -27,8 +42,10 @@ SeGpu              *se_unet_gpu (const SeUNet *unet);
 SeTensor *se_unet_forward (SeUNet *unet, const SeTensor *sample, const float *timesteps,
                            const SeTensor *context, GHashTable *taps, GError **error);
 /* The same with the timesteps [B] already on the device: records nothing
- * but dispatches, so it can be captured and replayed (unet-plan.h). */
+ * but dispatches, so it can be captured and replayed (unet-plan.h);
+ * capture may be NULL. */
 SeTensor *se_unet_forward_t (SeUNet *unet, const SeTensor *sample, const SeTensor *timesteps,
-                             const SeTensor *context, GHashTable *taps, GError **error);
+                             const SeTensor *context, GHashTable *taps, SeAttnCapture *capture,
+                             GError **error);
 
 G_END_DECLS
