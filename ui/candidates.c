@@ -11,7 +11,7 @@
 struct _SeCandidates {
   GtkWidget *box;
   GPtrArray *buttons;           /* GtkToggleButton */
-  double visible_x, visible_y;
+  double visible_x, visible_y, aspect;
   guint selected;
   gboolean updating;            /* setting toggles from code */
   SeCandidateSelected on_selected;
@@ -46,11 +46,12 @@ on_destroy (GtkWidget *w, SeCandidates *c)
 }
 
 SeCandidates *
-se_candidates_new (double visible_x, double visible_y, SeCandidateSelected selected, gpointer data)
+se_candidates_new (double visible_x, double visible_y, double aspect, SeCandidateSelected selected, gpointer data)
 {
   SeCandidates *c = g_new0 (SeCandidates, 1);
   c->visible_x = visible_x;
   c->visible_y = visible_y;
+  c->aspect = aspect;
   c->on_selected = selected;
   c->data = data;
   c->buttons = g_ptr_array_new ();
@@ -92,7 +93,7 @@ se_candidates_set (SeCandidates *c, const SeImage *images, guint count)
     g_ptr_array_add (c->buttons, b);
   }
   for (guint i = 0; i < count; i++) {
-    g_autoptr (GdkPixbuf) thumb = se_preview_pixbuf (&images[i], c->visible_x, c->visible_y,
+    g_autoptr (GdkPixbuf) thumb = se_preview_pixbuf (&images[i], c->visible_x, c->visible_y, c->aspect,
                                                       THUMB_SIZE);
     gtk_image_set_from_pixbuf (GTK_IMAGE (gtk_bin_get_child (c->buttons->pdata[i])), thumb);
   }

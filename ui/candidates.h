@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 typedef struct _SeCandidates SeCandidates;
 typedef void (*SeCandidateSelected) (guint index, gpointer data);
 
-SeCandidates *se_candidates_new (double visible_x, double visible_y, SeCandidateSelected selected,
+/* visible_x, visible_y, aspect: as se_preview_pixbuf takes them. */
+SeCandidates *se_candidates_new (double visible_x, double visible_y, double aspect, SeCandidateSelected selected,
                                  gpointer data);
 GtkWidget    *se_candidates_widget (SeCandidates *c);
 /* Shows the images (keeping the selection when it still exists). */

@@ -9,7 +9,7 @@
 #define STRENGTH_RANGE 20.0
 
 struct _SeConceptRow {
-  GtkWidget *box, *entry, *direction, *remove;
+  GtkWidget *box, *swatch, *entry, *direction, *remove;
   GtkAdjustment *strength, *threshold;
   gint cooldown;                /* kept from the initial concept */
   double weight;
@@ -38,6 +38,9 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   row->box = gtk_vbox_new (FALSE, 2);
 
   GtkWidget *head = gtk_hbox_new (FALSE, 6);
+  row->swatch = gtk_image_new ();
+  gimp_help_set_help_data (row->swatch, _("The colour of this concept's mask on the preview"), NULL);
+  gtk_box_pack_start (GTK_BOX (head), row->swatch, FALSE, FALSE, 0);
   row->entry = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (row->entry), c->prompt);
   gimp_help_set_help_data (row->entry, _("What to add or remove, in a few words "
@@ -67,6 +70,8 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
       _("Share of the image the concept may not touch: higher confines it to fewer pixels"), NULL));
   gtk_box_pack_start (GTK_BOX (row->box), table, FALSE, FALSE, 0);
   gtk_widget_show_all (row->box);
+  gtk_widget_hide (row->swatch);
+  gtk_widget_set_no_show_all (row->swatch, TRUE);
 
   show_direction (row);
   g_signal_connect_swapped (row->strength, "value-changed", G_CALLBACK (show_direction), row);
@@ -99,4 +104,17 @@ se_concept_row_add_to (const SeConceptRow *row, SeRecipe *r, guint warmup)
   c->warmup = MIN (warmup, r->steps);
   c->cooldown = row->cooldown;
   c->weight = row->weight;
+}
+
+void
+se_concept_row_set_swatch (SeConceptRow *row, const guint8 *rgb)
+{
+  if (rgb == NULL) {
+    gtk_widget_hide (row->swatch);
+    return;
+  }
+  g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 14, 14);
+  gdk_pixbuf_fill (pb, ((guint32) rgb[0] << 24) | ((guint32) rgb[1] << 16) | ((guint32) rgb[2] << 8) | 0xff);
+  gtk_image_set_from_pixbuf (GTK_IMAGE (row->swatch), pb);
+  gtk_widget_show (row->swatch);
 }

@@ -19,6 +19,9 @@ GtkWidget    *se_concept_row_widget (SeConceptRow *row);
 /* Appends the row's concept to r; warmup comes from the dialog. */
 void          se_concept_row_add_to (const SeConceptRow *row, SeRecipe *r, guint warmup);
 
+/* Shows the colour of the concept's mask before its text (NULL: none). */
+void          se_concept_row_set_swatch (SeConceptRow *row, const guint8 *rgb);
+
 /* Its parts, for keyboard focus and tests. */
 GtkEntry      *se_concept_row_entry (SeConceptRow *row);
 GtkAdjustment *se_concept_row_strength (SeConceptRow *row);

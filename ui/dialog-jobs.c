@@ -49,12 +49,21 @@ displayed (SeDialog *d, guint k)
   return (SeImage) { r->width, r->height, g_memdup2 (r->data, 3 * sizeof (float) * r->width * r->height) };
 }
 
+/* Candidate k's masks of an event or of the kept results (NULL: none). */
+static const double *
+masks_of (const double *masks, guint concepts, guint w, guint h, guint k)
+{
+  return masks ? masks + (gsize) k * concepts * w * h : NULL;
+}
+
 void
 se_dialog_show_candidate (SeDialog *d, guint index)
 {
   if (index >= d->n_results)
     return;
   SeImage shown = displayed (d, index);
+  se_preview_set_masks (d->preview, masks_of (d->masks, d->mask_concepts, d->mask_w, d->mask_h, index),
+                        d->mask_concepts, d->mask_w, d->mask_h);
   se_preview_set_result (d->preview, &shown);
   g_free (shown.data);
 }
@@ -94,6 +103,8 @@ se_dialog_clear_results (SeDialog *d)
   g_clear_pointer (&d->results, g_free);
   g_clear_pointer (&d->sources, g_free);
   g_clear_pointer (&d->results_original.data, g_free);
+  g_clear_pointer (&d->masks, g_free);
+  d->mask_concepts = 0;
   d->n_results = 0;
 }
 
@@ -105,6 +116,12 @@ keep_results (SeDialog *d, const SePreviewEvent *ev)
   d->sources = copy_images (ev->sources, ev->count);
   d->n_results = ev->count;
   d->results_original = se_image_resize (&d->region, ev->images[0].width, ev->images[0].height);
+  if (ev->masks) {
+    d->masks = g_memdup2 (ev->masks, sizeof (double) * ev->count * ev->mask_concepts * ev->mask_w * ev->mask_h);
+    d->mask_concepts = ev->mask_concepts;
+    d->mask_w = ev->mask_w;
+    d->mask_h = ev->mask_h;
+  }
 }
 
 static void
@@ -120,9 +137,13 @@ on_event (const SePreviewEvent *ev, gpointer data)
     break;
   case SE_PREVIEW_STEP:
     set_running (d, TRUE, _("Editing…"), ev->fraction);
-    if (sel < ev->count)
+    if (sel < ev->count) {
+      se_preview_set_masks (d->preview, masks_of (ev->masks, ev->mask_concepts, ev->mask_w, ev->mask_h, sel),
+                            ev->mask_concepts, ev->mask_w, ev->mask_h);
       se_preview_set_result (d->preview, &ev->images[sel]);
+    }
     d->steps_shown++;
+    d->step_masks_shown += ev->masks ? 1 : 0;
     break;
   case SE_PREVIEW_RESULT:
     keep_results (d, ev);

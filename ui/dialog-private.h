@@ -18,7 +18,8 @@ struct _SeDialog {
   guint visible_w, visible_h;
 
   GtkWidget *model_entry, *message_box, *message_label, *model_hint;
-  GtkWidget *src_entry, *tar_entry, *concepts_box, *add_concept;
+  GtkWidget *method, *masks_kind, *src_entry, *tar_entry, *concepts_box, *add_concept;
+  SeMethod method_shown;        /* the method the widgets' values are for */
   GPtrArray *rows;              /* SeConceptRow, in order */
   GtkAdjustment *steps, *skip, *cfg_src, *cfg_tar, *warmup, *mom_scale, *mom_beta;
   GtkAdjustment *seed, *count;
@@ -42,9 +43,12 @@ struct _SeDialog {
   SeImage *sources;             /* and each candidate unchanged (se_session_source) */
   SeImage results_original;     /* the region at the results' size */
   guint n_results;
+  double *masks;                /* LEDITS++: the results' concept masks (SePreviewEvent), or NULL */
+  guint mask_concepts, mask_w, mask_h;
 
   /* what happened, for tests */
   guint jobs_done, steps_shown, jobs_failed;
+  guint step_masks_shown;       /* steps that came with LEDITS++ masks */
 };
 
 /* dialog.c */

@@ -41,16 +41,24 @@ entry_text (GtkWidget *entry)
   return g_strstrip (g_strdup (gtk_entry_get_text (GTK_ENTRY (entry))));
 }
 
+static SeMethod
+method_chosen (SeDialog *d)
+{
+  return gtk_combo_box_get_active (GTK_COMBO_BOX (d->method)) == 1 ? SE_METHOD_LEDITS_PP : SE_METHOD_LEDITS;
+}
+
 SeRecipe *
 se_dialog_recipe (SeDialog *d)
 {
-  SeRecipe *r = se_recipe_new ();
+  SeRecipe *r = se_recipe_new_for (method_chosen (d));
+  gboolean pp = r->method == SE_METHOD_LEDITS_PP;
+  r->masks = (SeMaskMode) MAX (gtk_combo_box_get_active (GTK_COMBO_BOX (d->masks_kind)), 0);
   r->steps = (guint) gtk_adjustment_get_value (d->steps);
   r->skip = MIN ((guint) gtk_adjustment_get_value (d->skip), r->steps - 1);
   g_free (r->src);
   r->src = entry_text (d->src_entry);
   g_free (r->tar);
-  r->tar = entry_text (d->tar_entry);
+  r->tar = pp ? g_strdup ("") : entry_text (d->tar_entry);     /* LEDITS++ has no target prompt */
   r->cfg_src = gtk_adjustment_get_value (d->cfg_src);
   r->cfg_tar = gtk_adjustment_get_value (d->cfg_tar);
   r->mom_scale = gtk_adjustment_get_value (d->mom_scale);
@@ -85,6 +93,7 @@ on_changed (SeDialog *d)
 /* ---- concepts ---- */
 
 static void on_remove_concept (GtkButton *button, SeDialog *d);
+static void color_rows (SeDialog *d);
 
 static SeConceptRow *
 add_row (SeDialog *d, const SeConcept *c)
@@ -92,7 +101,20 @@ add_row (SeDialog *d, const SeConcept *c)
   SeConceptRow *row = se_concept_row_new (c, G_CALLBACK (on_changed), G_CALLBACK (on_remove_concept), d);
   gtk_box_pack_start (GTK_BOX (d->concepts_box), se_concept_row_widget (row), FALSE, FALSE, 0);
   g_ptr_array_add (d->rows, row);
+  color_rows (d);
   return row;
+}
+
+/* With LEDITS++ each row shows its mask's colour (by its place). */
+static void
+color_rows (SeDialog *d)
+{
+  gboolean pp = method_chosen (d) == SE_METHOD_LEDITS_PP;
+  for (guint i = 0; i < d->rows->len; i++) {
+    guint8 rgb[3];
+    se_preview_mask_color (i, rgb);
+    se_concept_row_set_swatch (d->rows->pdata[i], pp ? rgb : NULL);
+  }
 }
 
 static void
@@ -101,13 +123,14 @@ on_remove_concept (GtkButton *button, SeDialog *d)
   SeConceptRow *row = g_object_get_data (G_OBJECT (button), "se-concept-row");
   g_ptr_array_remove (d->rows, row);
   gtk_widget_destroy (se_concept_row_widget (row));
+  color_rows (d);
   on_changed (d);
 }
 
 static void
 on_add_concept (SeDialog *d)
 {
-  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  g_autoptr (SeRecipe) defaults = se_recipe_new_for (method_chosen (d));
   SeConceptRow *row = add_row (d, se_recipe_add_concept (defaults, ""));
   gtk_widget_grab_focus (GTK_WIDGET (se_concept_row_entry (row)));
   /* an empty concept changes nothing: the preview waits for its text */
@@ -115,15 +138,35 @@ on_add_concept (SeDialog *d)
 
 /* ---- values ---- */
 
+/* What applies to the method shown: LEDITS++ has no target prompt and no
+ * momentum, LEDITS no masks. */
+static void
+method_sensitivity (SeDialog *d)
+{
+  gboolean pp = method_chosen (d) == SE_METHOD_LEDITS_PP;
+  gtk_widget_set_sensitive (d->tar_entry, !pp);
+  gtk_widget_set_sensitive (d->masks_kind, pp);
+  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->cfg_tar), !pp);
+  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->mom_scale), !pp);
+  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->mom_beta), !pp);
+  gtk_widget_set_sensitive (GTK_WIDGET (se_preview_masks_toggle (d->preview)), pp);
+  color_rows (d);
+}
+
 static void
 set_advanced (SeDialog *d, const SeRecipe *r)
 {
+  d->method_shown = r->method;
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->method), r->method == SE_METHOD_LEDITS_PP ? 1 : 0);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->masks_kind), (gint) r->masks);
+  method_sensitivity (d);
   gtk_adjustment_set_value (d->steps, r->steps);
   gtk_adjustment_set_value (d->skip, r->skip);
   gtk_adjustment_set_value (d->cfg_src, r->cfg_src);
   gtk_adjustment_set_value (d->cfg_tar, r->cfg_tar);
-  gtk_adjustment_set_value (d->warmup, r->concepts->len ?
-                            g_array_index (r->concepts, SeConcept, 0).warmup : SE_RECIPE_WARMUP);
+  g_autoptr (SeRecipe) defaults = se_recipe_new_for (r->method);
+  gtk_adjustment_set_value (d->warmup, r->concepts->len ? g_array_index (r->concepts, SeConcept, 0).warmup
+                                                        : se_recipe_add_concept (defaults, "")->warmup);
   gtk_adjustment_set_value (d->mom_scale, r->mom_scale);
   gtk_adjustment_set_value (d->mom_beta, r->mom_beta);
 }
@@ -148,10 +191,35 @@ set_values (SeDialog *d, const SeDialogValues *v)
   d->setting = FALSE;
 }
 
+/* A new method: the step counts and warm-up that are still the old
+ * method's defaults become the new one's. */
+static void
+on_method_changed (SeDialog *d)
+{
+  SeMethod now = method_chosen (d);
+  if (d->setting || now == d->method_shown)
+    return;
+  g_autoptr (SeRecipe) old = se_recipe_new_for (d->method_shown);
+  g_autoptr (SeRecipe) fresh = se_recipe_new_for (now);
+  guint old_warmup = se_recipe_add_concept (old, "")->warmup, new_warmup = se_recipe_add_concept (fresh, "")->warmup;
+  d->setting = TRUE;
+  if ((guint) gtk_adjustment_get_value (d->steps) == old->steps &&
+      (guint) gtk_adjustment_get_value (d->skip) == old->skip) {
+    gtk_adjustment_set_value (d->steps, fresh->steps);
+    gtk_adjustment_set_value (d->skip, fresh->skip);
+  }
+  if ((guint) gtk_adjustment_get_value (d->warmup) == old_warmup)
+    gtk_adjustment_set_value (d->warmup, new_warmup);
+  d->setting = FALSE;
+  d->method_shown = now;
+  method_sensitivity (d);
+  on_changed (d);
+}
+
 static void
 on_reset_advanced (SeDialog *d)
 {
-  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  g_autoptr (SeRecipe) defaults = se_recipe_new_for (method_chosen (d));
   d->setting = TRUE;
   set_advanced (d, defaults);
   d->setting = FALSE;
@@ -265,15 +333,23 @@ model_section (SeDialog *d)
 static GtkWidget *
 prompt_section (SeDialog *d)
 {
-  GtkWidget *table = form_new (2);
+  GtkWidget *table = form_new (3);
+  d->method = gtk_combo_box_new_text ();
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d->method), _("LEDITS: guided by concepts and a target prompt"));
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d->method), _("LEDITS++: each concept confined to where it belongs"));
+  gimp_help_set_help_data (d->method, _("LEDITS edits the whole region towards the target prompt and the "
+                                        "concepts. LEDITS++ finds where each concept belongs (its mask) and "
+                                        "changes only there, in fewer steps"), NULL);
+  form_row (table, 0, _("Met_hod:"), d->method, d->method);
+  g_signal_connect_swapped (d->method, "changed", G_CALLBACK (on_method_changed), d);
   d->src_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->src_entry, _("What the region shows now (optional), e.g. "
                                            "\"a photo of a man\""), NULL);
   d->tar_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->tar_entry, _("What the region should show (optional), e.g. "
                                            "\"a photo of a man in winter\""), NULL);
-  form_row (table, 0, _("_Source prompt:"), d->src_entry, d->src_entry);
-  form_row (table, 1, _("_Target prompt:"), d->tar_entry, d->tar_entry);
+  form_row (table, 1, _("_Source prompt:"), d->src_entry, d->src_entry);
+  form_row (table, 2, _("_Target prompt:"), d->tar_entry, d->tar_entry);
   g_signal_connect_swapped (d->src_entry, "changed", G_CALLBACK (on_changed), d);
   g_signal_connect_swapped (d->tar_entry, "changed", G_CALLBACK (on_changed), d);
   return table;
@@ -321,7 +397,7 @@ advanced_section (SeDialog *d)
   GtkWidget *expander = gtk_expander_new_with_mnemonic (_("Ad_vanced"));
   GtkWidget *vbox = gtk_vbox_new (FALSE, 4);
   gtk_container_add (GTK_CONTAINER (expander), vbox);
-  GtkWidget *table = gtk_table_new (7, 3, FALSE);
+  GtkWidget *table = gtk_table_new (8, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 4);
   gtk_table_set_row_spacings (GTK_TABLE (table), 2);
   d->steps = scale (d, table, 0, _("Ste_ps:"), 2, 200, 1, 0,
@@ -338,6 +414,16 @@ advanced_section (SeDialog *d)
                         _("How much of the earlier concept guidance carries over between steps"));
   d->mom_beta = scale (d, table, 6, _("Momentum deca_y:"), 0, 1, 0.05, 2,
                        _("How quickly the carried-over guidance fades"));
+  d->masks_kind = gtk_combo_box_new_text ();
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Attention and noise (intersection)"));
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Attention only"));
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Noise only"));
+  gimp_help_set_help_data (d->masks_kind, _("LEDITS++: how a concept's mask is found: where the model attends to "
+                                            "the concept's words, where its guidance is strongest, or both"), NULL);
+  g_signal_connect_swapped (d->masks_kind, "changed", G_CALLBACK (on_changed), d);
+  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("Masks:"), d->masks_kind), 0, 1, 7, 8, GTK_FILL, GTK_FILL,
+                    0, 0);
+  gtk_table_attach (GTK_TABLE (table), d->masks_kind, 1, 3, 7, 8, GTK_FILL, GTK_FILL, 0, 0);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
   GtkWidget *reset = gtk_button_new_with_mnemonic (_("Reset to de_faults"));
   g_signal_connect_swapped (reset, "clicked", G_CALLBACK (on_reset_advanced), d);
@@ -431,7 +517,8 @@ preview_section (SeDialog *d)
   gtk_box_pack_start (GTK_BOX (hbox), d->stop, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
   d->candidates = se_candidates_new ((double) d->visible_w / d->region.width,
-                                     (double) d->visible_h / d->region.height, on_candidate, d);
+                                     (double) d->visible_h / d->region.height,
+                                     (double) d->visible_w / d->visible_h, on_candidate, d);
   gtk_box_pack_start (GTK_BOX (vbox), se_candidates_widget (d->candidates), FALSE, FALSE, 0);
   return vbox;
 }
@@ -487,7 +574,7 @@ se_dialog_window (SeDialog *d)
 static void
 reset (SeDialog *d)
 {
-  g_autoptr (SeRecipe) defaults = se_recipe_new ();
+  g_autoptr (SeRecipe) defaults = se_recipe_new_for (method_chosen (d));
   g_autofree char *model = g_strdup (se_dialog_model_path (d));
   SeDialogValues v = { model, defaults, (guint32) gtk_adjustment_get_value (d->seed), 1,
                        gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)), 0 };

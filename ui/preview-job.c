@@ -48,6 +48,7 @@ posted_free (gpointer data)
   }
   g_free (p->ev.images);
   g_free (p->ev.sources);
+  g_free (p->ev.masks);
   g_free (p->ev.text);
   g_free (p);
 }
@@ -70,6 +71,25 @@ post (SeWorker *w, const SePreviewJob *j, SePreviewEventKind kind, char *text, d
 {
   post_event (w, j, (SePreviewEvent) { .kind = kind, .text = text, .fraction = fraction,
                                        .images = images, .count = count });
+}
+
+/* Each candidate's LEDITS++ concept masks into ev (none for LEDITS). */
+static void
+add_masks (SePreviewEvent *ev, const SePreviewJob *j)
+{
+  SeEngineState *st = j->state;
+  guint C = j->recipe->method == SE_METHOD_LEDITS_PP ? j->recipe->concepts->len : 0;
+  guint K = se_session_candidates (st->session), lw = st->width / 8, lh = st->height / 8;
+  gsize hw = (gsize) lw * lh;
+  if (C == 0 || se_session_concept_mask (st->session, 0, 0) == NULL)
+    return;
+  ev->masks = g_new (double, (gsize) K * C * hw);
+  for (guint k = 0; k < K; k++)
+    for (guint c = 0; c < C; c++)
+      memcpy (ev->masks + ((gsize) k * C + c) * hw, se_session_concept_mask (st->session, k, c), hw * sizeof (double));
+  ev->mask_concepts = C;
+  ev->mask_w = lw;
+  ev->mask_h = lh;
 }
 
 typedef struct {
@@ -100,7 +120,10 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
     se_model_latent_preview (st->model, se_session_edit_estimate (st->session, k), lw, lh,
                              images[k].data);
   }
-  post (p->worker, j, SE_PREVIEW_STEP, NULL, (double) (p->invert_steps + done) / all, images, K);
+  SePreviewEvent ev = { .kind = SE_PREVIEW_STEP, .fraction = (double) (p->invert_steps + done) / all,
+                        .images = images, .count = K };
+  add_masks (&ev, j);
+  post_event (p->worker, j, ev);
   /* the edit's total counts the decoding that follows its last step */
   if (done + 1 == total)
     post (p->worker, j, SE_PREVIEW_STATUS, g_strdup (_("Decoding…")), (double) (p->invert_steps + done) / all,
@@ -165,7 +188,7 @@ se_preview_job_run (SeWorker *w, gpointer data)
   }
   gboolean invert = !(st->session && se_session_is_inverted_for (st->session, j->recipe) &&
                       st->seed == j->seed && st->candidates == j->candidates);
-  Progress progress = { w, j, invert ? j->recipe->steps : 0, j->recipe->steps - j->recipe->skip };
+  Progress progress = { w, j, invert ? se_recipe_inverted_steps (j->recipe) : 0, j->recipe->steps - j->recipe->skip };
   SeImage *images = g_new0 (SeImage, j->candidates);
   gboolean ok = encode (w, j, &error);
   if (ok && invert) {
@@ -191,10 +214,12 @@ se_preview_job_run (SeWorker *w, gpointer data)
                                g_memdup2 (source->data, 3 * sizeof (float) * source->width * source->height) };
     ok = source != NULL;
   }
-  if (ok)
-    post_event (w, j, (SePreviewEvent) { .kind = SE_PREVIEW_RESULT, .fraction = 1.0, .images = images,
-                                         .sources = sources, .count = j->candidates });
-  else {
+  if (ok) {
+    SePreviewEvent ev = { .kind = SE_PREVIEW_RESULT, .fraction = 1.0, .images = images, .sources = sources,
+                          .count = j->candidates };
+    add_masks (&ev, j);
+    post_event (w, j, ev);
+  } else {
     for (guint k = 0; k < j->candidates; k++) {
       g_free (images[k].data);
       if (sources)

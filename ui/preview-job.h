@@ -44,6 +44,10 @@ typedef struct {
   guint count;
   SeImage *images;
   SeImage *sources;             /* RESULT only, count of them */
+  /* STEP and RESULT with LEDITS++: each candidate's concept masks
+   * (se_session_concept_mask), [count][mask_concepts][mask_h][mask_w] */
+  double *masks;
+  guint mask_concepts, mask_w, mask_h;
   gboolean model_failed;
 } SePreviewEvent;
 

@@ -201,7 +201,8 @@ script (gpointer data)
   SeImage kept = se_image_result (&small, r1, &dlg->sources[1], r1->width, r1->height);
   guint side = (guint) MAX (gdk_pixbuf_get_width (first), gdk_pixbuf_get_height (first));
   double vx = (double) dlg->visible_w / dlg->region.width, vy = (double) dlg->visible_h / dlg->region.height;
-  g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&kept, vx, vy, side);
+  double aspect = (double) dlg->visible_w / dlg->visible_h;
+  g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&kept, vx, vy, aspect, side);
   g_autoptr (GdkPixbuf) shown = displayed ();
   g_assert_true (same_pixbuf (want, shown));
   g_free (small.data);
@@ -209,7 +210,7 @@ script (gpointer data)
   /* off: the candidate as decoded, at once and without another job */
   guint jobs = dlg->job;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), FALSE);
-  g_autoptr (GdkPixbuf) as_decoded = se_preview_pixbuf (r1, vx, vy, side);
+  g_autoptr (GdkPixbuf) as_decoded = se_preview_pixbuf (r1, vx, vy, aspect, side);
   g_autoptr (GdkPixbuf) shown_off = displayed ();
   g_assert_true (same_pixbuf (as_decoded, shown_off));
   g_assert_false (same_pixbuf (shown, shown_off));
@@ -221,14 +222,15 @@ script (gpointer data)
   g_assert_cmpuint (dlg->job, ==, jobs);
 
   /* before/after */
-  GtkWidget *toggle = NULL;
-  GList *kids = gtk_container_get_children (GTK_CONTAINER (se_preview_widget (dlg->preview)));
-  toggle = g_list_last (kids)->data;
-  g_list_free (kids);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), TRUE);
+  GtkToggleButton *toggle = se_preview_before_toggle (dlg->preview);
+  gtk_toggle_button_set_active (toggle, TRUE);
   g_autoptr (GdkPixbuf) original = displayed ();
   g_assert_false (same_pixbuf (original, shown));
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), FALSE);
+  gtk_toggle_button_set_active (toggle, FALSE);
+  /* LEDITS: no masks to show */
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (se_preview_masks_toggle (dlg->preview))));
+  g_assert_cmpuint (dlg->step_masks_shown, ==, 0);
+  g_assert_null (dlg->masks);
 
   se_ui_test_screenshot (dlg->window, g_getenv ("SE_SCREENSHOT"));
   script_done = TRUE;
