@@ -2,8 +2,8 @@
  * Semantic Edit...).  The only file that talks to the PDB besides region.c.
  *
  * Arguments: run-mode, image, drawable, model (a diffusers folder or single
- * file; empty: the last used, then SE_MODEL), recipe (the LEDITS recipe JSON;
- * empty: the last used), seed.  Returns the new layer.  Last values persist
+ * file; empty: the last used, then SE_MODEL), recipe (the recipe JSON, of
+ * either method; empty: the last used), seed.  Returns the new layer.  Last values persist
  * across GIMP sessions in semantic-edit.json in GIMP's profile folder.
  *
  * Every result layer carries its edit (edit-record.h).  Run interactively
@@ -209,7 +209,8 @@ static gint32
 edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
-  Progress progress = { recipe->steps + (recipe->steps - recipe->skip) + 1, 0, g_get_monotonic_time (),
+  Progress progress = { se_recipe_inverted_steps (recipe) + (recipe->steps - recipe->skip) + 1, 0,
+                        g_get_monotonic_time (),
                         g_getenv ("SE_VERBOSE") != NULL };
   gimp_progress_init (_("Semantic Edit: loading the model"));
   enter (&progress, "load", _("Semantic Edit: loading the model"));
@@ -314,17 +315,19 @@ query (void)
     { GIMP_PDB_IMAGE, "image", "Input image" },
     { GIMP_PDB_DRAWABLE, "drawable", "Input drawable" },
     { GIMP_PDB_STRING, "model", "Stable Diffusion 1.x model: a diffusers folder or a single .safetensors file (empty: the last used, then $SE_MODEL)" },
-    { GIMP_PDB_STRING, "recipe", "LEDITS recipe JSON: steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, detail (empty: the last used)" },
+    { GIMP_PDB_STRING, "recipe", "Recipe JSON: method (\"ledits\" or \"ledits++\"), steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, masks, mask_tokens, detail (empty: the last used)" },
     { GIMP_PDB_INT32, "seed", "Seed of the inversion noise" },
   };
   static const GimpParamDef results[] = {
     { GIMP_PDB_LAYER, "layer", "The new layer holding the edit, masked by the selection" },
   };
   gimp_install_procedure (PLUG_IN_PROC,
-                          N_("Edit the selection by meaning with Stable Diffusion (LEDITS)"),
+                          N_("Edit the selection by meaning with Stable Diffusion (LEDITS, LEDITS++)"),
                           "Inverts the selected region into Stable Diffusion's noise space and "
-                          "edits it with a target prompt and semantic concepts (SEGA); the "
-                          "result is a new layer above the active one, masked by the selection.",
+                          "edits it with semantic concepts: with LEDITS (the default) guided by a "
+                          "target prompt and SEGA, with LEDITS++ each concept confined to its own "
+                          "implicit mask inside the selection; the result is a new layer above "
+                          "the active one, masked by the selection.",
                           "Semantic Edit developers", "Semantic Edit developers", "2026",
                           N_("Semantic _Edit..."), "RGB*, GRAY*", GIMP_PLUGIN,
                           G_N_ELEMENTS (args), G_N_ELEMENTS (results), args, results);

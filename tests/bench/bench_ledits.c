@@ -5,7 +5,10 @@
  * edit (steps - skip evaluations of batch 2 + concepts, then the decode), a
  * re-edit with other concept strengths from the same inversion (the cost of
  * moving a slider), and the dialog's preview: a --preview-steps edit of a
- * --preview-size image from its own inversion.  With SE_VULKAN_PROFILE=1
+ * --preview-size image from its own inversion; then the same phases with
+ * LEDITS++ at its default steps (--pp-steps, --pp-skip) and the same
+ * concepts, masked by cross-attention and noise, for the two methods side
+ * by side.  With SE_VULKAN_PROFILE=1
  * each phase's device time per operator kind follows it; --json writes the
  * rows. */
 #include <stdio.h>
@@ -78,7 +81,7 @@ run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix
   phase_begin (ph);
   if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, error))
     return FALSE;
-  phase_end (ph, invert, (int) r->steps);
+  phase_end (ph, invert, (int) se_recipe_inverted_steps (r));
   SeImage out = { 0 };
   phase_begin (ph);
   if (!se_session_edit (s, r, &out, NULL, NULL, NULL, error))
@@ -102,6 +105,7 @@ int
 main (int argc, char **argv)
 {
   int size = 512, steps = 50, skip = 10, concepts = 2, preview_size = 256, preview_steps = 12;
+  int pp_steps = SE_RECIPE_PP_STEPS, pp_skip = SE_RECIPE_PP_SKIP;
   char *model_path = NULL, *tokenizer = NULL, *json = NULL;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (multiple of 64; default 512)", "PX" },
@@ -110,6 +114,8 @@ main (int argc, char **argv)
     { "concepts", 'c', 0, G_OPTION_ARG_INT, &concepts, "SEGA concepts (default 2)", "N" },
     { "preview-size", 0, 0, G_OPTION_ARG_INT, &preview_size, "Preview image side (default 256; 0: no preview)", "PX" },
     { "preview-steps", 0, 0, G_OPTION_ARG_INT, &preview_steps, "Preview steps (default 12)", "N" },
+    { "pp-steps", 0, 0, G_OPTION_ARG_INT, &pp_steps, "LEDITS++ schedule steps (default 34; 0: no LEDITS++ rows)", "N" },
+    { "pp-skip", 0, 0, G_OPTION_ARG_INT, &pp_skip, "LEDITS++ steps not run (default 4: 30 inversion steps)", "N" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "A real model instead of random weights", "PATH" },
     { "tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer, "CLIP tokenizer folder (required with random weights)", "DIR" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Also write the results to FILE as JSON", "FILE" },
@@ -163,6 +169,23 @@ main (int argc, char **argv)
     g_autoptr (SeRecipe) preview = se_recipe_with_steps (r, (guint) preview_steps);
     g_autofree char *prefix = g_strdup_printf ("preview %dpx %d steps: ", preview_size, preview_steps);
     if (!run_phases (&ph, model, preview, preview_size, prefix, &error)) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  }
+  if (pp_steps > 0) {
+    g_autoptr (SeRecipe) pp = se_recipe_copy (r);
+    pp->method = SE_METHOD_LEDITS_PP;
+    pp->steps = (guint) pp_steps;
+    pp->skip = (guint) pp_skip;
+    for (guint c = 0; c < pp->concepts->len; c++) {
+      SeConcept *k = &g_array_index (pp->concepts, SeConcept, c);
+      k->scale = SE_RECIPE_PP_SCALE;
+      k->threshold = SE_RECIPE_PP_THRESHOLD;
+      k->warmup = SE_RECIPE_PP_WARMUP;
+    }
+    g_autofree char *prefix = g_strdup_printf ("ledits++ %d steps, skip %d: ", pp_steps, pp_skip);
+    if (!se_recipe_validate (pp, &error) || !run_phases (&ph, model, pp, size, prefix, &error)) {
       g_printerr ("%s\n", error->message);
       return 1;
     }

@@ -6,7 +6,8 @@
 # 10x10) it checks that one layer with a mask was added, the original layer
 # is untouched, and the flattened image is unchanged wherever the selection
 # is 0 and changed where it is not.  A 4000x3000 image with a large selection
-# must complete.  A bad model path and a bad recipe must end in an error with
+# must complete.  A LEDITS++ recipe ("method": "ledits++") passes the same
+# checks on the rectangle.  A bad model path and a bad recipe must end in an error with
 # a message and no new layer; a with-last-values run then repeats the last
 # successful edit.
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
@@ -22,12 +23,15 @@ export SE_WORKING_SIZE=128
 se_gimp_profile "$work" "$plugin"
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
+pp_recipe='{\"method\": \"ledits++\", \"steps\": 4, \"skip\": 1, \"concepts\": [{\"prompt\": \"snowy\", \"threshold\": 0.5}]}'
 script="
 (define W \"$work/\")
 $SE_SCM_HELPERS
 (define (edit img drawable model recipe)
   (car (plug-in-semantic-edit RUN-NONINTERACTIVE img drawable model recipe 3)))
 (define (run-case tag img drawable checks)
+  (run-case-with tag img drawable checks \"$recipe\"))
+(define (run-case-with tag img drawable checks recipe)
   (let ((empty (= (car (gimp-selection-is-empty img)) TRUE))
         (count (car (gimp-image-get-layers img))))
     (if (= checks 1)
@@ -39,7 +43,7 @@ $SE_SCM_HELPERS
         (if empty (gimp-selection-none img))
         (composite img (string-append W tag \"-before.png\"))
         (save img drawable (string-append W tag \"-layer-before.png\"))))
-    (let ((layer (edit img drawable \"$model\" \"$recipe\")))
+    (let ((layer (edit img drawable \"$model\" recipe)))
       (gimp-message (string-append \"SE-TEST \" tag
         \" added=\" (number->string (- (car (gimp-image-get-layers img)) count))
         \" mask=\" (if (> (car (gimp-layer-get-mask layer)) 0) \"yes\" \"no\"))))
@@ -76,6 +80,9 @@ $SE_SCM_HELPERS
 (let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 70 50 10 10)
   (run-case \"ten-by-ten\" img l 1))
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)
+  (run-case-with \"ledits++-rect\" img l 1 \"$pp_recipe\"))
 (let* ((c (image RGB PRECISION-U8-GAMMA 4000 3000)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 300 200 3000 2400)
   (run-case \"large\" img l 0))
@@ -93,7 +100,7 @@ log=$work/gimp.log
 timeout 1500 gimp -i -d -f -b "$script" -b '(gimp-quit 0)' > "$log" 2>&1
 cat "$log"
 fail=0
-for tag in rgb-rect rgba-feathered-ellipse gray-partly-outside rgb16-no-selection layer-offsets ten-by-ten; do
+for tag in rgb-rect rgba-feathered-ellipse gray-partly-outside rgb16-no-selection layer-offsets ten-by-ten ledits++-rect; do
   grep -q "SE-TEST $tag added=1 mask=yes" "$log" || { echo "FAIL: $tag: no new masked layer"; fail=1; continue; }
   "$compare" "$work/$tag-before.png" "$work/$tag-after.png" "$work/$tag-mask.png" ||
     { echo "FAIL: $tag: composite changed where the selection is 0, or not where it is not"; fail=1; }
