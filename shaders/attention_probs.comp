@@ -4,54 +4,89 @@
 //
 // bindings: 0 Q [B, Lq, H*D], 1 K [B, Lk, H*D], 2 P [B, Lq, Lk] (fp32)
 // spec:     0 D (head dim)
-// push:     lq, lk, heads, scale
-// math:     one invocation per (query i, batch b):
-//           P[b, i, j] = 1/H sum_h softmax_j(scale * q_ih . k_jh),
-//           the softmax's max and sum found in a first pass over the keys
-//           (online), the probabilities summed in a second.  fp32.
+// push:     lq, lk (at most 4 * 128), heads, scale
+// math:     one workgroup per (query i, batch b), a thread per key (up to
+//           4 keys each): per head, the query's row goes to shared memory,
+//           each thread scores its keys, the row's max and sum come from
+//           shared-memory reductions, and the softmax accumulates per key:
+//           P[b, i, j] = 1/H sum_h softmax_j(scale * q_ih . k_jh).  fp32.
+//           (Short per-thread loops: one thread per query looping over
+//           every head and key ran wrong on lavapipe at SD 1.5's widths.)
 #extension GL_GOOGLE_include_directive : require
 #include "activations.glsl"
 
-layout (local_size_x = 64) in;
+#define THREADS 128
+#define SLOTS 4
+
+layout (local_size_x = THREADS) in;
 layout (constant_id = 0) const uint D = 40;
 
 layout (std430, binding = 0) readonly buffer BufQ { ACT q[]; };
 layout (std430, binding = 1) readonly buffer BufK { ACT k[]; };
-layout (std430, binding = 2) buffer BufP { float probs[]; };
+layout (std430, binding = 2) writeonly buffer BufP { float probs[]; };
 
 layout (push_constant) uniform Push {
   uint lq, lk, heads;
   float scale;
 } p;
 
-float score (uint qbase, uint kbase)
+shared float qs[D];
+shared float red[THREADS];
+
+// the workgroup's max (max) or sum (!max) of v
+float reduce (float v, bool max_op)
 {
-  float s = 0.0;
-  for (uint d = 0; d < D; d++)
-    s += float (q[qbase + d]) * float (k[kbase + d]);
-  return p.scale * s;
+  uint t = gl_LocalInvocationID.x;
+  red[t] = v;
+  barrier ();
+  for (uint s = THREADS / 2; s > 0; s >>= 1) {
+    if (t < s)
+      red[t] = max_op ? max (red[t], red[t + s]) : red[t] + red[t + s];
+    barrier ();
+  }
+  float r = red[0];
+  barrier ();
+  return r;
 }
 
 void main ()
 {
-  uint i = gl_GlobalInvocationID.x, b = gl_WorkGroupID.z;
-  if (i >= p.lq)
-    return;
+  uint i = gl_WorkGroupID.x, b = gl_WorkGroupID.y, t = gl_LocalInvocationID.x;
   uint C = p.heads * D;
-  uint obase = (b * p.lq + i) * p.lk;
-  for (uint j = 0; j < p.lk; j++)
-    probs[obase + j] = 0.0;
+  float acc[SLOTS];
+  for (uint r = 0; r < SLOTS; r++)
+    acc[r] = 0.0;
   for (uint h = 0; h < p.heads; h++) {
-    uint qbase = (b * p.lq + i) * C + h * D;
-    float m = -3.402823466e38, l = 0.0;
-    for (uint j = 0; j < p.lk; j++) {
-      float s = score (qbase, (b * p.lk + j) * C + h * D);
-      float m2 = max (m, s);
-      l = l * exp (m - m2) + exp (s - m2);
-      m = m2;
+    for (uint d = t; d < D; d += THREADS)
+      qs[d] = float (q[(b * p.lq + i) * C + h * D + d]);
+    barrier ();
+    float s[SLOTS];
+    float m = -3.402823466e38;
+    for (uint r = 0; r < SLOTS; r++) {
+      uint j = t + r * THREADS;
+      s[r] = -3.402823466e38;
+      if (j < p.lk) {
+        uint kbase = (b * p.lk + j) * C + h * D;
+        float dot = 0.0;
+        for (uint d = 0; d < D; d++)
+          dot += qs[d] * float (k[kbase + d]);
+        s[r] = p.scale * dot;
+        m = max (m, s[r]);
+      }
     }
-    float w = 1.0 / (l * float (p.heads));
-    for (uint j = 0; j < p.lk; j++)
-      probs[obase + j] += exp (score (qbase, (b * p.lk + j) * C + h * D) - m) * w;
+    m = reduce (m, true);
+    float l = 0.0;
+    for (uint r = 0; r < SLOTS; r++) {
+      s[r] = t + r * THREADS < p.lk ? exp (s[r] - m) : 0.0;
+      l += s[r];
+    }
+    l = reduce (l, false);
+    for (uint r = 0; r < SLOTS; r++)
+      acc[r] += s[r] / l;
+  }
+  for (uint r = 0; r < SLOTS; r++) {
+    uint j = t + r * THREADS;
+    if (j < p.lk)
+      probs[(b * p.lq + i) * p.lk + j] = acc[r] / float (p.heads);
   }
 }

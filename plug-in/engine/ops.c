@@ -160,6 +160,8 @@ se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint h
     return se_ops_invalid (error, "attention_probs", "expected q [B, Lq, H*D], k [B, Lk, H*D], "
                            "probs [B, Lq, Lk], %u heads: %s", heads, s);
   }
+  if (k->shape[1] > 512)
+    return se_ops_invalid (error, "attention_probs", "%" G_GINT64_FORMAT " keys; at most 512", k->shape[1]);
   gboolean act16;
   if (!se_ops_activations ("attention_probs", error, &act16, q, k, NULL, NULL) ||
       !se_ops_all_f32 ("attention_probs", error, probs, NULL, NULL, NULL))
@@ -172,7 +174,7 @@ se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint h
   guint32 spec[] = { D };
   SeBinding bind[] = { BIND_R (q), BIND_R (k), BIND_W (probs) };
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_PROBS, act16), spec, 1, bind, 3, &push, sizeof push,
-                          (push.lq + 63) / 64, 1, (guint32) q->shape[0], error);
+                          push.lq, (guint32) q->shape[0], 1, error);
 }
 
 enum { EW_ADD, EW_MUL, EW_SCALE, EW_SILU, EW_GELU, EW_QUICK_GELU };

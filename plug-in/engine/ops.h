@@ -109,7 +109,8 @@ gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
                           SeTensor *out, GError **error);
 
 /* q [B, Lq, H*D], k [B, Lk, H*D] -> probs [B, Lq, Lk] (fp32): the
- * attention probabilities softmax(q k^T / sqrt(D)) averaged over the heads. */
+ * attention probabilities softmax(q k^T / sqrt(D)) averaged over the heads;
+ * Lk at most 512 (cross-attention: 77). */
 gboolean se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint heads,
                                 SeTensor *probs, GError **error);
 

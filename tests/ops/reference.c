@@ -159,3 +159,30 @@ ref_timestep_embedding (const float *t, int B, int dim, gboolean flip, double sh
       out[(gsize) b * dim + dim - 1] = 0.0;
   }
 }
+
+void
+ref_attention_probs (const float *q, const float *k, int B, int Lq, int Lk, int H, int D, double *out)
+{
+  int C = H * D;
+  double scale = 1.0 / sqrt ((double) D);
+  g_autofree double *s = g_new (double, Lk);
+  memset (out, 0, sizeof (double) * B * Lq * Lk);
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++)
+      for (int i = 0; i < Lq; i++) {
+        const float *qi = q + ((gsize) b * Lq + i) * C + h * D;
+        double m = -INFINITY, sum = 0.0;
+        for (int j = 0; j < Lk; j++) {
+          const float *kj = k + ((gsize) b * Lk + j) * C + h * D;
+          double dot = 0.0;
+          for (int d = 0; d < D; d++)
+            dot += (double) qi[d] * kj[d];
+          s[j] = dot * scale;
+          m = fmax (m, s[j]);
+        }
+        for (int j = 0; j < Lk; j++)
+          sum += s[j] = exp (s[j] - m);
+        for (int j = 0; j < Lk; j++)
+          out[((gsize) b * Lq + i) * Lk + j] += s[j] / sum / H;
+      }
+}

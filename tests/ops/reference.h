@@ -21,6 +21,9 @@ void ref_softmax (const float *x, int rows, int N, double scale, double *out);
 /* q [B, Lq, H*D], k/v [B, Lk, H*D], explicit score matrix per head */
 void ref_attention (const float *q, const float *k, const float *v, int B, int Lq, int Lk, int H,
                     int D, gboolean causal, double *out);
+/* The attention probabilities softmax(q k^T / sqrt(D)) averaged over the H
+ * heads: out [B, Lq, Lk]. */
+void ref_attention_probs (const float *q, const float *k, int B, int Lq, int Lk, int H, int D, double *out);
 double ref_silu (double x);
 double ref_gelu (double x);
 double ref_quick_gelu (double x);

@@ -444,9 +444,36 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
               act_variant (SE_SHADER_ATTENTION_TILED, 0), what);
 }
 
+/* LEDITS++'s cross-attention maps (one kernel for every family; fp32
+ * output, read from activations of either type). */
+static void
+check_attention_probs (SeGpu *gpu, int B, int Lq, int Lk, int H, int D)
+{
+  int C = H * D;
+  g_autofree float *q = se_test_random (rng, (gsize) B * Lq * C, -1, 1);
+  g_autofree float *k = se_test_random (rng, (gsize) B * Lk * C, -1, 1);
+  g_autoptr (SeTensor) tq = act_tensor_dims (gpu, q, B, Lq, C);
+  g_autoptr (SeTensor) tk = act_tensor_dims (gpu, k, B, Lk, C);
+  g_autoptr (SeTensor) tp = se_test_tensor_dims (gpu, NULL, B, Lq, Lk);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_op_attention_probs (gpu, tq, tk, H, tp, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (tp);
+  g_autofree double *want = g_new (double, tp->numel);
+  /* q and k as the device holds them (rounded when fp16): fp32 arithmetic */
+  ref_attention_probs (q, k, B, Lq, Lk, H, D, want);
+  g_autofree char *what = g_strdup_printf ("attention probabilities B%d Lq%d Lk%d H%d D%d", B, Lq, Lk, H, D);
+  se_test_assert_close (what, got, want, tp->numel, GEMM_BOUND);
+}
+
 static void
 test_attention_shapes (SeGpu *gpu)
 {
+  check_attention_probs (gpu, 3, 64, 77, 8, 4);         /* tiny UNet at 256 px, batch 1 + 2 concepts */
+  check_attention_probs (gpu, 2, 256, 77, 8, 160);      /* SD 1.5 at 512 px: 16 x 16 queries */
+  check_attention_probs (gpu, 1, 70, 77, 8, 80);        /* SD 1.5's middle head width */
+  check_attention_probs (gpu, 2, 5, 9, 3, 6);           /* few keys, head width not a multiple of 4 */
+  check_attention_probs (gpu, 1, 10, 300, 2, 8);        /* more keys than threads */
   check_attention (gpu, 2, 77, 77, 4, 8, TRUE);         /* CLIP self-attention */
   check_attention (gpu, 2, 128, 77, 8, 4, FALSE);       /* tiny UNet cross-attention */
   check_attention (gpu, 1, 300, 77, 2, 40, FALSE);      /* SD 1.5 head size */
