@@ -118,6 +118,48 @@ test_recipe_format (void)
   expect_refused ("{\"concepts\": [{\"prompt\": \"a\"}, {\"prompt\": \"b\", \"threshold\": 2}]}", "concepts[1].threshold");
   expect_refused ("{\"concepts\": [{\"prompt\": \"a\", \"reverse\": 1}]}", "concepts[0].reverse");
   expect_refused ("{\"concepts\": [{\"prompt\": \"a\", \"colour\": 1}]}", "concepts[0].colour");
+  expect_refused ("{\"method\": \"ledits+\"}", "\"method\"");
+  expect_refused ("{\"method\": 2}", "\"method\"");
+  expect_refused ("{\"method\": \"ledits++\", \"masks\": \"both\"}", "\"masks\"");
+  expect_refused ("{\"method\": \"ledits++\", \"mask_tokens\": \"all\"}", "\"mask_tokens\"");
+  expect_refused ("{\"method\": \"ledits++\", \"tar\": \"a dog\"}", "\"tar\"");
+  expect_refused ("{\"method\": \"ledits++\", \"steps\": 1000}", "\"steps\"");
+}
+
+/* LEDITS++ recipes: the method's own defaults wherever a key is missing,
+ * its keys kept through JSON, and its inverted step count. */
+static void
+test_recipe_ledits_pp (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeRecipe) r = se_recipe_from_json (
+    "{\"method\": \"ledits++\", \"masks\": \"cross-attention\", \"mask_tokens\": \"padded\","
+    " \"concepts\": [{\"prompt\": \"glasses\"}]}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->method, ==, SE_METHOD_LEDITS_PP);
+  g_assert_cmpint (r->masks, ==, SE_MASKS_CROSS_ATTENTION);
+  g_assert_true (r->mask_padded_tokens);
+  g_assert_cmpuint (r->steps, ==, SE_RECIPE_PP_STEPS);
+  g_assert_cmpuint (r->skip, ==, SE_RECIPE_PP_SKIP);
+  g_assert_cmpuint (se_recipe_inverted_steps (r), ==, 30);
+  const SeConcept *c = &g_array_index (r->concepts, SeConcept, 0);
+  g_assert_cmpfloat (c->scale, ==, SE_RECIPE_PP_SCALE);
+  g_assert_cmpfloat (c->threshold, ==, SE_RECIPE_PP_THRESHOLD);
+  g_assert_cmpuint (c->warmup, ==, SE_RECIPE_PP_WARMUP);
+  g_autofree char *json = se_recipe_to_json (r);
+  g_autoptr (SeRecipe) back = se_recipe_from_json (json, &error);
+  g_assert_no_error (error);
+  g_autofree char *again = se_recipe_to_json (back);
+  g_assert_cmpstr (json, ==, again);
+  g_autoptr (SeRecipe) copy = se_recipe_copy (r);
+  g_autofree char *copied = se_recipe_to_json (copy);
+  g_assert_cmpstr (json, ==, copied);
+  /* a LEDITS recipe: all its steps are inverted; no method key means LEDITS */
+  g_autoptr (SeRecipe) l = se_recipe_from_json ("{\"steps\": 20, \"skip\": 5}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (l->method, ==, SE_METHOD_LEDITS);
+  g_assert_cmpuint (se_recipe_inverted_steps (l), ==, 20);
+  g_assert_cmpstr (se_method_name (SE_METHOD_LEDITS_PP), ==, "ledits++");
 }
 
 static void
@@ -249,6 +291,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ledits/schedule-matches-reference", test_schedule_matches_reference);
   g_test_add_func ("/ledits/recipe-format", test_recipe_format);
+  g_test_add_func ("/ledits/recipe-ledits++", test_recipe_ledits_pp);
   g_test_add_func ("/ledits/recipe-with-steps", test_recipe_with_steps);
   g_test_add_func ("/ledits/fit-affine", test_fit_affine);
   g_test_add_func ("/ledits/quantile-interpolates", test_quantile_interpolates);
