@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "test-util.h"
-#include "weights/safetensors.h"
 
 static char *tmpdir, *binary;
 
@@ -83,24 +82,26 @@ write_recipe (const char *run)
 }
 
 static void
-compare (const char *run, SeSafetensors *dump, SeSafetensors *golden, const char *tensor, double bound)
+compare (const char *run, const char *dump, const char *golden, const char *tensor, double bound)
 {
-  g_autoptr (GError) error = NULL;
-  const SeSafeTensor *a = se_safetensors_get (dump, tensor, &error);
-  g_assert_no_error (error);
-  const SeSafeTensor *b = se_safetensors_get (golden, tensor, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (a->numel, ==, b->numel);
-  g_autofree float *fa = g_new (float, a->numel), *fb = g_new (float, b->numel);
-  se_safetensors_read_f32 (dump, a, fa);
-  se_safetensors_read_f32 (golden, b, fb);
-  g_autofree double *da = g_new (double, a->numel), *db = g_new (double, a->numel);
-  for (gsize i = 0; i < a->numel; i++) {
-    da[i] = fa[i];
-    db[i] = fb[i];
-  }
+  gsize na, nb;
+  g_autofree double *a = se_test_read_doubles (dump, tensor, &na);
+  g_autofree double *b = se_test_read_doubles (golden, tensor, &nb);
+  g_assert_cmpuint (na, ==, nb);
   g_autofree char *what = g_strdup_printf ("semantic-edit %s: %s", run, tensor);
-  se_test_assert_close (what, da, db, a->numel, bound);
+  se_test_assert_close (what, a, b, na, bound);
+}
+
+/* Runs the tool with fp32 weights (the goldens' bounds), failing on a
+ * non-zero exit. */
+static void
+run_exact (const char *const *args)
+{
+  g_autofree char *err = NULL;
+  g_setenv ("SE_WEIGHTS_FP32", "1", TRUE);
+  int status = run_tool (args, &err);
+  if (status != 0)
+    g_error ("semantic-edit exited with %d: %s", status, err);
 }
 
 static void
@@ -115,41 +116,17 @@ test_golden_run (gconstpointer data)
   g_autofree char *dump = g_strdup_printf ("%s/%s-dump.safetensors", tmpdir, run);
   const char *args[] = { "--model", model, "--input", golden_path, "--output", png, "--params", recipe,
                          "--noise", golden_path, "--dump", dump, "--quiet", NULL };
-  g_autofree char *err = NULL;
-  g_setenv ("SE_WEIGHTS_FP32", "1", TRUE);
-  int status = run_tool (args, &err);
-  if (status != 0)
-    g_error ("semantic-edit exited with %d: %s", status, err);
+  run_exact (args);
+  compare (run, dump, golden_path, "x0", 1e-4);
+  compare (run, dump, golden_path, "xts", 1e-4);
+  compare (run, dump, golden_path, "zs", 1e-4);
+  compare (run, dump, golden_path, "latent", 1e-3);
+  compare (run, dump, golden_path, "decoded", 1e-3);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SeSafetensors) d = se_safetensors_open (dump, &error);
-  g_assert_no_error (error);
-  g_autoptr (SeSafetensors) g = se_safetensors_open (golden_path, &error);
-  g_assert_no_error (error);
-  compare (run, d, g, "x0", 1e-4);
-  compare (run, d, g, "xts", 1e-4);
-  compare (run, d, g, "zs", 1e-4);
-  compare (run, d, g, "latent", 1e-3);
-  compare (run, d, g, "decoded", 1e-3);
   g_autoptr (GdkPixbuf) out = gdk_pixbuf_new_from_file (png, &error);
   g_assert_no_error (error);
   g_assert_cmpint (gdk_pixbuf_get_width (out), ==, 128);
   g_assert_cmpint (gdk_pixbuf_get_height (out), ==, 64);
-}
-
-/* Golden tensor `name` of an open file, as doubles. */
-static double *
-read_all (SeSafetensors *f, const char *name, gsize *numel)
-{
-  g_autoptr (GError) error = NULL;
-  const SeSafeTensor *t = se_safetensors_get (f, name, &error);
-  g_assert_no_error (error);
-  g_autofree float *v = g_new (float, t->numel);
-  se_safetensors_read_f32 (f, t, v);
-  double *d = g_new (double, t->numel);
-  for (gsize i = 0; i < t->numel; i++)
-    d[i] = v[i];
-  *numel = t->numel;
-  return d;
 }
 
 /* The LEDITS++ two_concepts run through --method ledits++ (given in the
@@ -172,24 +149,15 @@ test_golden_pp (void)
   g_autofree char *dump = g_build_filename (tmpdir, "pp-dump.safetensors", NULL);
   const char *args[] = { "--model", model, "--input", golden_path, "--output", png, "--params", recipe,
                          "--method", "ledits++", "--noise", golden_path, "--dump", dump, "--quiet", NULL };
-  g_autofree char *err = NULL;
-  g_setenv ("SE_WEIGHTS_FP32", "1", TRUE);
-  int status = run_tool (args, &err);
-  if (status != 0)
-    g_error ("semantic-edit exited with %d: %s", status, err);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SeSafetensors) d = se_safetensors_open (dump, &error);
-  g_assert_no_error (error);
-  g_autoptr (SeSafetensors) g = se_safetensors_open (golden_path, &error);
-  g_assert_no_error (error);
-  compare ("ledits++ two_concepts", d, g, "x0", 1e-4);
-  compare ("ledits++ two_concepts", d, g, "xts", 1e-4);
-  compare ("ledits++ two_concepts", d, g, "latent", 1e-4);
-  compare ("ledits++ two_concepts", d, g, "decoded", 2e-4);
+  run_exact (args);
+  compare ("ledits++ two_concepts", dump, golden_path, "x0", 1e-4);
+  compare ("ledits++ two_concepts", dump, golden_path, "xts", 1e-4);
+  compare ("ledits++ two_concepts", dump, golden_path, "latent", 1e-4);
+  compare ("ledits++ two_concepts", dump, golden_path, "decoded", 2e-4);
   gsize nm, na, nc;
-  g_autofree double *final = read_all (g, "final_mask", &nm);        /* [steps, C, h, w] */
-  g_autofree double *active = read_all (g, "concept_active", &na);   /* [steps, C] */
-  g_autofree double *masks = read_all (d, "concept_masks", &nc);     /* [C, h, w] */
+  g_autofree double *final = se_test_read_doubles (golden_path, "final_mask", &nm);     /* [steps, C, h, w] */
+  g_autofree double *active = se_test_read_doubles (golden_path, "concept_active", &na); /* [steps, C] */
+  g_autofree double *masks = se_test_read_doubles (dump, "concept_masks", &nc);          /* [C, h, w] */
   guint C = 2, steps = (guint) (na / C);
   gsize hw = nc / C;
   g_assert_cmpuint (nm, ==, steps * nc);

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "weights/safetensors.h"
+
 SeGpu *
 se_test_gpu (void)
 {
@@ -135,4 +137,35 @@ se_test_snowy_recipe (guint steps)
   r->src = g_strdup ("a photo");
   se_recipe_add_concept (r, "snowy");
   return r;
+}
+
+double *
+se_test_read_doubles (const char *path, const char *name, gsize *numel)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeSafetensors) f = se_safetensors_open (path, &error);
+  g_assert_no_error (error);
+  const SeSafeTensor *t = se_safetensors_get (f, name, &error);
+  g_assert_no_error (error);
+  g_autofree float *v = g_new (float, t->numel);
+  se_safetensors_read_f32 (f, t, v);
+  double *d = g_new (double, t->numel);
+  for (gsize i = 0; i < t->numel; i++)
+    d[i] = v[i];
+  if (numel)
+    *numel = t->numel;
+  return d;
+}
+
+JsonObject *
+se_test_ledits_pp_runs (void)
+{
+  static JsonParser *parser;    /* kept for the test's life */
+  if (parser == NULL) {
+    g_autofree char *path = g_build_filename (se_test_reference_dir (), "ledits_pp", "ledits_pp_runs.json", NULL);
+    g_autoptr (GError) error = NULL;
+    parser = json_parser_new ();
+    g_assert_true (json_parser_load_from_file (parser, path, &error));
+  }
+  return json_node_get_object (json_parser_get_root (parser));
 }

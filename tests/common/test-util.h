@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "ledits/recipe.h"
 #include "ops.h"
@@ -51,3 +52,10 @@ SeRecipe *se_test_snowy_recipe (guint steps);
 
 /* The reference directory (SE_REFERENCE_DIR), failing the test when absent. */
 const char *se_test_reference_dir (void);
+
+/* Tensor `name` of the safetensors file at path as doubles (owned), its
+ * element count in *numel (may be NULL); fails the test when missing. */
+double *se_test_read_doubles (const char *path, const char *name, gsize *numel);
+/* ledits_pp/ledits_pp_runs.json of the reference, parsed once: run name ->
+ * its settings (the oracle's README, "Runs"). */
+JsonObject *se_test_ledits_pp_runs (void);

@@ -36,14 +36,8 @@ static double *
 read_doubles (const char *run, const char *tensor, gsize *numel)
 {
   g_autofree char *file = file_of (run);
-  gsize n;
-  g_autofree float *f = golden_read (file, tensor, &n, NULL);
-  double *d = g_new (double, n);
-  for (gsize i = 0; i < n; i++)
-    d[i] = f[i];
-  if (numel)
-    *numel = n;
-  return d;
+  g_autofree char *path = g_build_filename (se_test_reference_dir (), file, NULL);
+  return se_test_read_doubles (path, tensor, numel);
 }
 
 /* The run's diffusers arguments as a recipe: steps = N, skip = N - n. */
@@ -258,11 +252,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_autofree char *path = g_build_filename (se_test_reference_dir (), "ledits_pp", "ledits_pp_runs.json", NULL);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_assert_true (json_parser_load_from_file (p, path, &error));
-  runs = json_node_get_object (json_parser_get_root (p));
+  runs = se_test_ledits_pp_runs ();
   static const char *const names[] = {
     "two_concepts", "cross_attn_only", "preview12", "noise_mask_only", "reconstruct", "two_concepts_fasttok",
   };

@@ -10,28 +10,11 @@
 
 #include "ledits/dpm-schedule.h"
 #include "test-util.h"
-#include "weights/safetensors.h"
 
 static JsonObject *runs;
 
 static const char *run_names[] = { "two_concepts", "cross_attn_only", "preview12", "noise_mask_only", "reconstruct",
                                    "two_concepts_fasttok" };
-
-static double *
-tensor (SeSafetensors *f, const char *name, gsize *numel)
-{
-  g_autoptr (GError) error = NULL;
-  const SeSafeTensor *t = se_safetensors_get (f, name, &error);
-  g_assert_no_error (error);
-  g_autofree float *v = g_new (float, t->numel);
-  se_safetensors_read_f32 (f, t, v);
-  double *d = g_new (double, t->numel);
-  for (gsize i = 0; i < t->numel; i++)
-    d[i] = v[i];
-  if (numel)
-    *numel = t->numel;
-  return d;
-}
 
 static void
 test_tables (gconstpointer data)
@@ -67,13 +50,12 @@ test_inversion_steps (gconstpointer data)
   g_autoptr (SeDpmSchedule) s = se_dpm_schedule_new (se_dpm_total_for_skip (n, json_object_get_double_member (args, "skip")), n);
   g_autofree char *file = g_strdup_printf ("ledits_pp_%s.safetensors", (const char *) data);
   g_autofree char *path = g_build_filename (se_test_reference_dir (), "ledits_pp", file, NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SeSafetensors) f = se_safetensors_open (path, &error);
-  g_assert_no_error (error);
   gsize total;
-  g_autofree double *xts = tensor (f, "xts", &total), *sampled = tensor (f, "xts_sampled", NULL);
-  g_autofree double *eps = tensor (f, "inv_eps", NULL), *data_pred = tensor (f, "inv_x0_pred", NULL);
-  g_autofree double *zs = tensor (f, "zs", NULL);
+  g_autofree double *xts = se_test_read_doubles (path, "xts", &total);
+  g_autofree double *sampled = se_test_read_doubles (path, "xts_sampled", NULL);
+  g_autofree double *eps = se_test_read_doubles (path, "inv_eps", NULL);
+  g_autofree double *data_pred = se_test_read_doubles (path, "inv_x0_pred", NULL);
+  g_autofree double *zs = se_test_read_doubles (path, "zs", NULL);
   gsize L = total / (n + 1);
   g_autofree double *d = g_new (double, n * L), *z = g_new (double, n * L);
   for (guint j = 0; j < n; j++) {
@@ -117,11 +99,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_autofree char *path = g_build_filename (se_test_reference_dir (), "ledits_pp", "ledits_pp_runs.json", NULL);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_assert_true (json_parser_load_from_file (p, path, &error));
-  runs = json_node_get_object (json_parser_get_root (p));
+  runs = se_test_ledits_pp_runs ();
   for (guint i = 0; i < G_N_ELEMENTS (run_names); i++) {
     g_autofree char *tables = g_strdup_printf ("/dpm-schedule/tables/%s", run_names[i]);
     g_autofree char *steps = g_strdup_printf ("/dpm-schedule/inversion-steps/%s", run_names[i]);

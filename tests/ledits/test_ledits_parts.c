@@ -65,6 +65,21 @@ expect_refused (const char *json, const char *key)
     g_error ("\"%s\" should name \"%s\"", error->message, key);
 }
 
+/* To JSON and back, and a copy, give the same recipe. */
+static void
+assert_round_trip (const SeRecipe *r)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = se_recipe_to_json (r);
+  g_autoptr (SeRecipe) back = se_recipe_from_json (json, &error);
+  g_assert_no_error (error);
+  g_autofree char *again = se_recipe_to_json (back);
+  g_assert_cmpstr (json, ==, again);
+  g_autoptr (SeRecipe) copy = se_recipe_copy (r);
+  g_autofree char *copied = se_recipe_to_json (copy);
+  g_assert_cmpstr (json, ==, copied);
+}
+
 static void
 test_recipe_format (void)
 {
@@ -92,15 +107,7 @@ test_recipe_format (void)
   g_assert_cmpfloat (c0->weight, ==, 0.5);
   g_assert_cmpfloat (c1->scale, ==, SE_RECIPE_SCALE);
   g_assert_cmpint (c1->cooldown, ==, -1);
-  /* to JSON and back gives the same recipe */
-  g_autofree char *json = se_recipe_to_json (r);
-  g_autoptr (SeRecipe) back = se_recipe_from_json (json, &error);
-  g_assert_no_error (error);
-  g_autofree char *again = se_recipe_to_json (back);
-  g_assert_cmpstr (json, ==, again);
-  g_autoptr (SeRecipe) copy = se_recipe_copy (r);
-  g_autofree char *copied = se_recipe_to_json (copy);
-  g_assert_cmpstr (json, ==, copied);
+  assert_round_trip (r);
 
   expect_refused ("[1]", "JSON object");
   expect_refused ("{\"steps\": ", "not valid JSON");
@@ -146,14 +153,7 @@ test_recipe_ledits_pp (void)
   g_assert_cmpfloat (c->scale, ==, SE_RECIPE_PP_SCALE);
   g_assert_cmpfloat (c->threshold, ==, SE_RECIPE_PP_THRESHOLD);
   g_assert_cmpuint (c->warmup, ==, SE_RECIPE_PP_WARMUP);
-  g_autofree char *json = se_recipe_to_json (r);
-  g_autoptr (SeRecipe) back = se_recipe_from_json (json, &error);
-  g_assert_no_error (error);
-  g_autofree char *again = se_recipe_to_json (back);
-  g_assert_cmpstr (json, ==, again);
-  g_autoptr (SeRecipe) copy = se_recipe_copy (r);
-  g_autofree char *copied = se_recipe_to_json (copy);
-  g_assert_cmpstr (json, ==, copied);
+  assert_round_trip (r);
   /* a LEDITS recipe: all its steps are inverted; no method key means LEDITS */
   g_autoptr (SeRecipe) l = se_recipe_from_json ("{\"steps\": 20, \"skip\": 5}", &error);
   g_assert_no_error (error);

@@ -1,7 +1,8 @@
 /* test_session.c: the session's contract on the reference model: progress
  * per phase, cancellation that leaves the session as it was, re-editing
  * from one inversion (edit A, edit B, edit A again gives A's result
- * exactly), seeded inversions, the running edit's estimate, the fitted
+ * exactly), seeded inversions, candidates in shared batches (these four for
+ * both methods; LEDITS++'s masks included), the running edit's estimate, the fitted
  * latent preview, replayed evaluations equal to freshly recorded ones, and
  * refusals. */
 #include <math.h>
@@ -48,16 +49,30 @@ new_session (void)
   return s;
 }
 
+/* The method of the running test (its data). */
+static SeMethod method;
+
+static void
+set_method (gconstpointer data)
+{
+  method = (SeMethod) GPOINTER_TO_INT (data);
+}
+
 static SeRecipe *
 recipe (guint steps, const char *concept)
 {
-  SeRecipe *r = se_recipe_new ();
+  SeRecipe *r = se_recipe_new_for (method);
   r->steps = steps;
   r->skip = 1;
   g_free (r->src);
   r->src = g_strdup ("a photo of a cat");
-  if (concept)
-    se_recipe_add_concept (r, concept)->warmup = 0;
+  if (concept) {
+    SeConcept *c = se_recipe_add_concept (r, concept);
+    c->warmup = 0;
+    /* LEDITS++: masks that are not empty on the random model at 16 x 8 */
+    if (method == SE_METHOD_LEDITS_PP)
+      c->threshold = 0.5;
+  }
   return r;
 }
 
@@ -81,6 +96,11 @@ run_two_candidates (void)
     const double *trace = se_session_trace (s, k, &tcount);
     g_array_append_vals (all, xts, xcount * n);
     g_array_append_vals (all, trace, tcount * n);
+    /* LEDITS++: the masks come from the captured attention maps */
+    const double *mask = se_session_concept_mask (s, k, 0);
+    g_assert_true ((mask != NULL) == (method == SE_METHOD_LEDITS_PP));
+    if (mask)
+      g_array_append_vals (all, mask, n / 4);
   }
   return all;
 }
@@ -89,8 +109,9 @@ run_two_candidates (void)
  * context uploaded once per phase); the results must equal, bit for bit,
  * those of evaluations recorded afresh each step (SE_REPLAY=0). */
 static void
-test_replay_equals_recording (void)
+test_replay_equals_recording (gconstpointer data)
 {
+  set_method (data);
   g_setenv ("SE_REPLAY", "0", TRUE);
   g_autoptr (GArray) fresh = run_two_candidates ();
   g_unsetenv ("SE_REPLAY");
@@ -100,15 +121,17 @@ test_replay_equals_recording (void)
 }
 
 static void
-test_progress_and_reedit (void)
+test_progress_and_reedit (gconstpointer data)
 {
+  set_method (data);
+  guint inverted = method == SE_METHOD_LEDITS_PP ? 5 : 6;
   g_autoptr (SeSession) s = new_session ();
   g_autoptr (SeRecipe) a = recipe (6, "wearing glasses");
   g_autoptr (SeRecipe) b = recipe (6, "sunshine");
   g_autoptr (GError) error = NULL;
   Counts c = { 0 };
   g_assert_true (se_session_invert (s, a, 1, 1, NULL, on_progress, &c, NULL, &error));
-  g_assert_cmpuint (c.invert, ==, 6);
+  g_assert_cmpuint (c.invert, ==, inverted);
   SeImage out = { 0 };
   g_assert_true (se_session_edit (s, a, &out, on_progress, &c, NULL, &error));
   g_assert_no_error (error);
@@ -131,25 +154,31 @@ test_progress_and_reedit (void)
 
   /* the same seed inverts identically, another seed differently */
   guint count;
-  g_autofree double *xts1 = g_memdup2 (se_session_xts (s, 0, &count), 7 * n * sizeof (double));
+  const double *xts = se_session_xts (s, 0, &count);
+  g_assert_cmpuint (count, ==, inverted + 1);
+  gsize bytes = count * n * sizeof (double);
+  g_autofree double *xts1 = g_memdup2 (xts, bytes);
   g_assert_true (se_session_invert (s, a, 1, 1, NULL, NULL, NULL, NULL, &error));
-  g_assert_cmpmem (xts1, 7 * n * sizeof (double), se_session_xts (s, 0, &count), 7 * n * sizeof (double));
+  g_assert_cmpmem (xts1, bytes, se_session_xts (s, 0, &count), bytes);
   g_assert_true (se_session_invert (s, a, 2, 1, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (memcmp (xts1, se_session_xts (s, 0, &count), 7 * n * sizeof (double)) != 0);
+  g_assert_true (memcmp (xts1, se_session_xts (s, 0, &count), bytes) != 0);
   g_assert_no_error (error);
 }
 
 static void
-test_cancel_leaves_session_intact (void)
+test_cancel_leaves_session_intact (gconstpointer data)
 {
+  set_method (data);
   g_autoptr (SeSession) s = new_session ();
-  g_autoptr (SeRecipe) a = recipe (6, NULL);
+  g_autoptr (SeRecipe) a = recipe (6, "snowy");
   g_autoptr (SeRecipe) b = recipe (8, NULL);
   g_autoptr (GError) error = NULL;
   g_assert_true (se_session_invert (s, a, 1, 1, NULL, NULL, NULL, NULL, &error));
   g_assert_true (se_session_edit (s, a, NULL, NULL, NULL, NULL, &error));
   gsize n = se_session_latent_size (s);
   g_autofree double *latent = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
+  const double *m = se_session_concept_mask (s, 0, 0);
+  g_autofree double *mask = m ? g_memdup2 (m, n / 4 * sizeof (double)) : NULL;
 
   /* cancelled after two inversion steps: within one UNet evaluation */
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -171,6 +200,10 @@ test_cancel_leaves_session_intact (void)
   g_clear_error (&error);
   g_assert_null (out.data);
   g_assert_cmpmem (latent, n * sizeof (double), se_session_latent (s, 0), n * sizeof (double));
+  /* and LEDITS++'s masks: the last edit's, of its one concept */
+  if (mask)
+    g_assert_cmpmem (mask, n / 4 * sizeof (double), se_session_concept_mask (s, 0, 0), n / 4 * sizeof (double));
+  g_assert_null (se_session_concept_mask (s, 0, 1));
 
   /* an edit with other steps than the inversion is refused */
   g_assert_false (se_session_edit (s, b, NULL, NULL, NULL, NULL, &error));
@@ -182,18 +215,21 @@ test_cancel_leaves_session_intact (void)
  * one concept: batches of 2 + 1 candidates) equal three separate runs with
  * seeds 5, 6, 7. */
 static void
-test_candidates_batched (void)
+test_candidates_batched (gconstpointer data)
 {
+  set_method (data);
   g_autoptr (SeSession) s = new_session ();
   g_autoptr (SeRecipe) r = recipe (5, "wearing glasses");
   g_autoptr (GError) error = NULL;
   gsize n = se_session_latent_size (s);
-  double *single[3];
+  double *single[3], *single_mask[3] = { NULL };
   for (guint k = 0; k < 3; k++) {
     g_assert_true (se_session_invert (s, r, 5 + k, 1, NULL, NULL, NULL, NULL, &error));
     g_assert_true (se_session_edit (s, r, NULL, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
     single[k] = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
+    if (method == SE_METHOD_LEDITS_PP)
+      single_mask[k] = g_memdup2 (se_session_concept_mask (s, 0, 0), n / 4 * sizeof (double));
   }
   g_assert_true (se_session_invert (s, r, 5, 3, NULL, NULL, NULL, NULL, &error));
   g_assert_cmpuint (se_session_candidates (s), ==, 3);
@@ -208,6 +244,12 @@ test_candidates_batched (void)
     g_assert_cmpuint (out[k].width, ==, 128);
     g_free (out[k].data);
     g_free (single[k]);
+    if (single_mask[k]) {
+      g_autofree char *wm = g_strdup_printf ("candidate %u's mask batched vs alone", k);
+      g_autofree double *mask = g_memdup2 (se_session_concept_mask (s, k, 0), n / 4 * sizeof (double));
+      se_test_assert_close (wm, mask, single_mask[k], n / 4, 0.0);
+      g_free (single_mask[k]);
+    }
   }
   g_assert_true (memcmp (se_session_latent (s, 0), se_session_latent (s, 1), n * sizeof (double)) != 0);
 }
@@ -244,6 +286,7 @@ on_estimate (const char *phase, guint done, guint total, gpointer data)
 static void
 test_edit_estimate (void)
 {
+  method = SE_METHOD_LEDITS;
   g_autoptr (SeSession) s = new_session ();
   g_autoptr (SeRecipe) r = recipe (5, "snow");
   g_autoptr (GError) error = NULL;
@@ -292,6 +335,7 @@ preview_error (SeSession *s, const SeImage *decoded)
 static void
 test_latent_preview (void)
 {
+  method = SE_METHOD_LEDITS;
   g_autoptr (SeSession) s = new_session ();
   g_autoptr (SeRecipe) r = recipe (4, NULL);
   r->skip = 3;      /* one edit step: the decoded result is close to x0's */
@@ -340,13 +384,21 @@ main (int argc, char **argv)
   g_autofree char *path = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
   model = se_model_load (engine, path, NULL, &error);
   g_assert_no_error (error);
-  g_test_add_func ("/session/progress-and-reedit", test_progress_and_reedit);
-  g_test_add_func ("/session/cancel-leaves-session-intact", test_cancel_leaves_session_intact);
-  g_test_add_func ("/session/candidates-batched", test_candidates_batched);
+  for (SeMethod m = SE_METHOD_LEDITS; m <= SE_METHOD_LEDITS_PP; m++) {
+    gconstpointer d = GINT_TO_POINTER (m);
+    const char *name = se_method_name (m);
+    g_autofree char *p1 = g_strdup_printf ("/session/%s/progress-and-reedit", name);
+    g_autofree char *p2 = g_strdup_printf ("/session/%s/cancel-leaves-session-intact", name);
+    g_autofree char *p3 = g_strdup_printf ("/session/%s/candidates-batched", name);
+    g_autofree char *p4 = g_strdup_printf ("/session/%s/replay-equals-recording", name);
+    g_test_add_data_func (p1, d, test_progress_and_reedit);
+    g_test_add_data_func (p2, d, test_cancel_leaves_session_intact);
+    g_test_add_data_func (p3, d, test_candidates_batched);
+    g_test_add_data_func (p4, d, test_replay_equals_recording);
+  }
   g_test_add_func ("/session/edit-estimate", test_edit_estimate);
   g_test_add_func ("/session/latent-preview", test_latent_preview);
   g_test_add_func ("/session/image-size-refused", test_image_size_refused);
-  g_test_add_func ("/session/replay-equals-recording", test_replay_equals_recording);
   int r = g_test_run ();
   se_model_free (model);
   g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);

@@ -2,6 +2,7 @@
 #include "reference.h"
 
 #include <math.h>
+#include <string.h>
 
 void
 ref_matmul (const float *a, const float *b, const float *bias, int batch, int M, int N, int K,
@@ -109,31 +110,38 @@ ref_softmax (const float *x, int rows, int N, double scale, double *out)
   }
 }
 
+/* Row i of batch b, head h: the softmax weights of the first n keys into
+ * s (unnormalised, max subtracted); returns their sum. */
+static double
+softmax_row (const float *q, const float *k, int b, int i, int h, int Lq, int Lk, int H, int D, int n, double *s)
+{
+  int C = H * D;
+  double scale = 1.0 / sqrt ((double) D), m = -INFINITY, sum = 0.0;
+  const float *qi = q + ((gsize) b * Lq + i) * C + h * D;
+  for (int j = 0; j < n; j++) {
+    const float *kj = k + ((gsize) b * Lk + j) * C + h * D;
+    double dot = 0.0;
+    for (int d = 0; d < D; d++)
+      dot += (double) qi[d] * kj[d];
+    s[j] = dot * scale;
+    m = fmax (m, s[j]);
+  }
+  for (int j = 0; j < n; j++)
+    sum += s[j] = exp (s[j] - m);
+  return sum;
+}
+
 void
 ref_attention (const float *q, const float *k, const float *v, int B, int Lq, int Lk, int H, int D,
                gboolean causal, double *out)
 {
   int C = H * D;
-  double scale = 1.0 / sqrt ((double) D);
   g_autofree double *s = g_new (double, Lk);
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++)
       for (int i = 0; i < Lq; i++) {
-        const float *qi = q + ((gsize) b * Lq + i) * C + h * D;
-        double m = -INFINITY, sum = 0.0;
         int n = causal ? MIN (Lk, i + 1) : Lk;
-        for (int j = 0; j < n; j++) {
-          const float *kj = k + ((gsize) b * Lk + j) * C + h * D;
-          double dot = 0.0;
-          for (int d = 0; d < D; d++)
-            dot += (double) qi[d] * kj[d];
-          s[j] = dot * scale;
-          m = fmax (m, s[j]);
-        }
-        for (int j = 0; j < n; j++) {
-          s[j] = exp (s[j] - m);
-          sum += s[j];
-        }
+        double sum = softmax_row (q, k, b, i, h, Lq, Lk, H, D, n, s);
         double *o = out + ((gsize) b * Lq + i) * C + h * D;
         for (int d = 0; d < D; d++) {
           double acc = 0.0;
@@ -163,25 +171,12 @@ ref_timestep_embedding (const float *t, int B, int dim, gboolean flip, double sh
 void
 ref_attention_probs (const float *q, const float *k, int B, int Lq, int Lk, int H, int D, double *out)
 {
-  int C = H * D;
-  double scale = 1.0 / sqrt ((double) D);
   g_autofree double *s = g_new (double, Lk);
   memset (out, 0, sizeof (double) * B * Lq * Lk);
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++)
       for (int i = 0; i < Lq; i++) {
-        const float *qi = q + ((gsize) b * Lq + i) * C + h * D;
-        double m = -INFINITY, sum = 0.0;
-        for (int j = 0; j < Lk; j++) {
-          const float *kj = k + ((gsize) b * Lk + j) * C + h * D;
-          double dot = 0.0;
-          for (int d = 0; d < D; d++)
-            dot += (double) qi[d] * kj[d];
-          s[j] = dot * scale;
-          m = fmax (m, s[j]);
-        }
-        for (int j = 0; j < Lk; j++)
-          sum += s[j] = exp (s[j] - m);
+        double sum = softmax_row (q, k, b, i, h, Lq, Lk, H, D, Lk, s);
         for (int j = 0; j < Lk; j++)
           out[((gsize) b * Lq + i) * Lk + j] += s[j] / sum / H;
       }

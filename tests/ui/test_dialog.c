@@ -238,33 +238,18 @@ script (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-help (const char *id, gpointer data)
-{
-}
-
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  gtk_init (&argc, &argv);
-  gimp_icons_init ();
+  se_ui_test_init (&argc, &argv);
   g_autofree char *model = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
-  /* a 192 x 128 working image: smooth colours with a bright disc */
-  guint w = 192, h = 128;
-  g_autofree float *px = g_new (float, 3 * w * h);
-  for (guint c = 0; c < 3; c++)
-    for (guint y = 0; y < h; y++)
-      for (guint x = 0; x < w; x++) {
-        double disc = hypot (x - 120.0, y - 60.0) < 30 ? 0.8 : 0.0;
-        px[(c * h + y) * w + x] = (float) CLAMP (sin (0.03 * x * (c + 1) + y * 0.02) * 0.6 + disc, -1, 1);
-      }
-  SeImage region = { w, h, px };
+  SeImage region = se_ui_test_region ();
+  g_autofree float *px = region.data;
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   recipe->steps = 20;
   recipe->skip = 4;
   SeDialogValues initial = { model, recipe, 11, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
+  dlg = se_dialog_new (&region, 180, 120, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
   g_idle_add (before_reset, model);
   SeDialogValues chosen = { 0 };
@@ -298,7 +283,7 @@ main (int argc, char **argv)
   g_assert_true (se_session_invert (s, chosen.recipe, chosen.seed, 1, NULL, NULL, NULL, NULL, &error));
   g_assert_true (se_session_edit (s, chosen.recipe, &out, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (out.width, ==, w);
+  g_assert_cmpuint (out.width, ==, region.width);
   g_free (out.data);
   g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
   g_clear_pointer (&s, se_session_free);

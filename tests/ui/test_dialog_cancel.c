@@ -34,17 +34,10 @@ cancel_in_phase (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-help (const char *id, gpointer data)
-{
-}
-
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  gtk_init (&argc, &argv);
-  gimp_icons_init ();
+  se_ui_test_init (&argc, &argv);
   g_autofree char *model = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
   guint w = 256, h = 192;
   g_autofree float *px = g_new (float, 3 * w * h);
@@ -60,7 +53,7 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (phases); i++) {
     phase = phases[i];
     SeDialogValues initial = { model, recipe, 3, 1, TRUE, 0 };
-    dlg = se_dialog_new (&region, w, h, &initial, help, "plug-in-semantic-edit");
+    dlg = se_dialog_new (&region, w, h, &initial, se_ui_test_help, "plug-in-semantic-edit");
     g_idle_add (cancel_in_phase, NULL);
     SeDialogValues chosen = { 0 };
     g_assert_false (se_dialog_run (dlg, &chosen));

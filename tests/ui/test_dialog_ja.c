@@ -39,11 +39,6 @@ script (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-help (const char *id, gpointer data)
-{
-}
-
 int
 main (int argc, char **argv)
 {
@@ -51,16 +46,14 @@ main (int argc, char **argv)
   g_assert_nonnull (dir);
   bindtextdomain (GETTEXT_PACKAGE, dir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  g_test_init (&argc, &argv, NULL);
-  gtk_init (&argc, &argv);
-  gimp_icons_init ();
+  se_ui_test_init (&argc, &argv);
   guint w = 128, h = 64;
   g_autofree float *px = g_new0 (float, 3 * w * h);
   SeImage region = { w, h, px };
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   se_recipe_add_concept (recipe, "snow");
   SeDialogValues initial = { NULL, recipe, 1, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, w, h, &initial, help, "plug-in-semantic-edit");
+  dlg = se_dialog_new (&region, w, h, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
   g_assert_false (se_dialog_run (dlg, &chosen));

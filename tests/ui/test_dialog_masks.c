@@ -9,7 +9,7 @@
  * engine runs.  A screenshot with two concepts' masks shown goes to
  * $SE_SCREENSHOT. */
 #include <gtk/gtk.h>
-#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dialog-private.h"
@@ -157,34 +157,19 @@ script (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-help (const char *id, gpointer data)
-{
-}
-
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  gtk_init (&argc, &argv);
-  gimp_icons_init ();
+  se_ui_test_init (&argc, &argv);
   g_autofree char *model = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
-  /* a 192 x 128 working image: smooth colours with a bright disc */
-  guint w = 192, h = 128;
-  g_autofree float *px = g_new (float, 3 * w * h);
-  for (guint c = 0; c < 3; c++)
-    for (guint y = 0; y < h; y++)
-      for (guint x = 0; x < w; x++) {
-        double disc = hypot (x - 120.0, y - 60.0) < 30 ? 0.8 : 0.0;
-        px[(c * h + y) * w + x] = (float) CLAMP (sin (0.03 * x * (c + 1) + y * 0.02) * 0.6 + disc, -1, 1);
-      }
-  SeImage region = { w, h, px };
+  SeImage region = se_ui_test_region ();
+  g_autofree float *px = region.data;
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   /* a low threshold: on the random tiny model at the preview's 4 x 2
    * attention positions the default's attention and noise masks rarely meet */
   se_recipe_add_concept (recipe, "a red ball")->threshold = 0.5;
   SeDialogValues initial = { model, recipe, 3, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, 180, 120, &initial, help, "plug-in-semantic-edit");
+  dlg = se_dialog_new (&region, 180, 120, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
   g_assert_true (se_dialog_run (dlg, &chosen));

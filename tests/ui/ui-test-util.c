@@ -1,6 +1,37 @@
 /* ui-test-util.c: helpers for the dialog tests (ui-test-util.h). */
 #include "ui-test-util.h"
 
+#include <math.h>
+
+#include "gimp-widgets.h"
+
+void
+se_ui_test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  gtk_init (argc, argv);
+  gimp_icons_init ();
+}
+
+void
+se_ui_test_help (const char *id, gpointer data)
+{
+}
+
+SeImage
+se_ui_test_region (void)
+{
+  guint w = 192, h = 128;
+  float *px = g_new (float, 3 * w * h);
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++) {
+        double disc = hypot (x - 120.0, y - 60.0) < 30 ? 0.8 : 0.0;
+        px[(c * h + y) * w + x] = (float) CLAMP (sin (0.03 * x * (c + 1) + y * 0.02) * 0.6 + disc, -1, 1);
+      }
+  return (SeImage) { w, h, px };
+}
+
 void
 se_ui_test_screenshot (GtkWidget *window, const char *path)
 {

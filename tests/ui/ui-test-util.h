@@ -3,6 +3,16 @@
 
 #include <gtk/gtk.h>
 
+#include "engine.h"
+
+/* g_test_init, gtk_init and GIMP's icons: how every dialog test starts. */
+void se_ui_test_init (int *argc, char ***argv);
+/* The dialog's help function outside GIMP: nothing to open. */
+void se_ui_test_help (const char *id, gpointer data);
+/* A 192 x 128 working image: smooth colours with a bright disc (data
+ * g_malloc'ed, the caller's). */
+SeImage se_ui_test_region (void);
+
 /* Saves window as a PNG at path (nothing when path is NULL), once the last
  * layout and drawing reached the X server. */
 void se_ui_test_screenshot (GtkWidget *window, const char *path);

@@ -12,7 +12,6 @@
 
 #include "fault.h"
 #include "ledits/pp-masks.h"
-#include "ledits/rng.h"
 
 /* diffusers uses the noise mask only from this timestep down (README quirk 7) */
 #define NOISE_MASK_MAX_T 800
@@ -28,30 +27,20 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
     return FALSE;
   }
   gsize n = s->n, per_xts = (n_steps + 1) * n, per_zs = n_steps * n;
-  g_autofree double *xts = se_host_alloc ((gsize) K * per_xts, sizeof (double), _("the inversion's latents"), error);
-  g_autofree double *zs = xts ? se_host_alloc0 ((gsize) K * per_zs, sizeof (double), _("the inversion's noise maps"),
-                                                error) : NULL;
-  g_autofree double *rec = zs ? se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's reconstructions"),
-                                               error) : NULL;
-  g_autofree double *dprev = rec ? se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's predictions"),
-                                                  error) : NULL;
+  /* X[k + 1] = alpha_t x0 + sigma_t d_k, k over ascending timesteps */
+  g_autofree double *ca = g_new (double, n_steps), *cb = g_new (double, n_steps);
+  for (guint k = 0; k < n_steps; k++) {
+    double sigma = dpm->sigmas[dpm->first + n_steps - 1 - k];
+    ca[k] = se_dpm_alpha_t (sigma);
+    cb[k] = se_dpm_sigma_t (sigma);
+  }
+  SeInversionArrays arrays;
+  if (!se_session_noised (s, K, n_steps, seed, noises, ca, cb, &arrays, error))
+    return FALSE;
+  g_autofree double *xts = arrays.xts, *zs = arrays.zs, *rec = arrays.reconstruction;
+  g_autofree double *dprev = se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's predictions"), error);
   if (dprev == NULL)
     return FALSE;
-  /* X[k + 1] = alpha_t x0 + sigma_t d_k, k over ascending timesteps */
-  for (guint c = 0; c < K; c++) {
-    SeRng rng;
-    se_rng_init (&rng, seed + c);
-    double *x = xts + c * per_xts;
-    memcpy (x, s->x0, n * sizeof (double));
-    for (guint k = 0; k < n_steps; k++) {
-      double sigma = dpm->sigmas[dpm->first + n_steps - 1 - k];
-      double a = se_dpm_alpha_t (sigma), sg = se_dpm_sigma_t (sigma);
-      for (gsize i = 0; i < n; i++) {
-        double z = noises ? noises[k * n + i] : se_rng_normal (&rng);
-        x[(k + 1) * n + i] = a * s->x0[i] + sg * z;
-      }
-    }
-  }
   /* diffusers' invert() takes encode_prompt's (prompt, negative) pair as
    * (unconditional, conditional): its "guidance" leads away from the source
    * prompt, e = e_src + scale (e_empty - e_src) (README quirk 1, kept so
@@ -286,8 +275,10 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
   g_autofree const float **contexts = g_new (const float *, group * per);
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
-  g_free (s->masks);
-  g_free (s->coverage);
+  /* the step's masks are the session's during the edit (se_session_concept_mask);
+   * a failed or cancelled edit brings the last edit's back */
+  g_autofree double *old_masks = s->masks, *old_coverage = s->coverage;
+  guint old_concepts = s->mask_concepts;
   s->masks = g_steal_pointer (&masks);
   s->coverage = NULL;
   s->mask_concepts = C;
@@ -344,14 +335,20 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
       progress ("edit", i + 1, total, data);
   }
   s->estimate = NULL;
-  if (!ok)
-    return FALSE;
   /* coverage: the share of a concept's active steps each position was masked in */
-  for (guint k = 0; k < cands; k++)
+  for (guint k = 0; ok && k < cands; k++)
     for (guint c = 0; c < C; c++)
       for (guint q = 0; q < hw; q++)
         coverage[k * per_masks + (gsize) c * hw + q] /= MAX (active_steps[c], 1u);
   s->coverage = g_steal_pointer (&coverage);
-  return se_session_finish_edit (s, g_steal_pointer (&x), g_steal_pointer (&trace), T, out, progress, data, total,
-                                 cancel, error);
+  ok = ok && se_session_finish_edit (s, g_steal_pointer (&x), g_steal_pointer (&trace), T, out, progress, data,
+                                     total, cancel, error);
+  if (!ok) {
+    g_free (s->masks);
+    g_free (s->coverage);
+    s->masks = g_steal_pointer (&old_masks);
+    s->coverage = g_steal_pointer (&old_coverage);
+    s->mask_concepts = old_concepts;
+  }
+  return ok;
 }

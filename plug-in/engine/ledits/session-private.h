@@ -113,6 +113,16 @@ gboolean     se_session_predict (SeSession *s, const double *const *xs, guint t,
                                  double *attn, GError **error);
 /* Candidates per UNet batch when each needs `per` evaluations. */
 guint        se_session_group_size (guint per);
+/* An inversion's arrays for K candidates of `steps` steps: xts
+ * [K][steps + 1][n] holding x0 and the noised latents xts[k + 1] =
+ * a[k] x0 + b[k] d_k (k over ascending timesteps; draw d_k from the
+ * candidate's seed, seed + c, or from noises), zs [K][steps][n] zero,
+ * reconstruction [K][n] unset. */
+typedef struct {
+  double *xts, *zs, *reconstruction;
+} SeInversionArrays;
+gboolean     se_session_noised (SeSession *s, guint K, guint steps, guint64 seed, const float *noises,
+                                const double *a, const double *b, SeInversionArrays *out, GError **error);
 /* Replaces the inversion held (the arrays are taken). */
 void         se_session_set_inversion (SeSession *s, const SeRecipe *r, guint candidates, guint inv_steps,
                                        SeSchedule *schedule, SeDpmSchedule *dpm, double *xts, double *zs,

@@ -342,6 +342,33 @@ se_session_set_inversion (SeSession *s, const SeRecipe *r, guint K, guint inv_st
   s->sources = g_new0 (SeImage, K);
 }
 
+gboolean
+se_session_noised (SeSession *s, guint K, guint steps, guint64 seed, const float *noises, const double *a,
+                   const double *b, SeInversionArrays *out, GError **error)
+{
+  gsize n = s->n, per_xts = (steps + 1) * n;
+  g_autofree double *xts = se_host_alloc ((gsize) K * per_xts, sizeof (double), _("the inversion's latents"), error);
+  g_autofree double *zs = xts ? se_host_alloc0 ((gsize) K * steps * n, sizeof (double),
+                                                _("the inversion's noise maps"), error) : NULL;
+  g_autofree double *rec = zs ? se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's reconstructions"),
+                                               error) : NULL;
+  if (rec == NULL)
+    return FALSE;
+  for (guint c = 0; c < K; c++) {
+    SeRng rng;
+    se_rng_init (&rng, seed + c);
+    double *x = xts + c * per_xts;
+    memcpy (x, s->x0, n * sizeof (double));
+    for (guint k = 0; k < steps; k++)
+      for (gsize i = 0; i < n; i++) {
+        double z = noises ? noises[k * n + i] : se_rng_normal (&rng);
+        x[(k + 1) * n + i] = a[k] * s->x0[i] + b[k] * z;
+      }
+  }
+  *out = (SeInversionArrays) { g_steal_pointer (&xts), g_steal_pointer (&zs), g_steal_pointer (&rec) };
+  return TRUE;
+}
+
 static gboolean
 invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
         SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
@@ -349,27 +376,17 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   guint N = r->steps;
   gsize n = s->n, per_xts = (N + 1) * n, per_zs = N * n;
   g_autoptr (SeSchedule) sched = se_schedule_new (N);
-  g_autofree double *xts = se_host_alloc ((gsize) K * per_xts, sizeof (double), _("the inversion's latents"), error);
-  g_autofree double *zs = xts ? se_host_alloc0 ((gsize) K * per_zs, sizeof (double), _("the inversion's noise maps"),
-                                                error) : NULL;
-  g_autofree double *rec = zs ? se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's reconstructions"),
-                                               error) : NULL;
-  if (rec == NULL)
-    return FALSE;
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
-  for (guint c = 0; c < K; c++) {
-    SeRng rng;
-    se_rng_init (&rng, seed + c);
-    double *x = xts + c * per_xts;
-    memcpy (x, s->x0, n * sizeof (double));
-    for (guint k = 0; k < N; k++) {
-      double a = sched->alphas_cumprod[sched->timesteps[N - 1 - k]];
-      for (gsize i = 0; i < n; i++) {
-        double z = noises ? noises[k * n + i] : se_rng_normal (&rng);
-        x[(k + 1) * n + i] = sqrt (a) * s->x0[i] + sqrt (1.0 - a) * z;
-      }
-    }
+  g_autofree double *ca = g_new (double, N), *cb = g_new (double, N);
+  for (guint k = 0; k < N; k++) {
+    double a = sched->alphas_cumprod[sched->timesteps[N - 1 - k]];
+    ca[k] = sqrt (a);
+    cb[k] = sqrt (1.0 - a);
   }
+  SeInversionArrays arrays;
+  if (!se_session_noised (s, K, N, seed, noises, ca, cb, &arrays, error))
+    return FALSE;
+  g_autofree double *xts = arrays.xts, *zs = arrays.zs, *rec = arrays.reconstruction;
   const float *uncond = se_session_embedding (s, "", error);
   const float *src = uncond && *r->src ? se_session_embedding (s, r->src, error) : NULL;
   if (uncond == NULL || (*r->src && src == NULL))
