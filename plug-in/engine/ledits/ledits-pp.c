@@ -50,8 +50,7 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
   if (empty == NULL || (*r->src && src == NULL))
     return FALSE;
   guint per = src ? 2 : 1, group = se_session_group_size (per);
-  g_autofree const double **xs = g_new (const double *, group * per);
-  g_autofree const float **contexts = g_new (const float *, group * per);
+  const float *contexts[] = { src ? src : empty, empty };
   g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
   if (eps == NULL)
     return FALSE;
@@ -62,14 +61,8 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
     se_dpm_step (dpm, m, &st);
     for (guint c0 = 0; c0 < K; c0 += group) {
       guint g = MIN (group, K - c0);
-      if (g_cancellable_set_error_if_cancelled (cancel, error))
-        return FALSE;
-      for (guint c = 0; c < g; c++)
-        for (guint p = 0; p < per; p++) {
-          xs[c * per + p] = xts + (c0 + c) * per_xts + (idx + 1) * n;
-          contexts[c * per + p] = per == 2 && p == 0 ? src : empty;
-        }
-      if (!se_session_predict (s, xs, t, contexts, g * per, _("inversion"), j + 1, n_steps, eps, NULL, error))
+      if (!se_session_predict_candidates (s, xts + (idx + 1) * n, per_xts, c0, g, per, contexts, t, _("inversion"),
+                                          j + 1, n_steps, eps, NULL, cancel, error))
         return FALSE;
       for (guint c = 0; c < g; c++) {
         const double *e0 = eps + c * per * n, *e1 = e0 + n;
@@ -271,8 +264,6 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
   g_autofree guint *active_steps = g_new0 (guint, MAX (C, 1u));
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + (gsize) c * (T + 1) * n + (gsize) T * n, n * sizeof (double));
-  g_autofree const double **xs = g_new (const double *, group * per);
-  g_autofree const float **contexts = g_new (const float *, group * per);
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
   /* the step's masks are the session's during the edit (se_session_concept_mask);
@@ -291,13 +282,8 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
     gboolean second = i > 0 && i < T - 1;
     for (guint c0 = 0; c0 < cands; c0 += group) {
       guint g = MIN (group, cands - c0);
-      for (guint c = 0; c < g; c++)
-        for (guint p = 0; p < per; p++) {
-          xs[c * per + p] = x + (c0 + c) * n;
-          contexts[c * per + p] = prompts[p];
-        }
-      if (g_cancellable_set_error_if_cancelled (cancel, error) ||
-          !se_session_predict (s, xs, t, contexts, g * per, _("edit"), i + 1, T, eps, maps, error)) {
+      if (!se_session_predict_candidates (s, x, n, c0, g, per, prompts, t, _("edit"), i + 1, T, eps, maps, cancel,
+                                          error)) {
         ok = FALSE;
         break;
       }

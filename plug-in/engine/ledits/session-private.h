@@ -111,6 +111,13 @@ const float *se_session_embedding (SeSession *s, const char *prompt, GError **er
 gboolean     se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts,
                                  guint batch, const char *phase, guint step, guint steps, double *eps,
                                  double *attn, GError **error);
+/* The same for candidates c0 .. c0 + g - 1, after a check of cancel: each
+ * candidate's latent (base + c * stride) `per` times, with contexts[0 ..
+ * per - 1]. */
+gboolean     se_session_predict_candidates (SeSession *s, const double *base, gsize stride, guint c0, guint g,
+                                            guint per, const float *const *contexts, guint t, const char *phase,
+                                            guint step, guint steps, double *eps, double *attn,
+                                            GCancellable *cancel, GError **error);
 /* Candidates per UNet batch when each needs `per` evaluations. */
 guint        se_session_group_size (guint per);
 /* An inversion's arrays for K candidates of `steps` steps: xts

@@ -270,6 +270,23 @@ se_session_predict (SeSession *s, const double *const *xs, guint t, const float 
   return TRUE;
 }
 
+gboolean
+se_session_predict_candidates (SeSession *s, const double *base, gsize stride, guint c0, guint g, guint per,
+                               const float *const *contexts, guint t, const char *phase, guint step, guint steps,
+                               double *eps, double *attn, GCancellable *cancel, GError **error)
+{
+  if (g_cancellable_set_error_if_cancelled (cancel, error))
+    return FALSE;
+  g_autofree const double **xs = g_new (const double *, g * per);
+  g_autofree const float **ctx = g_new (const float *, g * per);
+  for (guint c = 0; c < g; c++)
+    for (guint p = 0; p < per; p++) {
+      xs[c * per + p] = base + (c0 + c) * stride;
+      ctx[c * per + p] = contexts[p];
+    }
+  return se_session_predict (s, xs, t, ctx, g * per, phase, step, steps, eps, attn, error);
+}
+
 /* Candidates per UNet batch when each needs `per` evaluations. */
 guint
 se_session_group_size (guint per)
@@ -392,8 +409,7 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   if (uncond == NULL || (*r->src && src == NULL))
     return FALSE;
   guint per = src ? 2 : 1, group = se_session_group_size (per);
-  g_autofree const double **xs = g_new (const double *, group * per);
-  g_autofree const float **contexts = g_new (const float *, group * per);
+  const float *contexts[] = { uncond, src };
   g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
   if (eps == NULL)
     return FALSE;
@@ -404,14 +420,8 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
     double var = se_schedule_variance (sched, t);
     for (guint c0 = 0; c0 < K; c0 += group) {
       guint g = MIN (group, K - c0);
-      if (cancelled (cancel, error))
-        return FALSE;
-      for (guint c = 0; c < g; c++)
-        for (guint p = 0; p < per; p++) {
-          xs[c * per + p] = xts + (c0 + c) * per_xts + (idx + 1) * n;
-          contexts[c * per + p] = p ? src : uncond;
-        }
-      if (!se_session_predict (s, xs, t, contexts, g * per, _("inversion"), j + 1, N, eps, NULL, error))
+      if (!se_session_predict_candidates (s, xts + (idx + 1) * n, per_xts, c0, g, per, contexts, t, _("inversion"),
+                                          j + 1, N, eps, NULL, cancel, error))
         return FALSE;
       for (guint c = 0; c < g; c++) {
         const double *eu = eps + c * per * n, *es = eu + n;
@@ -536,8 +546,6 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
     return FALSE;
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + c * (N + 1) * n + (N - K) * n, n * sizeof (double));
-  g_autofree const double **xs = g_new (const double *, group * per);
-  g_autofree const float **contexts = g_new (const float *, group * per);
   guint channels = (guint) (n / ((gsize) s->lh * s->lw));
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
@@ -548,13 +556,8 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
     double var = se_schedule_variance (sched, t);
     for (guint c0 = 0; c0 < cands; c0 += group) {
       guint g = MIN (group, cands - c0);
-      for (guint c = 0; c < g; c++)
-        for (guint p = 0; p < per; p++) {
-          xs[c * per + p] = x + (c0 + c) * n;
-          contexts[c * per + p] = prompts[p];
-        }
-      if (cancelled (cancel, error) ||
-          !se_session_predict (s, xs, t, contexts, g * per, _("edit"), i + 1, T, eps, NULL, error)) {
+      if (!se_session_predict_candidates (s, x, n, c0, g, per, prompts, t, _("edit"), i + 1, T, eps, NULL, cancel,
+                                          error)) {
         ok = FALSE;
         break;
       }
