@@ -43,8 +43,6 @@ wait_for (SeUiCondition cond, const char *what)
   se_ui_test_wait_for (cond, WAIT_S, what);
 }
 
-static guint done_target;
-static gboolean preview_done (void) { return dlg->jobs_done >= done_target && !dlg->running; }
 static gboolean is_running (void) { return dlg->running; }
 static gboolean is_idle (void) { return !dlg->running && dlg->debounce == 0; }
 
@@ -52,17 +50,7 @@ static gboolean is_idle (void) { return !dlg->running && dlg->debounce == 0; }
 static void
 wait_preview (const char *what)
 {
-  done_target = dlg->jobs_done + 1;
-  guint failed = dlg->jobs_failed;
-  wait_for (preview_done, what);
-  if (dlg->jobs_failed != failed)
-    g_error ("%s: the preview failed: %s", what, gtk_label_get_text (GTK_LABEL (dlg->message_label)));
-}
-
-static GdkPixbuf *
-displayed (void)
-{
-  return gdk_pixbuf_copy (se_preview_displayed (dlg->preview));
+  se_ui_test_wait_preview (dlg, WAIT_S, what);
 }
 
 static gboolean
@@ -116,7 +104,7 @@ script (gpointer data)
   guint updates = se_preview_updates (dlg->preview);
   g_assert_cmpuint (updates, >=, 1);
   g_assert_cmpuint (dlg->steps_shown, >=, 1);
-  g_autoptr (GdkPixbuf) first = displayed ();
+  g_autoptr (GdkPixbuf) first = se_ui_test_displayed (dlg);
 
   /* 2: add a concept and type it: one debounced preview for the typing */
   gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
@@ -135,7 +123,7 @@ script (gpointer data)
   g_assert_cmpuint (dlg->job, ==, jobs_before + 1);     /* typing was debounced into one job */
   g_assert_cmpuint (dlg->steps_shown, >, steps);        /* intermediate previews came */
   g_assert_cmpuint (se_preview_updates (dlg->preview), >, updates);
-  g_autoptr (GdkPixbuf) with_concept = displayed ();
+  g_autoptr (GdkPixbuf) with_concept = se_ui_test_displayed (dlg);
   g_assert_false (same_pixbuf (first, with_concept));
 
   /* 3: drag the strength through zero to "remove", in small moves */
@@ -149,7 +137,7 @@ script (gpointer data)
   }
   gtk_adjustment_set_value (strength, -9.0);
   wait_preview ("the preview after the drag");
-  g_autoptr (GdkPixbuf) removed = displayed ();
+  g_autoptr (GdkPixbuf) removed = se_ui_test_displayed (dlg);
   g_assert_false (same_pixbuf (with_concept, removed));
   g_autoptr (SeRecipe) r = se_dialog_recipe (dlg);
   g_assert_cmpuint (r->concepts->len, ==, 1);
@@ -203,7 +191,7 @@ script (gpointer data)
   double vx = (double) dlg->visible_w / dlg->region.width, vy = (double) dlg->visible_h / dlg->region.height;
   double aspect = (double) dlg->visible_w / dlg->visible_h;
   g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&kept, vx, vy, aspect, side);
-  g_autoptr (GdkPixbuf) shown = displayed ();
+  g_autoptr (GdkPixbuf) shown = se_ui_test_displayed (dlg);
   g_assert_true (same_pixbuf (want, shown));
   g_free (small.data);
   g_free (kept.data);
@@ -211,20 +199,20 @@ script (gpointer data)
   guint jobs = dlg->job;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), FALSE);
   g_autoptr (GdkPixbuf) as_decoded = se_preview_pixbuf (r1, vx, vy, aspect, side);
-  g_autoptr (GdkPixbuf) shown_off = displayed ();
+  g_autoptr (GdkPixbuf) shown_off = se_ui_test_displayed (dlg);
   g_assert_true (same_pixbuf (as_decoded, shown_off));
   g_assert_false (same_pixbuf (shown, shown_off));
   g_autoptr (SeRecipe) off = se_dialog_recipe (dlg);
   g_assert_false (off->detail);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), TRUE);
-  g_autoptr (GdkPixbuf) shown_on = displayed ();
+  g_autoptr (GdkPixbuf) shown_on = se_ui_test_displayed (dlg);
   g_assert_true (same_pixbuf (shown, shown_on));
   g_assert_cmpuint (dlg->job, ==, jobs);
 
   /* before/after */
   GtkToggleButton *toggle = se_preview_before_toggle (dlg->preview);
   gtk_toggle_button_set_active (toggle, TRUE);
-  g_autoptr (GdkPixbuf) original = displayed ();
+  g_autoptr (GdkPixbuf) original = se_ui_test_displayed (dlg);
   g_assert_false (same_pixbuf (original, shown));
   gtk_toggle_button_set_active (toggle, FALSE);
   /* LEDITS: no masks to show */

@@ -20,24 +20,12 @@
 
 static SeDialog *dlg;
 static gboolean script_done;
-static guint done_target;
 
-static gboolean preview_done (void) { return dlg->jobs_done >= done_target && !dlg->running; }
-
+/* Waits for the next finished preview; fails on a failed one. */
 static void
 wait_preview (const char *what)
 {
-  done_target = dlg->jobs_done + 1;
-  guint failed = dlg->jobs_failed;
-  se_ui_test_wait_for (preview_done, WAIT_S, what);
-  if (dlg->jobs_failed != failed)
-    g_error ("%s: the preview failed: %s", what, gtk_label_get_text (GTK_LABEL (dlg->message_label)));
-}
-
-static GdkPixbuf *
-displayed (void)
-{
-  return gdk_pixbuf_copy (se_preview_displayed (dlg->preview));
+  se_ui_test_wait_preview (dlg, WAIT_S, what);
 }
 
 /* The shown pixbuf with "Show masks" against without: a pixel changes
@@ -114,9 +102,9 @@ script (gpointer data)
 
   /* 3: Show masks tints exactly the masked places, at once, without a job */
   guint jobs = dlg->job;
-  g_autoptr (GdkPixbuf) plain = displayed ();
+  g_autoptr (GdkPixbuf) plain = se_ui_test_displayed (dlg);
   gtk_toggle_button_set_active (show_masks, TRUE);
-  g_autoptr (GdkPixbuf) tinted = displayed ();
+  g_autoptr (GdkPixbuf) tinted = se_ui_test_displayed (dlg);
   guint n = check_tint (plain, tinted, 0);
   g_printerr ("# %u of %d preview pixels inside the concept's mask\n", n,
               gdk_pixbuf_get_width (plain) * gdk_pixbuf_get_height (plain));
@@ -124,9 +112,9 @@ script (gpointer data)
   g_assert_cmpuint (dlg->job, ==, jobs);
   /* over "Show before" too */
   gtk_toggle_button_set_active (se_preview_before_toggle (dlg->preview), TRUE);
-  g_autoptr (GdkPixbuf) before_tinted = displayed ();
+  g_autoptr (GdkPixbuf) before_tinted = se_ui_test_displayed (dlg);
   gtk_toggle_button_set_active (show_masks, FALSE);
-  g_autoptr (GdkPixbuf) before_plain = displayed ();
+  g_autoptr (GdkPixbuf) before_plain = se_ui_test_displayed (dlg);
   /* the preview's working size (sides multiples of 64) has another aspect
    * than the region's; the edit is shown undistorted, as large as before */
   g_assert_cmpint (gdk_pixbuf_get_width (before_plain), ==, gdk_pixbuf_get_width (plain));

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "dialog-private.h"
 #include "gimp-widgets.h"
 
 void
@@ -64,4 +65,30 @@ se_ui_test_wait_for (SeUiCondition cond, guint seconds, const char *what)
       g_error ("timed out waiting for %s", what);
     g_main_context_iteration (NULL, TRUE);
   }
+}
+
+static SeDialog *waiting;
+static guint done_target;
+
+static gboolean
+preview_done (void)
+{
+  return waiting->jobs_done >= done_target && !waiting->running;
+}
+
+void
+se_ui_test_wait_preview (SeDialog *d, guint seconds, const char *what)
+{
+  waiting = d;
+  done_target = d->jobs_done + 1;
+  guint failed = d->jobs_failed;
+  se_ui_test_wait_for (preview_done, seconds, what);
+  if (d->jobs_failed != failed)
+    g_error ("%s: the preview failed: %s", what, gtk_label_get_text (GTK_LABEL (d->message_label)));
+}
+
+GdkPixbuf *
+se_ui_test_displayed (SeDialog *d)
+{
+  return gdk_pixbuf_copy (se_preview_displayed (d->preview));
 }

@@ -9,6 +9,13 @@
 void se_ui_test_init (int *argc, char ***argv);
 /* The dialog's help function outside GIMP: nothing to open. */
 void se_ui_test_help (const char *id, gpointer data);
+typedef struct _SeDialog SeDialog;
+/* Waits (seconds at most) for the dialog's next finished preview; fails the
+ * test on a failed one, naming what it waited for and the dialog's message. */
+void se_ui_test_wait_preview (SeDialog *d, guint seconds, const char *what);
+/* A copy of what the dialog's preview shows now. */
+GdkPixbuf *se_ui_test_displayed (SeDialog *d);
+
 /* A 192 x 128 working image: smooth colours with a bright disc (data
  * g_malloc'ed, the caller's). */
 SeImage se_ui_test_region (void);
