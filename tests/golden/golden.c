@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "engine.h"
 #include "weights/safetensors.h"
 
 int
@@ -87,4 +88,17 @@ golden_compare (const char *what, const SeTensor *t, const float *want, gsize n,
   for (gsize i = 0; i < n; i++)
     w[i] = want[i];
   se_test_assert_close (what, got, w, n, bound);
+}
+
+SeSession *
+golden_session (SeModel *model, const char *file)
+{
+  gsize n;
+  gint64 s[4];
+  g_autofree float *image = golden_read (file, "image", &n, s);
+  SeImage img = { (guint) s[3], (guint) s[2], image };
+  g_autoptr (GError) error = NULL;
+  SeSession *session = se_session_new (model, &img, &error);
+  g_assert_no_error (error);
+  return session;
 }

@@ -38,5 +38,9 @@ double golden_tap_bound (const GoldenModel *gm, const SeGpu *gpu);
 SeTensor *golden_input (SeGpu *gpu, const float *data, guint ndim, const gint64 *shape);
 /* A golden tensor as floats (owned) with its element count. */
 float *golden_read (const char *file, const char *tensor, gsize *numel, gint64 *shape4);
+/* A session of the golden file's "image" [1, 3, H, W] (engine.h). */
+typedef struct _SeModel SeModel;
+typedef struct _SeSession SeSession;
+SeSession *golden_session (SeModel *model, const char *file);
 /* Downloads t and compares with the golden tensor of the same size. */
 void golden_compare (const char *what, const SeTensor *t, const float *want, gsize n, double bound);

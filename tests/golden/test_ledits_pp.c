@@ -181,11 +181,7 @@ run (gconstpointer data)
   g_assert_cmpstr (json, ==, again);
 
   gsize n;
-  gint64 s[4];
-  g_autofree float *image = golden_read (file, "image", &n, s);
-  SeImage img = { (guint) s[3], (guint) s[2], image };
-  g_autoptr (SeSession) session = se_session_new (model, &img, &error);
-  g_assert_no_error (error);
+  g_autoptr (SeSession) session = golden_session (model, file);
   gsize ln = se_session_latent_size (session);
   g_autofree double *x0 = read_doubles (name, "x0", NULL);
   g_autofree char *w0 = g_strdup_printf ("%s: x0", name);
