@@ -239,7 +239,8 @@ static void
 options_clear (Options *o)
 {
   char **strings[] = { &o->model, &o->tokenizer, &o->input, &o->output, &o->output_dir, &o->mask, &o->mask_dir,
-                       &o->report, &o->params, &o->source, &o->target, &o->noise, &o->dump, &o->device };
+                       &o->report, &o->params, &o->source, &o->target, &o->noise, &o->dump, &o->device,
+                       &o->method, &o->masks };
   for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
     g_clear_pointer (strings[i], g_free);
   g_clear_pointer (&o->concepts, g_strfreev);
