@@ -138,6 +138,14 @@ on_add_concept (SeDialog *d)
 
 /* ---- values ---- */
 
+/* The method's default warm-up for its concepts. */
+static guint
+default_warmup (SeMethod method)
+{
+  g_autoptr (SeRecipe) defaults = se_recipe_new_for (method);
+  return se_recipe_add_concept (defaults, "")->warmup;
+}
+
 /* What applies to the method shown: LEDITS++ has no target prompt and no
  * momentum, LEDITS no masks. */
 static void
@@ -164,9 +172,8 @@ set_advanced (SeDialog *d, const SeRecipe *r)
   gtk_adjustment_set_value (d->skip, r->skip);
   gtk_adjustment_set_value (d->cfg_src, r->cfg_src);
   gtk_adjustment_set_value (d->cfg_tar, r->cfg_tar);
-  g_autoptr (SeRecipe) defaults = se_recipe_new_for (r->method);
   gtk_adjustment_set_value (d->warmup, r->concepts->len ? g_array_index (r->concepts, SeConcept, 0).warmup
-                                                        : se_recipe_add_concept (defaults, "")->warmup);
+                                                        : default_warmup (r->method));
   gtk_adjustment_set_value (d->mom_scale, r->mom_scale);
   gtk_adjustment_set_value (d->mom_beta, r->mom_beta);
 }
@@ -201,15 +208,14 @@ on_method_changed (SeDialog *d)
     return;
   g_autoptr (SeRecipe) old = se_recipe_new_for (d->method_shown);
   g_autoptr (SeRecipe) fresh = se_recipe_new_for (now);
-  guint old_warmup = se_recipe_add_concept (old, "")->warmup, new_warmup = se_recipe_add_concept (fresh, "")->warmup;
   d->setting = TRUE;
   if ((guint) gtk_adjustment_get_value (d->steps) == old->steps &&
       (guint) gtk_adjustment_get_value (d->skip) == old->skip) {
     gtk_adjustment_set_value (d->steps, fresh->steps);
     gtk_adjustment_set_value (d->skip, fresh->skip);
   }
-  if ((guint) gtk_adjustment_get_value (d->warmup) == old_warmup)
-    gtk_adjustment_set_value (d->warmup, new_warmup);
+  if ((guint) gtk_adjustment_get_value (d->warmup) == default_warmup (d->method_shown))
+    gtk_adjustment_set_value (d->warmup, default_warmup (now));
   d->setting = FALSE;
   d->method_shown = now;
   method_sensitivity (d);

@@ -150,7 +150,6 @@ se_preview_set_masks (SePreview *p, const double *masks, guint concepts, guint l
     p->lw = lw;
     p->lh = lh;
   }
-  show (p);
 }
 
 GtkToggleButton *

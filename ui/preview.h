@@ -18,7 +18,8 @@ GtkWidget *se_preview_widget (SePreview *p);
 void       se_preview_set_result (SePreview *p, const SeImage *result);
 /* LEDITS++'s concept masks to tint over the image when "Show masks" is on:
  * concepts masks of lw x lh values in [0, 1] over the working image
- * (copied; NULL or 0 concepts: none). */
+ * (copied; NULL or 0 concepts: none), shown with the next
+ * se_preview_set_result (one composition per update). */
 void       se_preview_set_masks (SePreview *p, const double *masks, guint concepts, guint lw, guint lh);
 /* Concept c's tint. */
 void       se_preview_mask_color (guint c, guint8 rgb[3]);

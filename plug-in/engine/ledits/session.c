@@ -215,12 +215,19 @@ plan_for (SeSession *s, guint batch, guint capture, GError **error)
   return plan;
 }
 
+/* diffusers' attention store: the cross-attention maps at (h/4) x (w/4),
+ * the query count of the layers captured */
+static guint
+capture_queries (const SeSession *s)
+{
+  return (s->lh / 4) * (s->lw / 4);
+}
+
 gboolean
 se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
                     const char *phase, guint step, guint steps, double *eps, double *attn, GError **error)
 {
-  /* diffusers' attention store: the maps at (h/4) x (w/4) */
-  guint capture = attn ? (s->lh / 4) * (s->lw / 4) : 0;
+  guint capture = attn ? capture_queries (s) : 0;
   SeModel *m = s->model;
   SeGpu *gpu = m->gpu;
   g_autofree float *xf = se_host_alloc ((gsize) batch * s->n, sizeof (float), _("the UNet's batch"), error);
@@ -317,7 +324,7 @@ run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
   guint C = r->concepts->len;
   guint per_inv = *r->src ? 2 : 1, per_edit = pp ? 1 + C : 2 + C;
   /* LEDITS++ captures the cross-attention maps in its edit when it masks with them */
-  guint capture = pp && C > 0 && r->masks != SE_MASKS_NOISE ? (s->lh / 4) * (s->lw / 4) : 0;
+  guint capture = pp && C > 0 && r->masks != SE_MASKS_NOISE ? capture_queries (s) : 0;
   guint b_inv = MIN (se_session_group_size (per_inv), candidates) * per_inv;
   guint b_edit = MIN (se_session_group_size (per_edit), candidates) * per_edit;
   VkDeviceSize need = 0;
@@ -656,7 +663,7 @@ se_session_concept_mask (const SeSession *s, guint k, guint c)
     return NULL;
   const double *m = s->estimate ? s->masks : s->coverage;
   gsize hw = (gsize) s->lh * s->lw;
-  return m ? m + ((gsize) k * MAX (s->mask_concepts, 1u) + c) * hw : NULL;
+  return m ? m + ((gsize) k * s->mask_concepts + c) * hw : NULL;
 }
 
 const double *
