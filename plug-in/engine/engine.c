@@ -69,6 +69,20 @@ se_engine_profile_reset (SeEngine *e)
     se_cmd_profile_reset (e->gpu);
 }
 
+/* (0 when the device could not be re-created after a loss) */
+guint64
+se_engine_memory_peak (SeEngine *e)
+{
+  return e->gpu->memory ? se_memory_peak (e->gpu) : 0;
+}
+
+void
+se_engine_memory_reset_peak (SeEngine *e)
+{
+  if (e->gpu->memory)
+    se_memory_reset_peak (e->gpu);
+}
+
 static void
 drop_networks (SeModel *m)
 {

@@ -85,6 +85,10 @@ guint       se_engine_validation_problems (const SeEngine *engine);
  * reset, one "kind: ms (dispatches)" line each; NULL when profiling is off. */
 char       *se_engine_profile_report (SeEngine *engine);
 void        se_engine_profile_reset (SeEngine *engine);
+/* The most device memory held at once (weights, sessions, activations), in
+ * bytes, since the last reset (benchmarks: a whole edit's peak). */
+guint64     se_engine_memory_peak (SeEngine *engine);
+void        se_engine_memory_reset_peak (SeEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeEngine, se_engine_free)
 
 /* A diffusers folder or a single-file checkpoint; tokenizer_dir may be NULL. */

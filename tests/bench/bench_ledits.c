@@ -8,9 +8,9 @@
  * --preview-size image from its own inversion; then the same phases with
  * LEDITS++ at its default steps (--pp-steps, --pp-skip) and the same
  * concepts, masked by cross-attention and noise, for the two methods side
- * by side.  With SE_VULKAN_PROFILE=1
- * each phase's device time per operator kind follows it; --json writes the
- * rows. */
+ * by side.  Each run ends with its peak device memory, weights included.
+ * With SE_VULKAN_PROFILE=1 each phase's device time per operator kind
+ * follows it; --json writes the rows. */
 #include <stdio.h>
 
 #include "bench-report.h"
@@ -73,6 +73,8 @@ run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix
   g_autofree char *edit = g_strdup_printf ("%sedit + decode", prefix);
   g_autofree char *total = g_strdup_printf ("%swhole edit (encode + invert + edit)", prefix);
   g_autofree char *reedit = g_strdup_printf ("%sre-edit (inversion reused) + decode", prefix);
+  g_autofree char *peak = g_strdup_printf ("%speak device memory", prefix);
+  se_engine_memory_reset_peak (ph->engine);
   phase_begin (ph);
   g_autoptr (SeSession) s = se_session_new (model, &img, error);
   if (s == NULL)
@@ -98,6 +100,9 @@ run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix
     return FALSE;
   phase_end (ph, reedit, (int) (r->steps - r->skip));
   g_free (out.data);
+  double peak_mib = se_engine_memory_peak (ph->engine) / 1048576.0;
+  printf ("%-40s %8.1f MiB (weights included)\n", peak, peak_mib);
+  bench_report_row (ph->report, peak, "mib", peak_mib, NULL);
   return TRUE;
 }
 
