@@ -10,7 +10,7 @@
 // spec:     0 SG; 1 R output channels per workgroup (a multiple of SG);
 //           2 STRIDE (1 or 2); 3 PAD, the zeros above and left (0 or 1;
 //           those below and right follow from OH, OW: reads outside the
-//           input are zero)
+//           input are zero); 4 GATHER (below)
 // push:     shapes; weight row (C_all * 12) and offset of this part, in
 //           elements; bias mode (0 none, 1 per channel), offset and batch
 //           stride (per-sample bias: a time embedding folded in); residual
@@ -20,19 +20,30 @@
 //           cover its pixels' windows (W % 4 == 0) and R / SG weight rows,
 //           and takes every channel's weights from the lane that loaded them
 //           by shuffle.  fp32 accumulation.
+//           GATHER: rows that are not whole vec4s (W or OW % 4, with
+//           OH OW % 4 == 0), as at the UNet's deepest level of a 512x320
+//           image (8x5): a lane owns any four consecutive output pixels and
+//           reads their windows element by element.  Such layers are small
+//           and bound by their weights, which load as before.
 #extension GL_GOOGLE_include_directive : require
 #include "subgroup.glsl"
 
 layout (constant_id = 1) const uint R = 8;
 layout (constant_id = 2) const uint STRIDE = 1;
 layout (constant_id = 3) const uint PAD = 1;
+layout (constant_id = 4) const bool GATHER = false;
 
+// the input twice: as vec4s, and element by element for GATHER
 #ifdef ACT_F16
 layout (std430, binding = 0) readonly buffer BufX { uvec2 x4[]; };
+layout (std430, binding = 0) readonly buffer BufX1 { uint x2[]; };
 #define LOAD_X(i) se_unpack4 (x4[i])
+float load_x1 (uint i) { vec2 v = unpackHalf2x16 (x2[i / 2]); return (i & 1) != 0 ? v.y : v.x; }
 #else
 layout (std430, binding = 0) readonly buffer BufX { vec4 x4[]; };
+layout (std430, binding = 0) readonly buffer BufX1 { float x1[]; };
 #define LOAD_X(i) x4[i]
+#define load_x1(i) x1[i]
 #endif
 #ifdef W_F16
 layout (std430, binding = 1) readonly buffer BufW { uvec2 w4[]; };
@@ -82,26 +93,46 @@ void main ()
   [[unroll]] for (uint r = 0; r < R; r++)
     acc[r] = vec4 (0.0);
 
+  // GATHER: the top-left input position of each of the lane's pixels' windows
+  ivec2 at[4];
+  [[unroll]] for (uint j = 0; j < 4; j++) {
+    uint pix = min (4 * q + j, P - 1);
+    at[j] = ivec2 (STRIDE * (pix % p.OW), STRIDE * (pix / p.OW)) - int (PAD);
+  }
+
   for (uint c = 0; c < p.C; c++) {
     [[unroll]] for (uint ky = 0; ky < 3; ky++) {
-      int iy = int (STRIDE * y + ky) - int (PAD);
-      // Out-of-range vec4s read a clamped address and are zeroed after:
-      // a conditional load costs far more than a select on lavapipe.
-      bool row_ok = live && iy >= 0 && iy < int (p.H);
-      uint row = ((b * p.C + c) * p.H + uint (clamp (iy, 0, int (p.H) - 1))) * (p.W / 4);
-      float win[12];
-      [[unroll]] for (uint t = 0; t < 3; t++) {
-        int ix = wx / 4 + int (t);
-        vec4 v = LOAD_X (row + uint (clamp (ix, 0, int (p.W / 4) - 1)));
-        v = row_ok && ix >= 0 && ix < int (p.W / 4) ? v : vec4 (0.0);
-        [[unroll]] for (uint e = 0; e < 4; e++)
-          win[4 * t + e] = v[e];
-      }
-      // s[kx] holds the input under tap kx for the lane's four pixels
+      // s[kx] holds the input under tap kx for the lane's four pixels.
+      // Out-of-range reads use a clamped address and are zeroed after: a
+      // conditional load costs far more than a select on lavapipe.
       vec4 s[3];
-      [[unroll]] for (uint kx = 0; kx < 3; kx++)
-        [[unroll]] for (uint j = 0; j < 4; j++)
-          s[kx][j] = win[WIN_LEFT - PAD + STRIDE * j + kx];
+      if (GATHER) {
+        [[unroll]] for (uint j = 0; j < 4; j++) {
+          int iy = at[j].y + int (ky);
+          bool row_ok = live && iy >= 0 && iy < int (p.H);
+          uint row = ((b * p.C + c) * p.H + uint (clamp (iy, 0, int (p.H) - 1))) * p.W;
+          [[unroll]] for (uint kx = 0; kx < 3; kx++) {
+            int ix = at[j].x + int (kx);
+            float v = load_x1 (row + uint (clamp (ix, 0, int (p.W) - 1)));
+            s[kx][j] = row_ok && ix >= 0 && ix < int (p.W) ? v : 0.0;
+          }
+        }
+      } else {
+        int iy = int (STRIDE * y + ky) - int (PAD);
+        bool row_ok = live && iy >= 0 && iy < int (p.H);
+        uint row = ((b * p.C + c) * p.H + uint (clamp (iy, 0, int (p.H) - 1))) * (p.W / 4);
+        float win[12];
+        [[unroll]] for (uint t = 0; t < 3; t++) {
+          int ix = wx / 4 + int (t);
+          vec4 v = LOAD_X (row + uint (clamp (ix, 0, int (p.W / 4) - 1)));
+          v = row_ok && ix >= 0 && ix < int (p.W / 4) ? v : vec4 (0.0);
+          [[unroll]] for (uint e = 0; e < 4; e++)
+            win[4 * t + e] = v[e];
+        }
+        [[unroll]] for (uint kx = 0; kx < 3; kx++)
+          [[unroll]] for (uint j = 0; j < 4; j++)
+            s[kx][j] = win[WIN_LEFT - PAD + STRIDE * j + kx];
+      }
       [[unroll]] for (uint i = 0; i < R / SG; i++) {
         uint o = min (o0 + SG * i + lane, p.O - 1);      // rows past O are never stored
         vec4 wv = LOAD_W ((p.w_off + o * p.w_row) / 4 + c * 3 + ky);

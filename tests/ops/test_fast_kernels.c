@@ -376,6 +376,11 @@ test_conv_packed (SeGpu *gpu)
     { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE, TRUE },
     { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE, FALSE },     /* C % 4: reference */
     { 1, 8, 12, 20, 140, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE },
+    /* rows that are not whole vec4s, 4 | OH OW: the subgroup kernel gathers */
+    { 2, 40, 8, 5, 20, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE },      /* deepest level, 512x320 */
+    { 1, 24, 8, 6, 16, 3, 2, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE },       /* downsampler to 4x3 */
+    { 1, 16, 2, 2, 12, 3, 1, 1, 1, BIAS_COLUMN, RES_ALIAS, F16, TRUE, TRUE },      /* 2x2, accumulate */
+    { 2, 12, 8, 2, 30, 3, 2, 0, 1, BIAS_NONE, RES_NONE, F32, TRUE, TRUE },         /* VAE downsampler, to 4x1 */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_conv (gpu, &cases[i]);

@@ -1,0 +1,118 @@
+#!/bin/bash
+# device-run.sh: the GPU checks and measurements in one run on a lent GPU
+# machine (the device tool), from what device-prep.sh packed into .device/.
+# Results under $OUT (the tool brings back at most 8 files):
+#   checks.log   the machine, then correctness on its GPU: the runtime; the
+#                operators and fast kernels against their double-precision
+#                references; the network goldens and whole LEDITS runs with
+#                fp16 and fp32 activations; replayed evaluations against
+#                freshly recorded ones (the session test)
+#   bench.log    bench-nets, bench-ledits, bench-load and bench-ops as printed,
+#                and a UNet evaluation's device time per operator kind
+#   nets.json ledits.json load.json ops.json   the same rows, machine-readable
+#   anchor.json  PyTorch + diffusers on the same GPU (anchor_perf.py)
+#   summary.txt  each step's outcome and time, also printed last
+# Each step runs under its own time limit, taken from what is left of
+# SE_DEVICE_BUDGET seconds (default 450, so that a rerun fits the lease):
+# a step that hangs costs its own limit, and the summary still comes back.
+# SE_DEVICE_QUICK=1 runs every step at toy sizes, to try the script on
+# lavapipe before a lease.
+set -u
+root=$(pwd)
+out=${OUT:?"device-run: OUT must name the folder for the results"}
+budget=${SE_DEVICE_BUDGET:-450}
+quick=${SE_DEVICE_QUICK:-0}
+work=/tmp/se-device
+[ -f .device/programs.tar.xz ] || { echo "device-run: no .device/programs.tar.xz: run tests/bench/device-prep.sh and carry .device" >&2; exit 2; }
+rm -rf "$work" && mkdir -p "$work" && tar -xJf .device/programs.tar.xz -C "$work" || exit 2
+export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then
+  export VK_DRIVER_FILES=$icd
+fi
+# no validation layer there; the tests' reference data is the packed part
+export SE_VULKAN_VALIDATION=0 SE_REFERENCE_DIR="$root/.device/reference"
+bin=$work/bin
+tokenizer=$SE_REFERENCE_DIR/tiny-sd/tokenizer
+summary=$out/summary.txt
+: > "$summary"
+
+# step LOG LIMIT NAME COMMAND...: runs COMMAND with its output appended to
+# $out/LOG, under LIMIT seconds or what is left of the budget if less.
+step () {
+  local log=$1 limit=$2 name=$3 left=$((budget - SECONDS)) rc status start
+  shift 3
+  if [ "$left" -lt 15 ]; then
+    printf '%-60s not run: the budget is spent\n' "$name" >> "$summary"
+    return
+  fi
+  [ "$limit" -le "$left" ] || limit=$left
+  printf '\n==== %s (limit %s s)\n' "$name" "$limit" >> "$out/$log"
+  start=$SECONDS
+  timeout -k 5 "$limit" "$@" >> "$out/$log" 2>&1
+  rc=$?
+  case $rc in
+    0) status=ok ;;
+    124|137) status="TIMED OUT" ;;
+    *) status="FAILED (exit $rc)" ;;
+  esac
+  printf '%-60s %-18s %4d s\n' "$name" "$status" $((SECONDS - start)) | tee -a "$summary"
+}
+
+{
+  date -u
+  uname -srm
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv 2>&1 || true
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
+} > "$out/checks.log"
+
+# Correctness first: figures from kernels that compute wrongly mean nothing.
+step checks.log 60 "runtime" "$bin/test-runtime"
+for name in matmul_layouts geglu_fused pack_conv3x3 conv_packed conv_parts attention_shapes norms fp16_activations; do
+  step checks.log 60 "fast kernels $name" "$bin/test-fast-kernels" "$name"
+  step checks.log 60 "fast kernels $name (reference kernels)" env SE_KERNELS=reference "$bin/test-fast-kernels" "$name"
+done
+for name in linear bmm map_token_projections fp16_weights conv2d group_norm layer_norm softmax silu gelu quick_gelu \
+            geglu add_mul_scale concat upsample timestep_embedding shape_errors; do
+  step checks.log 60 "op $name" "$bin/test-ops" "$name"
+done
+for precision in fp16 fp32; do
+  for net in text_encoder unet vae ledits; do
+    step checks.log 90 "golden $net ($precision activations)" env SE_PRECISION=$precision "$bin/test-$net"
+  done
+done
+step checks.log 120 "session: replay = recording, re-edit, cancel" "$bin/test-session"
+
+# Then the figures, SD 1.5's shapes with random fp16 weights (issue 10's table).
+if [ "$quick" = 1 ]; then
+  size=64 batches=1,2 reps=1 ops_seconds=0.05 pre=64
+  ledits_steps=(--steps 6 --skip 2 --preview-steps 4 --pp-steps 6 --pp-skip 2)
+else
+  size=512 batches=1,2,4 reps=10 ops_seconds=0.5 pre=256
+  ledits_steps=()
+fi
+step bench.log 120 "bench-nets ${size}px, batch $batches" \
+  "$bin/bench-nets" --size $size --batch $batches --reps $reps --json "$out/nets.json"
+step bench.log 60 "bench-nets UNet batch 2, time per operator kind" \
+  env SE_VULKAN_PROFILE=1 "$bin/bench-nets" --size $size --batch 2 --reps 3 --only unet
+step bench.log 180 "bench-ledits ${size}px (LEDITS, preview, LEDITS++)" \
+  "$bin/bench-ledits" --size $size --preview-size $pre "${ledits_steps[@]}" --tokenizer "$tokenizer" \
+  --json "$out/ledits.json"
+if [ -f .device/anchor.tar.gz ] && [ "$quick" != 1 ]; then
+  tar -xzf .device/anchor.tar.gz -C "$work"
+  cat "$work/anchor/VERSION" >> "$out/bench.log"
+  step bench.log 200 "anchor: PyTorch + diffusers (anchor_perf.py)" \
+    sh -c "PYTHONPATH='$work/anchor/src' PYTHONUNBUFFERED=1 python3 '$work/anchor/anchor_perf.py' > '$out/anchor.json'"
+else
+  printf '%-60s not run: no .device/anchor.tar.gz (or a quick run)\n' "anchor" | tee -a "$summary"
+fi
+step bench.log 90 "bench-load: SD 1.5-shaped fp16 single file" \
+  "$bin/bench-load" --reference "$SE_REFERENCE_DIR" --out "$work/sd15.safetensors" --json "$out/load.json"
+rm -f "$work/sd15.safetensors"
+step bench.log 120 "bench-ops: fast kernels next to the reference ones" \
+  "$bin/bench-ops" --seconds $ops_seconds --json "$out/ops.json"
+
+echo
+echo "== $(grep -c ' ok ' "$summary") steps ok of $(wc -l < "$summary"), $SECONDS s; results in \$OUT"
+cat "$summary"
+grep -h -E '^(device|unet|vae|clip|text)|whole edit|re-edit|peak|inversion|edit \+ decode|load' "$out/bench.log" 2>/dev/null | head -60
