@@ -20,12 +20,14 @@
 //           cover its pixels' windows (W % 4 == 0) and R / SG weight rows,
 //           and takes every channel's weights from the lane that loaded them
 //           by shuffle.  fp32 accumulation.
-//           GATHER: rows that are not whole vec4s (W or OW % 4, with
-//           OH OW % 4 == 0), as at the UNet's deepest level of a 512x320
-//           image (8x5): a lane owns any four consecutive output pixels and
-//           reads their windows element by element.  Such layers are small
-//           and bound by their weights, which load as before.
+//           GATHER: rows that are not whole vec4s (W or OW % 4), as at
+//           the UNet's deepest level of a 512x320 image (8x5): a lane owns
+//           any four consecutive output pixels of a channel (the last
+//           lane fewer), reads their windows and stores them element by
+//           element.  Such layers are small and bound by their weights,
+//           which load as before.
 #extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
 #include "subgroup.glsl"
 
 layout (constant_id = 1) const uint R = 8;
@@ -33,17 +35,12 @@ layout (constant_id = 2) const uint STRIDE = 1;
 layout (constant_id = 3) const uint PAD = 1;
 layout (constant_id = 4) const bool GATHER = false;
 
-// the input twice: as vec4s, and element by element for GATHER
 #ifdef ACT_F16
 layout (std430, binding = 0) readonly buffer BufX { uvec2 x4[]; };
-layout (std430, binding = 0) readonly buffer BufX1 { uint x2[]; };
 #define LOAD_X(i) se_unpack4 (x4[i])
-float load_x1 (uint i) { vec2 v = unpackHalf2x16 (x2[i / 2]); return (i & 1) != 0 ? v.y : v.x; }
 #else
 layout (std430, binding = 0) readonly buffer BufX { vec4 x4[]; };
-layout (std430, binding = 0) readonly buffer BufX1 { float x1[]; };
 #define LOAD_X(i) x4[i]
-#define load_x1(i) x1[i]
 #endif
 #ifdef W_F16
 layout (std430, binding = 1) readonly buffer BufW { uvec2 w4[]; };
@@ -64,6 +61,10 @@ layout (std430, binding = 4) writeonly buffer BufO { vec4 o4[]; };
 #define LOAD_R(i) r4[i]
 #define STORE_O(i, v) o4[i] = v
 #endif
+// GATHER's views of the input, residual and output, element by element
+layout (std430, binding = 0) readonly buffer BufX1 { ACT x1[]; };
+layout (std430, binding = 3) readonly buffer BufR1 { ACT r1[]; };
+layout (std430, binding = 4) writeonly buffer BufO1 { ACT o1[]; };
 
 // The same push constants as conv2d.comp (kernel size, stride, padding and
 // the weight's channel and row steps are fixed here).
@@ -84,7 +85,7 @@ void main ()
   uint b = gl_WorkGroupID.z;
   uint q = gl_WorkGroupID.x * SG + lane;
   uint P = p.OH * p.OW;
-  bool live = q < P / 4;
+  bool live = GATHER ? 4 * q < P : q < P / 4;
   uint y = (4 * q) / p.OW, x = (4 * q) % p.OW;
   uint o0 = gl_WorkGroupID.y * R;
   int wx = int (STRIDE * x) - int (WIN_LEFT);
@@ -113,7 +114,7 @@ void main ()
           uint row = ((b * p.C + c) * p.H + uint (clamp (iy, 0, int (p.H) - 1))) * p.W;
           [[unroll]] for (uint kx = 0; kx < 3; kx++) {
             int ix = at[j].x + int (kx);
-            float v = load_x1 (row + uint (clamp (ix, 0, int (p.W) - 1)));
+            float v = float (x1[row + uint (clamp (ix, 0, int (p.W) - 1))]);
             s[kx][j] = row_ok && ix >= 0 && ix < int (p.W) ? v : 0.0;
           }
         }
@@ -153,6 +154,13 @@ void main ()
     vec4 v = acc[r];
     if (p.bias_mode != 0)
       v += bias[p.bias_off + b * p.bias_stride + o];
+    if (GATHER) {
+      uint at_o = (b * p.O + o) * P + 4 * q;
+      [[unroll]] for (uint j = 0; j < 4; j++)
+        if (4 * q + j < P)
+          o1[at_o + j] = ACT (v[j] + (p.residual != 0 ? float (r1[at_o + j]) : 0.0));
+      continue;
+    }
     uint i = ((b * p.O + o) * P + 4 * q) / 4;
     if (p.residual != 0)
       v += LOAD_R (i);

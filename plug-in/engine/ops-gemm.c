@@ -427,15 +427,14 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                        BIND_W (out) };
   /* flags: w16, act16 */
   guint bits = (w->dtype == SE_DTYPE_F16 ? 1 : 0) | (act16 ? 2 : 0);
-  /* whole vec4 rows, or (gather) whole vec4s of the flattened output */
-  gboolean rows4 = W % 4 == 0 && OW % 4 == 0;
   if (w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP && part->stride <= 2 && part->pad_begin <= 1 &&
-      (rows4 || (OH * OW) % 4 == 0) && se_ops_vec4_aligned (x) && se_ops_vec4_aligned (out) &&
-      se_ops_vec4_aligned (residual)) {
+      se_ops_vec4_aligned (x) && se_ops_vec4_aligned (out) && se_ops_vec4_aligned (residual)) {
+    /* rows of whole vec4s, or else element by element (GATHER) */
+    gboolean gather = W % 4 != 0 || OW % 4 != 0;
     guint32 sg = SG (gpu), rows = MIN (3 * sg, ((guint32) O + sg - 1) / sg * sg);
-    guint32 spec[] = { sg, rows, part->stride, part->pad_begin, rows4 ? 0 : 1 };
+    guint32 spec[] = { sg, rows, part->stride, part->pad_begin, gather };
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV3X3_SG, bits), spec, G_N_ELEMENTS (spec),
-                            bind, 5, &push, sizeof push, (guint32) ((OH * OW / 4 + sg - 1) / sg),
+                            bind, 5, &push, sizeof push, (guint32) (((OH * OW + 3) / 4 + sg - 1) / sg),
                             (guint32) ((O + rows - 1) / rows), (guint32) B, error);
   }
   guint32 v[] = { push.cin * push.kh * push.kw, push.w_row, push.w_off };

@@ -84,19 +84,20 @@ done
 step checks.log 120 "session: replay = recording, re-edit, cancel" "$bin/test-session"
 
 # Then the figures, SD 1.5's shapes with random fp16 weights (issue 10's table).
-if [ "$quick" = 1 ]; then
-  size=64 batches=1,2 reps=1 ops_seconds=0.05 pre=64
-  ledits_steps=(--steps 6 --skip 2 --preview-steps 4 --pp-steps 6 --pp-skip 2)
+if [ "$quick" = 1 ]; then     # the tiny model: SD 1.5's shapes take minutes on lavapipe
+  size=64 batches=1,2 reps=1 ops=(--seconds 0.05 --only norm) pre=64
+  model=(--model "$SE_REFERENCE_DIR/tiny-sd" --tokenizer "$tokenizer")
+  ledits=(--steps 6 --skip 2 --preview-steps 4 --pp-steps 6 --pp-skip 2 "${model[@]}")
 else
-  size=512 batches=1,2,4 reps=10 ops_seconds=0.5 pre=256
-  ledits_steps=()
+  size=512 batches=1,2,4 reps=10 ops=(--seconds 0.5) pre=256
+  model=() ledits=(--tokenizer "$tokenizer")
 fi
 step bench.log 120 "bench-nets ${size}px, batch $batches" \
-  "$bin/bench-nets" --size $size --batch $batches --reps $reps --json "$out/nets.json"
+  "$bin/bench-nets" --size $size --batch $batches --reps $reps "${model[@]}" --json "$out/nets.json"
 step bench.log 60 "bench-nets UNet batch 2, time per operator kind" \
-  env SE_VULKAN_PROFILE=1 "$bin/bench-nets" --size $size --batch 2 --reps 3 --only unet
+  env SE_VULKAN_PROFILE=1 "$bin/bench-nets" --size $size --batch 2 --reps 3 --only unet "${model[@]}"
 step bench.log 180 "bench-ledits ${size}px (LEDITS, preview, LEDITS++)" \
-  "$bin/bench-ledits" --size $size --preview-size $pre "${ledits_steps[@]}" --tokenizer "$tokenizer" \
+  "$bin/bench-ledits" --size $size --preview-size $pre "${ledits[@]}" \
   --json "$out/ledits.json"
 if [ -f .device/anchor.tar.gz ] && [ "$quick" != 1 ]; then
   tar -xzf .device/anchor.tar.gz -C "$work"
@@ -110,7 +111,7 @@ step bench.log 90 "bench-load: SD 1.5-shaped fp16 single file" \
   "$bin/bench-load" --reference "$SE_REFERENCE_DIR" --out "$work/sd15.safetensors" --json "$out/load.json"
 rm -f "$work/sd15.safetensors"
 step bench.log 120 "bench-ops: fast kernels next to the reference ones" \
-  "$bin/bench-ops" --seconds $ops_seconds --json "$out/ops.json"
+  "$bin/bench-ops" "${ops[@]}" --json "$out/ops.json"
 
 echo
 echo "== $(grep -c ' ok ' "$summary") steps ok of $(wc -l < "$summary"), $SECONDS s; results in \$OUT"

@@ -370,17 +370,19 @@ test_conv_packed (SeGpu *gpu)
     { 1, 3, 32, 32, 32, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, FALSE },      /* VAE conv_in */
     { 2, 32, 4, 4, 4, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F32, TRUE, TRUE },        /* time embedding folded in */
     { 2, 12, 8, 4, 40, 3, 1, 1, 1, BIAS_NONE, RES_ALIAS, F32, TRUE, TRUE },         /* accumulate */
-    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, FALSE, FALSE },    /* W % 4, C % 4 */
-    { 1, 4, 9, 11, 130, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, FALSE, TRUE },  /* UNet conv_in, odd size */
+    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, FALSE },     /* W % 4, C % 4 */
+    { 1, 4, 9, 11, 130, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE },   /* UNet conv_in, odd size */
     { 2, 64, 8, 16, 36, 1, 1, 0, 0, BIAS_COLUMN, RES_SEPARATE, F32, TRUE, TRUE },   /* 1x1: a GEMM */
     { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE, TRUE },
     { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE, FALSE },     /* C % 4: reference */
     { 1, 8, 12, 20, 140, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE },
-    /* rows that are not whole vec4s, 4 | OH OW: the subgroup kernel gathers */
+    /* rows that are not whole vec4s: the subgroup kernel gathers */
     { 2, 40, 8, 5, 20, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE },      /* deepest level, 512x320 */
     { 1, 24, 8, 6, 16, 3, 2, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE },       /* downsampler to 4x3 */
     { 1, 16, 2, 2, 12, 3, 1, 1, 1, BIAS_COLUMN, RES_ALIAS, F16, TRUE, TRUE },      /* 2x2, accumulate */
     { 2, 12, 8, 2, 30, 3, 2, 0, 1, BIAS_NONE, RES_NONE, F32, TRUE, TRUE },         /* VAE downsampler, to 4x1 */
+    { 2, 20, 1, 1, 28, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE },      /* 1x1: the center tap */
+    { 1, 16, 3, 5, 17, 3, 2, 1, 1, BIAS_COLUMN, RES_ALIAS, F32, TRUE, TRUE },      /* to 2x3, accumulate */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_conv (gpu, &cases[i]);
