@@ -2,6 +2,17 @@
 # the plug-in $2 installed into it (--installed: the one GIMP finds in its
 # system folder, the Debian package's), and the Script-Fu helpers every
 # batch test uses, in $SE_SCM_HELPERS.
+
+# The start every batch test shares: sets work (a temporary folder, removed
+# on exit unless the test sets its own EXIT trap after this) and model (the
+# tiny reference model), and makes the profile there with the plug-in $1.
+se_gimp_test_start() {
+  model=$SE_REFERENCE_DIR/tiny-sd
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  se_gimp_profile "$work" "$1"
+}
+
 se_gimp_profile() {
   export HOME=$1/home
   mkdir -p "$HOME"

@@ -8,14 +8,12 @@
 # went on the undo history).  A last run in the same GIMP session works.
 #   test-cancel.sh PLUGIN COMPARE-COMPOSITE
 set -u
-plugin=$1 compare=$2
-model=$SE_REFERENCE_DIR/tiny-sd
-work=$(mktemp -d)
-watcher=""
-trap '[ -n "$watcher" ] && kill $watcher 2>/dev/null; rm -rf "$work"' EXIT
+compare=$2
 export SE_WORKING_SIZE=256 SE_VERBOSE=1
 . "$(dirname "$0")/gimp-profile.sh"
-se_gimp_profile "$work" "$plugin"
+se_gimp_test_start "$1"
+watcher=""
+trap '[ -n "$watcher" ] && kill $watcher 2>/dev/null; rm -rf "$work"' EXIT
 phases="load encode invert edit decode"
 
 recipe='{\"steps\": 12, \"skip\": 2, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'

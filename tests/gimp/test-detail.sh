@@ -7,13 +7,10 @@
 # trip, scaled, without it (so the comparison can fail).
 #   test-detail.sh PLUGIN COMPARE-COMPOSITE
 set -u
-plugin=$1 compare=$2
-model=$SE_REFERENCE_DIR/tiny-sd
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+compare=$2
 export SE_WORKING_SIZE=128
 . "$(dirname "$0")/gimp-profile.sh"
-se_gimp_profile "$work" "$plugin"
+se_gimp_test_start "$1"
 
 unchanged='\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"tar\": \"a photo\", \"cfg_src\": 3.5, \"cfg_tar\": 3.5, \"concepts\": [{\"prompt\": \"snowy\", \"scale\": 0}]'
 script="

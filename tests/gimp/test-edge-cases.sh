@@ -10,13 +10,10 @@
 # a small selection.
 #   test-edge-cases.sh PLUGIN COMPARE-COMPOSITE
 set -u
-plugin=$1 compare=$2
-model=$SE_REFERENCE_DIR/tiny-sd
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+compare=$2
 export SE_WORKING_SIZE=128
 . "$(dirname "$0")/gimp-profile.sh"
-se_gimp_profile "$work" "$plugin"
+se_gimp_test_start "$1"
 
 recipe='{\"steps\": 2, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="

@@ -14,13 +14,10 @@
 # PLUGIN --installed runs the plug-in GIMP finds in its system folder (the
 # Debian package's) instead of copying one into the profile.
 set -u
-plugin=$1 compare=$2
-model=$SE_REFERENCE_DIR/tiny-sd
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+compare=$2
 export SE_WORKING_SIZE=128
 . "$(dirname "$0")/gimp-profile.sh"
-se_gimp_profile "$work" "$plugin"
+se_gimp_test_start "$1"
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 pp_recipe='{\"method\": \"ledits++\", \"steps\": 4, \"skip\": 1, \"concepts\": [{\"prompt\": \"snowy\", \"threshold\": 0.5}]}'

@@ -7,9 +7,14 @@
  * fp16 activations (SE_PRECISION=fp16) they use fp16 weights, the path a
  * real model takes on a GPU, and the latents are held to 1e-2 (measured:
  * x0 2.1e-3, zs 3.7e-3, reconstruct's latent 2.3e-3), except prompt_edit's
- * edit at 5e-2 (measured 4.6e-2): its guidance scale of 15 multiplies the
- * difference of two predictions whose activations were rounded to 11 bits
- * independently once their contexts differ (fp16 weights alone: 4.8e-3).
+ * edit at 1e-1, which only catches a broken path (its errors are of order
+ * 1): its guidance scale of 15 multiplies the difference of two
+ * predictions whose activations were rounded to 11 bits independently once
+ * their contexts differ (fp16 weights alone: 4.8e-3), so the run's error is
+ * set by the order of rounding, not by any kernel's accuracy.  Measured:
+ * 4.6e-2 with the 1x1 deepest level on the reference 3x3 kernel, 5.6e-2
+ * with the subgroup kernel's GATHER, whose errors against the double
+ * reference are the same (below 4e-7 in fp32).
  * The "edit" run is left to the fp32 test: its SEGA concepts keep
  * per-channel quantile thresholds, which fp16 rounding flips (on the random
  * tiny model that moves the latent by about 0.26 with fp16 weights alone). */
@@ -55,7 +60,7 @@ run (gconstpointer data)
   g_autoptr (SeEngine) engine = se_engine_new (NULL, &error);
   g_assert_no_error (error);
   double bound_inv = fp16 ? 1e-2 : 1e-4;
-  double bound_edit = !fp16 ? 1e-3 : strcmp (name, "prompt_edit") == 0 ? 5e-2 : 1e-2;
+  double bound_edit = !fp16 ? 1e-3 : strcmp (name, "prompt_edit") == 0 ? 1e-1 : 1e-2;
   if (fp16)
     g_unsetenv ("SE_WEIGHTS_FP32");
   else
@@ -103,7 +108,7 @@ run (gconstpointer data)
     decoded[i] = out.data[i];
   g_autofree char *w5 = g_strdup_printf ("%s: decoded", name);
   /* the decoder spreads a latent's error over the image: about twice the
-   * latent's relative error here (fp16: prompt_edit 0.104 from 4.6e-2) */
+   * latent's relative error here (fp16: prompt_edit 0.117 from 5.6e-2) */
   compare_doubles (w5, decoded, want_decoded, n, fp16 ? 3 * bound_edit : bound_edit);
   g_free (out.data);
 
