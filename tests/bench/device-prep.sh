@@ -2,7 +2,7 @@
 # device-prep.sh: packs into .device/ (git ignores it) what device-run.sh
 # needs on a lent GPU machine (the device tool), where nothing can be built,
 # installed or fetched and ../shared does not travel:
-#   programs.tar.xz  the benchmarks and GPU checks built here, stripped (the
+#   programs.tar.gz  the benchmarks and GPU checks built here, stripped (the
 #                    engine embeds its SPIR-V), with the shared libraries
 #                    they need beyond glibc, the Vulkan loader among them
 #   reference/       the part of ../shared/reference the checks and
@@ -38,7 +38,7 @@ ldd "$pack"/bin/* | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
   grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
   while read -r lib; do cp -L "$lib" "$pack/lib/"; done
 [ -f "$pack/lib/libvulkan.so.1" ] || { echo "device-prep: the programs do not link libvulkan.so.1" >&2; exit 1; }
-tar -cJf .device/programs.tar.xz -C "$pack" bin lib
+tar -czf .device/programs.tar.gz -C "$pack" bin lib
 
 cp -r "$ref/tiny-sd" "$ref/tiny-sd-fp16.safetensors" .device/reference/
 for f in text_encoder unet vae ledits_prompt_edit ledits_reconstruct ledits_edit; do

@@ -23,8 +23,8 @@ out=${OUT:?"device-run: OUT must name the folder for the results"}
 budget=${SE_DEVICE_BUDGET:-450}
 quick=${SE_DEVICE_QUICK:-0}
 work=/tmp/se-device
-[ -f .device/programs.tar.xz ] || { echo "device-run: no .device/programs.tar.xz: run tests/bench/device-prep.sh and carry .device" >&2; exit 2; }
-rm -rf "$work" && mkdir -p "$work" && tar -xJf .device/programs.tar.xz -C "$work" || exit 2
+[ -f .device/programs.tar.gz ] || { echo "device-run: no .device/programs.tar.gz: run tests/bench/device-prep.sh and carry .device" >&2; exit 2; }
+rm -rf "$work" && mkdir -p "$work" && tar -xzf .device/programs.tar.gz -C "$work" || exit 2
 export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then
