@@ -66,14 +66,19 @@ step () {
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
 } > "$out/checks.log"
 
+# the cases a test program holds (GLib's -l lists their paths), one step
+# each, so that one failure does not hide the rest
+cases () {
+  "$bin/$1" -l | sed -n 's|^/.*/||p'
+}
+
 # Correctness first: figures from kernels that compute wrongly mean nothing.
 step checks.log 60 "runtime" "$bin/test-runtime"
-for name in matmul_layouts geglu_fused pack_conv3x3 conv_packed conv_parts attention_shapes norms fp16_activations; do
+for name in $(cases test-fast-kernels); do
   step checks.log 60 "fast kernels $name" "$bin/test-fast-kernels" "$name"
   step checks.log 60 "fast kernels $name (reference kernels)" env SE_KERNELS=reference "$bin/test-fast-kernels" "$name"
 done
-for name in linear bmm map_token_projections fp16_weights conv2d group_norm layer_norm softmax silu gelu quick_gelu \
-            geglu add_mul_scale concat upsample timestep_embedding shape_errors; do
+for name in $(cases test-ops); do
   step checks.log 60 "op $name" "$bin/test-ops" "$name"
 done
 for precision in fp16 fp32; do
