@@ -3,8 +3,6 @@
  * pipeline caching, timestamps, device limits. */
 #include <string.h>
 
-#include <dlfcn.h>
-
 #include "test-util.h"
 
 static void
@@ -267,10 +265,6 @@ test_validation_reports_are_counted (void)
 int
 main (int argc, char **argv)
 {
-  /* Keep the validation layer mapped after the loader closes it, so that
-   * LeakSanitizer (sanitizer build) can name it in its suppressions: it
-   * frees some of its own allocations only at process exit. */
-  dlopen ("libVkLayer_khronos_validation.so", RTLD_NOW | RTLD_NODELETE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gpu/device-choice-by-env", test_device_choice_by_env);
   g_test_add_func ("/gpu/features-reported", test_features_reported);
