@@ -12,7 +12,14 @@ static struct {
   guint n;
   gint allocs, submits;
   gint fired;
+  SeFaultObserver observer;
 } state;
+
+void
+se_fault_observe (SeFaultObserver observer)
+{
+  g_atomic_pointer_set (&state.observer, observer);
+}
 
 void
 se_fault_arm (SeFaultKind kind, guint n)
@@ -60,6 +67,9 @@ static gboolean
 count (SeFaultKind kind, gint *counter)
 {
   guint k = (guint) g_atomic_int_add (counter, 1) + 1;
+  SeFaultObserver observer = g_atomic_pointer_get (&state.observer);
+  if (observer)
+    observer (kind, k);
   if (g_atomic_int_get (&state.kind) != (gint) kind || k != state.n)
     return FALSE;
   g_atomic_int_set (&state.fired, 1);

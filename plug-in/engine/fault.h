@@ -36,6 +36,11 @@ guint    se_fault_allocs (void);
 guint    se_fault_submits (void);
 gboolean se_fault_fired (void);
 
+/* Tests: `observer` is called at every counted point, with its kind and
+ * number (NULL: none).  The fault walks tell call sites apart with it. */
+typedef void (*SeFaultObserver) (SeFaultKind kind, guint n);
+void     se_fault_observe (SeFaultObserver observer);
+
 /* g_try_malloc of n elements of `size` bytes, counted as an allocation:
  * the buffers whose size the image, model or recipe sets go through it
  * (fixed-size bookkeeping uses GLib, which aborts when memory runs out).

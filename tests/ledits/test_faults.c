@@ -10,7 +10,10 @@
  * When the walk is over, an undisturbed run (which re-creates the device
  * after the last loss itself) must give the first run's result.
  * Model loading is walked the same way, and a session inverted before a
- * device loss carries on after it without being encoded again. */
+ * device loss carries on after it without being encoded again.  Under
+ * AddressSanitizer the walks fail every distinct call site and a seeded
+ * sample of the other points (points_to_walk). */
+#include <execinfo.h>
 #include <math.h>
 #include <string.h>
 
@@ -30,6 +33,83 @@ test_image (void)
   for (gsize i = 0; i < 3 * 64 * 64; i++)
     img.data[i] = (float) sin ((double) i * 0.013) * 0.8f;
   return img;
+}
+
+/* Which points a walk fails.  The normal build walks every point.  Under
+ * AddressSanitizer a run costs several times as much (a model load over
+ * a second), so there the walk fails every distinct call site (the
+ * innermost frames of the stack that counted the point) at its first
+ * point, which reaches each failure path our code has, and a sample of
+ * walk_sample more points drawn with a fixed seed, which reaches the same paths
+ * with other things already allocated; the last point is always walked. */
+#if defined(__SANITIZE_ADDRESS__)
+static const guint walk_sample = 24;
+#else
+static const guint walk_sample = 0;     /* every point */
+#endif
+
+static struct {
+  GMutex lock;
+  SeFaultKind kind;
+  GArray *sites;                /* guint per point: a hash of its call stack */
+} observed;
+
+static void
+record_site (SeFaultKind kind, guint n)
+{
+  if (kind != observed.kind)
+    return;
+  void *frames[10];
+  int depth = backtrace (frames, G_N_ELEMENTS (frames));
+  guint hash = 5381;
+  for (int i = 0; i < depth; i++)
+    hash = hash * 33 + (guint) (guintptr) frames[i];
+  g_mutex_lock (&observed.lock);
+  if (observed.sites->len < n)
+    g_array_set_size (observed.sites, n);
+  g_array_index (observed.sites, guint, n - 1) = hash;
+  g_mutex_unlock (&observed.lock);
+}
+
+/* Starts recording the call sites of the points of `kind`. */
+static void
+observe_sites (SeFaultKind kind)
+{
+  if (observed.sites == NULL)
+    observed.sites = g_array_new (FALSE, TRUE, sizeof (guint));
+  g_array_set_size (observed.sites, 0);
+  observed.kind = kind;
+  se_fault_observe (record_site);
+}
+
+/* Stops recording; the points of 1..`points` to fail, ascending. */
+static GArray *
+points_to_walk (guint points)
+{
+  se_fault_observe (NULL);
+  g_assert_cmpuint (observed.sites->len, ==, points);
+  GArray *walk = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree gboolean *chosen = g_new0 (gboolean, points + 1);
+  if (walk_sample == 0) {
+    for (guint n = 1; n <= points; n++)
+      chosen[n] = TRUE;
+  } else {
+    g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+    for (guint n = 1; n <= points; n++) {
+      guint site = g_array_index (observed.sites, guint, n - 1);
+      if (g_hash_table_add (seen, GUINT_TO_POINTER (site)))
+        chosen[n] = TRUE;
+    }
+    g_autoptr (GRand) rand = g_rand_new_with_seed (20261206);
+    for (guint k = 0; k < walk_sample; k++)
+      chosen[g_rand_int_range (rand, 1, (gint32) points + 1)] = TRUE;
+    chosen[points] = TRUE;
+    g_print ("# %u distinct call sites among %u points\n", g_hash_table_size (seen), points);
+  }
+  for (guint n = 1; n <= points; n++)
+    if (chosen[n])
+      g_array_append_val (walk, n);
+  return walk;
 }
 
 /* A whole edit: encode, invert, edit, decode.  NULL and *out on success. */
@@ -60,19 +140,23 @@ assert_same_image (const SeImage *got, const SeImage *want)
   g_assert_cmpfloat (worst, ==, 0.0);
 }
 
-/* Walks a fault over every point of the run; returns how many there were. */
+/* Walks a fault over the points of the run (points_to_walk); returns how
+ * many were walked, and in *total how many the run has. */
 static guint
-walk (SeFaultKind kind, SeGpuError expected)
+walk (SeFaultKind kind, SeGpuError expected, guint *total)
 {
   SeImage first = { 0 };
   se_fault_arm (SE_FAULT_NONE, 0);
+  observe_sites (kind);
   g_autoptr (GError) clean = run_edit (&first);
   g_assert_no_error (clean);
   guint points = kind == SE_FAULT_ALLOC ? se_fault_allocs () : se_fault_submits ();
   VkDeviceSize weights = se_memory_in_use (engine->gpu);
   g_assert_cmpuint (points, >, 0);
+  g_autoptr (GArray) chosen = points_to_walk (points);
 
-  for (guint n = 1; n <= points; n++) {
+  for (guint i = 0; i < chosen->len; i++) {
+    guint n = g_array_index (chosen, guint, i);
     /* what the run's first call would do after the last point's loss,
      * before counting, so that the points are the edit's own */
     g_autoptr (GError) ready = NULL;
@@ -102,24 +186,24 @@ walk (SeFaultKind kind, SeGpuError expected)
   g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, weights);
   g_free (first.data);
   g_free (again.data);
-  return points;
+  *total = points;
+  return chosen->len;
 }
 
 static void
 test_allocations (void)
 {
-  guint n = walk (SE_FAULT_ALLOC, SE_GPU_ERROR_OUT_OF_MEMORY);
-  g_test_message ("%u allocations failed in turn, each survived", n);
-  g_print ("# allocation failures injected and survived: %u\n", n);
+  guint total, n = walk (SE_FAULT_ALLOC, SE_GPU_ERROR_OUT_OF_MEMORY, &total);
+  g_print ("# allocation failures injected and survived: %u of %u\n", n, total);
 }
 
 static void
 test_device_losses (void)
 {
   guint generation = engine->gpu->generation;
-  guint n = walk (SE_FAULT_DEVICE_LOST, SE_GPU_ERROR_DEVICE_LOST);
+  guint total, n = walk (SE_FAULT_DEVICE_LOST, SE_GPU_ERROR_DEVICE_LOST, &total);
   g_assert_cmpuint (engine->gpu->generation, ==, generation + n);
-  g_print ("# device losses injected and survived: %u (the device re-created each time)\n", n);
+  g_print ("# device losses injected and survived: %u of %u (the device re-created each time)\n", n, total);
 }
 
 /* An inverted session outlives a device loss: the edit after it re-creates
@@ -171,34 +255,27 @@ test_footprint (void)
   g_free (out.data);
 }
 
-/* Loading a model: every allocation and submission fails in turn; each
- * load ends with an error and leaves no device memory held.  Under
- * AddressSanitizer a load costs over four seconds (every allocation of the
- * tokenizer's 49 408-entry vocabulary is tracked), so there every 64th
- * allocation and every 4th submission are walked. */
-#if defined(__SANITIZE_ADDRESS__)
-static const guint load_stride[2] = { 64, 4 };
-#else
-static const guint load_stride[2] = { 1, 1 };
-#endif
-
+/* Loading a model: allocations and submissions fail in turn (the points
+ * points_to_walk picks); each load ends with an error and leaves no device
+ * memory held. */
 static void
 test_loading (void)
 {
   VkDeviceSize held = se_memory_in_use (engine->gpu);
-  se_fault_arm (SE_FAULT_NONE, 0);
   g_autoptr (GError) error = NULL;
-  SeModel *second = se_model_load (engine, model_dir, NULL, &error);
-  g_assert_no_error (error);
-  se_model_free (second);
-  guint allocs = se_fault_allocs (), submits = se_fault_submits ();
-  g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, held);
-
   for (guint pass = 0; pass < 2; pass++) {
     SeFaultKind kind = pass ? SE_FAULT_DEVICE_LOST : SE_FAULT_ALLOC;
-    guint points = pass ? submits : allocs, walked = 0;
-    for (guint n = 1; n <= points; n += load_stride[pass], walked++) {
-      se_fault_arm (kind, n);
+    se_fault_arm (SE_FAULT_NONE, 0);
+    observe_sites (kind);
+    SeModel *second = se_model_load (engine, model_dir, NULL, &error);
+    g_assert_no_error (error);
+    se_model_free (second);
+    guint points = pass ? se_fault_submits () : se_fault_allocs ();
+    g_assert_cmpuint (points, >, 0);
+    g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, held);
+    g_autoptr (GArray) chosen = points_to_walk (points);
+    for (guint i = 0; i < chosen->len; i++) {
+      se_fault_arm (kind, g_array_index (chosen, guint, i));
       SeModel *m = se_model_load (engine, model_dir, NULL, &error);
       g_assert_null (m);
       g_assert_true (se_fault_fired ());
@@ -208,7 +285,7 @@ test_loading (void)
       if (!pass)
         g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, held);
     }
-    g_print ("# model loading: %u of %u %s injected and survived\n", walked, points,
+    g_print ("# model loading: %u of %u %s injected and survived\n", chosen->len, points,
              pass ? "device losses" : "allocation failures");
   }
   /* the model loaded before still edits, on a re-created device */

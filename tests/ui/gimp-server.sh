@@ -6,6 +6,9 @@
 # trap must call se_gimp_server_stop.
 PORT=$((20000 + $$ % 20000))
 WORK=$(mktemp -d)
+# Lavapipe's compiled shaders stay in the caller's cache: under a fresh
+# profile every kernel would be compiled again (about 25 s a test).
+export MESA_SHADER_CACHE_DIR="${MESA_SHADER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesa_shader_cache}"
 export HOME="$WORK/home"
 mkdir -p "$HOME"
 GIMP_PID=""
