@@ -49,7 +49,8 @@ log=$work/gimp.log
       sleep 0.01
     done
     [ -n "$line" ] || { echo "WATCHER: phase $p never came" >> "$work/killed"; exit 1; }
-    pkill -KILL -f "plug-ins/semantic-edit/semantic-edit" && echo "killed in $p" >> "$work/killed"
+    # this profile's plug-in only: other tests may run theirs meanwhile
+    pkill -KILL -f "$HOME/.config/GIMP/2.10/plug-ins/semantic-edit/semantic-edit" && echo "killed in $p" >> "$work/killed"
     seen=$((seen + line))
     # the next run starts once this one's failure is reported
     until tail -n +$((seen + 1)) "$log" | grep -q "SE-CANCEL $p"; do sleep 0.05; done
