@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,7 +55,9 @@ se_image_save_png (const SeImage *img, const char *path, GError **error)
   g_autoptr (GdkPixbuf) pb = se_image_to_pixbuf (img, img->width, img->height);
   g_autofree char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
   g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  int fd = g_mkstemp (tmp);
+  /* created as any file the user writes (0666 less the umask), so the
+   * result renamed over `path` is readable as report.json is */
+  int fd = g_mkstemp_full (tmp, O_RDWR, 0666);
   if (fd < 0) {
     int e = errno;
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), _("%s: cannot write the image: %s"), path,

@@ -279,7 +279,7 @@ main (int argc, char **argv)
     { "detail", 0, 0, G_OPTION_ARG_NONE, &o.detail, N_("Keep the photo's own detail: add the edit's change to the original pixels at full resolution (the default, or the recipe's \"detail\")"), NULL },
     { "no-detail", 0, 0, G_OPTION_ARG_NONE, &o.no_detail, N_("Return the edit itself, decoded at the working size and scaled back"), NULL },
     { "size", 0, 0, G_OPTION_ARG_INT, &o.size, N_("Working long side in pixels for images not already a multiple of 64 (default 512)"), N_("PX") },
-    { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" of this safetensors file (testing)"), N_("FILE") },
+    { "noise", 0, 0, G_OPTION_ARG_FILENAME, &o.noise, N_("Take the inversion's noise draws from tensor \"noises\" or \"draws\" of this safetensors file (testing)"), N_("FILE") },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &o.dump, N_("Write x0, xts, zs, latent and decoded (working size) of the first candidate to this safetensors file, and with LEDITS++ its concept masks (the share of steps each latent position was masked)"), N_("FILE") },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o.device, N_("Vulkan device: index or part of its name (default: SE_VULKAN_DEVICE or the best)"), N_("NAME") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL },

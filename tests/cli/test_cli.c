@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,8 +241,8 @@ largest_difference (const char *a_path, const char *b_path)
 /* An edit that changes nothing (target = source at the source's guidance)
  * of a textured 300 x 200 PNG returns it within 1/255 (--detail, the
  * default), and the VAE's round trip, scaled, with --no-detail. */
-static void
-test_detail (void)
+static char *
+write_textured (void)
 {
   g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 300, 200);
   for (int y = 0; y < 200; y++)
@@ -251,11 +252,18 @@ test_detail (void)
       p[1] = (guint8) (((x / 2 + y / 2) % 2) ? 200 : 40);
       p[2] = (guint8) ((x * y) % 251);
     }
-  g_autofree char *in = g_build_filename (tmpdir, "textured.png", NULL);
+  char *in = g_build_filename (tmpdir, "textured.png", NULL);
+  g_assert_true (gdk_pixbuf_save (pb, in, "png", NULL, NULL));
+  return in;
+}
+
+static void
+test_detail (void)
+{
+  g_autofree char *in = write_textured ();
   g_autofree char *kept = g_build_filename (tmpdir, "textured-kept.png", NULL);
   g_autofree char *scaled = g_build_filename (tmpdir, "textured-scaled.png", NULL);
   g_autofree char *params = g_build_filename (tmpdir, "unchanged.json", NULL);
-  g_assert_true (gdk_pixbuf_save (pb, in, "png", NULL, NULL));
   g_assert_true (g_file_set_contents (params, "{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"tar\": \"a photo\", "
                                       "\"cfg_src\": 3.5, \"cfg_tar\": 3.5}", -1, NULL));
   g_autofree char *model = ref ("tiny-sd");
@@ -274,6 +282,28 @@ test_detail (void)
   g_assert_cmpint (scaled_diff, >, 16);
   const char *both[] = { "-m", model, "-i", in, "-o", kept, "--detail", "--no-detail", NULL };
   expect_failure (both, 2, "--no-detail");
+}
+
+/* An edit with a source prompt and no concept returns the picture itself,
+ * with either method: LEDITS++'s inversion, which diffusers guides away
+ * from the source prompt, is retraced (ledits-pp.c). */
+static void
+test_unchanged_without_concepts (void)
+{
+  g_autofree char *in = write_textured ();
+  g_autofree char *model = ref ("tiny-sd");
+  for (int pp = 0; pp < 2; pp++) {
+    g_autofree char *out = g_build_filename (tmpdir, pp ? "unchanged-pp.png" : "unchanged.png", NULL);
+    const char *args[] = { "-m", model, "-i", in, "-o", out, "-s", "a photo of a field", "--method",
+                           pp ? "ledits++" : "ledits", "--steps", "8", "--size", "128", "-q", NULL };
+    g_autofree char *err = NULL;
+    int status = run_tool (args, &err);
+    if (status != 0)
+      g_error ("semantic-edit exited with %d: %s", status, err);
+    int diff = largest_difference (in, out);
+    g_test_message ("%s without concepts: largest change %d of 255", pp ? "LEDITS++" : "LEDITS", diff);
+    g_assert_cmpint (diff, ==, 0);
+  }
 }
 
 static void
@@ -385,6 +415,52 @@ load_png (const char *dir, const char *name)
   GdkPixbuf *pb = gdk_pixbuf_new_from_file (path, &error);
   g_assert_no_error (error);
   return pb;
+}
+
+static guint
+file_mode (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+/* Results get the mode any file the user writes gets (0666 less the
+ * umask), as the batch report does: a single result, and a batch's
+ * candidates. */
+static void
+test_result_modes (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *dir = g_build_filename (tmpdir, "modes", NULL);
+  g_autofree char *in = g_build_filename (dir, "in", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (in, 0755), ==, 0);
+  g_free (write_png (in, "photo.png", 64, 64, photo));
+  g_autofree char *input = g_build_filename (in, "photo.png", NULL);
+  const mode_t masks[] = { 022, 002 };
+  for (guint m = 0; m < G_N_ELEMENTS (masks); m++) {
+    g_autofree char *out = g_strdup_printf ("%s/out-%03o", dir, (unsigned) masks[m]);
+    g_autofree char *single = g_build_filename (out, "single.png", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (out, 0755), ==, 0);
+    const char *one[] = { "-m", model, "-i", input, "-o", single, "-c", "snowy", "--steps", "2", "--size", "64",
+                          "-q", NULL };
+    const char *batch[] = { "-m", model, "-c", "snowy", "--steps", "2", "--size", "64", "-k", "2", "--seed", "1",
+                            "-O", out, "-q", in, NULL };
+    mode_t old = umask (masks[m]);
+    g_autofree char *err1 = NULL, *err2 = NULL;
+    int s1 = run_tool (one, &err1), s2 = run_tool (batch, &err2);
+    umask (old);
+    if (s1 != 0 || s2 != 0)
+      g_error ("semantic-edit exited with %d and %d: %s%s", s1, s2, err1, err2);
+    guint want = 0666 & ~masks[m];
+    const char *names[] = { "single.png", "photo-c1-seed1.png", "photo-c2-seed2.png", "report.json" };
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+      guint got = file_mode (out, names[i]);
+      if (got != want)
+        g_error ("umask %03o: %s has mode %03o, expected %03o", (unsigned) masks[m], names[i], got, want);
+    }
+  }
 }
 
 /* Good and bad inputs in one run; masks; two candidates; the report. */
@@ -549,6 +625,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/png-resized", test_png_resized);
   g_test_add_func ("/cli/detail", test_detail);
+  g_test_add_func ("/cli/unchanged-without-concepts", test_unchanged_without_concepts);
+  g_test_add_func ("/cli/result-modes", test_result_modes);
   g_test_add_func ("/cli/batch", test_batch);
   g_test_add_func ("/cli/batch-resume", test_batch_resume);
   g_test_add_func ("/cli/batch-interrupted", test_batch_interrupted);

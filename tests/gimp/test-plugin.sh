@@ -7,7 +7,8 @@
 # is untouched, and the flattened image is unchanged wherever the selection
 # is 0 and changed where it is not.  A 4000x3000 image with a large selection
 # must complete.  A LEDITS++ recipe ("method": "ledits++") passes the same
-# checks on the rectangle.  A bad model path and a bad recipe must end in an error with
+# checks on the rectangle, and one with a source prompt and no concept
+# leaves the composite as it was.  A bad model path and a bad recipe must end in an error with
 # a message and no new layer; a with-last-values run then repeats the last
 # successful edit.
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
@@ -21,6 +22,8 @@ se_gimp_test_start "$1"
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 pp_recipe='{\"method\": \"ledits++\", \"steps\": 4, \"skip\": 1, \"concepts\": [{\"prompt\": \"snowy\", \"threshold\": 0.5}]}'
+# a source prompt and no concept: the picture comes back unchanged
+unchanged_recipe='{\"method\": \"ledits++\", \"steps\": 4, \"skip\": 1, \"src\": \"a photo of a field\"}'
 script="
 (define W \"$work/\")
 $SE_SCM_HELPERS
@@ -80,6 +83,9 @@ $SE_SCM_HELPERS
 (let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)
   (run-case-with \"ledits++-rect\" img l 1 \"$pp_recipe\"))
+(let* ((c (image RGB PRECISION-U8-GAMMA 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)
+  (run-case-with \"ledits++-unchanged\" img l 1 \"$unchanged_recipe\"))
 (let* ((c (image RGB PRECISION-U8-GAMMA 4000 3000)) (img (car c)) (l (cadr c)))
   (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 300 200 3000 2400)
   (run-case \"large\" img l 0))
@@ -104,6 +110,9 @@ for tag in rgb-rect rgba-feathered-ellipse gray-partly-outside rgb16-no-selectio
   "$compare" SAME "$work/$tag-layer-before.png" "$work/$tag-layer-after.png" ||
     { echo "FAIL: $tag: the original layer changed"; fail=1; }
 done
+grep -q "SE-TEST ledits++-unchanged added=1 mask=yes" "$log" || { echo "FAIL: ledits++-unchanged: no new masked layer"; fail=1; }
+"$compare" SAME "$work/ledits++-unchanged-before.png" "$work/ledits++-unchanged-after.png" ||
+  { echo "FAIL: ledits++-unchanged: a source prompt without concepts changed the picture"; fail=1; }
 grep -q "SE-TEST large added=1 mask=yes" "$log" || { echo "FAIL: the 4000x3000 image did not complete"; fail=1; }
 grep -q "SE-TEST bad-model=error bad-recipe=error layers=1" "$log" || { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
 grep -q "/no/such/model: no such model" "$log" || { echo "FAIL: the bad model's message is missing"; fail=1; }

@@ -261,6 +261,7 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
                                                         _("the concept masks"), error) : NULL;
   if (coverage == NULL)
     return FALSE;
+  gboolean retrace = se_session_edit_retraces (r);
   g_autofree guint *active_steps = g_new0 (guint, MAX (C, 1u));
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + (gsize) c * (T + 1) * n + (gsize) T * n, n * sizeof (double));
@@ -275,6 +276,12 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
   s->mask_concepts = C;
   s->estimate = estimate;
   for (guint i = 0; ok && i < T; i++) {
+    if (retrace) {
+      se_session_retrace_step (s, i, T, (gsize) (T + 1) * n, x, trace);
+      if (progress)
+        progress ("edit", i + 1, total, data);
+      continue;
+    }
     guint m = dpm->first + i, t = dpm->timesteps[m], idx = T - 1 - i;
     SeDpmStep st;
     se_dpm_step (dpm, m, &st);

@@ -134,6 +134,18 @@ gboolean     se_session_noised (SeSession *s, guint K, guint steps, guint64 seed
 void         se_session_set_inversion (SeSession *s, const SeRecipe *r, guint candidates, guint inv_steps,
                                        SeSchedule *schedule, SeDpmSchedule *dpm, double *xts, double *zs,
                                        double *reconstruction);
+/* Whether the edit retraces the inversion instead of running: nothing
+ * steers it (no concept; with LEDITS, no target prompt) but a source
+ * prompt guided the inversion, which an unsteered edit would then not
+ * retrace (LEDITS++: diffusers guides away from that prompt, README quirk
+ * 1), changing the picture; retraced, it ends on the inversion's
+ * reconstruction and the picture comes back unchanged. */
+gboolean     se_session_edit_retraces (const SeRecipe *r);
+/* A retraced edit's step i of T: x [candidates][n] and the trace's step i
+ * become the inversion's latent there (xts [candidates][per_xts / n][n]),
+ * the last step its reconstruction. */
+void         se_session_retrace_step (const SeSession *s, guint i, guint T, gsize per_xts, double *x,
+                                      double *trace);
 /* Ends an edit: decodes the candidates' latents x into out (when not NULL)
  * and keeps x and trace (taken) as the last edit. */
 gboolean     se_session_finish_edit (SeSession *s, double *x, double *trace, guint trace_len, SeImage *out,

@@ -557,7 +557,14 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
   s->estimate = estimate;
+  gboolean retrace = se_session_edit_retraces (r);
   for (guint i = 0; ok && i < T; i++) {
+    if (retrace) {
+      se_session_retrace_step (s, i, T, (gsize) (N + 1) * n, x, trace);
+      if (progress)
+        progress ("edit", i + 1, total, data);
+      continue;
+    }
     guint t = sched->timesteps[K + i], idx = N - K - i - 1;
     double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
     double var = se_schedule_variance (sched, t);
@@ -585,6 +592,24 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
   s->estimate = NULL;
   return ok && se_session_finish_edit (s, g_steal_pointer (&x), g_steal_pointer (&trace), T, out, progress, data,
                                        total, cancel, error);
+}
+
+gboolean
+se_session_edit_retraces (const SeRecipe *r)
+{
+  return r->concepts->len == 0 && *r->src && (r->method == SE_METHOD_LEDITS_PP || *r->tar == '\0');
+}
+
+void
+se_session_retrace_step (const SeSession *s, guint i, guint T, gsize per_xts, double *x, double *trace)
+{
+  guint idx = T - 1 - i;
+  gsize n = s->n;
+  for (guint k = 0; k < s->candidates; k++) {
+    const double *at = idx > 0 ? s->xts + k * per_xts + (gsize) idx * n : s->reconstruction + k * n;
+    memcpy (x + k * n, at, n * sizeof (double));
+    memcpy (trace + ((gsize) k * T + i) * n, at, n * sizeof (double));
+  }
 }
 
 gboolean
