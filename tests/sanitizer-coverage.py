@@ -76,7 +76,7 @@ def main():
     if "--reuse" in sys.argv:
         data = json.load(open(saved))
         per_test = {n: set(map(tuple, v)) for n, v in data["lines"].items()}
-        reliable = {n: set(map(tuple, v)) for n, v in data.get("reliable", data["lines"]).items()}
+        reliable = {n: set(map(tuple, v)) for n, v in data["reliable"].items()}
         for n, t in data["times"].items():
             costs.setdefault(n, t)
         names = list(per_test)

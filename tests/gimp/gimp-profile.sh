@@ -1,4 +1,5 @@
-# Sourced by the GIMP batch tests: a fresh GIMP profile under $1/home with
+# Sourced by the GIMP batch tests (and by tests/ui/gimp-server.sh for the
+# window tests): a fresh GIMP profile under $1/home with
 # the plug-in $2 installed into it (--installed: the one GIMP finds in its
 # system folder, the Debian package's), and the Script-Fu helpers every
 # batch test uses, in $SE_SCM_HELPERS.

@@ -6,11 +6,6 @@
 # trap must call se_gimp_server_stop.
 PORT=$((20000 + $$ % 20000))
 WORK=$(mktemp -d)
-# Lavapipe's compiled shaders stay in the caller's cache: under a fresh
-# profile every kernel would be compiled again (about 25 s a test).
-export MESA_SHADER_CACHE_DIR="${MESA_SHADER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mesa_shader_cache}"
-export HOME="$WORK/home"
-mkdir -p "$HOME"
 GIMP_PID=""
 se_gimp_server_stop() {
   # its plug-ins (Script-Fu) first: killed alone, GIMP leaves them behind
@@ -20,11 +15,10 @@ se_gimp_server_stop() {
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sf() { "$CLIENT" "$PORT" "$1"; }
 
-# GIMP makes its profile first; then the plug-in and its last values go in
-timeout 120 gimp -i -d -f -b '(gimp-quit 0)' >/dev/null 2>&1
+# the profile with the plug-in, as the batch tests make it; then its last values
+. "$(dirname "$0")/../gimp/gimp-profile.sh"
+se_gimp_profile "$WORK" "$PLUGIN"
 PROFILE="$HOME/.config/GIMP/2.10"
-mkdir -p "$PROFILE/plug-ins/semantic-edit"
-cp "$PLUGIN" "$PROFILE/plug-ins/semantic-edit/semantic-edit"
 printf '%s\n' "$LAST_VALUES" > "$PROFILE/semantic-edit.json"
 rm -rf "$PROFILE/backups"
 
