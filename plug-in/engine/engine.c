@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "coopmat-check.h"
 #include "fault.h"
 #include "ledits/latent-preview.h"
 #include "ledits/session-private.h"
@@ -16,6 +17,10 @@ se_engine_new (const char *device, GError **error)
   SeGpu *gpu = se_gpu_new (&opts, error);
   if (gpu == NULL)
     return NULL;
+  if (!se_coopmat_check (gpu, error)) {
+    se_gpu_free (gpu);
+    return NULL;
+  }
   SeEngine *e = g_new0 (SeEngine, 1);
   e->gpu = gpu;
   return e;
@@ -47,6 +52,23 @@ const char *
 se_engine_precision (const SeEngine *e)
 {
   return e->gpu->fp16_activations ? "fp16" : "fp32";
+}
+
+const char *
+se_engine_kernels (const SeEngine *e)
+{
+  switch (e->gpu->kernels) {
+  case SE_KERNELS_REFERENCE:
+    return "reference";
+  case SE_KERNELS_SUBGROUP:
+    return "subgroup";
+  case SE_KERNELS_TILED:
+    return "tiled";
+  case SE_KERNELS_COOPMAT:
+  default:
+    return e->gpu->coopmat == SE_COOPMAT_KHR ? "coopmat (khr)"
+         : e->gpu->coopmat == SE_COOPMAT_NV ? "coopmat (nv)" : "coopmat (emulated)";
+  }
 }
 
 guint

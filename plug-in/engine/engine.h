@@ -78,6 +78,9 @@ char       *se_engine_list_devices (GError **error);
 /* "fp16" or "fp32": how the UNet's and text encoder's activations are
  * stored (SE_PRECISION; the VAE's are always fp32). */
 const char *se_engine_precision (const SeEngine *engine);
+/* The kernel family the matrix operators run on ("reference", "subgroup",
+ * "tiled", or "coopmat (nv)", "(khr)", "(emulated)"; gpu/device.h). */
+const char *se_engine_kernels (const SeEngine *engine);
 /* Errors and synchronization hazards the Vulkan validation layer reported
  * (SE_VULKAN_VALIDATION=1); tests require none. */
 guint       se_engine_validation_problems (const SeEngine *engine);

@@ -10,7 +10,7 @@
 static struct {
   gint kind;            /* SeFaultKind */
   guint n;
-  gint allocs, submits;
+  gint allocs, submits, checks;
   gint fired;
   SeFaultObserver observer;
 } state;
@@ -28,6 +28,7 @@ se_fault_arm (SeFaultKind kind, guint n)
   state.n = n;
   g_atomic_int_set (&state.allocs, 0);
   g_atomic_int_set (&state.submits, 0);
+  g_atomic_int_set (&state.checks, 0);
   g_atomic_int_set (&state.fired, 0);
 }
 
@@ -49,9 +50,11 @@ se_fault_init_from_env (GError **error)
         kind = SE_FAULT_ALLOC;
       else if (len == 11 && strncmp (v, "device_lost", len) == 0)
         kind = SE_FAULT_DEVICE_LOST;
+      else if (len == 16 && strncmp (v, "coopmat_mismatch", len) == 0)
+        kind = SE_FAULT_COOPMAT_MISMATCH;
       if (kind == SE_FAULT_NONE || n == 0 || n > G_MAXUINT || end == colon + 1 || *end != '\0') {
         ok = FALSE;
-        message = g_strdup_printf (_("SE_FAULT=%s: expected alloc:N or device_lost:N with N from 1"), v);
+        message = g_strdup_printf (_("SE_FAULT=%s: expected alloc:N, device_lost:N or coopmat_mismatch:N with N from 1"), v);
       } else {
         se_fault_arm (kind, (guint) n);
       }
@@ -78,6 +81,7 @@ count (SeFaultKind kind, gint *counter)
 
 gboolean se_fault_alloc (void) { return count (SE_FAULT_ALLOC, &state.allocs); }
 gboolean se_fault_submit (void) { return count (SE_FAULT_DEVICE_LOST, &state.submits); }
+gboolean se_fault_coopmat_check (void) { return count (SE_FAULT_COOPMAT_MISMATCH, &state.checks); }
 guint se_fault_allocs (void) { return (guint) g_atomic_int_get (&state.allocs); }
 guint se_fault_submits (void) { return (guint) g_atomic_int_get (&state.submits); }
 gboolean se_fault_fired (void) { return g_atomic_int_get (&state.fired); }

@@ -8,6 +8,9 @@
  *   SE_FAULT=device_lost:N  the N-th queue submission reports
  *                           VK_ERROR_DEVICE_LOST (and the device counts as
  *                           lost from then on, as a real loss would)
+ *   SE_FAULT=coopmat_mismatch:N  the N-th comparison of the coopmat
+ *                           kernels' self-check (coopmat-check.h) finds
+ *                           them wrong, as a driver bug would
  *
  * Counting starts when the first engine reads the variable, or at
  * se_fault_arm().  The state is process-wide; off, it costs one atomic
@@ -22,6 +25,7 @@ typedef enum {
   SE_FAULT_NONE,        /* count only */
   SE_FAULT_ALLOC,
   SE_FAULT_DEVICE_LOST,
+  SE_FAULT_COOPMAT_MISMATCH,
 } SeFaultKind;
 
 /* Reads SE_FAULT once; FALSE (and a message) when it cannot be parsed. */
@@ -31,6 +35,7 @@ void     se_fault_arm (SeFaultKind kind, guint n);
 /* Counts one point; TRUE when this one is to fail. */
 gboolean se_fault_alloc (void);
 gboolean se_fault_submit (void);
+gboolean se_fault_coopmat_check (void);
 /* Points counted since arming, and whether the armed fault happened. */
 guint    se_fault_allocs (void);
 guint    se_fault_submits (void);

@@ -89,6 +89,77 @@ tiled_blocks (SeGpu *gpu, guint32 M, guint32 N, guint32 batch)
   return big >= TILED_BIG_BLOCKS && gpu->info.max_shared_memory >= 32768 ? tiled_big : tiled_small;
 }
 
+/* The coopmat kernels' blocks: warps, the warps' grid rows WM, and each
+ * warp's 16x16 tiles TM x TN (gemm_coopmat.glsl), K staged BK at a time
+ * (halved where the device's shared memory is short).  The largest block
+ * a product has enough of to occupy a large GPU is chosen (about one per
+ * multiprocessor, as for the tiled kernels); SE_COOPMAT_BLOCK=0, 1 or 2
+ * forces one (gpu->coopmat_block; tests and the self-check run each).  A tuning sweep on a real GPU replaces this
+ * table. */
+typedef struct {
+  guint32 warps, wm, tm, tn, bk;
+} CoopmatBlock;
+static const CoopmatBlock coopmat_blocks[SE_COOPMAT_BLOCKS] = {
+  { 8, 2, 4, 2, 32 },   /* 128 x 128 */
+  { 4, 2, 2, 2, 32 },   /* 64 x 64 */
+  { 1, 1, 2, 2, 32 },   /* 32 x 32 */
+};
+#define COOPMAT_SPEC 6
+#define COOPMAT_EMULATED_LANES 32   /* CM_LANES of the emulation (coopmat.glsl) */
+
+/* The block's spec constants for the device (FALSE: it does not fit). */
+static gboolean
+coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, guint32 spec[COOPMAT_SPEC], guint32 *bm, guint32 *bn)
+{
+  guint32 lanes = gpu->coopmat == SE_COOPMAT_EMULATED ? COOPMAT_EMULATED_LANES : SG (gpu);
+  guint32 threads = b->warps * lanes, wn = b->warps / b->wm;
+  *bm = b->wm * b->tm * 16;
+  *bn = wn * b->tn * 16;
+  for (guint32 bk = b->bk; bk >= 16; bk /= 2) {
+    guint32 shared = (*bm + *bn) * (bk + 8) * 2 + b->warps * 16 * 32 * 4;
+    if (threads <= gpu->info.max_workgroup_invocations && shared <= gpu->info.max_shared_memory &&
+        (*bm * bk / 4) % threads == 0 && (*bn * bk / 4) % threads == 0) {
+      guint32 s[COOPMAT_SPEC] = { threads, lanes, b->wm, b->tm, b->tn, bk };
+      memcpy (spec, s, sizeof s);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* Picks the block for an M x N product of batch `batch`. */
+static gboolean
+coopmat_block (SeGpu *gpu, guint32 M, guint32 N, guint32 batch, guint32 spec[COOPMAT_SPEC], guint32 *bm,
+               guint32 *bn)
+{
+  if (gpu->coopmat_block < G_N_ELEMENTS (coopmat_blocks))
+    return coopmat_spec (gpu, &coopmat_blocks[gpu->coopmat_block], spec, bm, bn);
+  for (guint i = 0; i < G_N_ELEMENTS (coopmat_blocks); i++) {
+    if (!coopmat_spec (gpu, &coopmat_blocks[i], spec, bm, bn))
+      continue;
+    guint64 blocks = (guint64) ((M + *bm - 1) / *bm) * ((N + *bn - 1) / *bn) * batch;
+    if (blocks >= TILED_BIG_BLOCKS || i + 1 == G_N_ELEMENTS (coopmat_blocks))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* shaders/meson.build lists the coopmat families kind by kind (emulated,
+ * NV, KHR), each kind's families in one order: a kind is one offset away. */
+#define COOPMAT_KIND_STRIDE (SE_SHADER_MATMUL_CM_NV - SE_SHADER_MATMUL_CM)
+G_STATIC_ASSERT (SE_SHADER_CONV2D_CM_NV - SE_SHADER_CONV2D_CM == COOPMAT_KIND_STRIDE);
+#ifdef SE_HAVE_COOPMAT_KHR
+G_STATIC_ASSERT (SE_SHADER_MATMUL_CM_KHR - SE_SHADER_MATMUL_CM_NV == COOPMAT_KIND_STRIDE);
+G_STATIC_ASSERT (SE_SHADER_CONV2D_CM_KHR - SE_SHADER_CONV2D_CM_NV == COOPMAT_KIND_STRIDE);
+#endif
+
+SeShaderId
+se_coopmat_variant (SeGpu *gpu, SeShaderId emulated)
+{
+  guint kind = gpu->coopmat == SE_COOPMAT_KHR ? 2 : gpu->coopmat == SE_COOPMAT_NV ? 1 : 0;
+  return (SeShaderId) (emulated + kind * COOPMAT_KIND_STRIDE);
+}
+
 /* Checks a matmul's operands; n_b is the number of rows of B it reads (2N
  * for a GEGLU projection). */
 static gboolean
@@ -137,7 +208,20 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
   /* flags: a16, b16, c16 */
   guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
                (c->dtype == SE_DTYPE_F16 ? 4 : 0);
-  if (matmul_fast (gpu, a, b, c, d) && gpu->kernels == SE_KERNELS_TILED) {
+  guint32 spec_cm[COOPMAT_SPEC + 3], bm, bn;
+  if (matmul_fast (gpu, a, b, c, d) && gpu->kernels == SE_KERNELS_COOPMAT && c->dtype == SE_DTYPE_F16 &&
+      coopmat_block (gpu, d->M, geglu ? 2 * d->N : d->N, d->batch, spec_cm, &bm, &bn)) {
+    /* GEGLU: each 32 block columns are 16 outputs' values, then their gates */
+    guint32 cols = geglu ? bn / 2 : bn;
+    spec_cm[COOPMAT_SPEC] = d->trans_a ? 1 : 0;
+    spec_cm[COOPMAT_SPEC + 1] = d->trans_b ? 0 : 1;
+    spec_cm[COOPMAT_SPEC + 2] = geglu ? 1 : 0;
+    /* flags: a16, b16 (C is fp16) */
+    return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_MATMUL_CM, bits & 3)), spec_cm,
+                            G_N_ELEMENTS (spec_cm), bind, 5, &push, sizeof push, (d->N + cols - 1) / cols,
+                            (d->M + bm - 1) / bm, d->batch, error);
+  }
+  if (matmul_fast (gpu, a, b, c, d) && TILED_KERNELS (gpu)) {
     /* GEGLU: a block's columns are half values, half their gates */
     guint32 n_b = geglu ? 2 * d->N : d->N;
     const guint32 *blocks = tiled_blocks (gpu, d->M, n_b, d->batch);
@@ -438,8 +522,16 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                             (guint32) ((O + rows - 1) / rows), (guint32) B, error);
   }
   guint32 v[] = { push.cin * push.kh * push.kw, push.w_row, push.w_off };
-  if (!w->packed_3x3 && gpu->kernels == SE_KERNELS_TILED && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
-      se_ops_vec4_aligned (w)) {
+  gboolean gemm_fast = !w->packed_3x3 && TILED_KERNELS (gpu) &&
+                       all_multiples_of_4 (v, G_N_ELEMENTS (v)) && se_ops_vec4_aligned (w);
+  guint32 spec_cm[COOPMAT_SPEC], bm, bn;
+  if (gemm_fast && gpu->kernels == SE_KERNELS_COOPMAT && act16 &&
+      coopmat_block (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B, spec_cm, &bm, &bn))
+    /* flags: w16 (activations are fp16) */
+    return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_CONV2D_CM, bits & 1)), spec_cm,
+                            COOPMAT_SPEC, bind, 5, &push, sizeof push, (guint32) ((OH * OW + bn - 1) / bn),
+                            (guint32) ((O + bm - 1) / bm), (guint32) B, error);
+  if (gemm_fast) {
     const guint32 *blocks = tiled_blocks (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B);
     guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3];
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D_TILED, bits), blocks, TILED_SPEC, bind, 5, &push,

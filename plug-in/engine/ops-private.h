@@ -37,5 +37,7 @@ gboolean se_ops_vec4_aligned (const SeTensor *t);
 /* A subgroup kernel's workgroup is one subgroup. */
 #define SG(gpu) ((gpu)->info.subgroup_size)
 #define ELEMENTWISE_WG 256
+/* The COOPMAT family is the TILED one with GEMMs on cooperative matrices. */
+#define TILED_KERNELS(gpu) ((gpu)->kernels == SE_KERNELS_TILED || (gpu)->kernels == SE_KERNELS_COOPMAT)
 
 G_END_DECLS

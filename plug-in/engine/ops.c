@@ -126,7 +126,7 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_SG, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
                             (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
   }
-  if (gpu->kernels == SE_KERNELS_TILED) {
+  if (TILED_KERNELS (gpu)) {
     /* 128 threads, 8 per query: 16 queries per workgroup; key tiles as
      * large as shared memory holds (queries, a key or value tile, the
      * weights and two reductions, rows padded by one float) */

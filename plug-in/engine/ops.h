@@ -92,6 +92,11 @@ gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weigh
 /* TRUE when the device's convolutions run faster on packed 3x3 kernels. */
 gboolean  se_conv3x3_prefers_packed (SeGpu *gpu);
 
+/* The variant of a coopmat kernel (given as its emulated variant,
+ * SE_SHADER_MATMUL_CM or SE_SHADER_CONV2D_CM + flag bits) that runs with
+ * the device's matrices (gpu->coopmat). */
+SeShaderId se_coopmat_variant (SeGpu *gpu, SeShaderId emulated);
+
 /* x [B, C, ...]: groups over channels, statistics over channels x positions. */
 gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
                            const SeTensor *beta, guint groups, float eps, gboolean silu,

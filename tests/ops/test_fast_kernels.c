@@ -39,23 +39,51 @@ bound (double fp32_bound)
 /* No kernel of this family is expected (the shape falls back). */
 #define NONE SE_SHADER_COUNT
 
-/* Asserts that the running family's kernel ran since `before`: `subgroup`
- * or `tiled` (NONE: nothing to assert). */
-static void
-assert_ran (SeGpu *gpu, const SeCmdStats *before, SeShaderId subgroup, SeShaderId tiled, const char *what)
-{
-  SeShaderId id = gpu->kernels == SE_KERNELS_SUBGROUP ? subgroup : gpu->kernels == SE_KERNELS_TILED ? tiled : NONE;
-  if (id == NONE)
-    return;
-  SeCmdStats now = se_cmd_stats (gpu);
-  if (now.by_shader[id] == before->by_shader[id])
-    g_error ("%s: the %s kernel did not run", what, gpu->kernels == SE_KERNELS_SUBGROUP ? "subgroup" : "tiled");
-}
-
 static float
 round_half (float v)
 {
   return se_half_to_float (se_float_to_half (v));
+}
+
+/* Whether the running case's GEMMs (those the tiled family takes) run on
+ * the coopmat kernels: fp16 operands, so the reference rounds its operands
+ * to half as they do and the fp32-accumulation bound holds. */
+static gboolean
+coopmat_gemm (SeGpu *gpu)
+{
+  return gpu->kernels == SE_KERNELS_COOPMAT && act == SE_DTYPE_F16;
+}
+
+static void
+round_to_half (float *data, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    data[i] = round_half (data[i]);
+}
+
+/* Asserts that the running family's kernel ran since `before`: `subgroup`,
+ * `tiled`, or for a GEMM on the coopmat family `coopmat` (the emulated
+ * variant: the device's own is asserted; NONE: nothing to assert). */
+static void
+assert_ran (SeGpu *gpu, const SeCmdStats *before, SeShaderId subgroup, SeShaderId tiled, SeShaderId coopmat,
+            const char *what)
+{
+  SeShaderId id = NONE;
+  const char *family = "tiled";
+  if (gpu->kernels == SE_KERNELS_SUBGROUP) {
+    id = subgroup;
+    family = "subgroup";
+  } else if (coopmat_gemm (gpu) && coopmat != NONE && tiled != NONE) {
+    id = se_coopmat_variant (gpu, coopmat);
+    family = "coopmat";
+  } else if (gpu->kernels == SE_KERNELS_TILED || gpu->kernels == SE_KERNELS_COOPMAT) {
+    id = tiled;
+  }
+  if (id == NONE)
+    return;
+  SeCmdStats now = se_cmd_stats (gpu);
+  if (now.by_shader[id] == before->by_shader[id])
+    g_error ("%s: the %s kernel did not run", what, family);
 }
 
 /* A device tensor of data as fp16 (data rounded to half in place, so the
@@ -133,6 +161,10 @@ check_matmul (SeGpu *gpu, const MatmulCase *t)
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
   g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, Z, M, N);
   g_autoptr (SeTensor) tc = act_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, Z, M, N);
+  if (coopmat_gemm (gpu)) {
+    round_to_half (a, na);
+    round_to_half (b, nb);
+  }
   SeMatmulDesc d = { .M = (guint32) M, .N = (guint32) N, .K = (guint32) K, .batch = (guint32) Z,
                      .lda = (guint32) (t->trans_a ? M : K), .ldb = (guint32) (t->trans_b ? K : N),
                      .ldc = (guint32) N, .stride_a = (guint32) (M * K), .stride_b = (guint32) (N * K),
@@ -176,7 +208,7 @@ check_matmul (SeGpu *gpu, const MatmulCase *t)
   /* flags: a16, b16, c16 */
   guint bits = (t->a_type == SE_DTYPE_F16 ? 1 : 0) | (t->b_type == SE_DTYPE_F16 ? 2 : 0);
   assert_ran (gpu, &before, act_variant (SE_SHADER_MATMUL_SG + bits, 2), act_variant (SE_SHADER_MATMUL_TILED + bits, 2),
-              what);
+              SE_SHADER_MATMUL_CM + bits, what);
 }
 
 static void
@@ -211,6 +243,8 @@ check_geglu (SeGpu *gpu, int M, int N, int K, SeDType wtype, gboolean expect_fus
   g_autoptr (SeTensor) tw = wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 2, sw) : se_test_tensor (gpu, w, 2, sw);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, 2 * N);
   g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, M, N);
+  if (coopmat_gemm (gpu) && expect_fused)
+    round_to_half (w, (gsize) 2 * N * K);
   g_autoptr (GError) error = NULL;
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_linear_geglu (gpu, tx, tw, tb, to, &error));
@@ -229,7 +263,7 @@ check_geglu (SeGpu *gpu, int M, int N, int K, SeDType wtype, gboolean expect_fus
   guint b16 = wtype == SE_DTYPE_F16 ? 2 : 0;
   if (expect_fused)
     assert_ran (gpu, &before, act_variant (act_variant (SE_SHADER_MATMUL_SG + b16, 0), 2),
-                act_variant (act_variant (SE_SHADER_MATMUL_TILED + b16, 0), 2), what);
+                act_variant (act_variant (SE_SHADER_MATMUL_TILED + b16, 0), 2), SE_SHADER_MATMUL_CM + 1 + b16, what);
 }
 
 static void
@@ -325,6 +359,8 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
   g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, B, O, OH, OW);
   g_autoptr (SeTensor) to = act_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, B, O, OH, OW);
+  if (coopmat_gemm (gpu) && t->expect_tiled)
+    round_to_half (w, (gsize) O * C * K * K);
   SeConvPart part = { .stride = (guint) t->stride, .pad_begin = (guint) t->pad, .pad_end = (guint) t->pad_end,
                       .accumulate = t->residual == RES_ALIAS,
                       .residual = t->residual == RES_SEPARATE ? tres : NULL,
@@ -356,7 +392,8 @@ check_conv (SeGpu *gpu, const ConvCase *t)
                          : act_variant (act_variant (SE_SHADER_MATMUL_SG + w16, 1), 2);
   SeShaderId tiled = K == 3 ? act_variant (SE_SHADER_CONV2D_TILED + w16, 1)
                             : act_variant (act_variant (SE_SHADER_MATMUL_TILED + w16, 1), 2);
-  assert_ran (gpu, &before, t->expect_fast ? sg : NONE, t->expect_tiled ? tiled : NONE, what);
+  SeShaderId cm = K == 3 ? SE_SHADER_CONV2D_CM + w16 : SE_SHADER_MATMUL_CM + w16 + 2;
+  assert_ran (gpu, &before, t->expect_fast ? sg : NONE, t->expect_tiled ? tiled : NONE, cm, what);
 }
 
 static void
@@ -401,6 +438,8 @@ test_conv_parts (SeGpu *gpu)
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, O);
   g_autoptr (GError) error = NULL;
   g_autoptr (SeTensor) packed = conv3_weight (gpu, w, SE_DTYPE_F32, O, C);
+  if (coopmat_gemm (gpu))
+    round_to_half (w, (gsize) O * C * 9);
   g_autofree double *got = g_new (double, (gsize) O * H * W);
   SeCmdStats before = se_cmd_stats (gpu);
   for (int j = 0; j < 3; j++) {
@@ -422,7 +461,7 @@ test_conv_parts (SeGpu *gpu)
   se_test_assert_close ("conv in 2 x 3 channel parts", got, want, (gsize) O * H * W,
                         bound (GEMM_BOUND));
   assert_ran (gpu, &before, act_variant (SE_SHADER_CONV3X3_SG, 1), act_variant (SE_SHADER_CONV2D_TILED, 1),
-              "conv in parts");
+              SE_SHADER_CONV2D_CM, "conv in parts");
 }
 
 static void
@@ -448,7 +487,7 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
   se_test_assert_close (what, got, want, to->numel, bound (GEMM_BOUND));
   /* the subgroup kernel takes D % 4 == 0 */
   assert_ran (gpu, &before, D % 4 == 0 ? act_variant (SE_SHADER_ATTENTION_SG, 0) : NONE,
-              act_variant (SE_SHADER_ATTENTION_TILED, 0), what);
+              act_variant (SE_SHADER_ATTENTION_TILED, 0), NONE, what);
 }
 
 /* LEDITS++'s cross-attention maps (one kernel for every family; fp32
@@ -525,7 +564,7 @@ check_group_norm (SeGpu *gpu, int B, int C, int HW, int G, float offset, gboolea
   /* the normalised values lose offset / spread * 6e-8 relative to rounding
    * of x itself: 5e-6 at an offset of 50 */
   se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
-  assert_ran (gpu, &before, act_variant (SE_SHADER_GROUPNORM_SG, 0), NONE, what);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_GROUPNORM_SG, 0), NONE, NONE, what);
 }
 
 static void
@@ -550,7 +589,7 @@ check_layer_norm (SeGpu *gpu, int rows, int N, float offset)
   ref_layer_norm (x, gamma, beta, rows, N, 1e-5, want);
   g_autofree char *what = g_strdup_printf ("layer_norm %dx%d offset %g", rows, N, offset);
   se_test_assert_close (what, got, want, n, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : GEMM_BOUND);
-  assert_ran (gpu, &before, act_variant (SE_SHADER_LAYERNORM_SG, 0), NONE, what);
+  assert_ran (gpu, &before, act_variant (SE_SHADER_LAYERNORM_SG, 0), NONE, NONE, what);
 }
 
 static void

@@ -319,6 +319,37 @@ coopmat_nv_usable (SeGpu *gpu)
   return FALSE;
 }
 
+/* The KHR kernels exist when glslang compiled them, the host code when the
+ * Vulkan headers know the extension (Debian 12's do not). */
+#if defined (SE_HAVE_COOPMAT_KHR) && defined (VK_KHR_cooperative_matrix)
+#define SE_COOPMAT_KHR_BUILT 1
+/* The same shape through the Khronos extension. */
+static gboolean
+coopmat_khr_usable (SeGpu *gpu)
+{
+  if (!has_extension (gpu->physical, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
+    return FALSE;
+  PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR get =
+    (PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
+    vkGetInstanceProcAddr (gpu->instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
+  guint32 n = 0;
+  if (get == NULL || get (gpu->physical, &n, NULL) != VK_SUCCESS)
+    return FALSE;
+  g_autofree VkCooperativeMatrixPropertiesKHR *props = g_new0 (VkCooperativeMatrixPropertiesKHR, n);
+  for (guint32 i = 0; i < n; i++)
+    props[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR;
+  if (get (gpu->physical, &n, props) != VK_SUCCESS)
+    return FALSE;
+  for (guint32 i = 0; i < n; i++)
+    if (props[i].MSize == 16 && props[i].NSize == 16 && props[i].KSize == 16 &&
+        props[i].AType == VK_COMPONENT_TYPE_FLOAT16_KHR && props[i].BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+        props[i].CType == VK_COMPONENT_TYPE_FLOAT32_KHR && props[i].ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+        props[i].scope == VK_SCOPE_SUBGROUP_KHR)
+      return TRUE;
+  return FALSE;
+}
+#endif
+
 static gboolean
 create_device (SeGpu *gpu, GError **error)
 {
@@ -336,6 +367,10 @@ create_device (SeGpu *gpu, GError **error)
   g_strlcpy (info->name, props.properties.deviceName, sizeof info->name);
   info->type = props.properties.deviceType;
   info->api_version = props.properties.apiVersion;
+  info->vendor_id = props.properties.vendorID;
+  info->device_id = props.properties.deviceID;
+  info->driver_version = props.properties.driverVersion;
+  memcpy (info->cache_uuid, props.properties.pipelineCacheUUID, VK_UUID_SIZE);
   info->shader_float16 = f12.shaderFloat16;
   info->storage_16bit = f11.storageBuffer16BitAccess;
   info->subgroup_size = p11.subgroupSize;
@@ -349,6 +384,10 @@ create_device (SeGpu *gpu, GError **error)
   info->max_allocation_count = lim->maxMemoryAllocationCount;
   info->storage_offset_alignment = lim->minStorageBufferOffsetAlignment;
   info->coopmat_nv = coopmat_nv_usable (gpu) && f12.vulkanMemoryModel && f12.shaderFloat16;
+#ifdef SE_COOPMAT_KHR_BUILT
+  info->coopmat_khr = coopmat_khr_usable (gpu) && f12.vulkanMemoryModel && f12.shaderFloat16 &&
+                      props.properties.apiVersion >= VK_API_VERSION_1_3;
+#endif
   info->memory_budget = has_extension (gpu->physical, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
   guint32 nfam = 0;
@@ -366,17 +405,32 @@ create_device (SeGpu *gpu, GError **error)
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
     .pNext = &e11,
     .shaderFloat16 = f12.shaderFloat16,
-    .vulkanMemoryModel = info->coopmat_nv,
+    .vulkanMemoryModel = info->coopmat_nv || info->coopmat_khr,
   };
+  /* the cooperative-matrix features go in front of e12 */
+  void *features = &e12;
   VkPhysicalDeviceCooperativeMatrixFeaturesNV ecm = {
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
-    .pNext = &e12,
+    .pNext = features,
     .cooperativeMatrix = VK_TRUE,
   };
-  const char *extensions[2];
+  const char *extensions[3];
   guint32 n_extensions = 0;
-  if (info->coopmat_nv)
+  if (info->coopmat_nv) {
     extensions[n_extensions++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+    features = &ecm;
+  }
+#ifdef SE_COOPMAT_KHR_BUILT
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR ekm = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+    .pNext = features,
+    .cooperativeMatrix = VK_TRUE,
+  };
+  if (info->coopmat_khr) {
+    extensions[n_extensions++] = VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
+    features = &ekm;
+  }
+#endif
   if (info->memory_budget)
     extensions[n_extensions++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
   float priority = 1.0f;
@@ -388,7 +442,7 @@ create_device (SeGpu *gpu, GError **error)
   };
   VkDeviceCreateInfo create = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-    .pNext = info->coopmat_nv ? (void *) &ecm : (void *) &e12,
+    .pNext = features,
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &queue,
     .enabledExtensionCount = n_extensions,
@@ -424,16 +478,52 @@ se_gpu_tiled_kernels_usable (const SeGpu *gpu)
   return gpu->info.max_workgroup_invocations >= 256;
 }
 
+gboolean
+se_gpu_coopmat_kernels_usable (const SeGpu *gpu)
+{
+  return se_gpu_tiled_kernels_usable (gpu) && gpu->info.shader_float16 && gpu->info.storage_16bit;
+}
+
+SeCoopmat
+se_gpu_coopmat_kind (const SeGpu *gpu)
+{
+  return gpu->info.coopmat_khr ? SE_COOPMAT_KHR : gpu->info.coopmat_nv ? SE_COOPMAT_NV : SE_COOPMAT_EMULATED;
+}
+
+/* Runs after choose_precision: the default COOPMAT needs fp16 activations. */
 static gboolean
 choose_kernels (SeGpu *gpu, GError **error)
 {
   const SeGpuInfo *info = &gpu->info;
   const char *force = g_getenv ("SE_KERNELS");
+  const char *block = g_getenv ("SE_COOPMAT_BLOCK");
+  gpu->coopmat = se_gpu_coopmat_kind (gpu);
+  gpu->coopmat_block = G_MAXUINT;
+  if (block && *block) {
+    if (strlen (block) != 1 || block[0] < '0' || block[0] >= '0' + SE_COOPMAT_BLOCKS) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                   "SE_COOPMAT_BLOCK=%s: expected a block from 0 to %d", block, SE_COOPMAT_BLOCKS - 1);
+      return FALSE;
+    }
+    gpu->coopmat_block = (guint) (block[0] - '0');
+  }
   if (force == NULL || *force == '\0') {
     if (info->type == VK_PHYSICAL_DEVICE_TYPE_CPU)
       gpu->kernels = se_gpu_subgroup_kernels_usable (gpu) ? SE_KERNELS_SUBGROUP : SE_KERNELS_REFERENCE;
+    else if (gpu->coopmat != SE_COOPMAT_EMULATED && gpu->fp16_activations && se_gpu_coopmat_kernels_usable (gpu))
+      gpu->kernels = SE_KERNELS_COOPMAT;
     else
       gpu->kernels = se_gpu_tiled_kernels_usable (gpu) ? SE_KERNELS_TILED : SE_KERNELS_REFERENCE;
+    return TRUE;
+  }
+  if (strcmp (force, "coopmat") == 0) {
+    if (!se_gpu_coopmat_kernels_usable (gpu)) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+                   "SE_KERNELS=coopmat: %s lacks fp16 arithmetic, 16-bit storage or 256-invocation workgroups",
+                   info->name);
+      return FALSE;
+    }
+    gpu->kernels = SE_KERNELS_COOPMAT;
     return TRUE;
   }
   if (strcmp (force, "reference") == 0) {
@@ -460,7 +550,7 @@ choose_kernels (SeGpu *gpu, GError **error)
     return TRUE;
   }
   g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-               "SE_KERNELS=%s: expected \"reference\", \"subgroup\" or \"tiled\"", force);
+               "SE_KERNELS=%s: expected \"reference\", \"subgroup\", \"tiled\" or \"coopmat\"", force);
   return FALSE;
 }
 
@@ -500,8 +590,8 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
   if (!create_instance (gpu, validation, error) ||
       !choose_device (gpu, wanted, error) ||
       !create_device (gpu, error) ||
-      !choose_kernels (gpu, error) ||
-      !choose_precision (gpu, error))
+      !choose_precision (gpu, error) ||
+      !choose_kernels (gpu, error))
     return NULL;
   if (!se_memory_init (gpu, error) ||
       !se_pipelines_init (gpu, NULL, error) ||

@@ -41,9 +41,13 @@ typedef struct {
   char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
   VkPhysicalDeviceType type;
   guint32 api_version;
+  guint32 vendor_id, device_id, driver_version;
+  guint8 cache_uuid[VK_UUID_SIZE];  /* pipelineCacheUUID: the driver build */
   gboolean shader_float16;
   gboolean storage_16bit;
   gboolean coopmat_nv;          /* VK_NV_cooperative_matrix with fp16 16x16x16 */
+  gboolean coopmat_khr;         /* the same through VK_KHR_cooperative_matrix (where the
+                                 * build's glslang compiled the KHR kernels) */
   gboolean memory_budget;       /* VK_EXT_memory_budget: heap budgets and usage */
   guint32 subgroup_size;
   gboolean subgroup_shuffle;    /* subgroupShuffle in compute shaders */
@@ -68,14 +72,33 @@ typedef struct {
  *              double-buffered shared-memory tiles with four-element loads
  *              (shaders/gemm_tiled.glsl), and flash attention with a
  *              workgroup per tile of queries (attention_tiled.comp)
- * Default: SUBGROUP on CPU devices with subgroup shuffles, TILED on GPUs
- * with 256-invocation workgroups, REFERENCE otherwise; SE_KERNELS=reference,
- * subgroup or tiled forces one. */
+ *   COOPMAT    the tensor-core path: TILED's kernels, but GEMMs and
+ *              convolutions with fp16 activations run on cooperative
+ *              matrices (shaders/gemm_coopmat.glsl), Khronos' or NVIDIA's
+ *              extension or, on devices with neither, emulated
+ * Default: SUBGROUP on CPU devices with subgroup shuffles; on GPUs with
+ * 256-invocation workgroups COOPMAT where the device has cooperative
+ * matrices of fp16 16x16x16 (KHR before NV) and fp16 activations, else
+ * TILED; REFERENCE otherwise.  SE_KERNELS=reference, subgroup, tiled or
+ * coopmat forces one (coopmat emulated on devices without the extensions).
+ * The engine checks COOPMAT against the reference kernels before its first
+ * use (coopmat-check.h). */
 typedef enum {
   SE_KERNELS_REFERENCE,
   SE_KERNELS_SUBGROUP,
   SE_KERNELS_TILED,
+  SE_KERNELS_COOPMAT,
 } SeKernels;
+
+/* The coopmat kernels' block shapes (ops-gemm.c). */
+#define SE_COOPMAT_BLOCKS 3
+
+/* How the COOPMAT kernels get their matrices. */
+typedef enum {
+  SE_COOPMAT_EMULATED,
+  SE_COOPMAT_NV,
+  SE_COOPMAT_KHR,
+} SeCoopmat;
 
 /* Activations (the UNet's and text encoder's tensors between operators;
  * the VAE's stay fp32) are stored as fp16 on GPUs with 16-bit storage, fp32
@@ -98,6 +121,9 @@ struct _SeGpu {
   guint32 queue_family;
   SeGpuInfo info;
   SeKernels kernels;
+  SeCoopmat coopmat;            /* with SE_KERNELS_COOPMAT */
+  guint coopmat_block;          /* SE_COOPMAT_BLOCK: the block every coopmat
+                                 * GEMM uses; G_MAXUINT: chosen per product */
   gboolean fp16_activations;    /* SE_PRECISION: activations stored as fp16 */
   gint validation_problems;     /* errors + sync warnings seen by the layer */
   gboolean profile;             /* timestamps requested (SE_VULKAN_PROFILE) */
@@ -117,6 +143,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeGpu, se_gpu_free)
 gboolean se_gpu_subgroup_kernels_usable (const SeGpu *gpu);
 /* Whether the device runs the tiled kernels (256-invocation workgroups). */
 gboolean se_gpu_tiled_kernels_usable (const SeGpu *gpu);
+/* Whether it runs the coopmat kernels (the tiled kernels' needs, fp16
+ * arithmetic and 16-bit storage), and how: real matrices where it has them,
+ * else emulated. */
+gboolean  se_gpu_coopmat_kernels_usable (const SeGpu *gpu);
+SeCoopmat se_gpu_coopmat_kind (const SeGpu *gpu);
 
 /* One line per device, "index: name (type)", for --list-devices. */
 char  *se_gpu_list_devices (GError **error);

@@ -20,6 +20,15 @@ static const ShaderInfo shaders[SE_SHADER_COUNT] = {
 };
 #undef X
 
+char *
+se_pipelines_code_checksum (SeShaderId first, SeShaderId last)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (SeShaderId id = first; id <= last; id++)
+    g_checksum_update (sum, (const guchar *) shaders[id].code, shaders[id].size);
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 typedef struct {
   SeShaderId shader;
   guint n_spec;

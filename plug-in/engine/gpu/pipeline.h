@@ -13,7 +13,7 @@
 G_BEGIN_DECLS
 
 #define SE_PUSH_CONSTANT_SIZE 128
-#define SE_MAX_SPEC_CONSTANTS 8
+#define SE_MAX_SPEC_CONSTANTS 10
 #define SE_MAX_BINDINGS 8
 
 /* One id per shader variant, from the list shaders/meson.build generates:
@@ -43,6 +43,10 @@ void     se_pipelines_fini (SeGpu *gpu);
 
 const SePipeline *se_pipeline_get (SeGpu *gpu, SeShaderId shader,
                                    const guint32 *spec, guint n_spec, GError **error);
+
+/* A checksum (hex) of the SPIR-V of the shaders first .. last: what
+ * verdicts about them are keyed by. */
+char *se_pipelines_code_checksum (SeShaderId first, SeShaderId last);
 
 /* How many pipelines were compiled so far (the cache's size). */
 guint se_pipelines_compiled (SeGpu *gpu);

@@ -1,0 +1,25 @@
+#version 450
+// conv2d_coopmat.comp: 2-D convolution as an implicit GEMM on cooperative
+// matrices (gemm_coopmat.glsl).  Bindings, push constants, loads and
+// epilogue: conv2d_io.glsl.
+//
+// spec:     0-5 the block shape (gemm_coopmat.glsl)
+#extension GL_GOOGLE_include_directive : require
+#include "activations.glsl"
+
+#define A_ALONG_K true
+#define B_ALONG_K false
+#define GEGLU_PAIRS false
+
+#include "gemm_coopmat.glsl"
+#include "conv2d_io.glsl"
+
+void emit (uint z, uint m, uint n, float value, float gate)
+{
+  conv_store (z, m, n, value);
+}
+
+void main ()
+{
+  gemm_coopmat (gl_WorkGroupID.z, gl_WorkGroupID.y * BM, gl_WorkGroupID.x * BN, p.cin * p.kh * p.kw);
+}
