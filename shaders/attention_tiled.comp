@@ -24,20 +24,7 @@ layout (constant_id = 1) const uint D = 40;
 layout (constant_id = 2) const uint BQ = 16;
 layout (constant_id = 3) const uint BKV = 32;
 
-layout (std430, binding = 0) readonly buffer BufQ { ACT q[]; };
-layout (std430, binding = 1) readonly buffer BufK { ACT k[]; };
-layout (std430, binding = 2) readonly buffer BufV { ACT v[]; };
-layout (std430, binding = 3) writeonly buffer BufO { ACT o[]; };
-
-layout (push_constant) uniform Push {
-  uint lq, lk;
-  uint q_off, q_row, q_batch;
-  uint k_off, k_row, k_batch;
-  uint v_off, v_row, v_batch;
-  uint o_off, o_row, o_batch;
-  float scale;
-  uint causal;
-} p;
+#include "attention_io.glsl"
 
 const uint T = gl_WorkGroupSize.x;
 const uint TPR = T / BQ;
@@ -50,8 +37,6 @@ shared float KVs[BKV * DS];                  // the key tile, then the value til
 shared float Ps[BQ * (BKV + 1)];
 shared float row_max[BQ * TPR];
 shared float row_sum[BQ * TPR];
-
-const float LOWEST = -3.402823466e38;
 
 void load_tile (uint base, uint row, uint j0)
 {

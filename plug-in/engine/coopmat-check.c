@@ -21,11 +21,12 @@ typedef enum {
   CHECK_GEGLU,          /* 72 x 24 <- 48 */
   CHECK_CONV,           /* 3x3, 8 -> 20 channels at 10 x 10, bias and residual */
   CHECK_CONV_STRIDE2,   /* the same to 5 x 5 */
+  CHECK_ATTENTION,      /* 40 queries, 77 keys, 2 heads of 40 (blocks do not apply) */
   N_CHECKS
 } Check;
 
 static const char *const check_names[N_CHECKS] = { "linear", "GEGLU projection", "3x3 convolution",
-                                                   "3x3 convolution, stride 2" };
+                                                   "3x3 convolution, stride 2", "attention" };
 
 /* An fp16 (f16) or fp32 tensor of `shape` filled from rng in [-1, 1]. */
 static SeTensor *
@@ -46,6 +47,17 @@ static gboolean
 run_check (SeGpu *gpu, Check c, float **out, gsize *n, GError **error)
 {
   g_autoptr (GRand) rng = g_rand_new_with_seed (20261206 + c);
+  if (c == CHECK_ATTENTION) {
+    g_autoptr (SeTensor) q = random_tensor (gpu, rng, TRUE, 3, (gint64[]) { 1, 40, 80 }, error);
+    g_autoptr (SeTensor) k = random_tensor (gpu, rng, TRUE, 3, (gint64[]) { 1, 77, 80 }, error);
+    g_autoptr (SeTensor) v = random_tensor (gpu, rng, TRUE, 3, (gint64[]) { 1, 77, 80 }, error);
+    g_autoptr (SeTensor) o = v ? se_tensor_new_typed (gpu, SE_DTYPE_F16, 3, (gint64[]) { 1, 40, 80 }, error) : NULL;
+    if (o == NULL || !se_op_attention (gpu, q, k, v, 2, FALSE, o, error))
+      return FALSE;
+    *n = o->numel;
+    *out = g_new (float, o->numel);
+    return se_tensor_download (o, *out, error);
+  }
   gboolean conv = c == CHECK_CONV || c == CHECK_CONV_STRIDE2;
   guint stride = c == CHECK_CONV_STRIDE2 ? 2 : 1;
   gint64 n_out = c == CHECK_GEGLU ? 24 : conv ? 20 : 40;
@@ -108,7 +120,8 @@ compare_kernels (SeGpu *gpu, char **verdict, GError **error)
     gpu->kernels = SE_KERNELS_REFERENCE;
     ok = run_check (gpu, c, &want, &n, error);
     gpu->kernels = SE_KERNELS_COOPMAT;
-    for (guint b = 0; b < SE_COOPMAT_BLOCKS && ok && *verdict == NULL; b++) {
+    guint blocks = c == CHECK_ATTENTION ? 1 : SE_COOPMAT_BLOCKS;
+    for (guint b = 0; b < blocks && ok && *verdict == NULL; b++) {
       g_autofree float *got = NULL;
       gpu->coopmat_block = b;
       ok = run_check (gpu, c, &got, &n, error);
@@ -116,7 +129,8 @@ compare_kernels (SeGpu *gpu, char **verdict, GError **error)
       if (ok && se_fault_coopmat_check ())
         err = INFINITY;
       if (ok && !(err <= CHECK_BOUND))
-        *verdict = g_strdup_printf ("%s, block %u: relative error %g", check_names[c], b, err);
+        *verdict = c == CHECK_ATTENTION ? g_strdup_printf ("%s: relative error %g", check_names[c], err)
+                                        : g_strdup_printf ("%s, block %u: relative error %g", check_names[c], b, err);
     }
   }
   gpu->coopmat_block = block;

@@ -105,13 +105,12 @@ static const CoopmatBlock coopmat_blocks[SE_COOPMAT_BLOCKS] = {
   { 1, 1, 2, 2, 32 },   /* 32 x 32 */
 };
 #define COOPMAT_SPEC 6
-#define COOPMAT_EMULATED_LANES 32   /* CM_LANES of the emulation (coopmat.glsl) */
 
 /* The block's spec constants for the device (FALSE: it does not fit). */
 static gboolean
 coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, guint32 spec[COOPMAT_SPEC], guint32 *bm, guint32 *bn)
 {
-  guint32 lanes = gpu->coopmat == SE_COOPMAT_EMULATED ? COOPMAT_EMULATED_LANES : SG (gpu);
+  guint32 lanes = se_coopmat_lanes (gpu);
   guint32 threads = b->warps * lanes, wn = b->warps / b->wm;
   *bm = b->wm * b->tm * 16;
   *bn = wn * b->tn * 16;
@@ -148,10 +147,17 @@ coopmat_block (SeGpu *gpu, guint32 M, guint32 N, guint32 batch, guint32 spec[COO
  * NV, KHR), each kind's families in one order: a kind is one offset away. */
 #define COOPMAT_KIND_STRIDE (SE_SHADER_MATMUL_CM_NV - SE_SHADER_MATMUL_CM)
 G_STATIC_ASSERT (SE_SHADER_CONV2D_CM_NV - SE_SHADER_CONV2D_CM == COOPMAT_KIND_STRIDE);
+G_STATIC_ASSERT (SE_SHADER_ATTENTION_CM_NV - SE_SHADER_ATTENTION_CM == COOPMAT_KIND_STRIDE);
 #ifdef SE_HAVE_COOPMAT_KHR
 G_STATIC_ASSERT (SE_SHADER_MATMUL_CM_KHR - SE_SHADER_MATMUL_CM_NV == COOPMAT_KIND_STRIDE);
-G_STATIC_ASSERT (SE_SHADER_CONV2D_CM_KHR - SE_SHADER_CONV2D_CM_NV == COOPMAT_KIND_STRIDE);
+G_STATIC_ASSERT (SE_SHADER_ATTENTION_CM_KHR - SE_SHADER_ATTENTION_CM_NV == COOPMAT_KIND_STRIDE);
 #endif
+
+guint32
+se_coopmat_lanes (SeGpu *gpu)
+{
+  return gpu->coopmat == SE_COOPMAT_EMULATED ? 32 : SG (gpu);
+}
 
 SeShaderId
 se_coopmat_variant (SeGpu *gpu, SeShaderId emulated)

@@ -40,4 +40,8 @@ gboolean se_ops_vec4_aligned (const SeTensor *t);
 /* The COOPMAT family is the TILED one with GEMMs on cooperative matrices. */
 #define TILED_KERNELS(gpu) ((gpu)->kernels == SE_KERNELS_TILED || (gpu)->kernels == SE_KERNELS_COOPMAT)
 
+/* Lanes of a coopmat kernel's warp: the subgroup with real matrices, 32
+ * emulated (CM_LANES, shaders/coopmat.glsl). */
+guint32 se_coopmat_lanes (SeGpu *gpu);
+
 G_END_DECLS

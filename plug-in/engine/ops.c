@@ -126,6 +126,24 @@ se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTenso
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_SG, act16), spec, G_N_ELEMENTS (spec), bind, 4, &push, sizeof push,
                             (Lq + sg * qn - 1) / (sg * qn), heads, (guint32) q->shape[0], error);
   }
+  if (gpu->kernels == SE_KERNELS_COOPMAT && act16) {
+    /* 16 queries per warp; the most warps (4, 2, 1) and then the longest
+     * key tile (64, 32, 16) whose shared memory fits (attention_coopmat.comp:
+     * fp16 queries, key/value tile and weights, fp32 scores and row
+     * statistics) */
+    guint32 lanes = se_coopmat_lanes (gpu), ld = (D + 15) / 16 * 16 + 8;
+    for (guint32 warps = 4; warps >= 1; warps /= 2)
+      for (guint32 bkv = 64; bkv >= 16; bkv /= 2) {
+        guint32 bq = 16 * warps;
+        guint32 shared = 2 * (bq * ld + bkv * ld + bq * (bkv + 8)) + 4 * (bq * bkv + 3 * bq);
+        if (shared > gpu->info.max_shared_memory || warps * lanes > gpu->info.max_workgroup_invocations)
+          continue;
+        guint32 spec[] = { warps * lanes, lanes, D, bkv };
+        return se_ops_dispatch (gpu, se_coopmat_variant (gpu, SE_SHADER_ATTENTION_CM), spec, G_N_ELEMENTS (spec),
+                                bind, 4, &push, sizeof push, (Lq + bq - 1) / bq, heads, (guint32) q->shape[0],
+                                error);
+      }
+  }
   if (TILED_KERNELS (gpu)) {
     /* 128 threads, 8 per query: 16 queries per workgroup; key tiles as
      * large as shared memory holds (queries, a key or value tile, the

@@ -14,8 +14,8 @@
 #include "fault.h"
 #include "test-util.h"
 
-/* 4 checks, each in 3 block shapes (coopmat-check.c) */
-#define COMPARISONS 12
+/* 4 GEMM checks, each in 3 block shapes, and attention (coopmat-check.c) */
+#define COMPARISONS 13
 
 static char *
 verdict_dir (void)

@@ -1,5 +1,6 @@
-/* test_fast_kernels.c: the fast kernel families, subgroup (CPU devices)
- * and tiled (GPUs), against reference.c: matmul in every operand layout,
+/* test_fast_kernels.c: the fast kernel families, subgroup (CPU devices),
+ * tiled (GPUs) and coopmat (tensor cores; emulated on lavapipe), against
+ * reference.c: matmul in every operand layout,
  * the fused epilogues, GEGLU, 3x3 convolutions (packed for the subgroup
  * family), attention, norms, at shapes that hit their edges: rows and
  * columns that do not fill a tile, batches, channel parts, strides and
@@ -17,7 +18,11 @@
  * residuals, outputs) stored as fp16: inputs are rounded to half in the
  * reference too, and the output's own rounding to 11 bits, 4.9e-4 of the
  * value at most, gives a bound of 1e-3 of the largest value (2e-3 for the
- * norms, whose outputs are several times their input's spread). */
+ * norms, whose outputs are several times their input's spread).  The
+ * coopmat family runs the GEMMs of that case on fp16 operands: the
+ * reference rounds its operands to half too, so the bound stays; its
+ * attention also rounds the scaled queries and the softmax weights to half
+ * (measured at most 5.4e-4 of the largest value). */
 #include <math.h>
 #include <string.h>
 
@@ -487,7 +492,7 @@ check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causa
   se_test_assert_close (what, got, want, to->numel, bound (GEMM_BOUND));
   /* the subgroup kernel takes D % 4 == 0 */
   assert_ran (gpu, &before, D % 4 == 0 ? act_variant (SE_SHADER_ATTENTION_SG, 0) : NONE,
-              act_variant (SE_SHADER_ATTENTION_TILED, 0), NONE, what);
+              act_variant (SE_SHADER_ATTENTION_TILED, 0), SE_SHADER_ATTENTION_CM, what);
 }
 
 /* LEDITS++'s cross-attention maps (one kernel for every family; fp32

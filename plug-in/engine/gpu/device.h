@@ -72,10 +72,10 @@ typedef struct {
  *              double-buffered shared-memory tiles with four-element loads
  *              (shaders/gemm_tiled.glsl), and flash attention with a
  *              workgroup per tile of queries (attention_tiled.comp)
- *   COOPMAT    the tensor-core path: TILED's kernels, but GEMMs and
- *              convolutions with fp16 activations run on cooperative
- *              matrices (shaders/gemm_coopmat.glsl), Khronos' or NVIDIA's
- *              extension or, on devices with neither, emulated
+ *   COOPMAT    the tensor-core path: TILED's kernels, but GEMMs,
+ *              convolutions and attention with fp16 activations run on
+ *              cooperative matrices (shaders/coopmat.glsl), Khronos' or
+ *              NVIDIA's extension or, on devices with neither, emulated
  * Default: SUBGROUP on CPU devices with subgroup shuffles; on GPUs with
  * 256-invocation workgroups COOPMAT where the device has cooperative
  * matrices of fp16 16x16x16 (KHR before NV) and fp16 activations, else
