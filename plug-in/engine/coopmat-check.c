@@ -147,14 +147,10 @@ kind_name (SeCoopmat kind)
 static char *
 verdict_path (SeGpu *gpu)
 {
-  const SeGpuInfo *info = &gpu->info;
-  g_autofree char *uuid = g_malloc0 (2 * VK_UUID_SIZE + 1);
-  for (guint i = 0; i < VK_UUID_SIZE; i++)
-    g_snprintf (uuid + 2 * i, 3, "%02x", info->cache_uuid[i]);
   /* the coopmat families come last in shaders/meson.build */
   g_autofree char *code = se_pipelines_code_checksum (SE_SHADER_MATMUL_CM, SE_SHADER_COUNT - 1);
-  g_autofree char *name = g_strdup_printf ("%04x-%04x-%08x-%s-%s-%.16s", info->vendor_id, info->device_id,
-                                           info->driver_version, uuid, kind_name (gpu->coopmat), code);
+  g_autofree char *driver = se_gpu_driver_key (gpu);
+  g_autofree char *name = g_strdup_printf ("%s-%s-%.16s", driver, kind_name (gpu->coopmat), code);
   return g_build_filename (g_get_user_cache_dir (), "semantic-edit", "coopmat-check", name, NULL);
 }
 

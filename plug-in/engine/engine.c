@@ -54,6 +54,14 @@ se_engine_precision (const SeEngine *e)
   return e->gpu->fp16_activations ? "fp16" : "fp32";
 }
 
+void
+se_engine_replay_totals (const SeEngine *e, guint64 *replays, double *seconds)
+{
+  SeCmdStats stats = e->gpu->commands ? se_cmd_stats (e->gpu) : (SeCmdStats) { 0 };
+  *replays = stats.replays;
+  *seconds = stats.replay_us / 1e6;
+}
+
 const char *
 se_engine_kernels (const SeEngine *e)
 {

@@ -78,6 +78,10 @@ char       *se_engine_list_devices (GError **error);
 /* "fp16" or "fp32": how the UNet's and text encoder's activations are
  * stored (SE_PRECISION; the VAE's are always fp32). */
 const char *se_engine_precision (const SeEngine *engine);
+/* Replayed UNet evaluations so far and the wall time they took, each from
+ * its submission to its end: a phase's time less theirs is its host work
+ * between evaluations (bench-ledits). */
+void        se_engine_replay_totals (const SeEngine *engine, guint64 *replays, double *seconds);
 /* The kernel family the matrix operators run on ("reference", "subgroup",
  * "tiled", or "coopmat (nv)", "(khr)", "(emulated)"; gpu/device.h). */
 const char *se_engine_kernels (const SeEngine *engine);

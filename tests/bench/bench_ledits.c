@@ -9,8 +9,14 @@
  * LEDITS++ at its default steps (--pp-steps, --pp-skip) and the same
  * concepts, masked by cross-attention and noise, for the two methods side
  * by side.  Each run ends with its peak device memory, weights included.
+ * Phases of several steps also say how much of them was not UNet work:
+ * their time less that of the replayed UNet evaluations (each from its
+ * submission to its end), per step; for an edit that includes its decode.
+ * --cache-dir keeps every cache (ours, Mesa's and NVIDIA's shader caches)
+ * in DIR: run it twice with an empty DIR for a cold and a warm first edit.
  * With SE_VULKAN_PROFILE=1 each phase's device time per operator kind
  * follows it; --json writes the rows. */
+#include <glib/gstdio.h>
 #include <stdio.h>
 
 #include "bench-report.h"
@@ -26,12 +32,15 @@ typedef struct {
   SeEngine *engine;
   BenchReport *report;
   gint64 start;
+  guint64 replays;              /* UNet replays before the phase, */
+  double replay_s;              /* and their time */
 } Phase;
 
 static void
 phase_begin (Phase *p)
 {
   se_engine_profile_reset (p->engine);
+  se_engine_replay_totals (p->engine, &p->replays, &p->replay_s);
   p->start = g_get_monotonic_time ();
 }
 
@@ -40,11 +49,19 @@ static void
 phase_end (Phase *p, const char *name, int steps)
 {
   double s = seconds_since (p->start);
+  guint64 replays;
+  double replay_s;
+  se_engine_replay_totals (p->engine, &replays, &replay_s);
+  replays -= p->replays;
+  replay_s -= p->replay_s;
+  double rest_ms = steps > 0 ? (s - replay_s) * 1e3 / steps : 0.0;
   if (steps > 0)
-    printf ("%-40s %8.2f s  (%.3f s per step)\n", name, s, s / steps);
+    printf ("%-40s %8.2f s  (%.3f s per step; %" G_GUINT64_FORMAT " UNet replays %.2f s, the rest %.1f ms per step)\n",
+            name, s, s / steps, replays, replay_s, rest_ms);
   else
     printf ("%-40s %8.2f s\n", name, s);
-  bench_report_row (p->report, name, "seconds", s, "steps", (double) steps, NULL);
+  bench_report_row (p->report, name, "seconds", s, "steps", (double) steps, "unet_replays", (double) replays,
+                    "unet_replay_seconds", replay_s, "rest_ms_per_step", rest_ms, NULL);
   g_autofree char *prof = se_engine_profile_report (p->engine);
   if (prof)
     printf ("%s", prof);
@@ -111,7 +128,7 @@ main (int argc, char **argv)
 {
   int size = 512, steps = 50, skip = 10, concepts = 2, preview_size = 256, preview_steps = 12;
   int pp_steps = SE_RECIPE_PP_STEPS, pp_skip = SE_RECIPE_PP_SKIP;
-  char *model_path = NULL, *tokenizer = NULL, *json = NULL;
+  char *model_path = NULL, *tokenizer = NULL, *json = NULL, *cache_dir = NULL;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (multiple of 64; default 512)", "PX" },
     { "steps", 'n', 0, G_OPTION_ARG_INT, &steps, "Diffusion steps (default 50)", "N" },
@@ -124,6 +141,7 @@ main (int argc, char **argv)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "A real model instead of random weights", "PATH" },
     { "tokenizer", 't', 0, G_OPTION_ARG_FILENAME, &tokenizer, "CLIP tokenizer folder (required with random weights)", "DIR" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Also write the results to FILE as JSON", "FILE" },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir, "Keep every cache in DIR (empty: a cold start)", "DIR" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- LEDITS phase times");
@@ -136,13 +154,22 @@ main (int argc, char **argv)
     return 2;
   }
   setvbuf (stdout, NULL, _IOLBF, 0);
+  if (cache_dir) {
+    g_mkdir_with_parents (cache_dir, 0700);
+    g_autoptr (GDir) d = g_dir_open (cache_dir, 0, NULL);
+    gboolean cold = d && g_dir_read_name (d) == NULL;
+    g_setenv ("XDG_CACHE_HOME", cache_dir, TRUE);
+    g_setenv ("MESA_SHADER_CACHE_DIR", cache_dir, TRUE);
+    g_setenv ("__GL_SHADER_DISK_CACHE_PATH", cache_dir, TRUE);
+    printf ("caches in %s: %s\n", cache_dir, cold ? "cold (empty)" : "warm");
+  }
   g_autoptr (SeEngine) engine = se_engine_new (NULL, &error);
   if (engine == NULL) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
   g_autoptr (BenchReport) report = bench_report_new ("bench-ledits", se_engine_device_name (engine));
-  Phase ph = { engine, report, 0 };
+  Phase ph = { .engine = engine, .report = report };
   phase_begin (&ph);
   g_autoptr (SeModel) model = model_path ? se_model_load (engine, model_path, tokenizer, &error)
                                          : se_model_new_synthetic (engine, tokenizer, 1, &error);
@@ -150,7 +177,8 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  printf ("device: %s; %s; %dx%d, %d steps, skip %d, %d concepts\n", se_engine_device_name (engine),
+  printf ("device: %s; kernels %s, activations %s; %s; %dx%d, %d steps, skip %d, %d concepts\n",
+          se_engine_device_name (engine), se_engine_kernels (engine), se_engine_precision (engine),
           model_path ? model_path : "random SD 1.5-sized weights", size, size, steps, skip, concepts);
   phase_end (&ph, "load", 0);
 

@@ -10,7 +10,7 @@
  * allocated beyond what was held before it (weights are reported apart).
  * --dry-run records each evaluation and drops it unrun: the memory figures
  * at full size in seconds, even on a CPU device where running would take
- * hours. */
+ * hours.  Each line also counts the evaluation's dispatches. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,17 +60,20 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   if (c->dry_run) {
     VkDeviceSize held = se_memory_in_use (c->gpu);
     se_memory_reset_peak (c->gpu);
+    guint64 before = se_cmd_stats (c->gpu).dispatches;
     SeTensor *out = run (net, data, &error);
+    guint64 dispatches = se_cmd_stats (c->gpu).dispatches - before;
     se_cmd_discard (c->gpu);
     if (out == NULL) {
       printf ("%-16s batch %u: failed: %s\n", what, batch, error->message);
       return FALSE;
     }
     se_tensor_free (out);
-    printf ("%-16s batch %u: (not run)       peak activations %8.1f MiB\n", what, batch,
-            mib (se_memory_peak (c->gpu) - held));
+    printf ("%-16s batch %u: (not run)       peak activations %8.1f MiB  %5" G_GUINT64_FORMAT " dispatches\n",
+            what, batch, mib (se_memory_peak (c->gpu) - held), dispatches);
     bench_report_row (c->report, what, "batch", (double) batch,
-                      "peak_activations_mib", mib (se_memory_peak (c->gpu) - held), NULL);
+                      "peak_activations_mib", mib (se_memory_peak (c->gpu) - held),
+                      "dispatches", (double) dispatches, NULL);
     return TRUE;
   }
   SeTensor *out = run (net, data, &error);
@@ -82,6 +85,7 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   VkDeviceSize held = se_memory_in_use (c->gpu);
   se_memory_reset_peak (c->gpu);
   se_cmd_profile_reset (c->gpu);
+  guint64 before = se_cmd_stats (c->gpu).dispatches;
   gint64 start = g_get_monotonic_time ();
   for (int i = 0; i < c->reps; i++) {
     out = run (net, data, &error);
@@ -92,10 +96,12 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
     se_tensor_free (out);
   }
   double ms = (g_get_monotonic_time () - start) / 1e3 / c->reps;
-  printf ("%-16s batch %u: %10.1f ms   peak activations %8.1f MiB\n", what, batch, ms,
-          mib (se_memory_peak (c->gpu) - held));
+  guint64 dispatches = (se_cmd_stats (c->gpu).dispatches - before) / (guint64) c->reps;
+  printf ("%-16s batch %u: %10.1f ms   peak activations %8.1f MiB  %5" G_GUINT64_FORMAT " dispatches\n", what,
+          batch, ms, mib (se_memory_peak (c->gpu) - held), dispatches);
   bench_report_row (c->report, what, "batch", (double) batch, "ms", ms,
-                    "peak_activations_mib", mib (se_memory_peak (c->gpu) - held), NULL);
+                    "peak_activations_mib", mib (se_memory_peak (c->gpu) - held),
+                    "dispatches", (double) dispatches, NULL);
   g_autofree char *report = se_cmd_profile_report (c->gpu);
   if (report)
     printf ("%s", report);

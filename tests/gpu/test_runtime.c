@@ -1,6 +1,7 @@
 /* test_runtime.c: the Vulkan runtime itself: device choice, sub-allocation,
  * one submission for many dispatches with barriers only where needed,
  * pipeline caching, timestamps, device limits. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "test-util.h"
@@ -40,9 +41,9 @@ test_features_reported (void)
 {
   SeGpu *gpu = se_test_gpu ();
   const SeGpuInfo *i = &gpu->info;
-  g_test_message ("%s: fp16 %d, 16-bit storage %d, subgroup %u, shared %u, coopmat %d, "
+  g_test_message ("%s: fp16 %d, 16-bit storage %d, subgroup %u, shared %u, coopmat %d, coopmat khr %d, "
                   "storage range %" G_GUINT64_FORMAT, i->name, i->shader_float16,
-                  i->storage_16bit, i->subgroup_size, i->max_shared_memory, i->coopmat_nv,
+                  i->storage_16bit, i->subgroup_size, i->max_shared_memory, i->coopmat_nv, i->coopmat_khr,
                   (guint64) i->max_storage_buffer_range);
   g_assert_cmpuint (i->subgroup_size, >=, 1);
   g_assert_cmpuint (i->max_shared_memory, >=, 16384);
@@ -262,10 +263,59 @@ test_validation_reports_are_counted (void)
   se_test_gpu_done (gpu);
 }
 
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree char *child = g_build_filename (path, name, NULL);
+    remove_tree (child);
+  }
+  g_remove (path);
+}
+
+/* The pipeline cache outlives the device on disk (under this test's own
+ * XDG_CACHE_HOME, main()): a device after one that compiled a pipeline
+ * starts from it, and a damaged file is not used. */
+static void
+test_pipeline_cache_on_disk (void)
+{
+  g_autoptr (GError) error = NULL;
+  SeGpu *gpu = se_test_gpu ();
+  g_autofree char *key = se_gpu_driver_key (gpu);
+  g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "semantic-edit", "pipelines", key, NULL);
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 64);
+  g_assert_true (t && se_op_scale (gpu, t, 2.0f, t, &error) && se_cmd_submit (gpu, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&t, se_tensor_free);
+  se_test_gpu_done (gpu);
+  g_autofree char *saved = NULL;
+  gsize size = 0;
+  g_assert_true (g_file_get_contents (path, &saved, &size, NULL));
+  g_test_message ("%s: %zu bytes", path, size);
+
+  gpu = se_test_gpu ();
+  gsize initial = se_pipelines_initial_size (gpu);
+  se_test_gpu_done (gpu);
+  g_assert_cmpuint (initial, ==, size - 32);
+
+  saved[size - 1] ^= 0x5a;
+  g_assert_true (g_file_set_contents (path, saved, (gssize) size, NULL));
+  gpu = se_test_gpu ();
+  g_assert_cmpuint (se_pipelines_initial_size (gpu), ==, 0);
+  se_test_gpu_done (gpu);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* the pipeline cache goes to a folder of this run's own */
+  g_autofree char *cache = g_dir_make_tmp ("se-runtime-cache-XXXXXX", NULL);
+  g_assert_nonnull (cache);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gpu/pipeline-cache-on-disk", test_pipeline_cache_on_disk);
   g_test_add_func ("/gpu/device-choice-by-env", test_device_choice_by_env);
   g_test_add_func ("/gpu/features-reported", test_features_reported);
   g_test_add_func ("/gpu/validation-reports-are-counted", test_validation_reports_are_counted);
@@ -274,5 +324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/uploads-batched", test_uploads_batched);
   g_test_add_func ("/gpu/one-submit-many-dispatches", test_one_submit_many_dispatches);
   g_test_add_func ("/gpu/timestamps", test_timestamps);
-  return g_test_run ();
+  int r = g_test_run ();
+  remove_tree (cache);
+  return r;
 }

@@ -424,7 +424,11 @@ se_cmd_replay (SeGpu *gpu, SeRecording *rec, GError **error)
     return FALSE;
   if (rec->dispatches == 0)
     return se_memory_flush (gpu, error);
-  return run (gpu, rec->rec.cmd, error);
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok = run (gpu, rec->rec.cmd, error);
+  gpu->commands->stats.replays++;
+  gpu->commands->stats.replay_us += g_get_monotonic_time () - start;
+  return ok;
 }
 
 void

@@ -56,6 +56,8 @@ typedef struct {
   guint64 dispatches;
   guint64 barriers;
   guint64 submits;
+  guint64 replays;                      /* se_cmd_replay calls, and their wall */
+  gint64 replay_us;                     /* time from submission to finish */
   guint64 by_shader[SE_SHADER_COUNT];   /* dispatches per shader variant */
 } SeCmdStats;
 SeCmdStats se_cmd_stats (SeGpu *gpu);

@@ -593,8 +593,9 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
       !choose_precision (gpu, error) ||
       !choose_kernels (gpu, error))
     return NULL;
+  g_autoptr (GBytes) saved = se_pipelines_disk_load (gpu);
   if (!se_memory_init (gpu, error) ||
-      !se_pipelines_init (gpu, NULL, error) ||
+      !se_pipelines_init (gpu, saved, error) ||
       !se_commands_init (gpu, gpu->profile, error))
     return NULL;
   return g_steal_pointer (&gpu);
@@ -636,6 +637,8 @@ se_gpu_free (SeGpu *gpu)
 {
   if (gpu == NULL)
     return;
+  if (gpu->pipelines && !gpu->lost)
+    se_pipelines_disk_save (gpu);
   destroy_device (gpu);
   if (gpu->messenger) {
     PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)
@@ -646,6 +649,17 @@ se_gpu_free (SeGpu *gpu)
   if (gpu->instance)
     vkDestroyInstance (gpu->instance, NULL);
   g_free (gpu);
+}
+
+char *
+se_gpu_driver_key (const SeGpu *gpu)
+{
+  const SeGpuInfo *info = &gpu->info;
+  GString *key = g_string_new (NULL);
+  g_string_append_printf (key, "%04x-%04x-%08x-", info->vendor_id, info->device_id, info->driver_version);
+  for (guint i = 0; i < VK_UUID_SIZE; i++)
+    g_string_append_printf (key, "%02x", info->cache_uuid[i]);
+  return g_string_free (key, FALSE);
 }
 
 char *

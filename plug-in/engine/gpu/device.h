@@ -149,6 +149,10 @@ gboolean se_gpu_tiled_kernels_usable (const SeGpu *gpu);
 gboolean  se_gpu_coopmat_kernels_usable (const SeGpu *gpu);
 SeCoopmat se_gpu_coopmat_kind (const SeGpu *gpu);
 
+/* "vendor-device-driverversion-pipelinecacheuuid" in hex: what files kept
+ * per device and driver build are named by. */
+char  *se_gpu_driver_key (const SeGpu *gpu);
+
 /* One line per device, "index: name (type)", for --list-devices. */
 char  *se_gpu_list_devices (GError **error);
 

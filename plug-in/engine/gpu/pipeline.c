@@ -41,6 +41,7 @@ struct _SePipelines {
   VkDescriptorSetLayout set_layouts[SE_SHADER_COUNT];
   VkPipelineLayout layouts[SE_SHADER_COUNT];
   GHashTable *pipelines;        /* Key* -> SePipeline* */
+  gsize initial_size;           /* of the data the cache started from */
 };
 
 static guint
@@ -69,6 +70,7 @@ se_pipelines_init (SeGpu *gpu, GBytes *cache_data, GError **error)
   p->pipelines = g_hash_table_new_full (key_hash, key_equal, g_free, g_free);
   gsize size = 0;
   const void *data = cache_data ? g_bytes_get_data (cache_data, &size) : NULL;
+  p->initial_size = size;
   VkPipelineCacheCreateInfo ci = {
     .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
     .initialDataSize = size,
@@ -92,6 +94,12 @@ se_pipelines_cache_data (SeGpu *gpu)
     return NULL;
   }
   return g_bytes_new_take (data, size);
+}
+
+gsize
+se_pipelines_initial_size (SeGpu *gpu)
+{
+  return gpu->pipelines->initial_size;
 }
 
 void

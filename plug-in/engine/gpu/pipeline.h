@@ -39,10 +39,20 @@ gboolean se_pipelines_init (SeGpu *gpu, GBytes *cache_data, GError **error);
 /* The cache's contents (NULL when the driver gives none): what a
  * re-created device starts from, so that it compiles nothing again. */
 GBytes  *se_pipelines_cache_data (SeGpu *gpu);
+/* The size of the data it started from (0: none). */
+gsize    se_pipelines_initial_size (SeGpu *gpu);
 void     se_pipelines_fini (SeGpu *gpu);
 
 const SePipeline *se_pipeline_get (SeGpu *gpu, SeShaderId shader,
                                    const guint32 *spec, guint n_spec, GError **error);
+
+/* The pipeline cache kept between runs (pipeline-disk.c), under
+ * g_get_user_cache_dir()/semantic-edit/pipelines/, one file per device and
+ * driver build (se_gpu_driver_key), with a checksum: what a device starts
+ * from (NULL: nothing usable saved), and saving it when it has changed
+ * (best effort: a cache that cannot be written is only slower). */
+GBytes *se_pipelines_disk_load (const SeGpu *gpu);
+void    se_pipelines_disk_save (SeGpu *gpu);
 
 /* A checksum (hex) of the SPIR-V of the shaders first .. last: what
  * verdicts about them are keyed by. */
