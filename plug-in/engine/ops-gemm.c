@@ -6,6 +6,8 @@
  * reference kernels. */
 #include "ops-private.h"
 
+#include "gpu/tuning.h"
+
 #include <string.h>
 
 /* The reference kernels' GEMM tiling for matmul and conv2d, 64 x 64 outputs
@@ -91,11 +93,9 @@ tiled_blocks (SeGpu *gpu, guint32 M, guint32 N, guint32 batch)
 
 /* The coopmat kernels' blocks: warps, the warps' grid rows WM, and each
  * warp's 16x16 tiles TM x TN (gemm_coopmat.glsl), K staged BK at a time
- * (halved where the device's shared memory is short).  The largest block
- * a product has enough of to occupy a large GPU is chosen (about one per
- * multiprocessor, as for the tiled kernels); SE_COOPMAT_BLOCK=0, 1 or 2
- * forces one (gpu->coopmat_block; tests and the self-check run each).  A tuning sweep on a real GPU replaces this
- * table. */
+ * (halved where the device's shared memory is short).  The tuning table
+ * (gpu/tuning.h) picks one per product; SE_COOPMAT_BLOCK=0, 1 or 2 forces
+ * one (gpu->coopmat_block; tests and the self-check run each). */
 typedef struct {
   guint32 warps, wm, tm, tn, bk;
 } CoopmatBlock;
@@ -126,20 +126,17 @@ coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, guint32 spec[COOPMAT_SPEC], gui
   return FALSE;
 }
 
-/* Picks the block for an M x N product of batch `batch`. */
+/* Picks the block for an M x N product of batch `batch`: the forced one,
+ * else the tuning table's or, where that does not fit, the next smaller. */
 static gboolean
-coopmat_block (SeGpu *gpu, guint32 M, guint32 N, guint32 batch, guint32 spec[COOPMAT_SPEC], guint32 *bm,
-               guint32 *bn)
+coopmat_block (SeGpu *gpu, SeTuningOp op, guint32 M, guint32 N, guint32 batch, guint32 spec[COOPMAT_SPEC],
+               guint32 *bm, guint32 *bn)
 {
   if (gpu->coopmat_block < G_N_ELEMENTS (coopmat_blocks))
     return coopmat_spec (gpu, &coopmat_blocks[gpu->coopmat_block], spec, bm, bn);
-  for (guint i = 0; i < G_N_ELEMENTS (coopmat_blocks); i++) {
-    if (!coopmat_spec (gpu, &coopmat_blocks[i], spec, bm, bn))
-      continue;
-    guint64 blocks = (guint64) ((M + *bm - 1) / *bm) * ((N + *bn - 1) / *bn) * batch;
-    if (blocks >= TILED_BIG_BLOCKS || i + 1 == G_N_ELEMENTS (coopmat_blocks))
+  for (guint i = se_tuning_block (gpu, op, (guint64) M * N * batch); i < G_N_ELEMENTS (coopmat_blocks); i++)
+    if (coopmat_spec (gpu, &coopmat_blocks[i], spec, bm, bn))
       return TRUE;
-  }
   return FALSE;
 }
 
@@ -216,7 +213,7 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
                (c->dtype == SE_DTYPE_F16 ? 4 : 0);
   guint32 spec_cm[COOPMAT_SPEC + 3], bm, bn;
   if (matmul_fast (gpu, a, b, c, d) && gpu->kernels == SE_KERNELS_COOPMAT && c->dtype == SE_DTYPE_F16 &&
-      coopmat_block (gpu, d->M, geglu ? 2 * d->N : d->N, d->batch, spec_cm, &bm, &bn)) {
+      coopmat_block (gpu, SE_TUNING_GEMM, d->M, geglu ? 2 * d->N : d->N, d->batch, spec_cm, &bm, &bn)) {
     /* GEGLU: each 32 block columns are 16 outputs' values, then their gates */
     guint32 cols = geglu ? bn / 2 : bn;
     spec_cm[COOPMAT_SPEC] = d->trans_a ? 1 : 0;
@@ -532,7 +529,7 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                        all_multiples_of_4 (v, G_N_ELEMENTS (v)) && se_ops_vec4_aligned (w);
   guint32 spec_cm[COOPMAT_SPEC], bm, bn;
   if (gemm_fast && gpu->kernels == SE_KERNELS_COOPMAT && act16 &&
-      coopmat_block (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B, spec_cm, &bm, &bn))
+      coopmat_block (gpu, SE_TUNING_CONV, (guint32) O, (guint32) (OH * OW), (guint32) B, spec_cm, &bm, &bn))
     /* flags: w16 (activations are fp16) */
     return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_CONV2D_CM, bits & 1)), spec_cm,
                             COOPMAT_SPEC, bind, 5, &push, sizeof push, (guint32) ((OH * OW + bn - 1) / bn),

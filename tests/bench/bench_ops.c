@@ -4,7 +4,10 @@
  * shapes that dominate a 512x512 UNet step, with each kernel family the
  * device can run (the reference kernels, then the subgroup and tiled
  * kernels, see SeKernels) on the same problem, and their ratio to the
- * reference.  Each operator runs once
+ * reference; then the coopmat family with fp16 activations (its only
+ * kind), once per block shape ("coopmat/0" ..., the tuning sweep's rows:
+ * tests/bench/tuning.py) and with the block it picks itself.  Each
+ * operator runs once
  * to build its pipeline, then repeatedly (one submission per call) for about
  * --seconds.  Weights are fp16 where the networks keep them so (the first
  * tensor marked "w16"); 3x3 kernels are packed for the subgroup kernels as
@@ -114,12 +117,14 @@ tensor_dims (const gint64 *shape)
 }
 
 /* The bench's tensors with seeded values, its weight in fp16 where marked,
- * a 3x3 kernel packed when the subgroup kernels run. */
+ * a 3x3 kernel packed when the subgroup kernels run; with act16 the
+ * activations fp16 too (not the 1-D parameters: biases, norm weights). */
 static gboolean
-make_tensors (SeGpu *gpu, const Bench *bench, GRand *rng, SeTensor **t, GError **error)
+make_tensors (SeGpu *gpu, const Bench *bench, GRand *rng, gboolean act16, SeTensor **t, GError **error)
 {
   for (guint i = 0; i < 6 && tensor_dims (bench->shapes[i]); i++) {
-    SeDType dtype = (int) i == bench->weight ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    gboolean activation = tensor_dims (bench->shapes[i]) > 1 && (int) i != bench->weight;
+    SeDType dtype = (int) i == bench->weight || (act16 && activation) ? SE_DTYPE_F16 : SE_DTYPE_F32;
     const gint64 *shape = bench->shapes[i];
     guint ndim = tensor_dims (shape);
     gsize n = 1;
@@ -143,12 +148,12 @@ make_tensors (SeGpu *gpu, const Bench *bench, GRand *rng, SeTensor **t, GError *
 
 /* Milliseconds per call, or a negative value with error set. */
 static double
-measure (SeGpu *gpu, const Bench *bench, GRand *rng, double seconds, int *calls, GError **error)
+measure (SeGpu *gpu, const Bench *bench, GRand *rng, gboolean act16, double seconds, int *calls, GError **error)
 {
   SeTensor *t[6] = { 0 };
   gint64 elapsed = 0;
   *calls = 0;
-  if (make_tensors (gpu, bench, rng, t, error) && bench->run (gpu, t, error) && se_cmd_submit (gpu, error)) {
+  if (make_tensors (gpu, bench, rng, act16, t, error) && bench->run (gpu, t, error) && se_cmd_submit (gpu, error)) {
     se_cmd_profile_reset (gpu);
     gint64 start = g_get_monotonic_time ();
     do {
@@ -189,14 +194,16 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
-  printf ("device: %s (fp16 %s, coopmat %s, subgroup %u)\n", gpu->info.name,
+  printf ("device: %s (fp16 %s, coopmat nv %s, khr %s, subgroup %u)\n", gpu->info.name,
           gpu->info.shader_float16 ? "yes" : "no", gpu->info.coopmat_nv ? "yes" : "no",
-          gpu->info.subgroup_size);
-  printf ("%-42s %-9s %10s %10s %6s %7s\n", "operator", "kernels", "ms/call", "GFLOP/s", "calls", "ratio");
+          gpu->info.coopmat_khr ? "yes" : "no", gpu->info.subgroup_size);
+  printf ("%-42s %-10s %10s %10s %6s %7s\n", "operator", "kernels", "ms/call", "GFLOP/s", "calls", "ratio");
   g_autoptr (BenchReport) report = bench_report_new ("bench-ops", gpu->info.name);
-  /* the reference family first: every other's ratio is against it */
-  SeKernels families[3] = { SE_KERNELS_REFERENCE };
-  const char *family_names[3] = { "reference" };
+  /* the reference family first: every other's ratio is against it; the
+   * coopmat rows last, one per block then its own choice (G_MAXUINT) */
+  SeKernels families[4 + SE_COOPMAT_BLOCKS] = { SE_KERNELS_REFERENCE };
+  const char *family_names[4 + SE_COOPMAT_BLOCKS] = { "reference" };
+  guint blocks[4 + SE_COOPMAT_BLOCKS] = { G_MAXUINT, G_MAXUINT, G_MAXUINT };
   guint n_families = 1;
   if (se_gpu_subgroup_kernels_usable (gpu)) {
     families[n_families] = SE_KERNELS_SUBGROUP;
@@ -205,6 +212,13 @@ main (int argc, char **argv)
   if (se_gpu_tiled_kernels_usable (gpu)) {
     families[n_families] = SE_KERNELS_TILED;
     family_names[n_families++] = "tiled";
+  }
+  static const char *const coopmat_names[SE_COOPMAT_BLOCKS + 1] = { "coopmat/0", "coopmat/1", "coopmat/2", "coopmat" };
+  G_STATIC_ASSERT (SE_COOPMAT_BLOCKS == 3);
+  for (guint b = 0; se_gpu_coopmat_kernels_usable (gpu) && b <= SE_COOPMAT_BLOCKS; b++) {
+    families[n_families] = SE_KERNELS_COOPMAT;
+    blocks[n_families] = b < SE_COOPMAT_BLOCKS ? b : G_MAXUINT;
+    family_names[n_families++] = coopmat_names[b];
   }
 
   GRand *rng = g_rand_new_with_seed (1);
@@ -215,15 +229,16 @@ main (int argc, char **argv)
     double reference_ms = 0.0;
     for (guint f = 0; f < n_families; f++) {
       gpu->kernels = families[f];
+      gpu->coopmat_block = blocks[f];
       int calls;
-      double ms = measure (gpu, bench, rng, seconds, &calls, &error);
+      double ms = measure (gpu, bench, rng, families[f] == SE_KERNELS_COOPMAT, seconds, &calls, &error);
       if (ms < 0) {
         g_printerr ("%s (%s kernels): %s\n", bench->name, family_names[f], error->message);
         return 1;
       }
       if (f == 0)
         reference_ms = ms;
-      printf ("%-42s %-9s %10.3f %10.2f %6d %6.2fx\n", bench->name, family_names[f], ms,
+      printf ("%-42s %-10s %10.3f %10.2f %6d %6.2fx\n", bench->name, family_names[f], ms,
               bench->gflop / (ms / 1e3), calls, reference_ms / ms);
       fflush (stdout);
       bench_report_row (report, bench->name, "ms", ms, "gflops", bench->gflop / (ms / 1e3),

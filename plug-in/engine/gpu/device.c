@@ -1,5 +1,6 @@
 /* device.c: instance creation, device choice, feature detection. */
 #include "device.h"
+#include "tuning.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -591,7 +592,8 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
       !choose_device (gpu, wanted, error) ||
       !create_device (gpu, error) ||
       !choose_precision (gpu, error) ||
-      !choose_kernels (gpu, error))
+      !choose_kernels (gpu, error) ||
+      !se_tuning_load (gpu, error))
     return NULL;
   g_autoptr (GBytes) saved = se_pipelines_disk_load (gpu);
   if (!se_memory_init (gpu, error) ||
@@ -640,6 +642,7 @@ se_gpu_free (SeGpu *gpu)
   if (gpu->pipelines && !gpu->lost)
     se_pipelines_disk_save (gpu);
   destroy_device (gpu);
+  se_tuning_free (gpu->tuning);
   if (gpu->messenger) {
     PFN_vkDestroyDebugUtilsMessengerEXT destroy = (PFN_vkDestroyDebugUtilsMessengerEXT)
       vkGetInstanceProcAddr (gpu->instance, "vkDestroyDebugUtilsMessengerEXT");

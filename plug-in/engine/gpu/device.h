@@ -111,6 +111,7 @@ typedef struct _SeGpu SeGpu;
 typedef struct _SeMemory SeMemory;
 typedef struct _SePipelines SePipelines;
 typedef struct _SeCommands SeCommands;
+typedef struct _SeTuning SeTuning;
 
 struct _SeGpu {
   VkInstance instance;
@@ -123,7 +124,8 @@ struct _SeGpu {
   SeKernels kernels;
   SeCoopmat coopmat;            /* with SE_KERNELS_COOPMAT */
   guint coopmat_block;          /* SE_COOPMAT_BLOCK: the block every coopmat
-                                 * GEMM uses; G_MAXUINT: chosen per product */
+                                 * GEMM uses; G_MAXUINT: the tuning table's */
+  SeTuning *tuning;             /* tuning.h */
   gboolean fp16_activations;    /* SE_PRECISION: activations stored as fp16 */
   gint validation_problems;     /* errors + sync warnings seen by the layer */
   gboolean profile;             /* timestamps requested (SE_VULKAN_PROFILE) */
