@@ -2,9 +2,10 @@
 // attention_probs.comp: the attention probabilities of a multi-head
 // attention, averaged over its heads (LEDITS++'s cross-attention maps).
 //
-// bindings: 0 Q [B, Lq, H*D], 1 K [B, Lk, H*D], 2 P [B, Lq, Lk] (fp32)
+// bindings: 0 Q [B, Lq, H*D], 1 K [B, Lk, width], 2 P [B, Lq, Lk] (fp32)
 // spec:     0 D (head dim)
-// push:     lq, lk (at most 4 * 128), heads, scale
+// push:     lq, lk (at most 4 * 128), heads, scale; K's first column and
+//           row length (K may be columns of a wider tensor)
 // math:     one workgroup per (query i, batch b), a thread per key (up to
 //           4 keys each): per head, the query's row goes to shared memory,
 //           each thread scores its keys, the row's max and sum come from
@@ -28,6 +29,7 @@ layout (std430, binding = 2) writeonly buffer BufP { float probs[]; };
 layout (push_constant) uniform Push {
   uint lq, lk, heads;
   float scale;
+  uint k_off, k_row;
 } p;
 
 shared float qs[D];
@@ -66,7 +68,7 @@ void main ()
       uint j = t + r * THREADS;
       s[r] = -3.402823466e38;
       if (j < p.lk) {
-        uint kbase = (b * p.lk + j) * C + h * D;
+        uint kbase = p.k_off + (b * p.lk + j) * p.k_row + h * D;
         float dot = 0.0;
         for (uint d = 0; d < D; d++)
           dot += qs[d] * float (k[kbase + d]);

@@ -41,7 +41,13 @@ const uint WARPS = THREADS / CM_LANES;
 
 shared float16_t As[BM * BKP];                  // [m][k]
 shared float16_t Bs[BN * BKP];                  // [n][k]
-shared float Cs[WARPS * 16 * 32];               // each warp's epilogue scratch
+// CORE_EXTRA_FLOATS (the includer's, default none) more floats after the
+// scratch, CORE_EXTRA (i), as in gemm_tiled.glsl
+#ifndef CORE_EXTRA_FLOATS
+#define CORE_EXTRA_FLOATS 0
+#endif
+shared float Cs[WARPS * 16 * 32 + CORE_EXTRA_FLOATS];   // each warp's epilogue scratch
+#define CORE_EXTRA(i) Cs[WARPS * 16 * 32 + (i)]
 
 vec4 fetch_a (uint z, uint m, uint k);
 vec4 fetch_b (uint z, uint k, uint n);

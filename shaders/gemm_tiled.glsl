@@ -31,7 +31,14 @@ const uint BN = WX * TN;
 const uint SA = BM * BK / 4 / THREADS;
 const uint SB = BN * BK / 4 / THREADS;
 
-shared float As[2 * BK * BM];   // [buffer][k][m]
+// CORE_EXTRA_FLOATS (the includer's, default none) more floats after A's
+// tiles, CORE_EXTRA (i): a shared array costs its alignment even when
+// unused, and the large block fills 32 KiB exactly
+#ifndef CORE_EXTRA_FLOATS
+#define CORE_EXTRA_FLOATS 0
+#endif
+shared float As[2 * BK * BM + CORE_EXTRA_FLOATS];   // [buffer][k][m], then the extra
+#define CORE_EXTRA(i) As[2 * BK * BM + (i)]
 shared float Bs[2 * BK * BN];   // [buffer][k][n]
 
 vec4 fetch_a (uint z, uint m, uint k);

@@ -78,17 +78,19 @@ matmul_fast (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *c
  * TN, BK), both 256 threads stepping K by 16 through double-buffered shared
  * memory: 128 x 128 outputs (8 x 8 per thread, 32 KiB of shared memory)
  * where a product has enough such blocks to occupy a large GPU (about one
- * per multiprocessor), 64 x 64 (4 x 4 per thread, 16 KiB) otherwise. */
+ * per multiprocessor), 64 x 64 (4 x 4 per thread, 16 KiB) otherwise; a
+ * fused LayerNorm adds 8 bytes per block row (matmul_io.glsl). */
 static const guint32 tiled_big[] = { 16, 16, 8, 8, 16 };
 static const guint32 tiled_small[] = { 16, 16, 4, 4, 16 };
 #define TILED_SPEC 5
 #define TILED_BIG_BLOCKS 128
 
 static const guint32 *
-tiled_blocks (SeGpu *gpu, guint32 M, guint32 N, guint32 batch)
+tiled_blocks (SeGpu *gpu, guint32 M, guint32 N, guint32 batch, gboolean ln)
 {
   guint64 big = (guint64) ((M + 127) / 128) * ((N + 127) / 128) * batch;
-  return big >= TILED_BIG_BLOCKS && gpu->info.max_shared_memory >= 32768 ? tiled_big : tiled_small;
+  guint32 shared = 32768 + (ln ? 128 * 8 : 0);
+  return big >= TILED_BIG_BLOCKS && gpu->info.max_shared_memory >= shared ? tiled_big : tiled_small;
 }
 
 /* The coopmat kernels' blocks: warps, the warps' grid rows WM, and each
@@ -106,16 +108,18 @@ static const CoopmatBlock coopmat_blocks[SE_COOPMAT_BLOCKS] = {
 };
 #define COOPMAT_SPEC 6
 
-/* The block's spec constants for the device (FALSE: it does not fit). */
+/* The block's spec constants for the device (FALSE: it does not fit);
+ * ln: with a fused LayerNorm (8 more bytes of shared memory per row). */
 static gboolean
-coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, guint32 spec[COOPMAT_SPEC], guint32 *bm, guint32 *bn)
+coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, gboolean ln, guint32 spec[COOPMAT_SPEC], guint32 *bm,
+              guint32 *bn)
 {
   guint32 lanes = se_coopmat_lanes (gpu);
   guint32 threads = b->warps * lanes, wn = b->warps / b->wm;
   *bm = b->wm * b->tm * 16;
   *bn = wn * b->tn * 16;
   for (guint32 bk = b->bk; bk >= 16; bk /= 2) {
-    guint32 shared = (*bm + *bn) * (bk + 8) * 2 + b->warps * 16 * 32 * 4;
+    guint32 shared = (*bm + *bn) * (bk + 8) * 2 + b->warps * 16 * 32 * 4 + (ln ? *bm * 8 : 0);
     if (threads <= gpu->info.max_workgroup_invocations && shared <= gpu->info.max_shared_memory &&
         (*bm * bk / 4) % threads == 0 && (*bn * bk / 4) % threads == 0) {
       guint32 s[COOPMAT_SPEC] = { threads, lanes, b->wm, b->tm, b->tn, bk };
@@ -129,13 +133,13 @@ coopmat_spec (SeGpu *gpu, const CoopmatBlock *b, guint32 spec[COOPMAT_SPEC], gui
 /* Picks the block for an M x N product of batch `batch`: the forced one,
  * else the tuning table's or, where that does not fit, the next smaller. */
 static gboolean
-coopmat_block (SeGpu *gpu, SeTuningOp op, guint32 M, guint32 N, guint32 batch, guint32 spec[COOPMAT_SPEC],
-               guint32 *bm, guint32 *bn)
+coopmat_block (SeGpu *gpu, SeTuningOp op, guint32 M, guint32 N, guint32 batch, gboolean ln,
+               guint32 spec[COOPMAT_SPEC], guint32 *bm, guint32 *bn)
 {
   if (gpu->coopmat_block < G_N_ELEMENTS (coopmat_blocks))
-    return coopmat_spec (gpu, &coopmat_blocks[gpu->coopmat_block], spec, bm, bn);
+    return coopmat_spec (gpu, &coopmat_blocks[gpu->coopmat_block], ln, spec, bm, bn);
   for (guint i = se_tuning_block (gpu, op, (guint64) M * N * batch); i < G_N_ELEMENTS (coopmat_blocks); i++)
-    if (coopmat_spec (gpu, &coopmat_blocks[i], spec, bm, bn))
+    if (coopmat_spec (gpu, &coopmat_blocks[i], ln, spec, bm, bn))
       return TRUE;
   return FALSE;
 }
@@ -197,44 +201,59 @@ typedef struct {
   guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_a, trans_b, bias_mode;
   float alpha;
   guint32 off_a, bias_off, bias_stride, residual;
+  float ln_eps;         /* the tiled and coopmat kernels' fused LayerNorm */
 } MatmulPush;
 
+/* A LayerNorm fused into a matmul's A (the tiled and coopmat kernels). */
+typedef struct {
+  const SeTensor *gamma, *beta;
+  float eps;
+} FusedNorm;
+
+/* ln: NULL, or the LayerNorm of A's rows (only where matmul_fast holds, A
+ * stored M x K, and the tiled or coopmat kernels run). */
 static gboolean
 matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
-                 SeTensor *c, const SeMatmulDesc *d, gboolean geglu, GError **error)
+                 SeTensor *c, const SeMatmulDesc *d, gboolean geglu, const FusedNorm *ln, GError **error)
 {
   MatmulPush push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
                       d->trans_a ? 1 : 0, d->trans_b ? 1 : 0, bias ? (d->bias_per_row ? 2 : 1) : 0,
-                      d->alpha, d->off_a, d->bias_off, d->bias_stride, d->residual ? 1 : 0 };
+                      d->alpha, d->off_a, d->bias_off, d->bias_stride, d->residual ? 1 : 0,
+                      ln ? ln->eps : 0.0f };
+  /* the tiled and coopmat kernels take 7 (the norm's gamma and beta last) */
   SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a),
-                       BIND_R (d->residual ? d->residual : c), BIND_W (c) };
+                       BIND_R (d->residual ? d->residual : c), BIND_W (c),
+                       BIND_R (ln ? ln->gamma : a), BIND_R (ln ? ln->beta : a) };
+  g_return_val_if_fail (ln == NULL || (TILED_KERNELS (gpu) && !d->trans_a && matmul_fast (gpu, a, b, c, d)), FALSE);
   /* flags: a16, b16, c16 */
   guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
                (c->dtype == SE_DTYPE_F16 ? 4 : 0);
-  guint32 spec_cm[COOPMAT_SPEC + 3], bm, bn;
+  guint32 spec_cm[COOPMAT_SPEC + 4], bm, bn;
   if (matmul_fast (gpu, a, b, c, d) && gpu->kernels == SE_KERNELS_COOPMAT && c->dtype == SE_DTYPE_F16 &&
-      coopmat_block (gpu, SE_TUNING_GEMM, d->M, geglu ? 2 * d->N : d->N, d->batch, spec_cm, &bm, &bn)) {
+      coopmat_block (gpu, SE_TUNING_GEMM, d->M, geglu ? 2 * d->N : d->N, d->batch, ln != NULL, spec_cm, &bm, &bn)) {
     /* GEGLU: each 32 block columns are 16 outputs' values, then their gates */
     guint32 cols = geglu ? bn / 2 : bn;
     spec_cm[COOPMAT_SPEC] = d->trans_a ? 1 : 0;
     spec_cm[COOPMAT_SPEC + 1] = d->trans_b ? 0 : 1;
     spec_cm[COOPMAT_SPEC + 2] = geglu ? 1 : 0;
+    spec_cm[COOPMAT_SPEC + 3] = ln ? 1 : 0;
     /* flags: a16, b16 (C is fp16) */
     return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_MATMUL_CM, bits & 3)), spec_cm,
-                            G_N_ELEMENTS (spec_cm), bind, 5, &push, sizeof push, (d->N + cols - 1) / cols,
+                            G_N_ELEMENTS (spec_cm), bind, 7, &push, sizeof push, (d->N + cols - 1) / cols,
                             (d->M + bm - 1) / bm, d->batch, error);
   }
   if (matmul_fast (gpu, a, b, c, d) && TILED_KERNELS (gpu)) {
     /* GEGLU: a block's columns are half values, half their gates */
     guint32 n_b = geglu ? 2 * d->N : d->N;
-    const guint32 *blocks = tiled_blocks (gpu, d->M, n_b, d->batch);
+    const guint32 *blocks = tiled_blocks (gpu, d->M, n_b, d->batch, ln != NULL);
     guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3], cols = geglu ? bn / 2 : bn;
-    guint32 spec[TILED_SPEC + 3];
+    guint32 spec[TILED_SPEC + 4];
     memcpy (spec, blocks, TILED_SPEC * sizeof *spec);
     spec[TILED_SPEC] = d->trans_a ? 1 : 0;
     spec[TILED_SPEC + 1] = d->trans_b ? 0 : 1;
     spec[TILED_SPEC + 2] = geglu ? 1 : 0;
-    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL_TILED, bits), spec, G_N_ELEMENTS (spec), bind, 5,
+    spec[TILED_SPEC + 3] = ln ? 1 : 0;
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL_TILED, bits), spec, G_N_ELEMENTS (spec), bind, 7,
                             &push, sizeof push, (d->N + cols - 1) / cols, (d->M + bm - 1) / bm, d->batch, error);
   }
   if (matmul_fast (gpu, a, b, c, d)) {
@@ -255,7 +274,7 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
               SeTensor *c, const SeMatmulDesc *d, GError **error)
 {
   return matmul_check (a, b, bias, c, d, d->N, error) &&
-         matmul_dispatch (gpu, a, b, bias, c, d, FALSE, error);
+         matmul_dispatch (gpu, a, b, bias, c, d, FALSE, NULL, error);
 }
 
 /* The Linear layer x [..., K] W^T as a matmul: M rows of x, N outputs. */
@@ -309,12 +328,46 @@ se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTe
   if (!linear_desc (x, w, out, N, &d, error) || !matmul_check (x, w, bias, out, &d, 2 * d.N, error))
     return FALSE;
   if (matmul_fast (gpu, x, w, out, &d))
-    return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, error);
+    return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, NULL, error);
   gint64 shape[SE_MAX_DIMS];
   memcpy (shape, out->shape, sizeof shape);
   shape[out->ndim - 1] = 2 * N;
   g_autoptr (SeTensor) proj = se_tensor_new_typed (gpu, out->dtype, out->ndim, shape, error);
   return proj && se_op_linear (gpu, x, w, bias, proj, error) && se_op_geglu (gpu, proj, out, error);
+}
+
+gboolean
+se_op_layer_norm_linear_fuses (SeGpu *gpu)
+{
+  return TILED_KERNELS (gpu);
+}
+
+gboolean
+se_op_layer_norm_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const SeTensor *beta, float eps,
+                         const SeTensor *w, const SeTensor *bias, gboolean geglu, SeTensor *out, GError **error)
+{
+  SeMatmulDesc d;
+  gint64 N = geglu ? out->shape[out->ndim - 1] : (w->ndim == 2 ? w->shape[0] : 0);
+  if (!linear_desc (x, w, out, N, &d, error))
+    return FALSE;
+  if (gamma->ndim != 1 || gamma->shape[0] != d.K || !se_ops_same_shape (gamma, beta)) {
+    g_autofree char *s = se_ops_shapes ("gamma", gamma, "beta", beta);
+    return se_ops_invalid (error, "layer_norm_linear", "expected gamma and beta [%u]: %s", d.K, s);
+  }
+  if (!se_ops_all_f32 ("layer_norm_linear", error, gamma, beta, NULL, NULL))
+    return FALSE;
+  if (TILED_KERNELS (gpu) && matmul_fast (gpu, x, w, out, &d) && se_ops_vec4_aligned (gamma) &&
+      se_ops_vec4_aligned (beta)) {
+    FusedNorm ln = { gamma, beta, eps };
+    if (geglu && (w->ndim != 2 || w->shape[0] != 2 * N))
+      return se_ops_invalid (error, "layer_norm_linear", "weight has %" G_GINT64_FORMAT " rows, expected %"
+                             G_GINT64_FORMAT, w->shape[0], 2 * N);
+    return matmul_check (x, w, bias, out, &d, geglu ? 2 * d.N : d.N, error) &&
+           matmul_dispatch (gpu, x, w, bias, out, &d, geglu, &ln, error);
+  }
+  g_autoptr (SeTensor) n = se_tensor_new_typed (gpu, x->dtype, x->ndim, x->shape, error);
+  return n && se_op_layer_norm (gpu, x, gamma, beta, eps, n, error) &&
+         (geglu ? se_op_linear_geglu (gpu, n, w, bias, out, error) : se_op_linear (gpu, n, w, bias, out, error));
 }
 
 /* A projection weight as [O, C]: a Linear weight or a 1x1 conv kernel. */
@@ -529,13 +582,13 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                        all_multiples_of_4 (v, G_N_ELEMENTS (v)) && se_ops_vec4_aligned (w);
   guint32 spec_cm[COOPMAT_SPEC], bm, bn;
   if (gemm_fast && gpu->kernels == SE_KERNELS_COOPMAT && act16 &&
-      coopmat_block (gpu, SE_TUNING_CONV, (guint32) O, (guint32) (OH * OW), (guint32) B, spec_cm, &bm, &bn))
+      coopmat_block (gpu, SE_TUNING_CONV, (guint32) O, (guint32) (OH * OW), (guint32) B, FALSE, spec_cm, &bm, &bn))
     /* flags: w16 (activations are fp16) */
     return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_CONV2D_CM, bits & 1)), spec_cm,
                             COOPMAT_SPEC, bind, 5, &push, sizeof push, (guint32) ((OH * OW + bn - 1) / bn),
                             (guint32) ((O + bm - 1) / bm), (guint32) B, error);
   if (gemm_fast) {
-    const guint32 *blocks = tiled_blocks (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B);
+    const guint32 *blocks = tiled_blocks (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B, FALSE);
     guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3];
     return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D_TILED, bits), blocks, TILED_SPEC, bind, 5, &push,
                             sizeof push, (guint32) ((OH * OW + bn - 1) / bn), (guint32) ((O + bm - 1) / bm),

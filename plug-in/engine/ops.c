@@ -92,31 +92,62 @@ se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *out, GError
   return dispatch_rows (gpu, SE_SHADER_SOFTMAX, bind, 2, &push, sizeof push, push.rows, error);
 }
 
+/* Whether in (a [B, L, width] tensor) holds batch B, length L and the
+ * columns from in.col to in.col + C. */
+static gboolean
+attn_input_fits (SeAttnInput in, gint64 B, gint64 L, guint32 C)
+{
+  return in.t->ndim == 3 && in.t->shape[0] == B && (L < 0 || in.t->shape[1] == L) &&
+         (gint64) in.col + C <= in.t->shape[2];
+}
+
 gboolean
 se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k, const SeTensor *v,
                  guint heads, gboolean causal, SeTensor *out, GError **error)
 {
-  if (q->ndim != 3 || k->ndim != 3 || !se_ops_same_shape (k, v) || !se_ops_same_shape (q, out) ||
-      k->shape[0] != q->shape[0] || k->shape[2] != q->shape[2] || heads == 0 ||
-      q->shape[2] % heads != 0) {
+  if (q->ndim != 3) {
     g_autofree char *s = se_ops_shapes ("q", q, "k", k);
-    return se_ops_invalid (error, "attention", "expected q [B, Lq, H*D], k and v [B, Lk, H*D], "
-                           "out like q, %u heads: %s", heads, s);
+    return se_ops_invalid (error, "attention", "expected q [B, Lq, H*D]: %s", s);
+  }
+  return se_op_attention_cols (gpu, (SeAttnInput) { q, 0 }, (SeAttnInput) { k, 0 }, (SeAttnInput) { v, 0 },
+                               (guint32) q->shape[2], heads, causal, out, error);
+}
+
+gboolean
+se_op_attention_cols (SeGpu *gpu, SeAttnInput qi, SeAttnInput ki, SeAttnInput vi, guint32 C, guint heads,
+                      gboolean causal, SeTensor *out, GError **error)
+{
+  const SeTensor *q = qi.t, *k = ki.t, *v = vi.t;
+  gint64 B = q->ndim == 3 ? q->shape[0] : -1, Lk = k->ndim == 3 ? k->shape[1] : -1;
+  if (q->ndim != 3 || k->ndim != 3 || heads == 0 || C == 0 || C % heads != 0 ||
+      !attn_input_fits (qi, B, -1, C) || !attn_input_fits (ki, B, Lk, C) || !attn_input_fits (vi, B, Lk, C) ||
+      out->ndim != 3 || out->shape[0] != B || out->shape[1] != q->shape[1] || out->shape[2] != C) {
+    g_autofree char *s = se_ops_shapes ("q", q, "k", k);
+    g_autofree char *sv = se_ops_shapes ("v", v, "out", out);
+    return se_ops_invalid (error, "attention", "expected q [B, Lq, >= %u], k and v [B, Lk, >= %u] (from "
+                           "columns %u, %u and %u), out [B, Lq, %u], %u heads dividing %u: %s, %s", C, C,
+                           qi.col, ki.col, vi.col, C, heads, C, s, sv);
   }
   gboolean act16;
   if (!se_ops_activations ("attention", error, &act16, q, k, v, out))
     return FALSE;
-  guint32 C = (guint32) q->shape[2], D = C / heads;
-  guint32 Lq = (guint32) q->shape[1], Lk = (guint32) k->shape[1];
+  guint32 D = C / heads;
+  guint32 Lq = (guint32) q->shape[1];
+  guint32 qw = (guint32) q->shape[2], kw = (guint32) k->shape[2], vw = (guint32) v->shape[2];
   struct {
     guint32 lq, lk;
     guint32 q_off, q_row, q_batch, k_off, k_row, k_batch, v_off, v_row, v_batch, o_off, o_row, o_batch;
     float scale;
     guint32 causal;
-  } push = { Lq, Lk, 0, C, Lq * C, 0, C, Lk * C, 0, C, Lk * C, 0, C, Lq * C,
-             (float) (1.0 / sqrt ((double) D)), causal ? 1 : 0 };
+  } push = { Lq, (guint32) Lk, qi.col, qw, Lq * qw, ki.col, kw, (guint32) Lk * kw, vi.col, vw, (guint32) Lk * vw,
+             0, C, Lq * C, (float) (1.0 / sqrt ((double) D)), causal ? 1 : 0 };
   SeBinding bind[] = { BIND_R (q), BIND_R (k), BIND_R (v), BIND_W (out) };
-  if (gpu->kernels == SE_KERNELS_SUBGROUP && D % 4 == 0 && se_ops_vec4_aligned (q) && se_ops_vec4_aligned (k) &&
+  /* the subgroup kernel loads four elements at a time */
+  guint32 layout[] = { D, qi.col, ki.col, vi.col, qw, kw, vw };
+  gboolean by4 = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (layout); i++)
+    by4 = by4 && layout[i] % 4 == 0;
+  if (gpu->kernels == SE_KERNELS_SUBGROUP && by4 && se_ops_vec4_aligned (q) && se_ops_vec4_aligned (k) &&
       se_ops_vec4_aligned (v) && se_ops_vec4_aligned (out)) {
     /* queries per lane: as many as keep the queries and accumulators of a
      * lane near 80 floats each (measured on lavapipe: head width 40 runs
@@ -171,12 +202,20 @@ gboolean
 se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint heads, SeTensor *probs,
                        GError **error)
 {
+  return se_op_attention_probs_cols (gpu, q, (SeAttnInput) { k, 0 }, heads, probs, error);
+}
+
+gboolean
+se_op_attention_probs_cols (SeGpu *gpu, const SeTensor *q, SeAttnInput ki, guint heads, SeTensor *probs,
+                            GError **error)
+{
+  const SeTensor *k = ki.t;
   if (q->ndim != 3 || k->ndim != 3 || probs->ndim != 3 || k->shape[0] != q->shape[0] ||
-      k->shape[2] != q->shape[2] || heads == 0 || q->shape[2] % heads != 0 || probs->shape[0] != q->shape[0] ||
-      probs->shape[1] != q->shape[1] || probs->shape[2] != k->shape[1]) {
+      ki.col + q->shape[2] > k->shape[2] || heads == 0 || q->shape[2] % heads != 0 ||
+      probs->shape[0] != q->shape[0] || probs->shape[1] != q->shape[1] || probs->shape[2] != k->shape[1]) {
     g_autofree char *s = se_ops_shapes ("q", q, "k", k);
-    return se_ops_invalid (error, "attention_probs", "expected q [B, Lq, H*D], k [B, Lk, H*D], "
-                           "probs [B, Lq, Lk], %u heads: %s", heads, s);
+    return se_ops_invalid (error, "attention_probs", "expected q [B, Lq, H*D], k [B, Lk, >= H*D] (from column "
+                           "%u), probs [B, Lq, Lk], %u heads: %s", ki.col, heads, s);
   }
   if (k->shape[1] > 512)
     return se_ops_invalid (error, "attention_probs", "%" G_GINT64_FORMAT " keys; at most 512", k->shape[1]);
@@ -188,7 +227,9 @@ se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint h
   struct {
     guint32 lq, lk, heads;
     float scale;
-  } push = { (guint32) q->shape[1], (guint32) k->shape[1], heads, (float) (1.0 / sqrt ((double) D)) };
+    guint32 k_off, k_row;
+  } push = { (guint32) q->shape[1], (guint32) k->shape[1], heads, (float) (1.0 / sqrt ((double) D)),
+             ki.col, (guint32) k->shape[2] };
   guint32 spec[] = { D };
   SeBinding bind[] = { BIND_R (q), BIND_R (k), BIND_W (probs) };
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_ATTENTION_PROBS, act16), spec, 1, bind, 3, &push, sizeof push,

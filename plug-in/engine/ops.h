@@ -41,6 +41,16 @@ gboolean se_op_linear_residual (SeGpu *gpu, const SeTensor *x, const SeTensor *w
  * and se_op_geglu. */
 gboolean se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                              const SeTensor *bias, SeTensor *out, GError **error);
+/* se_op_linear (or, with geglu, se_op_linear_geglu) of LayerNorm(x)
+ * (gamma, beta [K], fp32): one pass where the tiled or coopmat kernels take
+ * the product (each workgroup normalizes the rows it reads), otherwise
+ * se_op_layer_norm into a temporary first. */
+gboolean se_op_layer_norm_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const SeTensor *beta,
+                                  float eps, const SeTensor *weight, const SeTensor *bias, gboolean geglu,
+                                  SeTensor *out, GError **error);
+/* Whether the device's kernels fuse se_op_layer_norm_linear (for aligned
+ * operands whose rows are multiples of 4). */
+gboolean se_op_layer_norm_linear_fuses (SeGpu *gpu);
 /* 1x1 projections between feature maps and token sequences, fusing the
  * layout change into the product:
  *   tokens_from_map: x [B, C, H, W] -> out [B, H*W, O] = x^T W^T + bias, W [O, C]
@@ -112,12 +122,24 @@ gboolean se_op_softmax (SeGpu *gpu, const SeTensor *x, float scale, SeTensor *ou
 gboolean se_op_attention (SeGpu *gpu, const SeTensor *q, const SeTensor *k,
                           const SeTensor *v, guint heads, gboolean causal,
                           SeTensor *out, GError **error);
+/* The same with q, k and v read as columns of wider tensors: each is
+ * [B, L, width] and holds the C channels from its col on (Q, K and V made
+ * by one projection into [B, L, 3C], or K and V into [B, Lk, 2C]). */
+typedef struct {
+  const SeTensor *t;
+  guint32 col;
+} SeAttnInput;
+gboolean se_op_attention_cols (SeGpu *gpu, SeAttnInput q, SeAttnInput k, SeAttnInput v, guint32 C,
+                               guint heads, gboolean causal, SeTensor *out, GError **error);
 
 /* q [B, Lq, H*D], k [B, Lk, H*D] -> probs [B, Lq, Lk] (fp32): the
  * attention probabilities softmax(q k^T / sqrt(D)) averaged over the heads;
  * Lk at most 512 (cross-attention: 77). */
 gboolean se_op_attention_probs (SeGpu *gpu, const SeTensor *q, const SeTensor *k, guint heads,
                                 SeTensor *probs, GError **error);
+/* The same with k read from column k.col of a wider [B, Lk, width] tensor. */
+gboolean se_op_attention_probs_cols (SeGpu *gpu, const SeTensor *q, SeAttnInput k, guint heads,
+                                     SeTensor *probs, GError **error);
 
 /* out = x (a copy on the device). */
 gboolean se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);

@@ -47,6 +47,12 @@ bench_report_row (BenchReport *r, const char *name, ...)
 }
 
 void
+bench_report_set (BenchReport *r, const char *key, const char *value)
+{
+  json_object_set_string_member (r->root, key, value);
+}
+
+void
 bench_report_note (BenchReport *r, const char *key, const char *value)
 {
   if (r->last)

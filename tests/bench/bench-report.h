@@ -15,6 +15,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchReport, bench_report_free)
 
 /* Adds a row: name, then (const char *key, double value) pairs, NULL-ended. */
 void bench_report_row (BenchReport *r, const char *name, ...) G_GNUC_NULL_TERMINATED;
+/* Sets a string field of the report itself (beside "tool" and "device"). */
+void bench_report_set (BenchReport *r, const char *key, const char *value);
 /* Adds a string field to the last row. */
 void bench_report_note (BenchReport *r, const char *key, const char *value);
 

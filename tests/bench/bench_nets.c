@@ -10,7 +10,8 @@
  * allocated beyond what was held before it (weights are reported apart).
  * --dry-run records each evaluation and drops it unrun: the memory figures
  * at full size in seconds, even on a CPU device where running would take
- * hours.  Each line also counts the evaluation's dispatches. */
+ * hours.  Each line also counts the evaluation's dispatches, and a dry run
+ * lists them per shader variant. */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,9 +61,10 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
   if (c->dry_run) {
     VkDeviceSize held = se_memory_in_use (c->gpu);
     se_memory_reset_peak (c->gpu);
-    guint64 before = se_cmd_stats (c->gpu).dispatches;
+    SeCmdStats before = se_cmd_stats (c->gpu);
     SeTensor *out = run (net, data, &error);
-    guint64 dispatches = se_cmd_stats (c->gpu).dispatches - before;
+    SeCmdStats after = se_cmd_stats (c->gpu);
+    guint64 dispatches = after.dispatches - before.dispatches;
     se_cmd_discard (c->gpu);
     if (out == NULL) {
       printf ("%-16s batch %u: failed: %s\n", what, batch, error->message);
@@ -71,6 +73,10 @@ measure (Ctx *c, const char *what, guint batch, RunFunc run, gpointer net, gpoin
     se_tensor_free (out);
     printf ("%-16s batch %u: (not run)       peak activations %8.1f MiB  %5" G_GUINT64_FORMAT " dispatches\n",
             what, batch, mib (se_memory_peak (c->gpu) - held), dispatches);
+    for (guint s = 0; s < SE_SHADER_COUNT; s++)
+      if (after.by_shader[s] > before.by_shader[s])
+        printf ("    %-28s %5" G_GUINT64_FORMAT "\n", se_shader_name ((SeShaderId) s),
+                after.by_shader[s] - before.by_shader[s]);
     bench_report_row (c->report, what, "batch", (double) batch,
                       "peak_activations_mib", mib (se_memory_peak (c->gpu) - held),
                       "dispatches", (double) dispatches, NULL);

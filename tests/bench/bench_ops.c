@@ -28,6 +28,19 @@ typedef struct {
   int weight;                   /* index of an fp16 weight tensor, or -1 */
 } Bench;
 
+/* What a coopmat tuning rule (gpu/tuning.h) of the bench's op sees: its op
+ * and its output count (the last tensor's elements), or NULL for the ops
+ * no rule covers. */
+static const char *
+tuning_op (const Bench *b)
+{
+  if (strstr (b->name, "conv2d 3x3"))
+    return "conv";
+  if (strstr (b->name, "conv2d 1x1") || strstr (b->name, "linear"))
+    return "gemm";
+  return NULL;
+}
+
 static gboolean
 run_conv3x3 (SeGpu *gpu, SeTensor **t, GError **error)
 {
@@ -85,12 +98,22 @@ static const Bench benches[] = {
     { { 1, 1280, 8, 8 }, { 1280, 1280, 3, 3 }, { 1280 }, { 1, 1280, 8, 8 } }, 1 },
   { "conv2d 3x3 128->128 @256x256, fp16 w", 2.0 * 128 * 128 * 9 * 256 * 256 / 1e9, run_conv3x3,
     { { 1, 128, 256, 256 }, { 128, 128, 3, 3 }, { 128 }, { 1, 128, 256, 256 } }, 1 },
+  { "conv2d 3x3 640->640 @32x32, fp16 w", 2.0 * 640 * 640 * 9 * 32 * 32 / 1e9, run_conv3x3,
+    { { 1, 640, 32, 32 }, { 640, 640, 3, 3 }, { 640 }, { 1, 640, 32, 32 } }, 1 },
+  { "conv2d 3x3 1280->1280 @16x16, fp16 w", 2.0 * 1280 * 1280 * 9 * 16 * 16 / 1e9, run_conv3x3,
+    { { 1, 1280, 16, 16 }, { 1280, 1280, 3, 3 }, { 1280 }, { 1, 1280, 16, 16 } }, 1 },
   { "conv2d 1x1 640->320 @32x32, fp16 w", 2.0 * 640 * 320 * 32 * 32 / 1e9, run_conv1x1,
     { { 1, 640, 32, 32 }, { 320, 640, 1, 1 }, { 320 }, { 1, 320, 32, 32 } }, 1 },
   { "linear 4096x320 -> 2560 (GEGLU proj)", 2.0 * 4096 * 320 * 2560 / 1e9, run_linear,
     { { 4096, 320 }, { 2560, 320 }, { 2560 }, { 4096, 2560 } }, -1 },
   { "linear 4096x320 -> 320, fp16 w", 2.0 * 4096 * 320 * 320 / 1e9, run_linear,
     { { 4096, 320 }, { 320, 320 }, { 320 }, { 4096, 320 } }, 1 },
+  { "linear 1024x640 -> 640, fp16 w", 2.0 * 1024 * 640 * 640 / 1e9, run_linear,
+    { { 1024, 640 }, { 640, 640 }, { 640 }, { 1024, 640 } }, 1 },
+  { "linear 256x1280 -> 1280, fp16 w", 2.0 * 256 * 1280 * 1280 / 1e9, run_linear,
+    { { 256, 1280 }, { 1280, 1280 }, { 1280 }, { 256, 1280 } }, 1 },
+  { "linear 77x768 -> 320 (context K/V), fp16 w", 2.0 * 77 * 768 * 320 / 1e9, run_linear,
+    { { 77, 768 }, { 320, 768 }, { 320 }, { 77, 320 } }, 1 },
   { "linear+GEGLU 4096x320 -> 1280, fp16 w", 2.0 * 4096 * 320 * 2560 / 1e9, run_linear_geglu,
     { { 4096, 320 }, { 2560, 320 }, { 2560 }, { 4096, 1280 } }, 1 },
   { "self-attention 4096 tokens, 8 heads x 40", 4.0 * 4096 * 4096 * 320 / 1e9, run_attention,
@@ -199,6 +222,9 @@ main (int argc, char **argv)
           gpu->info.coopmat_khr ? "yes" : "no", gpu->info.subgroup_size);
   printf ("%-42s %-10s %10s %10s %6s %7s\n", "operator", "kernels", "ms/call", "GFLOP/s", "calls", "ratio");
   g_autoptr (BenchReport) report = bench_report_new ("bench-ops", gpu->info.name);
+  /* what a tuning table made from these rows is matched by (gpu/tuning.h) */
+  g_autofree char *driver = g_strdup_printf ("0x%x", gpu->info.driver_version);
+  bench_report_set (report, "driver", driver);
   /* the reference family first: every other's ratio is against it; the
    * coopmat rows last, one per block then its own choice (G_MAXUINT) */
   SeKernels families[4 + SE_COOPMAT_BLOCKS] = { SE_KERNELS_REFERENCE };
@@ -241,9 +267,21 @@ main (int argc, char **argv)
       printf ("%-42s %-10s %10.3f %10.2f %6d %6.2fx\n", bench->name, family_names[f], ms,
               bench->gflop / (ms / 1e3), calls, reference_ms / ms);
       fflush (stdout);
+      /* outputs: the output tensor's elements (GEGLU: both halves, as the
+       * engine counts them) */
+      guint last = 0;
+      while (last + 1 < 6 && tensor_dims (bench->shapes[last + 1]))
+        last++;
+      double outputs = 1.0;
+      for (guint d = 0; d < tensor_dims (bench->shapes[last]); d++)
+        outputs *= (double) bench->shapes[last][d];
+      if (bench->run == run_linear_geglu)
+        outputs *= 2;
       bench_report_row (report, bench->name, "ms", ms, "gflops", bench->gflop / (ms / 1e3),
-                        "speedup_over_reference", reference_ms / ms, NULL);
+                        "speedup_over_reference", reference_ms / ms, "outputs", outputs, NULL);
       bench_report_note (report, "kernels", family_names[f]);
+      if (tuning_op (bench))
+        bench_report_note (report, "op", tuning_op (bench));
       g_autofree char *prof = se_cmd_profile_report (gpu);
       if (prof)
         printf ("%s", prof);

@@ -7,9 +7,10 @@
 #                    they need beyond glibc, the Vulkan loader among them
 #   reference/       the part of ../shared/reference the checks and
 #                    bench-load read (not LEDITS++'s goldens: 47 MB)
-#   anchor.tar.gz    ../shared/tools/anchor_perf.py and diffusers' source, its
-#                    PyTorch side, when DIFFUSERS_GIT names a diffusers git
-#                    directory (the search tool's fetch of huggingface/diffusers)
+#   anchor.tar.gz    ../shared/tools/anchor_perf.py and anchor_graph.py (eager
+#                    and CUDA graphs) and diffusers' source, their PyTorch
+#                    side, when DIFFUSERS_GIT names a diffusers git directory
+#                    (the search tool's fetch of huggingface/diffusers)
 # Then one device call, from the project root:
 #   run (command "tests/bench/device-run.sh", carry [".device"], timeout_s 560)
 # Usage: tests/bench/device-prep.sh [BUILD_DIR]   (default: build)
@@ -19,7 +20,7 @@ build=${1:-build}
 ref=${SE_REFERENCE_DIR:-../shared/reference}
 tools=${SE_TOOLS_DIR:-$(dirname "$ref")/tools}
 programs="tests/bench/bench-nets tests/bench/bench-ledits tests/bench/bench-load tests/bench/bench-ops
-          tests/gpu/test-runtime tests/ops/test-ops tests/ops/test-fast-kernels tests/ledits/test-session
+          tests/gpu/test-runtime tests/gpu/test-coopmat-check tests/gpu/test-tuning tests/ops/test-ops tests/ops/test-fast-kernels tests/ledits/test-session
           tests/golden/test-text_encoder tests/golden/test-unet tests/golden/test-vae tests/golden/test-ledits"
 
 [ -d "$ref/tiny-sd" ] || { echo "device-prep: no reference data at $ref (SE_REFERENCE_DIR)" >&2; exit 1; }
@@ -48,7 +49,7 @@ cp "$ref"/*.json .device/reference/
 
 if [ -n "${DIFFUSERS_GIT:-}" ]; then
   mkdir -p "$pack/anchor"
-  cp "$tools/anchor_perf.py" "$pack/anchor/"
+  cp "$tools/anchor_perf.py" "$tools/anchor_graph.py" "$pack/anchor/"
   git -C "$DIFFUSERS_GIT" archive HEAD src/diffusers | tar -x -C "$pack/anchor"
   git -C "$DIFFUSERS_GIT" log -1 --format='diffusers %H (%cs)' > "$pack/anchor/VERSION"
   tar -czf .device/anchor.tar.gz -C "$pack" anchor

@@ -4,13 +4,21 @@
 # Results under $OUT (the tool brings back at most 8 files):
 #   checks.log   the machine, then correctness on its GPU: the runtime; the
 #                operators and fast kernels against their double-precision
-#                references; the network goldens and whole LEDITS runs with
-#                fp16 and fp32 activations; replayed evaluations against
-#                freshly recorded ones (the session test)
-#   bench.log    bench-nets, bench-ledits, bench-load and bench-ops as printed,
-#                and a UNet evaluation's device time per operator kind
-#   nets.json ledits.json load.json ops.json   the same rows, machine-readable
-#   anchor.json  PyTorch + diffusers on the same GPU (anchor_perf.py)
+#                references; the coopmat family forced (its self-check, each
+#                block shape, the goldens); the network goldens and whole
+#                LEDITS runs with fp16 and fp32 activations; replayed
+#                evaluations against freshly recorded ones (the session test)
+#   tuning.json  the coopmat tuning table the sweep chose (tests/bench/
+#                tuning.py from bench-ops' rows); the coopmat checks run
+#                again with it, and every figure after them uses it
+#   bench.log    bench-ops (the sweep: every family and coopmat block),
+#                bench-nets (the device's default family, then tiled),
+#                bench-ledits with cold then warm caches, bench-load, and a
+#                UNet evaluation's device time per operator kind
+#   results.tar.gz  the same rows, machine-readable (ops.json nets.json
+#                nets-tiled.json ledits-cold.json ledits.json load.json), and
+#                PyTorch + diffusers on the same GPU (anchor.json from
+#                anchor_perf.py, eager; anchor-graph.json, CUDA graphs)
 #   summary.txt  each step's outcome and time, also printed last
 # Each step runs under its own time limit, taken from what is left of
 # SE_DEVICE_BUDGET seconds (default 450, so that a rerun fits the lease):
@@ -46,6 +54,7 @@ step () {
     printf '%-60s not run: the budget is spent\n' "$name" >> "$summary"
     return
   fi
+  [ "$quick" = 1 ] && limit=$((limit * 4))     # lavapipe runs the checks far slower
   [ "$limit" -le "$left" ] || limit=$left
   printf '\n==== %s (limit %s s)\n' "$name" "$limit" >> "$out/$log"
   start=$SECONDS
@@ -73,7 +82,25 @@ cases () {
 }
 
 # Correctness first: figures from kernels that compute wrongly mean nothing.
-step checks.log 60 "runtime" "$bin/test-runtime"
+# (Without the validation layer there, as on the H200, its case cannot run.)
+skip=()
+ls /usr/share/vulkan/explicit_layer.d/*validation* /etc/vulkan/explicit_layer.d/*validation* \
+  > /dev/null 2>&1 || skip=(-s /gpu/validation-reports-are-counted)
+step checks.log 60 "runtime" "$bin/test-runtime" "${skip[@]}"
+step checks.log 60 "coopmat self-check" "$bin/test-coopmat-check"
+step checks.log 30 "coopmat tuning tables" "$bin/test-tuning"
+# coopmat_checks SUFFIX BLOCK...: the coopmat family forced, fp16 activations
+coopmat_checks () {
+  for block in "${@:2}"; do
+    step checks.log 60 "fast kernels fp16_activations (coopmat${block:+, block $block})$1" \
+      env SE_KERNELS=coopmat SE_COOPMAT_BLOCK="$block" "$bin/test-fast-kernels" fp16_activations
+  done
+  for net in text_encoder unet ledits; do
+    step checks.log 90 "golden $net (coopmat, fp16 activations)$1" \
+      env SE_KERNELS=coopmat SE_PRECISION=fp16 "$bin/test-$net"
+  done
+}
+coopmat_checks "" 0 1 2 ""
 for name in $(cases test-fast-kernels); do
   step checks.log 60 "fast kernels $name" "$bin/test-fast-kernels" "$name"
   step checks.log 60 "fast kernels $name (reference kernels)" env SE_KERNELS=reference "$bin/test-fast-kernels" "$name"
@@ -88,35 +115,55 @@ for precision in fp16 fp32; do
 done
 step checks.log 120 "session: replay = recording, re-edit, cancel" "$bin/test-session"
 
-# Then the figures, SD 1.5's shapes with random fp16 weights (issue 10's table).
+# Then the figures, SD 1.5's shapes with random fp16 weights (issue 10's table),
+# their rows into $res, packed into results.tar.gz at the end.
+res=$work/results
+mkdir -p "$res"
 if [ "$quick" = 1 ]; then     # the tiny model: SD 1.5's shapes take minutes on lavapipe
-  size=64 batches=1,2 reps=1 ops=(--seconds 0.05 --only norm) pre=64
+  size=64 batches=1,2 reps=1 ops=(--seconds 0.02 --only 77x768) pre=64
   model=(--model "$SE_REFERENCE_DIR/tiny-sd" --tokenizer "$tokenizer")
   ledits=(--steps 6 --skip 2 --preview-steps 4 --pp-steps 6 --pp-skip 2 "${model[@]}")
 else
   size=512 batches=1,2,4 reps=10 ops=(--seconds 0.5) pre=256
   model=() ledits=(--tokenizer "$tokenizer")
 fi
+step bench.log 150 "bench-ops: every family, each coopmat block (the sweep)" \
+  "$bin/bench-ops" "${ops[@]}" --json "$res/ops.json"
+if python3 "$root/tests/bench/tuning.py" "$res/ops.json" > "$out/tuning.json" 2>> "$out/bench.log"; then
+  export SE_TUNING=$out/tuning.json
+  coopmat_checks " with tuning.json" ""
+else
+  rm -f "$out/tuning.json"
+  printf '%-60s not made: no sweep rows\n' "tuning.json" | tee -a "$summary"
+fi
 step bench.log 120 "bench-nets ${size}px, batch $batches" \
-  "$bin/bench-nets" --size $size --batch $batches --reps $reps "${model[@]}" --json "$out/nets.json"
+  "$bin/bench-nets" --size $size --batch $batches --reps $reps "${model[@]}" --json "$res/nets.json"
+step bench.log 60 "bench-nets ${size}px, batch 2, UNet, tiled kernels" \
+  env SE_KERNELS=tiled "$bin/bench-nets" --size $size --batch 2 --reps $reps --only unet "${model[@]}" \
+  --json "$res/nets-tiled.json"
 step bench.log 60 "bench-nets UNet batch 2, time per operator kind" \
   env SE_VULKAN_PROFILE=1 "$bin/bench-nets" --size $size --batch 2 --reps 3 --only unet "${model[@]}"
-step bench.log 180 "bench-ledits ${size}px (LEDITS, preview, LEDITS++)" \
-  "$bin/bench-ledits" --size $size --preview-size $pre "${ledits[@]}" \
-  --json "$out/ledits.json"
+# cold caches (ours and the driver's), then warm: the first edit's two costs
+step bench.log 180 "bench-ledits ${size}px (LEDITS, preview, LEDITS++), cold caches" \
+  "$bin/bench-ledits" --size $size --preview-size $pre "${ledits[@]}" --cache-dir "$work/cache" \
+  --json "$res/ledits-cold.json"
+step bench.log 90 "bench-ledits ${size}px (LEDITS), warm caches" \
+  "$bin/bench-ledits" --size $size --preview-size 0 --pp-steps 0 "${ledits[@]}" --cache-dir "$work/cache" \
+  --json "$res/ledits.json"
 if [ -f .device/anchor.tar.gz ] && [ "$quick" != 1 ]; then
   tar -xzf .device/anchor.tar.gz -C "$work"
   cat "$work/anchor/VERSION" >> "$out/bench.log"
   step bench.log 200 "anchor: PyTorch + diffusers (anchor_perf.py)" \
-    sh -c "PYTHONPATH='$work/anchor/src' PYTHONUNBUFFERED=1 python3 '$work/anchor/anchor_perf.py' > '$out/anchor.json'"
+    sh -c "PYTHONPATH='$work/anchor/src' PYTHONUNBUFFERED=1 python3 '$work/anchor/anchor_perf.py' > '$res/anchor.json'"
+  step bench.log 150 "anchor: PyTorch + diffusers, CUDA graphs (anchor_graph.py)" \
+    sh -c "PYTHONPATH='$work/anchor/src' PYTHONUNBUFFERED=1 python3 '$work/anchor/anchor_graph.py' > '$res/anchor-graph.json'"
 else
   printf '%-60s not run: no .device/anchor.tar.gz (or a quick run)\n' "anchor" | tee -a "$summary"
 fi
 step bench.log 90 "bench-load: SD 1.5-shaped fp16 single file" \
-  "$bin/bench-load" --reference "$SE_REFERENCE_DIR" --out "$work/sd15.safetensors" --json "$out/load.json"
+  "$bin/bench-load" --reference "$SE_REFERENCE_DIR" --out "$work/sd15.safetensors" --json "$res/load.json"
 rm -f "$work/sd15.safetensors"
-step bench.log 120 "bench-ops: fast kernels next to the reference ones" \
-  "$bin/bench-ops" "${ops[@]}" --json "$out/ops.json"
+tar -czf "$out/results.tar.gz" -C "$res" .
 
 echo
 echo "== $(grep -c ' ok ' "$summary") steps ok of $(wc -l < "$summary"), $SECONDS s; results in \$OUT"

@@ -1,5 +1,6 @@
 /* test_coopmat_check.c: the engine's check of the coopmat kernels before
- * their first use (coopmat-check.h), on lavapipe's emulated matrices: they
+ * their first use (coopmat-check.h), on the device's matrices (emulated on
+ * lavapipe): they
  * agree with the reference kernels and stay on; a forced disagreement
  * (SE_FAULT=coopmat_mismatch) at the first, a middle and the last
  * comparison turns them off with one message; the verdict is kept per
@@ -66,14 +67,14 @@ test_agrees (void)
   forget ();
   se_fault_arm (SE_FAULT_NONE, 0);
   SeEngine *e = engine ();
-  g_assert_cmpstr (se_engine_kernels (e), ==, "coopmat (emulated)");
+  g_assert_true (g_str_has_prefix (se_engine_kernels (e), "coopmat"));
   se_engine_free (e);
   g_autofree char *saved = verdict ();
   g_assert_cmpstr (saved, ==, "ok\n");
   /* read back: a mismatch armed now never happens, no check runs */
   se_fault_arm (SE_FAULT_COOPMAT_MISMATCH, 1);
   e = engine ();
-  g_assert_cmpstr (se_engine_kernels (e), ==, "coopmat (emulated)");
+  g_assert_true (g_str_has_prefix (se_engine_kernels (e), "coopmat"));
   g_assert_false (se_fault_fired ());
   se_engine_free (e);
   se_fault_arm (SE_FAULT_NONE, 0);

@@ -279,6 +279,74 @@ test_geglu_fused (SeGpu *gpu)
   check_geglu (gpu, 9, 10, 37, SE_DTYPE_F32, FALSE);    /* K % 4: projection, then GEGLU */
 }
 
+/* LayerNorm(x) [M, K] times w [N, K]^T + bias (GEGLU: w [2N, K], out
+ * [M, N]), fused into the GEMM by the tiled and coopmat kernels (rows
+ * normalized as they load), in two passes by the others.  The reference
+ * normalizes in double; with fp16 activations the fused kernels never round
+ * the normalized rows (the two-pass route rounds them once), which moves
+ * results by about 2^-11 of a row's scale: within the fp16 bound. */
+static void
+check_layer_norm_linear (SeGpu *gpu, int M, int N, int K, gboolean geglu, SeDType wtype, float offset)
+{
+  int rows_w = geglu ? 2 * N : N;
+  g_autofree float *x = se_test_random (rng, (gsize) M * K, -2, 2);
+  for (gsize i = 0; i < (gsize) M * K; i++)
+    x[i] += offset;
+  g_autofree float *gamma = se_test_random (rng, K, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, K, -1, 1);
+  g_autofree float *w = se_test_random (rng, (gsize) rows_w * K, -1, 1);
+  g_autofree float *bias = se_test_random (rng, rows_w, -1, 1);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, M, K);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, K);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, beta, K);
+  gint64 sw[] = { rows_w, K };
+  g_autoptr (SeTensor) tw = wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 2, sw) : se_test_tensor (gpu, w, 2, sw);
+  g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, rows_w);
+  g_autoptr (SeTensor) to = act_tensor_dims (gpu, NULL, M, N);
+  if (coopmat_gemm (gpu))
+    round_to_half (w, (gsize) rows_w * K);
+  g_autoptr (GError) error = NULL;
+  SeCmdStats before = se_cmd_stats (gpu);
+  g_assert_true (se_op_layer_norm_linear (gpu, tx, tg, tb, 1e-5f, tw, tbias, geglu, to, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (to);
+  SeCmdStats after = se_cmd_stats (gpu);
+
+  g_autofree double *normed = g_new (double, (gsize) M * K);
+  ref_layer_norm (x, gamma, beta, M, K, 1e-5, normed);
+  /* the coopmat kernels multiply the normalized rows as fp16 */
+  g_autofree float *nf = g_new (float, (gsize) M * K);
+  for (gsize i = 0; i < (gsize) M * K; i++)
+    nf[i] = coopmat_gemm (gpu) ? round_half ((float) normed[i]) : (float) normed[i];
+  g_autofree double *proj = g_new (double, (gsize) M * rows_w);
+  ref_matmul (nf, w, bias, 1, M, rows_w, K, TRUE, 1.0, proj);
+  g_autofree double *want = g_new (double, (gsize) M * N);
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++)
+      want[(gsize) m * N + n] = geglu ? proj[(gsize) m * 2 * N + n] * ref_gelu (proj[(gsize) m * 2 * N + N + n])
+                                      : proj[(gsize) m * N + n];
+  g_autofree char *what = g_strdup_printf ("layer_norm_linear %d x %d <- %d%s%s, offset %g", M, N, K,
+                                           geglu ? ", GEGLU" : "", wtype == SE_DTYPE_F16 ? ", fp16 weight" : "",
+                                           offset);
+  /* fp32 normalization then a GEMM over K: as the norms' bound (x's offset
+   * against its spread) with fp32, the GEMM's with fp16 activations */
+  se_test_assert_close (what, got, want, (gsize) M * N, act == SE_DTYPE_F16 ? 2 * FP16_BOUND : 1e-4);
+  /* one dispatch where the tiled or coopmat kernels fuse it; otherwise the
+   * norm, then the projection (and the reference kernels' separate GEGLU) */
+  gboolean fused = gpu->kernels == SE_KERNELS_TILED || gpu->kernels == SE_KERNELS_COOPMAT;
+  guint64 expected = fused ? 1 : geglu && gpu->kernels == SE_KERNELS_REFERENCE ? 3 : 2;
+  g_assert_cmpuint (after.dispatches - before.dispatches, ==, expected);
+}
+
+static void
+test_layer_norm_linear (SeGpu *gpu)
+{
+  check_layer_norm_linear (gpu, 77, 40, 32, FALSE, SE_DTYPE_F32, 0.0f);
+  check_layer_norm_linear (gpu, 130, 96, 320, FALSE, SE_DTYPE_F16, 20.0f);    /* rows past a block, offset */
+  check_layer_norm_linear (gpu, 300, 64, 64, TRUE, SE_DTYPE_F16, -3.0f);     /* the feed-forward's GEGLU */
+  check_layer_norm_linear (gpu, 1000, 132, 40, FALSE, SE_DTYPE_F32, 0.0f);   /* enough rows for big blocks */
+}
+
 /* The packed layout itself: rows of three padded with a zero, from floats
  * and from bytes as stored. */
 static void
@@ -669,6 +737,7 @@ test_fp16_activations (SeGpu *gpu)
                                 SE_DTYPE_F16, SE_DTYPE_F16 };
   check_matmul (gpu, &both_f16);
   test_geglu_fused (gpu);
+  test_layer_norm_linear (gpu);
   test_conv_packed (gpu);
   test_conv_parts (gpu);
   test_attention_shapes (gpu);
@@ -680,6 +749,7 @@ test_fp16_activations (SeGpu *gpu)
 static const SeTestCase cases[] = {
   { "matmul_layouts", test_matmul_layouts },
   { "geglu_fused", test_geglu_fused },
+  { "layer_norm_linear", test_layer_norm_linear },
   { "pack_conv3x3", test_pack_conv3x3 },
   { "conv_packed", test_conv_packed },
   { "conv_parts", test_conv_parts },

@@ -20,6 +20,13 @@ static const ShaderInfo shaders[SE_SHADER_COUNT] = {
 };
 #undef X
 
+const char *
+se_shader_name (SeShaderId id)
+{
+  g_return_val_if_fail (id < SE_SHADER_COUNT, NULL);
+  return shaders[id].name;
+}
+
 char *
 se_pipelines_code_checksum (SeShaderId first, SeShaderId last)
 {

@@ -54,6 +54,9 @@ const SePipeline *se_pipeline_get (SeGpu *gpu, SeShaderId shader,
 GBytes *se_pipelines_disk_load (const SeGpu *gpu);
 void    se_pipelines_disk_save (SeGpu *gpu);
 
+/* A shader variant's name ("matmul_tiled_a16", ...). */
+const char *se_shader_name (SeShaderId id);
+
 /* A checksum (hex) of the SPIR-V of the shaders first .. last: what
  * verdicts about them are keyed by. */
 char *se_pipelines_code_checksum (SeShaderId first, SeShaderId last);

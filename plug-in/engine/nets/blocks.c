@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 
+#include "gpu/commands.h"
+
 SeDType
 se_weights_dtype_default (SeGpu *gpu)
 {
@@ -61,6 +63,34 @@ se_load_4d (SeLoader *l, gint64 a, gint64 b, gint64 c, gint64 d, const char *fmt
   SeTensor *t = load (l, 4, (gint64[]) { a, b, c, d }, FALSE, fmt, ap);
   va_end (ap);
   return t;
+}
+
+/* n matrices [rows, cols] (prefix + names[i]) stacked into one [n rows,
+ * cols]: projections one GEMM computes together (attention's Q, K and V).
+ * The parts are copied on the device, then freed. */
+static SeTensor *
+load_stacked (SeLoader *l, gint64 rows, gint64 cols, const char *prefix, const char *const *names, guint n)
+{
+  SeTensor *parts[3] = { NULL };
+  g_assert (n <= G_N_ELEMENTS (parts));
+  for (guint i = 0; i < n; i++)
+    parts[i] = se_load_2d (l, rows, cols, "%s%s", prefix, names[i]);
+  if (!l->ok)
+    return NULL;
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (l->gpu, parts[0]->dtype, l->error, n * rows, cols);
+  l->ok = t != NULL;
+  for (guint i = 0; i < n && l->ok; i++) {
+    g_autoptr (SeTensor) dst = se_tensor_view (t, (gsize) (i * rows * cols), 2, (gint64[]) { rows, cols }, l->error);
+    l->ok = dst && se_op_copy (l->gpu, parts[i], dst, l->error);
+  }
+  /* the copies run before the parts' memory can be used again */
+  l->ok = l->ok && se_cmd_submit (l->gpu, l->error);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_remove (l->owned, parts[i]);
+  if (!l->ok)
+    return NULL;
+  g_ptr_array_add (l->owned, t);
+  return g_steal_pointer (&t);
 }
 
 static void
@@ -222,53 +252,50 @@ se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint c,
   load_norm (l, &t->ln1, c, blk, "norm1");
   load_norm (l, &t->ln2, c, blk, "norm2");
   load_norm (l, &t->ln3, c, blk, "norm3");
-  t->q1 = se_load_2d (l, c, c, "%sattn1.to_q.weight", blk);
-  t->k1 = se_load_2d (l, c, c, "%sattn1.to_k.weight", blk);
-  t->v1 = se_load_2d (l, c, c, "%sattn1.to_v.weight", blk);
+  static const char *const qkv[] = { "attn1.to_q.weight", "attn1.to_k.weight", "attn1.to_v.weight" };
+  static const char *const kv[] = { "attn2.to_k.weight", "attn2.to_v.weight" };
+  t->qkv1 = load_stacked (l, c, c, blk, qkv, 3);
   load_linear (l, &t->out1, c, c, TRUE, blk, "attn1.to_out.0");
   t->q2 = se_load_2d (l, c, c, "%sattn2.to_q.weight", blk);
-  t->k2 = se_load_2d (l, c, context, "%sattn2.to_k.weight", blk);
-  t->v2 = se_load_2d (l, c, context, "%sattn2.to_v.weight", blk);
+  t->kv2 = load_stacked (l, c, context, blk, kv, 2);
   load_linear (l, &t->out2, c, c, TRUE, blk, "attn2.to_out.0");
   load_linear (l, &t->ff1, 8 * c, c, TRUE, blk, "ff.net.0.proj");
   load_linear (l, &t->ff2, c, 4 * c, TRUE, blk, "ff.net.2");
 }
 
-/* h += out_proj(attention(LN(h) q, kv k, kv v)) for tokens h [B, L, C];
- * *probs, when probs is not NULL, a new fp32 [B, L, Lk] tensor of the
- * attention probabilities averaged over the heads. */
+/* h += out_proj(attention(Q, K, V)) for tokens h [B, L, C]: self-attention
+ * (context NULL) with Q, K and V of LN(h) by one projection (wq: [3C, C]
+ * stacked), or cross-attention with Q of LN(h) (wq [C, C]) and K and V of
+ * the context by one (wkv [2C, context]); *probs, when probs is not NULL, a
+ * new fp32 [B, L, Lk] tensor of the attention probabilities averaged over
+ * the heads. */
 static gboolean
-attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq,
-                    const SeTensor *wk, const SeTensor *wv, const SeAffine *out, guint heads,
-                    const SeTensor *context, SeTensor **probs, GError **error)
+attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq, const SeTensor *wkv,
+                    const SeAffine *out, guint heads, const SeTensor *context, SeTensor **probs, GError **error)
 {
   gint64 B = h->shape[0], L = h->shape[1], C = h->shape[2];
   const SeTensor *x = h;
-  g_autoptr (SeTensor) n = NEW (B, L, C);
-  if (n == NULL || !se_op_layer_norm (gpu, h, ln->w, ln->b, 1e-5f, n, error))
+  gint64 Lk = context ? context->shape[1] : L;
+  g_autoptr (SeTensor) q = NEW (B, L, context ? C : 3 * C);
+  g_autoptr (SeTensor) kv = context ? NEW (B, Lk, 2 * C) : NULL;
+  if (q == NULL || (context && kv == NULL) ||
+      !se_op_layer_norm_linear (gpu, h, ln->w, ln->b, 1e-5f, wq, NULL, FALSE, q, error) ||
+      (context && !se_op_linear (gpu, context, wkv, NULL, kv, error)))
     return FALSE;
-  const SeTensor *kv = context ? context : n;
-  gint64 Lk = kv->shape[1];
-  g_autoptr (SeTensor) q = NEW (B, L, C);
-  g_autoptr (SeTensor) k = NEW (B, Lk, C);
-  g_autoptr (SeTensor) v = NEW (B, Lk, C);
-  if (q == NULL || k == NULL || v == NULL ||
-      !se_op_linear (gpu, n, wq, NULL, q, error) ||
-      !se_op_linear (gpu, kv, wk, NULL, k, error) ||
-      !se_op_linear (gpu, kv, wv, NULL, v, error))
-    return FALSE;
-  g_clear_pointer (&n, se_tensor_free);
+  SeAttnInput qi = { q, 0 };
+  SeAttnInput ki = context ? (SeAttnInput) { kv, 0 } : (SeAttnInput) { q, (guint32) C };
+  SeAttnInput vi = context ? (SeAttnInput) { kv, (guint32) C } : (SeAttnInput) { q, 2 * (guint32) C };
   if (probs) {
+    g_return_val_if_fail (context != NULL, FALSE);   /* q is [B, L, C] */
     *probs = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, B, L, Lk);
-    if (*probs == NULL || !se_op_attention_probs (gpu, q, k, heads, *probs, error))
+    if (*probs == NULL || !se_op_attention_probs_cols (gpu, q, ki, heads, *probs, error))
       return FALSE;
   }
   g_autoptr (SeTensor) a = NEW (B, L, C);
-  if (a == NULL || !se_op_attention (gpu, q, k, v, heads, FALSE, a, error))
+  if (a == NULL || !se_op_attention_cols (gpu, qi, ki, vi, (guint32) C, heads, FALSE, a, error))
     return FALSE;
   g_clear_pointer (&q, se_tensor_free);
-  g_clear_pointer (&k, se_tensor_free);
-  g_clear_pointer (&v, se_tensor_free);
+  g_clear_pointer (&kv, se_tensor_free);
   return se_op_linear_residual (gpu, a, out->w, out->b, h, h, error);
 }
 
@@ -284,20 +311,27 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
 {
   gint64 C = t->channels, rows = h->shape[0] * h->shape[1];
   const SeTensor *x = h;
-  g_autoptr (SeTensor) rows_view = se_tensor_view (h, 0, 2, (gint64[]) { rows, C }, error);
-  g_autoptr (SeTensor) ln = NEW (rows, C);
-  if (rows_view == NULL || ln == NULL ||
-      !se_op_layer_norm (gpu, rows_view, t->ln3.w, t->ln3.b, 1e-5f, ln, error))
-    return FALSE;
+  /* the norm in each chunk's projection where the kernels fuse it, else
+   * once over every row first */
+  g_autoptr (SeTensor) ln = NULL;
+  if (!se_op_layer_norm_linear_fuses (gpu)) {
+    g_autoptr (SeTensor) rows_view = se_tensor_view (h, 0, 2, (gint64[]) { rows, C }, error);
+    ln = NEW (rows, C);
+    if (rows_view == NULL || ln == NULL ||
+        !se_op_layer_norm (gpu, rows_view, t->ln3.w, t->ln3.b, 1e-5f, ln, error))
+      return FALSE;
+  }
   gint64 chunk = (gint64) MIN (FF_CHUNK_BYTES, gpu->info.max_storage_buffer_range) / (8 * C * sizeof (float));
   chunk = MAX (chunk / 64 * 64, 64);       /* keeps view offsets aligned */
   for (gint64 r0 = 0; r0 < rows; r0 += chunk) {
     gint64 n = MIN (chunk, rows - r0);
-    g_autoptr (SeTensor) in = se_tensor_view (ln, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
     g_autoptr (SeTensor) hv = se_tensor_view (h, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error);
+    g_autoptr (SeTensor) in = ln ? se_tensor_view (ln, (gsize) (r0 * C), 2, (gint64[]) { n, C }, error) : NULL;
     g_autoptr (SeTensor) gated = NEW (n, 4 * C);
-    if (!in || !hv || !gated ||
-        !se_op_linear_geglu (gpu, in, t->ff1.w, t->ff1.b, gated, error) ||
+    if (!hv || (ln && !in) || !gated ||
+        !(ln ? se_op_linear_geglu (gpu, in, t->ff1.w, t->ff1.b, gated, error)
+             : se_op_layer_norm_linear (gpu, hv, t->ln3.w, t->ln3.b, 1e-5f, t->ff1.w, t->ff1.b, TRUE, gated,
+                                        error)) ||
         !se_op_linear_residual (gpu, gated, t->ff2.w, t->ff2.b, hv, hv, error))
       return FALSE;
   }
@@ -316,8 +350,8 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (h == NULL || !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
     return NULL;
   g_clear_pointer (&n, se_tensor_free);
-  if (!attention_residual (gpu, h, &t->ln1, t->q1, t->k1, t->v1, &t->out1, t->heads, NULL, NULL, error) ||
-      !attention_residual (gpu, h, &t->ln2, t->q2, t->k2, t->v2, &t->out2, t->heads, context, cross_probs, error))
+  if (!attention_residual (gpu, h, &t->ln1, t->qkv1, NULL, &t->out1, t->heads, NULL, NULL, error) ||
+      !attention_residual (gpu, h, &t->ln2, t->q2, t->kv2, &t->out2, t->heads, context, cross_probs, error))
     return NULL;
   if (!feed_forward (gpu, t, h, error))
     return NULL;

@@ -63,7 +63,8 @@ SeTensor *se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x,
 typedef struct {
   guint channels, heads, context;
   SeAffine norm, proj_in, proj_out, ln1, ln2, ln3, out1, out2, ff1, ff2;
-  SeTensor *q1, *k1, *v1, *q2, *k2, *v2;
+  SeTensor *qkv1;       /* self-attention's Q, K and V weights stacked [3C, C] */
+  SeTensor *q2, *kv2;   /* cross-attention's Q [C, C]; K and V stacked [2C, context] */
 } SeTransformer;
 
 void se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint channels,
