@@ -41,7 +41,7 @@ gboolean se_ops_vec4_aligned (const SeTensor *t);
 #define TILED_KERNELS(gpu) ((gpu)->kernels == SE_KERNELS_TILED || (gpu)->kernels == SE_KERNELS_COOPMAT)
 
 /* Lanes of a coopmat kernel's warp: the subgroup with real matrices, 32
- * emulated (CM_LANES, shaders/coopmat.glsl). */
+ * emulated (CM_LANES, shaders/coopmat/coopmat.glsl). */
 guint32 se_coopmat_lanes (SeGpu *gpu);
 
 G_END_DECLS

@@ -66,15 +66,15 @@ typedef struct {
  *   REFERENCE  tiled kernels through shared memory, written to be obviously
  *              right; they check the others in tests and in bench-ops
  *   SUBGROUP   register-blocked kernels that pass operands between the lanes
- *              of a subgroup (shaders/subgroup.glsl): the fast path on CPU
+ *              of a subgroup (shaders/subgroup/subgroup.glsl): the fast path on CPU
  *              devices, where shared memory is no faster than memory
  *   TILED      the GPU path: GEMM and implicit-GEMM convolution through
  *              double-buffered shared-memory tiles with four-element loads
- *              (shaders/gemm_tiled.glsl), and flash attention with a
+ *              (shaders/tiled/gemm_tiled.glsl), and flash attention with a
  *              workgroup per tile of queries (attention_tiled.comp)
  *   COOPMAT    the tensor-core path: TILED's kernels, but GEMMs,
  *              convolutions and attention with fp16 activations run on
- *              cooperative matrices (shaders/coopmat.glsl), Khronos' or
+ *              cooperative matrices (shaders/coopmat/coopmat.glsl), Khronos' or
  *              NVIDIA's extension or, on devices with neither, emulated
  * Default: SUBGROUP on CPU devices with subgroup shuffles; on GPUs with
  * 256-invocation workgroups COOPMAT where the device has cooperative
