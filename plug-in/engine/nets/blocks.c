@@ -65,9 +65,42 @@ se_load_4d (SeLoader *l, gint64 a, gint64 b, gint64 c, gint64 d, const char *fmt
   return t;
 }
 
+/* The loaded tensors parts[0..n) (each [rows_i, cols], or vectors [rows_i])
+ * stacked along their first dimension into one, in order: projections one
+ * GEMM computes together.  The parts are copied on the device, then freed
+ * (and set to NULL). */
+static SeTensor *
+stack_rows (SeLoader *l, SeTensor **parts, guint n)
+{
+  if (!l->ok)
+    return NULL;
+  gint64 rows = 0, cols = parts[0]->ndim == 2 ? parts[0]->shape[1] : 1;
+  for (guint i = 0; i < n; i++)
+    rows += parts[i]->shape[0];
+  g_autoptr (SeTensor) t = parts[0]->ndim == 2
+                         ? se_tensor_new_typed_dims (l->gpu, parts[0]->dtype, l->error, rows, cols)
+                         : se_tensor_new_typed_dims (l->gpu, parts[0]->dtype, l->error, rows);
+  l->ok = t != NULL;
+  gsize at = 0;
+  for (guint i = 0; i < n && l->ok; i++) {
+    g_autoptr (SeTensor) dst = se_tensor_view (t, at, parts[i]->ndim, parts[i]->shape, l->error);
+    l->ok = dst && se_op_copy (l->gpu, parts[i], dst, l->error);
+    at += parts[i]->numel;
+  }
+  /* the copies run before the parts' memory can be used again */
+  l->ok = l->ok && se_cmd_submit (l->gpu, l->error);
+  for (guint i = 0; i < n; i++) {
+    g_ptr_array_remove (l->owned, parts[i]);
+    parts[i] = NULL;
+  }
+  if (!l->ok)
+    return NULL;
+  g_ptr_array_add (l->owned, t);
+  return g_steal_pointer (&t);
+}
+
 /* n matrices [rows, cols] (prefix + names[i]) stacked into one [n rows,
- * cols]: projections one GEMM computes together (attention's Q, K and V).
- * The parts are copied on the device, then freed. */
+ * cols] (attention's Q, K and V). */
 static SeTensor *
 load_stacked (SeLoader *l, gint64 rows, gint64 cols, const char *prefix, const char *const *names, guint n)
 {
@@ -75,22 +108,33 @@ load_stacked (SeLoader *l, gint64 rows, gint64 cols, const char *prefix, const c
   g_assert (n <= G_N_ELEMENTS (parts));
   for (guint i = 0; i < n; i++)
     parts[i] = se_load_2d (l, rows, cols, "%s%s", prefix, names[i]);
+  return stack_rows (l, parts, n);
+}
+
+void
+se_resnets_stack_time (SeLoader *l, SeResnet *const *resnets, guint n, SeAffine *time)
+{
   if (!l->ok)
-    return NULL;
-  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (l->gpu, parts[0]->dtype, l->error, n * rows, cols);
-  l->ok = t != NULL;
-  for (guint i = 0; i < n && l->ok; i++) {
-    g_autoptr (SeTensor) dst = se_tensor_view (t, (gsize) (i * rows * cols), 2, (gint64[]) { rows, cols }, l->error);
-    l->ok = dst && se_op_copy (l->gpu, parts[i], dst, l->error);
+    return;
+  g_autofree SeTensor **w = g_new0 (SeTensor *, n);
+  g_autofree SeTensor **b = g_new0 (SeTensor *, n);
+  g_autofree SeTensor **folded = g_new0 (SeTensor *, n);
+  guint offset = 0;
+  for (guint i = 0; i < n; i++) {
+    w[i] = resnets[i]->time.w;
+    b[i] = resnets[i]->time_bias;
+    folded[i] = resnets[i]->time.b;
+    resnets[i]->time_offset = offset;
+    offset += resnets[i]->cout;
+    resnets[i]->time = (SeAffine) { NULL, NULL };
+    resnets[i]->time_bias = NULL;
   }
-  /* the copies run before the parts' memory can be used again */
-  l->ok = l->ok && se_cmd_submit (l->gpu, l->error);
+  time->w = stack_rows (l, w, n);
+  time->b = stack_rows (l, b, n);
+  /* the projection's own biases, folded into time_bias (by additions that
+   * stack_rows' submission has run) */
   for (guint i = 0; i < n; i++)
-    g_ptr_array_remove (l->owned, parts[i]);
-  if (!l->ok)
-    return NULL;
-  g_ptr_array_add (l->owned, t);
-  return g_steal_pointer (&t);
+    g_ptr_array_remove (l->owned, folded[i]);
 }
 
 static void
@@ -192,10 +236,10 @@ se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
 
 SeTensor *
 se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeTensor *bias,
-                       const SeTensor *residual, GError **error)
+                       guint bias_stride, const SeTensor *residual, GError **error)
 {
   SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .residual = residual,
-                      .bias_stride = bias ? (guint) c->w->shape[0] : 0 };
+                      .bias_stride = bias ? bias_stride : 0 };
   return conv_forward (gpu, c, x, &part, bias, error);
 }
 
@@ -209,20 +253,22 @@ se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError
 }
 
 SeTensor *
-se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_silu,
+se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_proj,
                    guint groups, float eps, GError **error)
 {
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
   g_autoptr (SeTensor) h = NEW (B, r->cin, H, W);
   if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error))
     return NULL;
-  g_autoptr (SeTensor) t = NULL;     /* fp32: conv1 reads it as its bias */
-  if (temb_silu && r->time.w) {
-    t = se_tensor_new_typed (gpu, SE_DTYPE_F32, 2, (gint64[]) { B, r->cout }, error);
-    if (t == NULL || !se_op_linear (gpu, temb_silu, r->time.w, r->time_bias, t, error))
-      return NULL;
-  }
-  g_autoptr (SeTensor) h1 = se_conv_forward_fused (gpu, &r->conv1, h, t, NULL, error);
+  /* fp32: conv1 reads its columns of the stacked projection as its bias */
+  g_autoptr (SeTensor) t = temb_proj ? se_tensor_view (temb_proj, r->time_offset, 1,
+                                                       (gint64[]) { (gint64) (temb_proj->numel - r->time_offset) },
+                                                       error)
+                                     : NULL;
+  if (temb_proj && t == NULL)
+    return NULL;
+  guint stride = temb_proj ? (guint) temb_proj->shape[1] : 0;
+  g_autoptr (SeTensor) h1 = se_conv_forward_fused (gpu, &r->conv1, h, t, stride, NULL, error);
   if (h1 == NULL)
     return NULL;
   g_clear_pointer (&h, se_tensor_free);
@@ -233,7 +279,7 @@ se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTen
   g_autoptr (SeTensor) s = r->shortcut.w ? se_conv_forward (gpu, &r->shortcut, x, 1, 0, 0, error) : NULL;
   if (r->shortcut.w && s == NULL)
     return NULL;
-  return se_conv_forward_fused (gpu, &r->conv2, h2, NULL, s ? s : x, error);
+  return se_conv_forward_fused (gpu, &r->conv2, h2, NULL, 0, s ? s : x, error);
 }
 
 void

@@ -50,13 +50,20 @@ typedef struct {
   SeAffine norm1, conv1, time, norm2, conv2, shortcut;  /* time, shortcut optional */
   SeTensor *time_bias;  /* time.b + conv1.b: the projected time embedding is
                          * conv1's per-sample bias (one pass, no separate add) */
+  guint time_offset;    /* its columns in the network's stacked projection */
 } SeResnet;
 
 /* temb_dim 0: no time projection (the VAE's resnets). */
 void se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint cout, guint temb_dim);
-/* temb_silu: SiLU(time embedding) [B, temb_dim], or NULL. */
+/* Every resnet's time projection stacked into one (time: [sum cout,
+ * temb_dim] and its bias with conv1's folded in), so that one GEMM projects
+ * the time embedding for all of them; each resnet's own is freed and its
+ * time_offset set. */
+void se_resnets_stack_time (SeLoader *l, SeResnet *const *resnets, guint n, SeAffine *time);
+/* temb_proj: the stacked projection of SiLU(time embedding) [B, sum cout]
+ * (se_resnets_stack_time), or NULL. */
 SeTensor *se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x,
-                             const SeTensor *temb_silu, guint groups, float eps, GError **error);
+                             const SeTensor *temb_proj, guint groups, float eps, GError **error);
 
 /* diffusers Transformer2DModel with one BasicTransformerBlock, 1x1-conv
  * projections: self-attention, cross-attention, GEGLU feed-forward. */
@@ -93,9 +100,11 @@ void se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, gui
 SeTensor *se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
                            guint pad_begin, guint pad_end, GError **error);
 /* out = conv(x) + residual (may be NULL) for a stride-1 "same" conv, with
- * bias [B, cout] per sample instead of the layer's when bias is given. */
+ * a bias per sample instead of the layer's when bias is given: sample z's
+ * at bias[z bias_stride ..]. */
 SeTensor *se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x,
-                                 const SeTensor *bias, const SeTensor *residual, GError **error);
+                                 const SeTensor *bias, guint bias_stride, const SeTensor *residual,
+                                 GError **error);
 /* nearest 2x, then the 3x3 conv */
 SeTensor *se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error);
 

@@ -17,6 +17,7 @@ struct _SeUNet {
   SeGpu *gpu;
   SeUNetConfig cfg;
   SeAffine time1, time2, conv_in, norm_out, conv_out;
+  SeAffine time_proj;           /* every resnet's time projection, stacked */
   Block down[SE_MAX_BLOCKS], up[SE_MAX_BLOCKS];
   SeResnet mid_a, mid_b;
   SeTransformer mid_attn;
@@ -95,6 +96,17 @@ se_unet_load (SeGpu *gpu, const SeModelFiles *model, SeDType weights, GError **e
   u->norm_out.w = se_load_1d (&l, c0, "conv_norm_out.weight");
   u->norm_out.b = se_load_1d (&l, c0, "conv_norm_out.bias");
   se_conv3_load (&l, &u->conv_out, "conv_out", c0, c->out_channels);
+  /* one GEMM projects the time embedding for every resnet */
+  g_autoptr (GPtrArray) resnets = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < u->down[i].n; j++)
+      g_ptr_array_add (resnets, &u->down[i].resnets[j]);
+  g_ptr_array_add (resnets, &u->mid_a);
+  g_ptr_array_add (resnets, &u->mid_b);
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < u->up[i].n; j++)
+      g_ptr_array_add (resnets, &u->up[i].resnets[j]);
+  se_resnets_stack_time (&l, (SeResnet *const *) resnets->pdata, resnets->len, &u->time_proj);
   return se_loader_finish (&l) ? g_steal_pointer (&u) : NULL;
 }
 
@@ -150,8 +162,9 @@ push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
   return TRUE;
 }
 
-/* SiLU(time_embedding(t)) [B, time_embed_dim], what every resnet projects;
- * fp32 in both precisions (small, and it becomes the resnets' biases) */
+/* Every resnet's projection of SiLU(time_embedding(t)) [B, sum of their
+ * channels] (u->time_proj); fp32 in both precisions (small, and it becomes
+ * the resnets' biases) */
 #define NEW_F32(...) se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, __VA_ARGS__)
 static SeTensor *
 time_embedding (SeUNet *u, const SeTensor *t, GHashTable *taps, GError **error)
@@ -162,15 +175,17 @@ time_embedding (SeUNet *u, const SeTensor *t, GHashTable *taps, GError **error)
   g_autoptr (SeTensor) sin = NEW_F32 (B, c->block_out[0]);
   g_autoptr (SeTensor) h = NEW_F32 (B, c->time_embed_dim);
   g_autoptr (SeTensor) emb = NEW_F32 (B, c->time_embed_dim);
-  if (!sin || !h || !emb ||
+  g_autoptr (SeTensor) proj = NEW_F32 (B, u->time_proj.w->shape[0]);
+  if (!sin || !h || !emb || !proj ||
       !se_op_timestep_embedding (gpu, t, c->flip_sin_to_cos, c->freq_shift, sin, error) ||
       !se_op_linear (gpu, sin, u->time1.w, u->time1.b, h, error) ||
       !se_op_silu (gpu, h, h, error) ||
       !se_op_linear (gpu, h, u->time2.w, u->time2.b, emb, error) ||
       !tap (gpu, taps, "time_embedding", emb, error) ||
-      !se_op_silu (gpu, emb, emb, error))
+      !se_op_silu (gpu, emb, emb, error) ||
+      !se_op_linear (gpu, emb, u->time_proj.w, u->time_proj.b, proj, error))
     return NULL;
-  return g_steal_pointer (&emb);
+  return g_steal_pointer (&proj);
 }
 
 SeTensor *
