@@ -56,20 +56,7 @@ void emit (uint z, uint m, uint n, float value, float gate);
 CM_ACC acc[TM * TN];
 vec4 ra[SA], rb[SB];                            // the next step's loads
 
-void gemm_coopmat_fetch (uint z, uint m0, uint n0, uint k0)
-{
-  uint t = gl_LocalInvocationIndex;
-  for (uint i = 0; i < SA; i++) {
-    uint s = t + i * THREADS;
-    ra[i] = A_ALONG_K ? fetch_a (z, m0 + s / (BK / 4), k0 + s % (BK / 4) * 4)
-                      : fetch_a (z, m0 + s % (BM / 4) * 4, k0 + s / (BM / 4));
-  }
-  for (uint i = 0; i < SB; i++) {
-    uint s = t + i * THREADS;
-    rb[i] = B_ALONG_K ? fetch_b (z, k0 + s % (BK / 4) * 4, n0 + s / (BK / 4))
-                      : fetch_b (z, k0 + s / (BN / 4), n0 + s % (BN / 4) * 4);
-  }
-}
+#include "gemm_fetch.glsl"
 
 // fp16 operands: values beyond fp16's range become infinities, which the
 // engine's finiteness checks then report
@@ -120,13 +107,13 @@ void gemm_coopmat (uint z, uint m0, uint n0, uint K)
   uint wm = CM_WARP % WM, wn = CM_WARP / WM;
   for (uint i = 0; i < TM * TN; i++)
     cm_zero (acc[i]);
-  gemm_coopmat_fetch (z, m0, n0, 0);
+  gemm_fetch (z, m0, n0, 0);
   uint steps = (K + BK - 1) / BK;
   for (uint s = 0; s < steps; s++) {
     gemm_coopmat_stash ();
     barrier ();
     if (s + 1 < steps)
-      gemm_coopmat_fetch (z, m0, n0, (s + 1) * BK);
+      gemm_fetch (z, m0, n0, (s + 1) * BK);
     for (uint kk = 0; kk < BK; kk += 16) {
       CM_A a[TM];
       CM_B b[TN];

@@ -47,20 +47,7 @@ vec4 fetch_b (uint z, uint k, uint n);
 float acc[TM * TN];
 vec4 ra[SA], rb[SB];            // the next step's loads
 
-void gemm_fetch (uint z, uint m0, uint n0, uint k0)
-{
-  uint t = gl_LocalInvocationIndex;
-  for (uint i = 0; i < SA; i++) {
-    uint s = t + i * THREADS;
-    ra[i] = A_ALONG_K ? fetch_a (z, m0 + s / (BK / 4), k0 + s % (BK / 4) * 4)
-                      : fetch_a (z, m0 + s % (BM / 4) * 4, k0 + s / (BM / 4));
-  }
-  for (uint i = 0; i < SB; i++) {
-    uint s = t + i * THREADS;
-    rb[i] = B_ALONG_K ? fetch_b (z, k0 + s % (BK / 4) * 4, n0 + s / (BK / 4))
-                      : fetch_b (z, k0 + s / (BN / 4), n0 + s % (BN / 4) * 4);
-  }
-}
+#include "gemm_fetch.glsl"
 
 void gemm_stash (uint buf)
 {
