@@ -7,7 +7,9 @@
  * driver in the user's cache folder and read back instead of checking
  * again.  The cache folder is a temporary one, emptied before each case
  * (not G_TEST_OPTION_ISOLATE_DIRS: the Vulkan loader finds its drivers
- * through XDG_DATA_DIRS). */
+ * through XDG_DATA_DIRS).  Mesa's shader cache stays where it was: a fresh
+ * one would make lavapipe compile every emulated kernel again, minutes
+ * under the sanitizers' allocator. */
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -108,6 +110,14 @@ test_mismatch (gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  if (!g_getenv ("MESA_SHADER_CACHE_DIR")) {
+    /* Mesa's default, $XDG_CACHE_HOME or ~/.cache (it adds mesa_shader_cache);
+     * not g_get_user_cache_dir (), which would keep its answer from now on */
+    const char *xdg = g_getenv ("XDG_CACHE_HOME");
+    g_autofree char *mesa = xdg && *xdg ? g_strdup (xdg)
+                                        : g_build_filename (g_get_home_dir (), ".cache", NULL);
+    g_setenv ("MESA_SHADER_CACHE_DIR", mesa, TRUE);
+  }
   g_autofree char *cache = g_dir_make_tmp ("se-coopmat-check-XXXXXX", NULL);
   g_assert_nonnull (cache);
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
