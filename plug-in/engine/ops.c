@@ -325,19 +325,6 @@ se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
                              ELEMENTWISE_WG, error);
 }
 
-/* Copies src (n0 x n1 x n2 block) into dst at channel offset. */
-static gboolean
-copy_block (SeGpu *gpu, const SeTensor *src, SeTensor *dst, guint32 n0, guint32 n1, guint32 n2,
-            guint32 dst_channels, guint32 channel_offset, GError **error)
-{
-  struct {
-    guint32 n0, n1, n2, s_off, s_s0, s_s1, d_off, d_s0, d_s1;
-  } push = { n0, n1, n2, 0, n1 * n2, n2, channel_offset * n2, dst_channels * n2, n2 };
-  SeBinding bind[] = { BIND_R (src), BIND_W (dst) };
-  return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_COPY_STRIDED, src->dtype == SE_DTYPE_F16), bind, 2, &push, sizeof push,
-                             (gsize) n0 * n1 * n2, ELEMENTWISE_WG, error);
-}
-
 gboolean
 se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTensor *out,
                        GError **error)
@@ -355,10 +342,12 @@ se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTenso
   gboolean act16;
   if (!se_ops_activations ("concat", error, &act16, a, b, out, NULL))
     return FALSE;
-  guint32 B = (guint32) a->shape[0], inner = (guint32) se_tensor_inner (a, 2);
-  guint32 C = (guint32) out->shape[1], C1 = (guint32) a->shape[1];
-  return copy_block (gpu, a, out, B, C1, inner, C, 0, error) &&
-         copy_block (gpu, b, out, B, (guint32) b->shape[1], inner, C, C1, error);
+  struct {
+    guint32 n0, c1, c2, inner;
+  } push = { (guint32) a->shape[0], (guint32) a->shape[1], (guint32) b->shape[1], (guint32) se_tensor_inner (a, 2) };
+  SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_W (out) };
+  return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_CONCAT, act16), bind, 3, &push, sizeof push, out->numel,
+                             ELEMENTWISE_WG, error);
 }
 
 gboolean

@@ -347,10 +347,11 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
 
 /* The feed-forward's GEGLU projection is 8C wide ([4, 4096, 2560] at SD
  * 1.5's first level, 168 MB in fp32, over lavapipe's 128 MiB binding); it
- * is per token, so it runs over row chunks whose gated output
- * (4C wide) stays under FF_CHUNK_BYTES, each chunk's result added into h in
- * place by the last projection. */
-#define FF_CHUNK_BYTES ((gsize) 32 << 20)
+ * is per token, so it runs over row chunks whose 8C-wide projection (made
+ * only where the kernels do not fuse the gate) stays under FF_CHUNK_BYTES,
+ * each chunk's result added into h in place by the last projection.  In
+ * fp16 at batch 2 and 512x512 that is one chunk per transformer. */
+#define FF_CHUNK_BYTES ((gsize) 64 << 20)
 
 static gboolean
 feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
@@ -367,7 +368,8 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
         !se_op_layer_norm (gpu, rows_view, t->ln3.w, t->ln3.b, 1e-5f, ln, error))
       return FALSE;
   }
-  gint64 chunk = (gint64) MIN (FF_CHUNK_BYTES, gpu->info.max_storage_buffer_range) / (8 * C * sizeof (float));
+  gint64 chunk = (gint64) (MIN (FF_CHUNK_BYTES, gpu->info.max_storage_buffer_range) /
+                           (8 * (gsize) C * se_dtype_size (h->dtype)));
   chunk = MAX (chunk / 64 * 64, 64);       /* keeps view offsets aligned */
   for (gint64 r0 = 0; r0 < rows; r0 += chunk) {
     gint64 n = MIN (chunk, rows - r0);

@@ -152,13 +152,25 @@ tap (SeGpu *gpu, GHashTable *taps, const char *name, const SeTensor *t, GError *
   return TRUE;
 }
 
-static gboolean
-push_skip (SeGpu *gpu, GPtrArray *skips, const SeTensor *h, GError **error)
+/* The down path's outputs are its skips: `skips` owns each, and h, while
+ * it is the last of them (*h_skip), only borrows it (no copy). */
+static void
+push_skip (GPtrArray *skips, SeTensor *h, gboolean *h_skip)
 {
-  SeTensor *s = se_op_clone (gpu, h, error);
-  if (s == NULL)
+  g_ptr_array_add (skips, h);
+  *h_skip = TRUE;
+}
+
+/* se_tensor_replace for a down-path h that may be a skip. */
+static gboolean
+advance (SeTensor **h, gboolean *h_skip, SeTensor *next)
+{
+  if (next == NULL)
     return FALSE;
-  g_ptr_array_add (skips, s);
+  if (!*h_skip)
+    se_tensor_free (*h);
+  *h = next;
+  *h_skip = FALSE;
   return TRUE;
 }
 
@@ -262,27 +274,29 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
   if (temb == NULL)
     return NULL;
   g_autoptr (GPtrArray) skips = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  gboolean h_skip = FALSE;
   SeTensor *h = se_conv_forward (gpu, &u->conv_in, sample, 1, 1, 1, error);
   if (h == NULL || !tap (gpu, taps, "conv_in", h, error))
     goto fail;
-  /* the down path: every output is also a skip, a copy the up path consumes */
-  if (!push_skip (gpu, skips, h, error))
-    goto fail;
+  push_skip (skips, h, &h_skip);
   for (guint i = 0; i < n; i++) {
     const Block *b = &u->down[i];
-    for (guint j = 0; j < b->n; j++)
-      if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, context, capture, error))) ||
-          !push_skip (gpu, skips, h, error))
+    for (guint j = 0; j < b->n; j++) {
+      if (!advance (&h, &h_skip, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+          (b->attn && !advance (&h, &h_skip, transformer (u, &b->attn[j], h, context, capture, error))))
         goto fail;
-    if (b->sampler.w && (!se_tensor_replace (&h, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)) ||
-                         !push_skip (gpu, skips, h, error)))
-      goto fail;
+      push_skip (skips, h, &h_skip);
+    }
+    if (b->sampler.w) {
+      if (!advance (&h, &h_skip, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)))
+        goto fail;
+      push_skip (skips, h, &h_skip);
+    }
     g_autofree char *name = g_strdup_printf ("down_blocks.%u", i);
     if (!tap (gpu, taps, name, h, error))
       goto fail;
   }
-  if (!se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
+  if (!advance (&h, &h_skip, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
       !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, NULL, error)) ||
       !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
       !tap (gpu, taps, "mid_block", h, error))
@@ -321,6 +335,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
   return h;
 
 fail:
-  se_tensor_free (h);
+  if (!h_skip)
+    se_tensor_free (h);
   return NULL;
 }
