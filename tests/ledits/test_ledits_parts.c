@@ -175,6 +175,47 @@ test_quantile_interpolates (void)
   g_assert_cmpfloat (se_quantile (&one, 1, 0.95, scratch), ==, 7.0);
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* se_quantile selects instead of sorting: the same value as sorting and
+ * interpolating, bit for bit, on random data with and without ties, sorted,
+ * reversed and constant runs. */
+static void
+test_quantile_matches_sorting (void)
+{
+  GRand *rng = g_rand_new_with_seed (11);
+  const gsize sizes[] = { 2, 3, 4, 7, 64, 1000, 4096 };
+  const double ps[] = { 0.0, 0.01, 0.5, 0.9, 0.95, 0.999, 1.0 };
+  /* kinds: 0-19 random, 20-39 random with many ties, 40 sorted, 41
+   * reversed, 42 constant */
+  for (guint si = 0; si < G_N_ELEMENTS (sizes); si++)
+    for (guint trial = 0; trial < 43; trial++) {
+      guint kind = trial < 20 ? 0 : trial < 40 ? 1 : trial - 38;
+      gsize n = sizes[si];
+      g_autofree double *v = g_new (double, n), *sorted = g_new (double, n), *scratch = g_new (double, n);
+      for (gsize i = 0; i < n; i++)
+        v[i] = kind == 0 ? g_rand_double_range (rng, -3, 3)
+             : kind == 1 ? (double) g_rand_int_range (rng, 0, 5)        /* many ties */
+             : kind == 2 ? (double) i : kind == 3 ? (double) (n - i) : 2.5;
+      memcpy (sorted, v, n * sizeof (double));
+      qsort (sorted, n, sizeof (double), cmp_double);
+      for (guint pi = 0; pi < G_N_ELEMENTS (ps); pi++) {
+        double pos = ps[pi] * (double) (n - 1);
+        gsize lo = (gsize) floor (pos), hi = MIN (lo + 1, n - 1);
+        double w = pos - (double) lo;
+        double want = w < 0.5 ? sorted[lo] + w * (sorted[hi] - sorted[lo])
+                              : sorted[hi] - (1.0 - w) * (sorted[hi] - sorted[lo]);
+        g_assert_cmpfloat (se_quantile (v, n, ps[pi], scratch), ==, want);
+      }
+    }
+  g_rand_free (rng);
+}
+
 static void
 test_rng_is_seeded_normal (void)
 {
@@ -295,6 +336,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ledits/recipe-with-steps", test_recipe_with_steps);
   g_test_add_func ("/ledits/fit-affine", test_fit_affine);
   g_test_add_func ("/ledits/quantile-interpolates", test_quantile_interpolates);
+  g_test_add_func ("/ledits/quantile-matches-sorting", test_quantile_matches_sorting);
   g_test_add_func ("/ledits/rng-is-seeded-normal", test_rng_is_seeded_normal);
   return g_test_run ();
 }
