@@ -128,15 +128,15 @@ run_clip (gpointer net, gpointer data, GError **error)
 }
 
 typedef struct {
-  SeTensor *sample, *context;
-  float *timesteps;
+  SeTensor *sample, *timesteps, *context;
+  SeUNetKV *kv;                 /* the context's, made once like a LEDITS run does */
 } UNetArgs;
 
 static SeTensor *
 run_unet (gpointer net, gpointer data, GError **error)
 {
   UNetArgs *a = data;
-  return se_unet_forward (net, a->sample, a->timesteps, a->context, NULL, error);
+  return se_unet_forward_kv (net, a->sample, a->timesteps, a->kv, NULL, NULL, error);
 }
 
 static SeTensor *
@@ -239,15 +239,24 @@ main (int argc, char **argv)
         ok = measure (&c, "text encoder", batch, run_clip, net, &a) && ok;
       } else if (strcmp (nets[k], "unet") == 0) {
         gint64 cshape[] = { batch, model->clip.positions, model->unet.context_dim };
-        UNetArgs a = { random_tensor (gpu, rng, act, 4, latent, 1.0, &error),
-                       random_tensor (gpu, rng, act, 3, cshape, 1.0, &error), g_new (float, batch) };
+        g_autofree float *ts = g_new (float, batch);
         for (guint i = 0; i < batch; i++)
-          a.timesteps[i] = 981.0f - 20.0f * (float) i;
-        if (a.sample && a.context)
+          ts[i] = 981.0f - 20.0f * (float) i;
+        UNetArgs a = { random_tensor (gpu, rng, act, 4, latent, 1.0, &error),
+                       se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, batch),
+                       random_tensor (gpu, rng, act, 3, cshape, 1.0, &error), NULL };
+        if (a.sample && a.timesteps && a.context && se_tensor_upload (a.timesteps, ts, &error) &&
+            (a.kv = se_unet_kv_new (net, a.context, &error)) && (c.dry_run || se_cmd_submit (gpu, &error)))
           ok = measure (&c, "unet", batch, run_unet, net, &a) && ok;
+        else {
+          printf ("unet batch %u: failed: %s\n", batch, error->message);
+          g_clear_error (&error);
+          ok = FALSE;
+        }
+        se_unet_kv_free (a.kv);
         se_tensor_free (a.sample);
+        se_tensor_free (a.timesteps);
         se_tensor_free (a.context);
-        g_free (a.timesteps);
       } else {
         gint64 image[] = { batch, 3, size, size };
         SeTensor *img = random_tensor (gpu, rng, SE_DTYPE_F32, 4, image, 1.0, &error);

@@ -310,29 +310,26 @@ se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint c,
 }
 
 /* h += out_proj(attention(Q, K, V)) for tokens h [B, L, C]: self-attention
- * (context NULL) with Q, K and V of LN(h) by one projection (wq: [3C, C]
- * stacked), or cross-attention with Q of LN(h) (wq [C, C]) and K and V of
- * the context by one (wkv [2C, context]); *probs, when probs is not NULL, a
- * new fp32 [B, L, Lk] tensor of the attention probabilities averaged over
+ * (kv NULL) with Q, K and V of LN(h) by one projection (wq: [3C, C]
+ * stacked), or cross-attention with Q of LN(h) (wq [C, C]) and the
+ * context's keys and values kv [B, Lk, 2C]; *probs, when probs is not NULL,
+ * a new fp32 [B, L, Lk] tensor of the attention probabilities averaged over
  * the heads. */
 static gboolean
-attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq, const SeTensor *wkv,
-                    const SeAffine *out, guint heads, const SeTensor *context, SeTensor **probs, GError **error)
+attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor *wq, const SeTensor *kv,
+                    const SeAffine *out, guint heads, SeTensor **probs, GError **error)
 {
   gint64 B = h->shape[0], L = h->shape[1], C = h->shape[2];
   const SeTensor *x = h;
-  gint64 Lk = context ? context->shape[1] : L;
-  g_autoptr (SeTensor) q = NEW (B, L, context ? C : 3 * C);
-  g_autoptr (SeTensor) kv = context ? NEW (B, Lk, 2 * C) : NULL;
-  if (q == NULL || (context && kv == NULL) ||
-      !se_op_layer_norm_linear (gpu, h, ln->w, ln->b, 1e-5f, wq, NULL, FALSE, q, error) ||
-      (context && !se_op_linear (gpu, context, wkv, NULL, kv, error)))
+  gint64 Lk = kv ? kv->shape[1] : L;
+  g_autoptr (SeTensor) q = NEW (B, L, kv ? C : 3 * C);
+  if (q == NULL || !se_op_layer_norm_linear (gpu, h, ln->w, ln->b, 1e-5f, wq, NULL, FALSE, q, error))
     return FALSE;
   SeAttnInput qi = { q, 0 };
-  SeAttnInput ki = context ? (SeAttnInput) { kv, 0 } : (SeAttnInput) { q, (guint32) C };
-  SeAttnInput vi = context ? (SeAttnInput) { kv, (guint32) C } : (SeAttnInput) { q, 2 * (guint32) C };
+  SeAttnInput ki = kv ? (SeAttnInput) { kv, 0 } : (SeAttnInput) { q, (guint32) C };
+  SeAttnInput vi = kv ? (SeAttnInput) { kv, (guint32) C } : (SeAttnInput) { q, 2 * (guint32) C };
   if (probs) {
-    g_return_val_if_fail (context != NULL, FALSE);   /* q is [B, L, C] */
+    g_return_val_if_fail (kv != NULL, FALSE);   /* q is [B, L, C] */
     *probs = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, B, L, Lk);
     if (*probs == NULL || !se_op_attention_probs_cols (gpu, q, ki, heads, *probs, error))
       return FALSE;
@@ -341,7 +338,6 @@ attention_residual (SeGpu *gpu, SeTensor *h, const SeAffine *ln, const SeTensor 
   if (a == NULL || !se_op_attention_cols (gpu, qi, ki, vi, (guint32) C, heads, FALSE, a, error))
     return FALSE;
   g_clear_pointer (&q, se_tensor_free);
-  g_clear_pointer (&kv, se_tensor_free);
   return se_op_linear_residual (gpu, a, out->w, out->b, h, h, error);
 }
 
@@ -387,8 +383,18 @@ feed_forward (SeGpu *gpu, const SeTransformer *t, SeTensor *h, GError **error)
 }
 
 SeTensor *
+se_transformer_context_kv (SeGpu *gpu, const SeTransformer *t, const SeTensor *context, GError **error)
+{
+  const SeTensor *x = context;
+  g_autoptr (SeTensor) kv = NEW (context->shape[0], context->shape[1], 2 * (gint64) t->channels);
+  if (kv == NULL || !se_op_linear (gpu, context, t->kv2, NULL, kv, error))
+    return NULL;
+  return g_steal_pointer (&kv);
+}
+
+SeTensor *
 se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
-                        const SeTensor *context, guint groups, SeTensor **cross_probs, GError **error)
+                        const SeTensor *kv, guint groups, SeTensor **cross_probs, GError **error)
 {
   gint64 B = x->shape[0], C = t->channels, H = x->shape[2], W = x->shape[3], L = H * W;
   g_autoptr (SeTensor) n = NEW (B, C, H, W);
@@ -398,8 +404,8 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
   if (h == NULL || !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
     return NULL;
   g_clear_pointer (&n, se_tensor_free);
-  if (!attention_residual (gpu, h, &t->ln1, t->qkv1, NULL, &t->out1, t->heads, NULL, NULL, error) ||
-      !attention_residual (gpu, h, &t->ln2, t->q2, t->kv2, &t->out2, t->heads, context, cross_probs, error))
+  if (!attention_residual (gpu, h, &t->ln1, t->qkv1, NULL, &t->out1, t->heads, NULL, error) ||
+      !attention_residual (gpu, h, &t->ln2, t->q2, kv, &t->out2, t->heads, cross_probs, error))
     return NULL;
   if (!feed_forward (gpu, t, h, error))
     return NULL;

@@ -76,12 +76,17 @@ typedef struct {
 
 void se_transformer_load (SeLoader *l, SeTransformer *t, const char *prefix, guint channels,
                           guint heads, guint context);
-/* cross_probs: NULL, or receives a new fp32 [B, H*W, Lk] tensor of the
+/* The cross-attention's keys and values of a context [B, Lk, context]: a
+ * new [B, Lk, 2C] tensor (K, then V, per token), the same for every
+ * evaluation with that context. */
+SeTensor *se_transformer_context_kv (SeGpu *gpu, const SeTransformer *t, const SeTensor *context,
+                                     GError **error);
+/* kv: the context's keys and values (se_transformer_context_kv).
+ * cross_probs: NULL, or receives a new fp32 [B, H*W, Lk] tensor of the
  * cross-attention's probabilities averaged over its heads (even on
  * failure: the caller frees it). */
 SeTensor *se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
-                                  const SeTensor *context, guint groups, SeTensor **cross_probs,
-                                  GError **error);
+                                  const SeTensor *kv, guint groups, SeTensor **cross_probs, GError **error);
 
 /* The VAE's single-head spatial self-attention. */
 typedef struct {

@@ -1,7 +1,8 @@
 /* unet-plan.h: one UNet evaluation shape (batch, latent size), recorded once
  * and replayed for every denoising step (se_cmd_capture_begin in
  * gpu/commands.h): no re-recording, no allocation, and the text context
- * uploaded only when it changes.  The plan owns its inputs, output and the
+ * uploaded, and its keys and values for the cross-attentions made (a
+ * recording of their own), only when it changes.  The plan owns its inputs, output and the
  * arena of intermediates (about the evaluation's peak activation memory).
  *
  * Used from one thread, like the SeGpu. */

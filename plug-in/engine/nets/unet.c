@@ -240,33 +240,91 @@ se_attn_capture_mean (const SeAttnCapture *capture, double *out, GError **error)
 /* A down or up block's transformer, its cross-attention kept when capture
  * asks for maps of this size. */
 static SeTensor *
-transformer (SeUNet *u, const SeTransformer *t, const SeTensor *h, const SeTensor *context,
+transformer (SeUNet *u, const SeTransformer *t, const SeTensor *h, const SeTensor *kv,
              SeAttnCapture *capture, GError **error)
 {
   gboolean keep = capture && (guint64) h->shape[2] * h->shape[3] <= capture->max_queries;
   SeTensor *probs = NULL;
-  SeTensor *out = se_transformer_forward (u->gpu, t, h, context, u->cfg.groups, keep ? &probs : NULL, error);
+  SeTensor *out = se_transformer_forward (u->gpu, t, h, kv, u->cfg.groups, keep ? &probs : NULL, error);
   if (probs)
     g_ptr_array_add (capture->probs, probs);
   return out;
+}
+
+struct _SeUNetKV {
+  guint batch;
+  GPtrArray *layers;            /* [B, 77, 2C] per transformer, in the order they run */
+};
+
+void
+se_unet_kv_free (SeUNetKV *kv)
+{
+  if (kv == NULL)
+    return;
+  g_ptr_array_unref (kv->layers);
+  g_free (kv);
+}
+
+/* Every transformer in the order the UNet runs them. */
+static GPtrArray *
+transformers (SeUNet *u)
+{
+  GPtrArray *all = g_ptr_array_new ();
+  guint n = u->cfg.n_blocks;
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; u->down[i].attn && j < u->down[i].n; j++)
+      g_ptr_array_add (all, &u->down[i].attn[j]);
+  g_ptr_array_add (all, &u->mid_attn);
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; u->up[i].attn && j < u->up[i].n; j++)
+      g_ptr_array_add (all, &u->up[i].attn[j]);
+  return all;
+}
+
+SeUNetKV *
+se_unet_kv_new (SeUNet *u, const SeTensor *context, GError **error)
+{
+  if (context->ndim != 3 || context->shape[2] != u->cfg.context_dim) {
+    g_autofree char *cs = se_tensor_shape_string (context);
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID, _("UNet: expected context [B, L, %u]; got %s"),
+                 u->cfg.context_dim, cs);
+    return NULL;
+  }
+  g_autoptr (GPtrArray) all = transformers (u);
+  g_autoptr (SeUNetKV) kv = g_new0 (SeUNetKV, 1);
+  kv->batch = (guint) context->shape[0];
+  kv->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  for (guint i = 0; i < all->len; i++) {
+    SeTensor *t = se_transformer_context_kv (u->gpu, all->pdata[i], context, error);
+    if (t == NULL)
+      return NULL;
+    g_ptr_array_add (kv->layers, t);
+  }
+  return g_steal_pointer (&kv);
 }
 
 SeTensor *
 se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps, const SeTensor *context,
                    GHashTable *taps, SeAttnCapture *capture, GError **error)
 {
+  g_autoptr (SeUNetKV) kv = se_unet_kv_new (u, context, error);
+  return kv ? se_unet_forward_kv (u, sample, timesteps, kv, taps, capture, error) : NULL;
+}
+
+SeTensor *
+se_unet_forward_kv (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps, const SeUNetKV *kv,
+                    GHashTable *taps, SeAttnCapture *capture, GError **error)
+{
   SeGpu *gpu = u->gpu;
   const SeUNetConfig *c = &u->cfg;
   guint n = c->n_blocks, factor = 1u << (n - 1);
   if (sample->ndim != 4 || sample->shape[1] != c->in_channels || sample->shape[2] % factor ||
-      sample->shape[3] % factor || context->ndim != 3 || context->shape[0] != sample->shape[0] ||
-      context->shape[2] != c->context_dim || timesteps->ndim != 1 ||
+      sample->shape[3] % factor || kv->batch != sample->shape[0] || timesteps->ndim != 1 ||
       timesteps->shape[0] != sample->shape[0]) {
     g_autofree char *s = se_tensor_shape_string (sample);
-    g_autofree char *cs = se_tensor_shape_string (context);
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
-                 _("UNet: expected sample [B, %u, h, w] with h, w multiples of %u and context "
-                   "[B, L, %u]; got %s and %s"), c->in_channels, factor, c->context_dim, s, cs);
+                 _("UNet: expected sample [B, %u, h, w] with h, w multiples of %u and a context of batch B; "
+                   "got %s and a context of batch %u"), c->in_channels, factor, s, kv->batch);
     return NULL;
   }
   guint B = (guint) sample->shape[0];
@@ -275,6 +333,8 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
     return NULL;
   g_autoptr (GPtrArray) skips = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
   gboolean h_skip = FALSE;
+  SeTensor *const *kvs = (SeTensor *const *) kv->layers->pdata;
+  guint layer = 0;              /* kvs' next transformer */
   SeTensor *h = se_conv_forward (gpu, &u->conv_in, sample, 1, 1, 1, error);
   if (h == NULL || !tap (gpu, taps, "conv_in", h, error))
     goto fail;
@@ -283,7 +343,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
     const Block *b = &u->down[i];
     for (guint j = 0; j < b->n; j++) {
       if (!advance (&h, &h_skip, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !advance (&h, &h_skip, transformer (u, &b->attn[j], h, context, capture, error))))
+          (b->attn && !advance (&h, &h_skip, transformer (u, &b->attn[j], h, kvs[layer++], capture, error))))
         goto fail;
       push_skip (skips, h, &h_skip);
     }
@@ -297,7 +357,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
       goto fail;
   }
   if (!advance (&h, &h_skip, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
-      !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, context, c->groups, NULL, error)) ||
+      !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, kvs[layer++], c->groups, NULL, error)) ||
       !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
       !tap (gpu, taps, "mid_block", h, error))
     goto fail;
@@ -314,7 +374,7 @@ se_unet_forward_t (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps,
       }
       se_tensor_replace (&h, cat);
       if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
-          (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, context, capture, error))))
+          (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, kvs[layer++], capture, error))))
         goto fail;
     }
     if (b->sampler.w && !se_tensor_replace (&h, se_upsample_forward (gpu, &b->sampler, h, error)))

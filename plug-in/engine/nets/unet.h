@@ -48,4 +48,16 @@ SeTensor *se_unet_forward_t (SeUNet *unet, const SeTensor *sample, const SeTenso
                              const SeTensor *context, GHashTable *taps, SeAttnCapture *capture,
                              GError **error);
 
+/* The keys and values every cross-attention takes from a context [B, 77,
+ * context_dim]: the part of an evaluation that depends on the prompts only,
+ * made once per prompt batch and read by each evaluation with them. */
+typedef struct _SeUNetKV SeUNetKV;
+SeUNetKV *se_unet_kv_new (SeUNet *unet, const SeTensor *context, GError **error);
+void      se_unet_kv_free (SeUNetKV *kv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNetKV, se_unet_kv_free)
+/* se_unet_forward_t with the context's keys and values made already. */
+SeTensor *se_unet_forward_kv (SeUNet *unet, const SeTensor *sample, const SeTensor *timesteps,
+                              const SeUNetKV *kv, GHashTable *taps, SeAttnCapture *capture,
+                              GError **error);
+
 G_END_DECLS
