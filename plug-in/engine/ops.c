@@ -290,6 +290,23 @@ se_op_clone (SeGpu *gpu, const SeTensor *x, GError **error)
   return g_steal_pointer (&copy);
 }
 
+SeTensor *
+se_op_cast (SeGpu *gpu, const SeTensor *x, SeDType dtype, GError **error)
+{
+  if (x->dtype == dtype)
+    return se_op_clone (gpu, x, error);
+  g_autoptr (SeTensor) out = se_tensor_new_typed (gpu, dtype, x->ndim, x->shape, error);
+  if (out == NULL)
+    return NULL;
+  guint32 push = (guint32) x->numel;
+  SeBinding bind[] = { BIND_R (x), BIND_W (out) };
+  guint flags = (x->dtype == SE_DTYPE_F16 ? 1 : 0) | (dtype == SE_DTYPE_F16 ? 2 : 0);
+  if (!se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_CAST, flags), bind, 2, &push, sizeof push, x->numel, ELEMENTWISE_WG,
+                           error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
 gboolean se_op_add (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)
 { return elementwise (g, "add", EW_ADD, a, b, 0.0f, o, e); }
 gboolean se_op_mul (SeGpu *g, const SeTensor *a, const SeTensor *b, SeTensor *o, GError **e)

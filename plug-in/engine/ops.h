@@ -145,6 +145,9 @@ gboolean se_op_attention_probs_cols (SeGpu *gpu, const SeTensor *q, SeAttnInput 
 gboolean se_op_copy (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
 /* A new tensor of x's type and shape holding a copy of it. */
 SeTensor *se_op_clone (SeGpu *gpu, const SeTensor *x, GError **error);
+/* A new tensor of x's shape in dtype holding x converted (rounded to the
+ * nearest fp16, or widened to fp32); a copy when the types agree. */
+SeTensor *se_op_cast (SeGpu *gpu, const SeTensor *x, SeDType dtype, GError **error);
 
 /* Element-wise.  b may equal a's shape, a's leading dimensions (e.g. [B, C]
  * onto [B, C, H, W]) or a's trailing dimensions (e.g. [C] onto [B, L, C]).

@@ -6,6 +6,11 @@
 #include "golden.h"
 #include "nets/vae.h"
 
+/* With fp16 activations (SE_VAE_PRECISION=fp16): measured at most 5.5e-3
+ * (the fp16 weights' decode on the tiled kernels; 4.8e-3 on the coopmat
+ * ones), over the other networks' 3e-3 (vae.h). */
+#define VAE_FP16_BOUND 6e-3
+
 static gsize
 n_latent_decode (const gint64 *s)
 {
@@ -23,6 +28,10 @@ run (gconstpointer data)
   g_assert_no_error (error);
   const SeVaeConfig *cfg = se_vae_config (vae);
   g_assert_cmpfloat_with_epsilon (cfg->scaling, 0.18215, 1e-7);
+  /* fp32 activations unless SE_VAE_PRECISION=fp16 (vae.h) */
+  gboolean fp16 = se_vae_activations (vae) == SE_DTYPE_F16;
+  g_assert_true (fp16 == (gpu->vae_fp16 && gpu->fp16_activations));
+  double bound = fp16 ? VAE_FP16_BOUND : gm->bound;
 
   gsize n;
   gint64 s[4];
@@ -49,8 +58,8 @@ run (gconstpointer data)
   }
   g_autofree char *w1 = g_strdup_printf ("%s: latent_mean", gm->name);
   g_autofree char *w2 = g_strdup_printf ("%s: latent_std", gm->name);
-  se_test_assert_close (w1, mean, wm, latent_n, gm->bound);
-  se_test_assert_close (w2, std, ws, latent_n, gm->bound);
+  se_test_assert_close (w1, mean, wm, latent_n, bound);
+  se_test_assert_close (w2, std, ws, latent_n, bound);
 
   g_autofree float *latent = golden_read ("vae.safetensors", "decode.latent", &n, s);
   SeTensor *tlatent = se_test_tensor (gpu, latent, 4, s);
@@ -58,7 +67,7 @@ run (gconstpointer data)
   g_assert_no_error (error);
   g_autofree float *want_image = golden_read ("vae.safetensors", "decode.image", &n, NULL);
   g_autofree char *w3 = g_strdup_printf ("%s: decode.image", gm->name);
-  golden_compare (w3, decoded, want_image, n, gm->bound);
+  golden_compare (w3, decoded, want_image, n, bound);
 
   /* a batch of two decodes each element alike (the VAE runs per image) */
   g_autofree float *two = g_new (float, 2 * n_latent_decode (s));
@@ -72,7 +81,7 @@ run (gconstpointer data)
   memcpy (both, want_image, n * sizeof (float));
   memcpy (both + n, want_image, n * sizeof (float));
   g_autofree char *w4 = g_strdup_printf ("%s: decode.image, batch of 2", gm->name);
-  golden_compare (w4, dbatch, both, 2 * n, gm->bound);
+  golden_compare (w4, dbatch, both, 2 * n, bound);
   se_tensor_free (tbatch);
   se_tensor_free (dbatch);
 
@@ -88,10 +97,10 @@ run (gconstpointer data)
   gpu->info.max_storage_buffer_range = range;
   g_autofree double *mp = se_test_fetch (moments_parts), *m0 = se_test_fetch (moments);
   g_autofree char *w5 = g_strdup_printf ("%s: encoder moments in channel parts", gm->name);
-  /* the parts sum convolutions in another order: fp32 rounding only */
-  se_test_assert_close (w5, mp, m0, moments->numel, 1e-5);
+  /* the parts sum convolutions in another order: rounding only */
+  se_test_assert_close (w5, mp, m0, moments->numel, fp16 ? VAE_FP16_BOUND : 1e-5);
   g_autofree char *w6 = g_strdup_printf ("%s: decode.image in channel parts", gm->name);
-  golden_compare (w6, decoded_parts, want_image, n, gm->bound);
+  golden_compare (w6, decoded_parts, want_image, n, bound);
   se_tensor_free (moments_parts);
   se_tensor_free (decoded_parts);
 

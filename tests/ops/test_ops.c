@@ -510,6 +510,39 @@ test_concat (SeGpu *gpu)
   se_test_assert_close ("concat channels", got, want, to->numel, 0.0);
 }
 
+/* fp32 -> fp16 -> fp32 on the device: each value rounded to the nearest
+ * half (ties to even, subnormals kept; the host's conversion, which
+ * test_safetensors checks bit for bit), and past 65504 infinite. */
+static void
+test_cast (SeGpu *gpu)
+{
+  if (!gpu->info.storage_16bit)
+    g_test_skip ("no 16-bit storage");
+  else {
+    enum { N = 1001 };
+    g_autofree float *x = se_test_random (rng, N, -3, 3);
+    x[0] = 1.0f + ldexpf (1.0f, -11);      /* a tie: to even, 1 */
+    x[1] = -1e-6f;                          /* a half subnormal */
+    x[2] = 65504.0f;
+    x[3] = 70000.0f;                        /* overflows */
+    g_autoptr (SeTensor) tx = se_test_tensor_dims (gpu, x, N);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SeTensor) half = se_op_cast (gpu, tx, SE_DTYPE_F16, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (half->dtype, ==, SE_DTYPE_F16);
+    g_autoptr (SeTensor) back = se_op_cast (gpu, half, SE_DTYPE_F32, &error);
+    g_assert_no_error (error);
+    g_autofree double *got = se_test_fetch (back);
+    g_assert_true (isinf (got[3]) && got[3] > 0);
+    got[3] = 0.0;
+    g_autofree double *want = g_new (double, N);
+    for (gsize i = 0; i < N; i++)
+      want[i] = i == 3 ? 0.0 : se_half_to_float (se_float_to_half (x[i]));
+    g_assert_cmpfloat (got[0], ==, 1.0);
+    se_test_assert_close ("cast fp32 -> fp16 -> fp32", got, want, N, 0.0);
+  }
+}
+
 static void
 test_upsample (SeGpu *gpu)
 {
@@ -588,6 +621,7 @@ static const SeTestCase cases[] = {
   { "geglu", test_geglu },
   { "add_mul_scale", test_add_mul },
   { "concat", test_concat },
+  { "cast", test_cast },
   { "upsample", test_upsample },
   { "timestep_embedding", test_timestep_embedding },
   { "shape_errors", test_shape_errors },

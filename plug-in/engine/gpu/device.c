@@ -577,6 +577,21 @@ choose_precision (SeGpu *gpu, GError **error)
   return FALSE;
 }
 
+/* SE_VAE_PRECISION: fp32 (the default) or fp16, which takes effect with
+ * fp16 activations (vae.h). */
+static gboolean
+choose_vae_precision (SeGpu *gpu, GError **error)
+{
+  const char *want = g_getenv ("SE_VAE_PRECISION");
+  if (want == NULL || *want == '\0' || strcmp (want, "fp32") == 0 || strcmp (want, "fp16") == 0) {
+    gpu->vae_fp16 = g_strcmp0 (want, "fp16") == 0;
+    return TRUE;
+  }
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
+               "SE_VAE_PRECISION=%s: expected \"fp32\" or \"fp16\"", want);
+  return FALSE;
+}
+
 SeGpu *
 se_gpu_new (const SeGpuOptions *options, GError **error)
 {
@@ -591,7 +606,7 @@ se_gpu_new (const SeGpuOptions *options, GError **error)
   if (!create_instance (gpu, validation, error) ||
       !choose_device (gpu, wanted, error) ||
       !create_device (gpu, error) ||
-      !choose_precision (gpu, error) ||
+      !choose_precision (gpu, error) || !choose_vae_precision (gpu, error) ||
       !choose_kernels (gpu, error) ||
       !se_tuning_load (gpu, error))
     return NULL;

@@ -127,6 +127,7 @@ struct _SeGpu {
                                  * GEMM uses; G_MAXUINT: the tuning table's */
   SeTuning *tuning;             /* tuning.h */
   gboolean fp16_activations;    /* SE_PRECISION: activations stored as fp16 */
+  gboolean vae_fp16;            /* SE_VAE_PRECISION=fp16: the VAE's too (vae.h) */
   gint validation_problems;     /* errors + sync warnings seen by the layer */
   gboolean profile;             /* timestamps requested (SE_VULKAN_PROFILE) */
   gboolean lost;                /* a submission or wait reported VK_ERROR_DEVICE_LOST */

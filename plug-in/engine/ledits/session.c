@@ -66,6 +66,37 @@ cancelled (GCancellable *cancel, GError **error)
   return g_cancellable_set_error_if_cancelled (cancel, error);
 }
 
+typedef SeTensor *(*VaeRun) (SeVae *vae, const SeTensor *x, GError **error);
+
+/* The VAE (encode or decode) run on x, its output downloaded into a new
+ * array of *numel floats and checked; an output that is not finite from
+ * fp16 activations (vae.h) runs once more, and from then on, in fp32.
+ * what names the network for messages. */
+static float *
+vae_run (SeModel *m, VaeRun run, const SeTensor *x, const char *what, gsize *numel, GError **error)
+{
+  for (;;) {
+    gboolean fp16 = se_vae_activations (m->vae) == SE_DTYPE_F16;
+    g_autoptr (SeTensor) out = run (m->vae, x, error);
+    g_autofree float *data = out ? se_host_alloc (out->numel, sizeof (float), what, error) : NULL;
+    if (data == NULL || !se_tensor_download (out, data, error))
+      return NULL;
+    gsize i = 0;
+    while (i < out->numel && isfinite (data[i]))
+      i++;
+    if (fp16 && i < out->numel) {
+      g_message (_("%s overflowed in half precision: it runs in full precision from now on"), what);
+      se_vae_use_fp32 (m->vae);
+      m->footprint.measured = FALSE;   /* fp32 maps take more memory: measured again */
+      continue;
+    }
+    if (!se_session_finite (m, data, out->numel, what, error))
+      return NULL;
+    *numel = out->numel;
+    return g_steal_pointer (&data);
+  }
+}
+
 /* The image encoded to the posterior's mode (its mean), scaled for the
  * diffusion model: latent channels x h/8 x w/8 values into *x0. */
 static gboolean
@@ -75,15 +106,14 @@ encode (SeModel *model, const SeImage *image, double **x0, gsize *n, GError **er
   g_autoptr (SeTensor) img = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 1, 3, image->height, image->width);
   if (img == NULL || !se_tensor_upload (img, image->data, error))
     return FALSE;
-  g_autoptr (SeTensor) moments = se_vae_encode (model->vae, img, error);
-  if (moments == NULL)
+  gsize numel;
+  g_autofree float *m = vae_run (model, se_vae_encode, img, _("the VAE encoder"), &numel, error);
+  if (m == NULL)
     return FALSE;
   guint L = model->files->vae.latent_channels;
   *n = (gsize) L * (image->height / 8) * (image->width / 8);
-  g_autofree float *m = se_host_alloc (moments->numel, sizeof (float), _("the encoded image"), error);
-  g_autofree double *x = m ? se_host_alloc (*n, sizeof (double), _("the image's latent"), error) : NULL;
-  if (x == NULL || !se_tensor_download (moments, m, error) ||
-      !se_session_finite (model, m, moments->numel, _("the VAE encoder"), error))
+  g_autofree double *x = se_host_alloc (*n, sizeof (double), _("the image's latent"), error);
+  if (x == NULL)
     return FALSE;
   for (gsize i = 0; i < *n; i++)
     x[i] = (double) m[i] * model->files->vae.scaling;
@@ -489,12 +519,9 @@ decode_latent (SeSession *s, const double *latent, SeImage *out, GError **error)
   g_autoptr (SeTensor) t = se_tensor_new_typed_dims (m->gpu, SE_DTYPE_F32, error, 1, L, s->lh, s->lw);
   if (t == NULL || !se_tensor_upload (t, lf, error))
     return FALSE;
-  g_autoptr (SeTensor) img = se_vae_decode (m->vae, t, error);
-  if (img == NULL)
-    return FALSE;
-  g_autofree float *data = se_host_alloc (img->numel, sizeof (float), _("the decoded image"), error);
-  if (data == NULL || !se_tensor_download (img, data, error) ||
-      !se_session_finite (m, data, img->numel, _("the VAE decoder"), error))
+  gsize numel;
+  g_autofree float *data = vae_run (m, se_vae_decode, t, _("the VAE decoder"), &numel, error);
+  if (data == NULL)
     return FALSE;
   *out = (SeImage) { s->width, s->height, g_steal_pointer (&data) };
   return TRUE;

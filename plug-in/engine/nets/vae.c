@@ -22,6 +22,7 @@ typedef struct {
 struct _SeVae {
   SeGpu *gpu;
   SeVaeConfig cfg;
+  gboolean fp32;                /* se_vae_use_fp32 */
   SeAffine enc_in, enc_norm, enc_out, quant, post_quant, dec_in, dec_norm, dec_out;
   Block enc[SE_MAX_BLOCKS], dec[SE_MAX_BLOCKS];
   Mid enc_mid, dec_mid;
@@ -175,23 +176,43 @@ check_image (const SeTensor *t, guint channels, guint factor, const char *what, 
   return FALSE;
 }
 
+SeDType
+se_vae_activations (const SeVae *v)
+{
+  const SeGpu *gpu = v->gpu;
+  return gpu->vae_fp16 && gpu->fp16_activations && !v->fp32 ? SE_DTYPE_F16 : SE_DTYPE_F32;
+}
+
+void
+se_vae_use_fp32 (SeVae *v)
+{
+  v->fp32 = TRUE;
+}
+
 typedef SeTensor *(*OneImage) (SeVae *v, const SeTensor *x, GError **error);
 
-/* Runs f on each batch element (views of x) into one output: activations of
- * a 512x512 image are hundreds of MiB, so batching them buys nothing. */
+/* Runs f on each batch element (views of x) into one fp32 output, in the
+ * VAE's activation type between: activations of a 512x512 image are
+ * hundreds of MiB, so batching them buys nothing. */
 static SeTensor *
 per_image (SeVae *v, const SeTensor *x, OneImage f, GError **error)
 {
-  if (x->shape[0] == 1)
-    return f (v, x, error);
+  SeDType act = se_vae_activations (v);
   gsize stride = se_tensor_inner (x, 1);
   g_autoptr (SeTensor) out = NULL;
   for (gint64 b = 0; b < x->shape[0]; b++) {
     g_autoptr (SeTensor) xb = se_tensor_view (x, (gsize) b * stride, 4,
                                               (gint64[]) { 1, x->shape[1], x->shape[2], x->shape[3] }, error);
-    g_autoptr (SeTensor) yb = xb ? f (v, xb, error) : NULL;
+    g_autoptr (SeTensor) in = xb && act != SE_DTYPE_F32 ? se_op_cast (v->gpu, xb, act, error) : NULL;
+    if (xb == NULL || (act != SE_DTYPE_F32 && in == NULL))
+      return NULL;
+    g_autoptr (SeTensor) yb = f (v, in ? in : xb, error);
+    if (yb && yb->dtype != SE_DTYPE_F32)
+      se_tensor_replace (&yb, se_op_cast (v->gpu, yb, SE_DTYPE_F32, error));
     if (yb == NULL)
       return NULL;
+    if (x->shape[0] == 1)
+      return g_steal_pointer (&yb);
     if (out == NULL)
       out = se_tensor_new_typed_dims (v->gpu, yb->dtype, error, x->shape[0], yb->shape[1], yb->shape[2], yb->shape[3]);
     g_autoptr (SeTensor) dst = out ? se_tensor_view (out, (gsize) b * yb->numel, 4, yb->shape, error) : NULL;

@@ -4,10 +4,16 @@
  * the configuration's scaling, 0.18215, for the diffusion model).
  *
  * Its activations are fp32 whatever the device's precision (its weights may
- * be fp16): diffusers upcasts SD 1.x's VAE the same way (force_upcast),
- * because the fp16 decoder overflows on some images; on the tiny reference
- * model fp16 activations moved the encoder's mean by 4.4e-3.  Inputs must be
- * fp32 tensors. */
+ * be fp16), as diffusers upcasts SD 1.x's VAE (force_upcast) because the
+ * fp16 decoder overflows on some images, and because half precision moves
+ * its outputs by more than the fp16 bound the other networks keep (3e-3
+ * relative: 4.4e-3 on the reference model; on the tensor cores fp16
+ * operands alone make 3.3e-3).  SE_VAE_PRECISION=fp16 (with fp16
+ * activations) runs it in fp16 all the same, the tensor-core kernels'
+ * type: GroupNorm statistics, softmax and every sum stay fp32, and when
+ * an output is not finite its caller switches it to fp32 for good
+ * (se_vae_use_fp32) and runs it again.  Inputs and outputs are fp32
+ * tensors. */
 #pragma once
 
 #include "blocks.h"
@@ -22,6 +28,11 @@ void   se_vae_free (SeVae *vae);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeVae, se_vae_free)
 
 const SeVaeConfig *se_vae_config (const SeVae *vae);
+
+/* The activation type the VAE runs in now (above). */
+SeDType se_vae_activations (const SeVae *vae);
+/* fp32 activations from now on (after an fp16 output that was not finite). */
+void    se_vae_use_fp32 (SeVae *vae);
 
 /* Posterior moments [B, 2 * latent, H/8, W/8]: the mean's channels, then the
  * log-variance's. */
