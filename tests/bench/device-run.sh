@@ -5,18 +5,21 @@
 #   checks.log   the machine, then correctness on its GPU: the runtime; the
 #                operators and fast kernels against their double-precision
 #                references; the coopmat family forced (its self-check, each
-#                block shape, the goldens); the network goldens and whole
+#                block shape, the goldens, the VAE in fp16); the network
+#                goldens and whole
 #                LEDITS runs with fp16 and fp32 activations; replayed
 #                evaluations against freshly recorded ones (the session test)
 #   tuning.json  the coopmat tuning table the sweep chose (tests/bench/
 #                tuning.py from bench-ops' rows); the coopmat checks run
 #                again with it, and every figure after them uses it
 #   bench.log    bench-ops (the sweep: every family and coopmat block),
-#                bench-nets (the device's default family, then tiled),
+#                bench-nets (the device's default family, then tiled, and
+#                the VAE in fp16),
 #                bench-ledits with cold then warm caches, bench-load, and a
 #                UNet evaluation's device time per operator kind
 #   results.tar.gz  the same rows, machine-readable (ops.json nets.json
-#                nets-tiled.json ledits-cold.json ledits.json load.json), and
+#                nets-tiled.json nets-vae-fp16.json ledits-cold.json
+#                ledits.json load.json), and
 #                PyTorch + diffusers on the same GPU (anchor.json from
 #                anchor_perf.py, eager; anchor-graph.json, CUDA graphs)
 #   summary.txt  each step's outcome and time, also printed last
@@ -99,6 +102,8 @@ coopmat_checks () {
     step checks.log 90 "golden $net (coopmat, fp16 activations)$1" \
       env SE_KERNELS=coopmat SE_PRECISION=fp16 "$bin/test-$net"
   done
+  step checks.log 60 "golden vae (coopmat, fp16 VAE)$1" \
+    env SE_KERNELS=coopmat SE_PRECISION=fp16 SE_VAE_PRECISION=fp16 "$bin/test-vae"
 }
 coopmat_checks "" 0 1 2 ""
 for name in $(cases test-fast-kernels); do
@@ -141,6 +146,9 @@ step bench.log 120 "bench-nets ${size}px, batch $batches" \
 step bench.log 60 "bench-nets ${size}px, batch 2, UNet, tiled kernels" \
   env SE_KERNELS=tiled "$bin/bench-nets" --size $size --batch 2 --reps $reps --only unet "${model[@]}" \
   --json "$res/nets-tiled.json"
+step bench.log 60 "bench-nets ${size}px, batch 1, VAE in fp16 (SE_VAE_PRECISION)" \
+  env SE_VAE_PRECISION=fp16 "$bin/bench-nets" --size $size --batch 1 --reps $reps --only vae "${model[@]}" \
+  --json "$res/nets-vae-fp16.json"
 step bench.log 60 "bench-nets UNet batch 2, time per operator kind" \
   env SE_VULKAN_PROFILE=1 "$bin/bench-nets" --size $size --batch 2 --reps 3 --only unet "${model[@]}"
 # cold caches (ours and the driver's), then warm: the first edit's two costs
