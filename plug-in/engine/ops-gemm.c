@@ -492,6 +492,23 @@ weight_layout (const SeTensor *w)
   return wl;
 }
 
+/* Whether the tiled or coopmat kernels take a convolution: weight unpacked,
+ * rows, offset and K in whole vec4s. */
+static gboolean
+conv_gemm_fast (SeGpu *gpu, const SeTensor *w, const WeightLayout *wl, guint32 cin, const SeConvPart *part)
+{
+  guint32 v[] = { cin * (guint32) (wl->kh * wl->kw), wl->row, part->cout_off * wl->row + part->cin_off * wl->per_c };
+  return !w->packed_3x3 && TILED_KERNELS (gpu) && all_multiples_of_4 (v, G_N_ELEMENTS (v)) &&
+         se_ops_vec4_aligned (w);
+}
+
+gboolean
+se_conv_upsamples_in_place (SeGpu *gpu, const SeTensor *w, guint cin, const SeConvPart *part)
+{
+  WeightLayout wl = weight_layout (w);
+  return conv_gemm_fast (gpu, w, &wl, cin, part);
+}
+
 gboolean
 se_conv3x3_prefers_packed (SeGpu *gpu)
 {
@@ -501,6 +518,7 @@ se_conv3x3_prefers_packed (SeGpu *gpu)
 typedef struct {
   guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad;
   guint32 bias_mode, bias_off, bias_stride, w_row, w_off, w_c, w_ky, residual;
+  guint32 up;           /* the tiled and coopmat kernels: x read upsampled 2x */
 } ConvPush;
 
 /* A 1x1 convolution with stride 1 and no padding is a GEMM:
@@ -533,7 +551,8 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                            part->cin_off, part->cout_off, s, so);
   }
   WeightLayout wl = weight_layout (w);
-  gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3], C = x->shape[1];
+  guint up = part->upsample ? 1 : 0;
+  gint64 B = x->shape[0], H = x->shape[2] << up, W = x->shape[3] << up, C = x->shape[1];
   gint64 O = out->shape[1];
   gint64 OH = se_conv_out_size (H, wl.kh, part->stride, part->pad_begin, part->pad_end);
   gint64 OW = se_conv_out_size (W, wl.kw, part->stride, part->pad_begin, part->pad_end);
@@ -555,14 +574,23 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
       !se_ops_activations ("conv2d", error, &act16, x, out, residual, NULL))
     return FALSE;
   if (wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 && part->pad_end == 0 &&
-      !w->packed_3x3 && gpu->kernels != SE_KERNELS_REFERENCE)
+      !w->packed_3x3 && gpu->kernels != SE_KERNELS_REFERENCE && !up)
     return conv1x1_as_matmul (gpu, x, w, bias, part, residual, out, error);
 
-  ConvPush push = { (guint32) C, (guint32) H, (guint32) W, (guint32) O, (guint32) OH, (guint32) OW,
-                    (guint32) wl.kh, (guint32) wl.kw, part->stride, part->pad_begin,
+  ConvPush push = { (guint32) C, (guint32) x->shape[2], (guint32) x->shape[3], (guint32) O, (guint32) OH,
+                    (guint32) OW, (guint32) wl.kh, (guint32) wl.kw, part->stride, part->pad_begin,
                     bias ? 1 : 0, part->cout_off, part->bias_stride,
                     wl.row, part->cout_off * wl.row + part->cin_off * wl.per_c, wl.per_c, wl.per_ky,
-                    residual ? 1 : 0 };
+                    residual ? 1 : 0, up };
+  gboolean gemm_fast = conv_gemm_fast (gpu, w, &wl, (guint32) C, part);
+  if (up && !gemm_fast) {
+    /* the other kernels read x as it is: upsampled first */
+    g_autoptr (SeTensor) big = se_tensor_new_typed_dims (gpu, x->dtype, error, B, C, H, W);
+    SeConvPart plain = *part;
+    plain.upsample = FALSE;
+    return big && se_op_upsample_nearest2x (gpu, x, big, error) &&
+           se_op_conv2d_part (gpu, big, w, bias, &plain, out, error);
+  }
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
                        BIND_W (out) };
   /* flags: w16, act16 */
@@ -577,9 +605,6 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                             bind, 5, &push, sizeof push, (guint32) (((OH * OW + 3) / 4 + sg - 1) / sg),
                             (guint32) ((O + rows - 1) / rows), (guint32) B, error);
   }
-  guint32 v[] = { push.cin * push.kh * push.kw, push.w_row, push.w_off };
-  gboolean gemm_fast = !w->packed_3x3 && TILED_KERNELS (gpu) &&
-                       all_multiples_of_4 (v, G_N_ELEMENTS (v)) && se_ops_vec4_aligned (w);
   guint32 spec_cm[COOPMAT_SPEC], bm, bn;
   if (gemm_fast && gpu->kernels == SE_KERNELS_COOPMAT && act16 &&
       coopmat_block (gpu, SE_TUNING_CONV, (guint32) O, (guint32) (OH * OW), (guint32) B, FALSE, spec_cm, &bm, &bn))

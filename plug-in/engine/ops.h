@@ -94,11 +94,16 @@ typedef struct {
   gboolean accumulate;          /* out += conv (the residual is out itself) */
   const SeTensor *residual;     /* shaped like out, added; NULL: none */
   guint bias_stride;            /* per-batch bias [B, O_all]: batch b reads from b * bias_stride */
+  gboolean upsample;            /* convolves x upsampled 2x (nearest), read in place where the
+                                 * kernels can, else made first */
 } SeConvPart;
 gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                             const SeTensor *bias, const SeConvPart *part, SeTensor *out,
                             GError **error);
 
+/* TRUE when se_op_conv2d_part reads x upsampled in place for this weight,
+ * cin input channels and part (no upsampled copy is made). */
+gboolean  se_conv_upsamples_in_place (SeGpu *gpu, const SeTensor *weight, guint cin, const SeConvPart *part);
 /* TRUE when the device's convolutions run faster on packed 3x3 kernels. */
 gboolean  se_conv3x3_prefers_packed (SeGpu *gpu);
 

@@ -28,6 +28,7 @@ layout (push_constant) uniform Push {
   uint kh, kw, stride, pad;
   uint bias_mode, bias_off, bias_stride;
   uint w_row, w_off, w_c, w_ky, residual;
+  uint up;              // 1: the input is read upsampled 2x (nearest), h x w its stored size
 } p;
 
 vec4 fetch_a (uint z, uint m, uint k)
@@ -52,8 +53,8 @@ vec4 fetch_b (uint z, uint k, uint n)
       break;
     int iy = int ((gn / p.ow) * p.stride + ky) - int (p.pad);
     int ix = int ((gn % p.ow) * p.stride + kx) - int (p.pad);
-    if (iy >= 0 && iy < int (p.h) && ix >= 0 && ix < int (p.w))
-      v[c] = float (inp[(base + uint (iy)) * p.w + uint (ix)]);
+    if (iy >= 0 && iy < int (p.h << p.up) && ix >= 0 && ix < int (p.w << p.up))
+      v[c] = float (inp[(base + (uint (iy) >> p.up)) * p.w + (uint (ix) >> p.up)]);
   }
   return v;
 }

@@ -411,15 +411,22 @@ typedef struct {
   SeDType wtype;
   gboolean expect_fast;         /* the subgroup kernel (3x3) or GEMM (1x1) runs */
   gboolean expect_tiled;        /* the tiled kernel (3x3) or GEMM (1x1) runs */
+  gboolean upsample;            /* of x upsampled 2x (nearest), H x W before */
 } ConvCase;
 
 static void
 check_conv (SeGpu *gpu, const ConvCase *t)
 {
-  int B = t->B, C = t->C, H = t->H, W = t->W, O = t->O, K = t->K;
+  int B = t->B, C = t->C, O = t->O, K = t->K, up = t->upsample ? 1 : 0;
+  int H = t->H << up, W = t->W << up;       /* what the convolution sees */
   int OH = (H + t->pad + t->pad_end - K) / t->stride + 1, OW = (W + t->pad + t->pad_end - K) / t->stride + 1;
-  gsize nx = (gsize) B * C * H * W, nout = (gsize) B * O * OH * OW;
+  gsize nx = (gsize) B * C * t->H * t->W, nout = (gsize) B * O * OH * OW;
   g_autofree float *x = se_test_random (rng, nx, -1, 1);
+  g_autofree float *seen = g_new (float, (gsize) B * C * H * W);
+  for (gsize bc = 0; bc < (gsize) B * C; bc++)
+    for (int y = 0; y < H; y++)
+      for (int xx = 0; xx < W; xx++)
+        seen[(bc * H + y) * W + xx] = x[(bc * t->H + (y >> up)) * t->W + (xx >> up)];
   g_autofree float *w = se_test_random (rng, (gsize) O * C * K * K, -1, 1);
   gsize nbias = (gsize) O * (t->bias == BIAS_ROW ? B : 1);
   g_autofree float *bias = se_test_random (rng, nbias, -1, 1);
@@ -428,7 +435,7 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   gint64 shape[] = { O, C, K, K };
   g_autoptr (SeTensor) tw = t->wtype == SE_DTYPE_F16 ? half_tensor (gpu, w, 4, shape) : se_test_tensor (gpu, w, 4, shape);
   g_autoptr (SeTensor) packed = K == 3 ? conv3_weight (gpu, w, t->wtype, O, C) : NULL;
-  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, t->H, t->W);
   g_autoptr (SeTensor) tbias = se_test_tensor_dims (gpu, bias, (gint64) nbias);
   g_autoptr (SeTensor) tres = act_tensor_dims (gpu, res, B, O, OH, OW);
   g_autoptr (SeTensor) to = act_tensor_dims (gpu, t->residual == RES_ALIAS ? res : NULL, B, O, OH, OW);
@@ -437,14 +444,14 @@ check_conv (SeGpu *gpu, const ConvCase *t)
   SeConvPart part = { .stride = (guint) t->stride, .pad_begin = (guint) t->pad, .pad_end = (guint) t->pad_end,
                       .accumulate = t->residual == RES_ALIAS,
                       .residual = t->residual == RES_SEPARATE ? tres : NULL,
-                      .bias_stride = t->bias == BIAS_ROW ? (guint) O : 0 };
+                      .bias_stride = t->bias == BIAS_ROW ? (guint) O : 0, .upsample = t->upsample };
   SeCmdStats before = se_cmd_stats (gpu);
   g_assert_true (se_op_conv2d_part (gpu, tx, packed ? packed : tw, t->bias ? tbias : NULL, &part, to, &error));
   g_assert_no_error (error);
   g_autofree double *got = se_test_fetch (to);
 
   g_autofree double *want = g_new (double, nout);
-  ref_conv2d_asym (x, w, NULL, B, C, H, W, O, K, K, t->stride, t->pad, t->pad_end, want);
+  ref_conv2d_asym (seen, w, NULL, B, C, H, W, O, K, K, t->stride, t->pad, t->pad_end, want);
   for (int b = 0; b < B; b++)
     for (int o = 0; o < O; o++)
       for (int p = 0; p < OH * OW; p++) {
@@ -455,9 +462,10 @@ check_conv (SeGpu *gpu, const ConvCase *t)
           want[i] += res[i];
       }
   g_autofree char *what = g_strdup_printf ("conv %dx%d %dx%dx%dx%d -> %d stride %d pad %d/%d, bias %d, "
-                                           "residual %d%s", K, K, B, C, H, W, O, t->stride, t->pad,
+                                           "residual %d%s%s", K, K, B, C, t->H, t->W, O, t->stride, t->pad,
                                            t->pad_end, t->bias, t->residual,
-                                           t->wtype == SE_DTYPE_F16 ? ", fp16 weights" : "");
+                                           t->wtype == SE_DTYPE_F16 ? ", fp16 weights" : "",
+                                           up ? ", upsampled 2x" : "");
   se_test_assert_close (what, got, want, nout, bound (GEMM_BOUND));
   /* 3x3 flags: w16, act16; a 1x1 is a matmul of the weight (a16) by x (b16) into out (c16) */
   guint w16 = t->wtype == SE_DTYPE_F16 ? 1 : 0;
@@ -474,25 +482,31 @@ test_conv_packed (SeGpu *gpu)
 {
   const SeDType F32 = SE_DTYPE_F32, F16 = SE_DTYPE_F16;
   const ConvCase cases[] = {
-    { 2, 5, 8, 12, 7, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, FALSE },      /* C % 4: tiled falls back */
-    { 1, 16, 16, 16, 33, 3, 2, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE },  /* UNet downsampler */
-    { 2, 8, 8, 16, 24, 3, 2, 0, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE },        /* VAE downsampler */
-    { 1, 3, 32, 32, 32, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, FALSE },      /* VAE conv_in */
-    { 2, 32, 4, 4, 4, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F32, TRUE, TRUE },        /* time embedding folded in */
-    { 2, 12, 8, 4, 40, 3, 1, 1, 1, BIAS_NONE, RES_ALIAS, F32, TRUE, TRUE },         /* accumulate */
-    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, FALSE },     /* W % 4, C % 4 */
-    { 1, 4, 9, 11, 130, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE },   /* UNet conv_in, odd size */
-    { 2, 64, 8, 16, 36, 1, 1, 0, 0, BIAS_COLUMN, RES_SEPARATE, F32, TRUE, TRUE },   /* 1x1: a GEMM */
-    { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE, TRUE },
-    { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE, FALSE },     /* C % 4: reference */
-    { 1, 8, 12, 20, 140, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE },
+    { 2, 5, 8, 12, 7, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, FALSE, FALSE },      /* C % 4: tiled falls back */
+    { 1, 16, 16, 16, 33, 3, 2, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE, FALSE },  /* UNet downsampler */
+    { 2, 8, 8, 16, 24, 3, 2, 0, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE, FALSE },        /* VAE downsampler */
+    { 1, 3, 32, 32, 32, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, FALSE, FALSE },      /* VAE conv_in */
+    { 2, 32, 4, 4, 4, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F32, TRUE, TRUE, FALSE },        /* time embedding folded in */
+    { 2, 12, 8, 4, 40, 3, 1, 1, 1, BIAS_NONE, RES_ALIAS, F32, TRUE, TRUE, FALSE },         /* accumulate */
+    { 1, 6, 5, 7, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, FALSE, FALSE },     /* W % 4, C % 4 */
+    { 1, 4, 9, 11, 130, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F16, TRUE, TRUE, FALSE },   /* UNet conv_in, odd size */
+    { 2, 64, 8, 16, 36, 1, 1, 0, 0, BIAS_COLUMN, RES_SEPARATE, F32, TRUE, TRUE, FALSE },   /* 1x1: a GEMM */
+    { 1, 8, 4, 8, 12, 1, 1, 0, 0, BIAS_ROW, RES_ALIAS, F16, TRUE, TRUE, FALSE },
+    { 2, 70, 8, 16, 33, 1, 1, 0, 0, BIAS_COLUMN, RES_NONE, F32, FALSE, FALSE, FALSE },     /* C % 4: reference */
+    { 1, 8, 12, 20, 140, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE, FALSE },
     /* rows that are not whole vec4s: the subgroup kernel gathers */
-    { 2, 40, 8, 5, 20, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE },      /* deepest level, 512x320 */
-    { 1, 24, 8, 6, 16, 3, 2, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE },       /* downsampler to 4x3 */
-    { 1, 16, 2, 2, 12, 3, 1, 1, 1, BIAS_COLUMN, RES_ALIAS, F16, TRUE, TRUE },      /* 2x2, accumulate */
-    { 2, 12, 8, 2, 30, 3, 2, 0, 1, BIAS_NONE, RES_NONE, F32, TRUE, TRUE },         /* VAE downsampler, to 4x1 */
-    { 2, 20, 1, 1, 28, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE },      /* 1x1: the center tap */
-    { 1, 16, 3, 5, 17, 3, 2, 1, 1, BIAS_COLUMN, RES_ALIAS, F32, TRUE, TRUE },      /* to 2x3, accumulate */
+    { 2, 40, 8, 5, 20, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE, FALSE },      /* deepest level, 512x320 */
+    { 1, 24, 8, 6, 16, 3, 2, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, TRUE, FALSE },       /* downsampler to 4x3 */
+    { 1, 16, 2, 2, 12, 3, 1, 1, 1, BIAS_COLUMN, RES_ALIAS, F16, TRUE, TRUE, FALSE },      /* 2x2, accumulate */
+    { 2, 12, 8, 2, 30, 3, 2, 0, 1, BIAS_NONE, RES_NONE, F32, TRUE, TRUE, FALSE },         /* VAE downsampler, to 4x1 */
+    { 2, 20, 1, 1, 28, 3, 1, 1, 1, BIAS_ROW, RES_SEPARATE, F16, TRUE, TRUE, FALSE },      /* 1x1: the center tap */
+    { 1, 16, 3, 5, 17, 3, 2, 1, 1, BIAS_COLUMN, RES_ALIAS, F32, TRUE, TRUE, FALSE },      /* to 2x3, accumulate */
+    /* the UNet's upsamplers: the tiled and coopmat kernels read x upsampled
+     * in place, the others convolve an upsampled copy */
+    { 2, 16, 4, 4, 16, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F16, TRUE, TRUE, TRUE },
+    { 1, 8, 3, 5, 20, 3, 1, 1, 1, BIAS_COLUMN, RES_SEPARATE, F32, TRUE, TRUE, TRUE },  /* to 6x10 */
+    { 1, 12, 1, 1, 8, 3, 1, 1, 1, BIAS_NONE, RES_NONE, F16, TRUE, TRUE, TRUE },        /* 1x1 to 2x2 */
+    { 1, 6, 3, 3, 9, 3, 1, 1, 1, BIAS_COLUMN, RES_NONE, F32, TRUE, FALSE, TRUE },      /* C % 4: copy first */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     check_conv (gpu, &cases[i]);

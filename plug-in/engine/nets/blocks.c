@@ -243,13 +243,15 @@ se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const S
   return conv_forward (gpu, c, x, &part, bias, error);
 }
 
+/* The upsampling is the convolution's, read in place (se_op_conv2d_part). */
 SeTensor *
 se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error)
 {
-  g_autoptr (SeTensor) up = NEW (x->shape[0], x->shape[1], 2 * x->shape[2], 2 * x->shape[3]);
-  if (up == NULL || !se_op_upsample_nearest2x (gpu, x, up, error))
+  SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .upsample = TRUE };
+  g_autoptr (SeTensor) out = NEW (x->shape[0], conv->w->shape[0], 2 * x->shape[2], 2 * x->shape[3]);
+  if (out == NULL || !se_op_conv2d_part (gpu, x, conv->w, conv->b, &part, out, error))
     return NULL;
-  return se_conv_forward (gpu, conv, up, 1, 1, 1, error);
+  return g_steal_pointer (&out);
 }
 
 SeTensor *

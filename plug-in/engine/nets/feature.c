@@ -94,14 +94,15 @@ se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine *norm, gui
   return g_steal_pointer (&out);
 }
 
-SeFeature *
-se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint stride, guint pad_begin,
-                 guint pad_end, guint groups, const SeFeature *residual, GError **error)
+/* se_feature_conv of x, or of x upsampled 2x read in place (up). */
+static SeFeature *
+conv (SeGpu *gpu, const SeFeature *x, gboolean up, const SeAffine *conv, guint stride, guint pad_begin,
+      guint pad_end, guint groups, const SeFeature *residual, GError **error)
 {
   gint64 kh, kw;
   se_conv_kernel_size (conv->w, &kh, &kw);
-  gint64 oh = se_conv_out_size (x->H, kh, stride, pad_begin, pad_end);
-  gint64 ow = se_conv_out_size (x->W, kw, stride, pad_begin, pad_end);
+  gint64 oh = se_conv_out_size (x->H << up, kh, stride, pad_begin, pad_end);
+  gint64 ow = se_conv_out_size (x->W << up, kw, stride, pad_begin, pad_end);
   g_autoptr (SeFeature) out = se_feature_new (gpu, x->part[0]->dtype, x->B, conv->w->shape[0], oh, ow, groups, error);
   if (out == NULL)
     return NULL;
@@ -115,7 +116,7 @@ se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint str
     for (guint i = 0; i < x->n; i++) {
       SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end,
                           .cin_off = i * pin, .cout_off = j * pout, .accumulate = i > 0,
-                          .residual = i == 0 && residual ? residual->part[j] : NULL };
+                          .residual = i == 0 && residual ? residual->part[j] : NULL, .upsample = up };
       if (!se_op_conv2d_part (gpu, x->part[i], conv->w, i == 0 ? conv->b : NULL, &part,
                               out->part[j], error))
         return NULL;
@@ -124,7 +125,15 @@ se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint str
 }
 
 SeFeature *
-se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **error)
+se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *c, guint stride, guint pad_begin,
+                 guint pad_end, guint groups, const SeFeature *residual, GError **error)
+{
+  return conv (gpu, x, FALSE, c, stride, pad_begin, pad_end, groups, residual, error);
+}
+
+/* x upsampled 2x into new parts (more of them where the bigger map needs). */
+static SeFeature *
+upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **error)
 {
   g_autoptr (SeFeature) out = se_feature_new (gpu, x->part[0]->dtype, x->B, x->C, 2 * x->H, 2 * x->W, groups, error);
   if (out == NULL)
@@ -145,6 +154,24 @@ se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **erro
       return NULL;
   }
   return g_steal_pointer (&out);
+}
+
+SeFeature *
+se_feature_upsample_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *c, guint groups, GError **error)
+{
+  /* in place where every input part's convolution reads it so (the output
+   * parts' offsets are whole weight rows): the upsampled map (256 x 512 x
+   * 512 in SD's decoder) is never made */
+  gboolean in_place = TRUE;
+  guint pin = (guint) (x->C / x->n);
+  for (guint i = 0; i < x->n && in_place; i++) {
+    SeConvPart part = { .cin_off = i * pin, .upsample = TRUE };
+    in_place = se_conv_upsamples_in_place (gpu, c->w, pin, &part);
+  }
+  if (in_place)
+    return conv (gpu, x, TRUE, c, 1, 1, 1, groups, NULL, error);
+  g_autoptr (SeFeature) up = upsample (gpu, x, groups, error);
+  return up ? conv (gpu, up, FALSE, c, 1, 1, 1, groups, NULL, error) : NULL;
 }
 
 SeFeature *

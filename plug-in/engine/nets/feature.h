@@ -36,7 +36,10 @@ SeFeature *se_feature_group_norm (SeGpu *gpu, const SeFeature *x, const SeAffine
 SeFeature *se_feature_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint stride,
                             guint pad_begin, guint pad_end, guint groups, const SeFeature *residual,
                             GError **error);
-SeFeature *se_feature_upsample (SeGpu *gpu, const SeFeature *x, guint groups, GError **error);
+/* conv(x upsampled 2x, nearest), stride 1, padding 1: the VAE decoder's
+ * upsamplers. */
+SeFeature *se_feature_upsample_conv (SeGpu *gpu, const SeFeature *x, const SeAffine *conv, guint groups,
+                                     GError **error);
 
 /* A VAE resnet (no time embedding) over parts. */
 SeFeature *se_feature_resnet (SeGpu *gpu, const SeResnet *r, const SeFeature *x, guint groups,

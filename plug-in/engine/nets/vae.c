@@ -148,8 +148,7 @@ blocks_forward (SeVae *v, const Block *blocks, gboolean down, SeFeature **h, GEr
       continue;
     /* diffusers' encoder pads (0, 1, 0, 1) and convolves with stride 2 */
     if (down ? !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 2, 0, 1, c->groups, NULL, error))
-             : !se_feature_replace (h, se_feature_upsample (v->gpu, *h, c->groups, error)) ||
-               !se_feature_replace (h, se_feature_conv (v->gpu, *h, &b->sampler, 1, 1, 1, c->groups, NULL, error)))
+             : !se_feature_replace (h, se_feature_upsample_conv (v->gpu, *h, &b->sampler, c->groups, error)))
       return FALSE;
   }
   return TRUE;
