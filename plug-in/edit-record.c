@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json-read.h"
+
 #define RECORD_VERSION 1
 
 void
@@ -76,7 +78,10 @@ se_edit_record_read (gint32 layer, SeEditRecord *rec, GError **error)
   g_autofree char *text = g_strndup (gimp_parasite_data (p), size);
   gimp_parasite_free (p);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  g_autoptr (GError) parse_error = NULL;
+  if (!se_json_load_data (parser, text, -1, &parse_error))
+    return unreadable (error, parse_error->message);
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return unreadable (error, _("not a JSON object"));
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   gint64 version, seed, candidate, size_px, tattoo;

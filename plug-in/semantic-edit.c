@@ -22,6 +22,7 @@
 #include "dialog.h"
 #include "edit-record.h"
 #include "engine.h"
+#include "json-read.h"
 #include "region.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
@@ -59,7 +60,7 @@ values_load (LastValues *v)
 {
   g_autofree char *path = values_path ();
   g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_file (p, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+  if (!se_json_load_file (p, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return;
   JsonObject *o = json_node_get_object (json_parser_get_root (p));
   if (json_object_has_member (o, "model"))

@@ -169,3 +169,15 @@ se_test_ledits_pp_runs (void)
   }
   return json_node_get_object (json_parser_get_root (parser));
 }
+
+char *
+se_test_nested_json (const char *prefix, guint depth, const char *suffix)
+{
+  GString *s = g_string_new (prefix);
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (s, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (s, ']');
+  g_string_append (s, suffix);
+  return g_string_free (s, FALSE);
+}

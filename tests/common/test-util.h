@@ -50,6 +50,10 @@ int se_test_run_cases (int argc, char **argv, const char *suite, const SeTestCas
  * prompt "a photo", the concept "snowy". */
 SeRecipe *se_test_snowy_recipe (guint steps);
 
+/* prefix, `depth` opening brackets, as many closing ones, suffix: the
+ * deeply nested JSON that would overflow json-glib's stack (json-read.h). */
+char *se_test_nested_json (const char *prefix, guint depth, const char *suffix);
+
 /* The reference directory (SE_REFERENCE_DIR), failing the test when absent. */
 const char *se_test_reference_dir (void);
 

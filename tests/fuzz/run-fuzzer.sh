@@ -6,6 +6,8 @@
 #   run-fuzzer.sh HARNESS CORPUS SECONDS [SEED...]  fuzz for that long
 # SEED files are extra seeds read where they are (the reference's own
 # files: never copied into the corpus).
+# -max_len 256 KiB: long enough for JSON nested past json-glib's stack
+# (the nested-* seeds; json-read.h).
 # New inputs go to a scratch corpus, never into the seeds; a crash, leak or
 # sanitizer report fails the run and leaves the input under $SE_FUZZ_OUT
 # (default: the scratch folder, printed), to be added to the seeds as a
@@ -25,7 +27,7 @@ else
   limit="-max_total_time=$mode"
 fi
 status=0
-"$harness" -seed=1 -max_len=65536 -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+"$harness" -seed=1 -max_len=262144 -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
   -artifact_prefix="$scratch/" $limit $seeds "$scratch/corpus" "$corpus" 2>&1 | tee "$scratch/log" | \
   grep -E "^#|Done|ERROR|SUMMARY|stat::number_of_executed_units|artifact|==[0-9]+==" | tail -n 40 || true
 grep -q "stat::number_of_executed_units" "$scratch/log" || status=1

@@ -5,7 +5,9 @@
 # re-applies its own recipe (not the last values, which another edit has
 # changed meanwhile) onto its source layer, replacing the result's pixels in
 # place (same layer, name and mask; the source untouched); and with the
-# source layer deleted it ends with a message and changes nothing.
+# source layer deleted it ends with a message and changes nothing.  A
+# hostile record (JSON nested 100000 deep, which would overflow json-glib's
+# stack) and a hostile settings file end in a message, not a crash.
 # (The dialog re-opened interactively, and one Ctrl+Z, are in
 # tests/ui/test-gimp-reopen.sh.)
 #   test-reopen.sh PLUGIN COMPARE-COMPOSITE
@@ -62,6 +64,15 @@ $SE_SCM_HELPERS
   (say \"orphan \" (if (catch #f (plug-in-semantic-edit RUN-WITH-LAST-VALS img result \"\" \"\" 0)) \"ran\" \"error\")
        \" layers=\" (layer-count img) \" dirty=\" (if (= (car (gimp-image-is-dirty img)) TRUE) \"yes\" \"no\"))
   (gimp-image-delete img))
+
+; 5: a record nested 100000 deep on a layer (as an XCF anyone sends could carry)
+(let* ((c (image RGB PRECISION-U8-GAMMA 64 64)) (img (car c)) (l (cadr c))
+       (deep (string-append \"{\\\"model\\\": \" (make-string 100000 #\\[) (make-string 100000 #\\]) \"}\")))
+  (gimp-item-attach-parasite l (list \"semantic-edit-record\" 1 deep))
+  (gimp-image-clean-all img)
+  (say \"hostile-record \" (if (catch #f (plug-in-semantic-edit RUN-WITH-LAST-VALS img l \"\" \"\" 0)) \"ran\" \"error\")
+       \" dirty=\" (if (= (car (gimp-image-is-dirty img)) TRUE) \"yes\" \"no\"))
+  (gimp-image-delete img))
 (gimp-quit 0)
 "
 log=$work/gimp.log
@@ -83,5 +94,25 @@ if [ -f "$work/result-reapplied.png" ]; then
 fi
 check "SE-REOPEN orphan error layers=1 dirty=no" "without its source the re-opened edit did not fail cleanly"
 check "The layer this edit was made from is gone" "the message for a missing source is missing"
+check "SE-REOPEN hostile-record error dirty=no" "a deeply nested record did not end in a clean error"
+check "record cannot be read (nested more than 64 levels" "the message for a deeply nested record is missing"
+
+# the last values' file nested as deep: the run starts from defaults (here:
+# no model is set) instead of crashing
+deep=$(head -c 100000 /dev/zero | tr '\0' '[')$(head -c 100000 /dev/zero | tr '\0' ']')
+printf '{"model": %s}' "$deep" > "$HOME/.config/GIMP/2.10/semantic-edit.json"
+script2="
+(let* ((img (car (gimp-image-new 64 64 RGB)))
+       (l (car (gimp-layer-new img 64 64 RGB-IMAGE \"l\" 100 LAYER-MODE-NORMAL))))
+  (gimp-image-insert-layer img l 0 0)
+  (gimp-message (string-append \"SE-SETTINGS \"
+    (if (catch #f (plug-in-semantic-edit RUN-WITH-LAST-VALS img l \"\" \"\" 0)) \"ran\" \"error\")))
+  (gimp-image-delete img))
+(gimp-quit 0)
+"
+SE_MODEL= timeout 300 gimp -i -d -f --batch-interpreter plug-in-script-fu-eval -b "$script2" > "$work/gimp2.log" 2>&1
+grep -q "SE-SETTINGS error" "$work/gimp2.log" && grep -q "No model is set" "$work/gimp2.log" &&
+  ! grep -qi "crashed" "$work/gimp2.log" ||
+  { echo "FAIL: a deeply nested settings file did not end in the no-model message"; cat "$work/gimp2.log"; fail=1; }
 [ $fail = 0 ] || cat "$log"
 exit $fail

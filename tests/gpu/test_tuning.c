@@ -82,6 +82,8 @@ test_refused (void)
   assert_refused ("{ \"coopmat\": [ 5 ] }", "entry 0");
   assert_refused ("{ \"blocks\": [] }", "\"coopmat\" array");
   assert_refused ("[ 1, 2", "tuning table");
+  g_autofree char *deep = se_test_nested_json ("{ \"coopmat\": ", 100000, " }");
+  assert_refused (deep, "nested more than 64 levels");
   assert_refused (NULL, "SE_TUNING");
   g_unsetenv ("SE_TUNING");
 }

@@ -162,6 +162,27 @@ test_recipe_ledits_pp (void)
   g_assert_cmpstr (se_method_name (SE_METHOD_LEDITS_PP), ==, "ledits++");
 }
 
+/* A recipe nested 100000 deep (it would overflow json-glib's stack) and
+ * one just inside the limit with a wrong shape: both clear refusals. */
+static void
+test_recipe_nested_json (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *deep = se_test_nested_json ("{\"concepts\": ", 100000, "}");
+  g_assert_null (se_recipe_from_json (deep, &error));
+  g_assert_error (error, SE_RECIPE_ERROR, 0);
+  g_assert_nonnull (strstr (error->message, "nested more than 64 levels"));
+  g_clear_error (&error);
+  g_autofree char *inside = se_test_nested_json ("{\"concepts\": ", 63, "}");
+  g_assert_null (se_recipe_from_json (inside, &error));
+  g_assert_error (error, SE_RECIPE_ERROR, 0);
+  g_assert_null (strstr (error->message, "nested"));
+  /* brackets inside strings do not count */
+  g_autofree char *in_string = se_test_nested_json ("{\"tar\": \"", 1000, "\\\"\"}");
+  g_autoptr (SeRecipe) r = se_recipe_from_json (in_string, NULL);
+  g_assert_nonnull (r);
+}
+
 static void
 test_quantile_interpolates (void)
 {
@@ -335,6 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ledits/recipe-ledits++", test_recipe_ledits_pp);
   g_test_add_func ("/ledits/recipe-with-steps", test_recipe_with_steps);
   g_test_add_func ("/ledits/fit-affine", test_fit_affine);
+  g_test_add_func ("/ledits/recipe-nested-json", test_recipe_nested_json);
   g_test_add_func ("/ledits/quantile-interpolates", test_quantile_interpolates);
   g_test_add_func ("/ledits/quantile-matches-sorting", test_quantile_matches_sorting);
   g_test_add_func ("/ledits/rng-is-seeded-normal", test_rng_is_seeded_normal);

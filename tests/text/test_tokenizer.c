@@ -68,6 +68,11 @@ test_missing_and_bad_files (void)
   g_assert_true (g_file_set_contents (vocab, "[1, 2]", -1, NULL));
   g_assert_null (se_tokenizer_load (tmp, &error));
   g_assert_nonnull (strstr (error->message, "not a JSON object"));
+  g_clear_error (&error);
+  g_autofree char *deep = se_test_nested_json ("{\"a</w>\": ", 100000, "}");
+  g_assert_true (g_file_set_contents (vocab, deep, -1, NULL));
+  g_assert_null (se_tokenizer_load (tmp, &error));
+  g_assert_nonnull (strstr (error->message, "nested more than 64 levels"));
   g_remove (vocab);
   g_rmdir (tmp);
 }

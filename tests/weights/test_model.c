@@ -210,6 +210,11 @@ test_folder_config_mismatch (void)
   g_assert_true (g_file_set_contents (cfg_copy, bad->str, -1, NULL));
   g_string_free (bad, TRUE);
   expect_open_error (dir, NULL, SE_MODEL_ERROR_CONFIG, "cross_attention_dim = 768", "weights have 32");
+
+  /* nested past json-glib's stack: refused, naming the file */
+  g_autofree char *deep = se_test_nested_json ("{\"block_out_channels\": ", 100000, "}");
+  g_assert_true (g_file_set_contents (cfg_copy, deep, -1, NULL));
+  expect_open_error (dir, NULL, SE_MODEL_ERROR_CONFIG, "config.json", "nested more than 64 levels");
 }
 
 /* Both layouts describe the reference model identically. */

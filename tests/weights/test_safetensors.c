@@ -132,6 +132,11 @@ test_hostile_files (void)
     "{\"__metadata__\":{\"format\":3}}", 0);
   expect_refused (bad_meta, "__metadata__");
 
+  /* 100000 levels would overflow json-glib's stack: refused before it */
+  g_autofree char *deep_text = se_test_nested_json ("{\"__metadata__\":", 100000, "}");
+  g_autofree char *deep = write_header ("nested.safetensors", deep_text, 0);
+  expect_refused (deep, "nested more than 64 levels");
+
   g_autofree char *missing = g_build_filename (tmpdir, "does-not-exist.safetensors", NULL);
   expect_refused (missing, "cannot open");
 }

@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json-read.h"
 #include "tuning-tables.h"
 
 typedef struct {
@@ -59,7 +60,7 @@ parse (const char *json, gssize length, const char *source, JsonObject **root_ou
        GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, json, length, error)) {
+  if (!se_json_load_data (parser, json, length, error)) {
     g_prefix_error (error, "tuning table %s: ", source);
     return NULL;
   }

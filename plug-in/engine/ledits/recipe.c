@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json-read.h"
+
 G_DEFINE_QUARK (se-recipe-error-quark, se_recipe_error)
 
 static void
@@ -296,7 +298,7 @@ se_recipe_from_json (const char *json, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) err = NULL;
-  if (!json_parser_load_from_data (parser, json, -1, &err)) {
+  if (!se_json_load_data (parser, json, -1, &err)) {
     g_set_error (error, SE_RECIPE_ERROR, 0, _("the recipe is not valid JSON: %s"), err->message);
     return NULL;
   }

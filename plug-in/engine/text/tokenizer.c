@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json-read.h"
+
 G_DEFINE_QUARK (se-tokenizer-error-quark, se_tokenizer_error)
 
 /* CLIP uses the first 49152 - 256 - 2 merges. */
@@ -37,7 +39,7 @@ load_vocab (SeTokenizer *t, const char *path, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) err = NULL;
-  if (!json_parser_load_from_mapped_file (parser, path, &err)) {
+  if (!se_json_load_file (parser, path, &err)) {
     g_set_error (error, SE_TOKENIZER_ERROR, 0, _("%s: cannot read the vocabulary: %s"), path, err->message);
     return FALSE;
   }

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "json-read.h"
+
 G_DEFINE_QUARK (se-model-error-quark, se_model_error)
 
 static const char *net_names[SE_NET_COUNT] = { "unet", "vae", "text_encoder" };
@@ -157,7 +159,7 @@ static JsonObject *
 read_config (const char *path, JsonParser *parser, GError **error)
 {
   g_autoptr (GError) err = NULL;
-  if (!json_parser_load_from_file (parser, path, &err)) {
+  if (!se_json_load_file (parser, path, &err)) {
     g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: cannot read: %s"), path, err->message);
     return NULL;
   }

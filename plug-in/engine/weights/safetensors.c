@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "json-read.h"
+
 G_DEFINE_QUARK (se-weights-error-quark, se_weights_error)
 
 struct _SeSafetensors {
@@ -164,7 +166,7 @@ parse_header (SeSafetensors *f, const char *json, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) err = NULL;
-  if (!json_parser_load_from_data (parser, json, (gssize) len, &err))
+  if (!se_json_load_data (parser, json, (gssize) len, &err))
     return FORMAT_ERROR ("header is not valid JSON: %s", err->message);
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || JSON_NODE_TYPE (root) != JSON_NODE_OBJECT)
