@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -155,13 +156,62 @@ overwrites (GHashTable *claimed, const SeCliJob *job)
   return NULL;
 }
 
+/* A file's identity, "device:inode", or NULL when it does not exist. */
+static char *
+file_id (const char *path)
+{
+  GStatBuf st;
+  if (path == NULL || g_stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%ju:%ju", (uintmax_t) st.st_dev, (uintmax_t) st.st_ino);
+}
+
+/* Every input file of the batch (images and masks): id -> its path. */
+static GHashTable *
+input_files (GPtrArray *jobs)
+{
+  GHashTable *ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < jobs->len; i++) {
+    const SeCliJob *job = jobs->pdata[i];
+    const char *paths[] = { job->input, job->mask };
+    for (guint k = 0; k < G_N_ELEMENTS (paths); k++) {
+      char *id = file_id (paths[k]);
+      if (id)
+        g_hash_table_insert (ids, id, (gpointer) paths[k]);
+    }
+  }
+  return ids;
+}
+
+/* The input file one of job's results already is (the same file under any
+ * name), or NULL. */
+static const char *
+overwrites_input (GHashTable *inputs, const SeCliJob *job)
+{
+  for (guint i = 0; i < job->outputs->len; i++) {
+    g_autofree char *id = file_id (job->outputs->pdata[i]);
+    const char *input = id ? g_hash_table_lookup (inputs, id) : NULL;
+    if (input)
+      return input;
+  }
+  return NULL;
+}
+
 static void
-run_job (SeCliEdit *e, const SeCliJob *job, const SeCliBatchOptions *o, GHashTable *claimed, Outcome *out)
+run_job (SeCliEdit *e, const SeCliJob *job, const SeCliBatchOptions *o, GHashTable *claimed, GHashTable *inputs,
+         Outcome *out)
 {
   const SeCliJob *owner = overwrites (claimed, job);
   if (owner) {
     out->status = "failed";
     out->message = g_strdup_printf (_("%s: its results would overwrite those of %s"), job->input, owner->input);
+    return;
+  }
+  const char *input = o->overwrite_inputs ? NULL : overwrites_input (inputs, job);
+  if (input) {
+    out->status = "failed";
+    out->message = g_strdup_printf (_("%s: its result would overwrite the input %s; write the results elsewhere "
+                                      "(or pass --overwrite-inputs)"), job->input, input);
     return;
   }
   if (o->skip_existing && all_exist (job->outputs)) {
@@ -275,6 +325,7 @@ se_cli_run_batch (SeCliEdit *e, GPtrArray *jobs, const SeCliBatchOptions *o)
   signal (SIGTERM, on_signal);
 
   g_autoptr (GHashTable) claimed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) inputs = input_files (jobs);
   g_autofree Outcome *outcomes = g_new0 (Outcome, jobs->len);
   for (guint i = 0; i < jobs->len; i++) {
     const SeCliJob *job = jobs->pdata[i];
@@ -283,7 +334,7 @@ se_cli_run_batch (SeCliEdit *e, GPtrArray *jobs, const SeCliBatchOptions *o)
       continue;
     }
     se_cli_progress_image (progress, i, job->input);
-    run_job (e, job, o, claimed, &outcomes[i]);
+    run_job (e, job, o, claimed, inputs, &outcomes[i]);
     se_cli_progress_image_done (progress, outcomes[i].seconds, outcomes[i].edited);
     if (g_strcmp0 (outcomes[i].status, "failed") == 0) {
       se_cli_progress_clear (progress);

@@ -34,6 +34,7 @@ GPtrArray *se_cli_batch_outputs (const char *out_dir, const char *input, guint c
 
 typedef struct {
   gboolean skip_existing;
+  gboolean overwrite_inputs;    /* else a result that is an input file (by device and inode) is refused */
   const char *report;           /* JSON report path, or NULL */
   gboolean quiet;
 } SeCliBatchOptions;

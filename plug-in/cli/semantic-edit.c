@@ -25,7 +25,7 @@ typedef struct {
   char **concepts, **inputs;
   gint steps, skip, candidates, size;
   gint64 seed;
-  gboolean quiet, skip_existing, list_devices, version, detail, no_detail;
+  gboolean quiet, skip_existing, overwrite_inputs, list_devices, version, detail, no_detail;
 } Options;
 
 static int
@@ -196,7 +196,8 @@ run (const Options *o)
                   .candidates = (guint) o->candidates, .noise = o->noise, .dump = o->dump };
   g_autofree char *report = o->report ? g_strdup (o->report)
                           : o->output_dir ? g_build_filename (o->output_dir, "report.json", NULL) : NULL;
-  SeCliBatchOptions bo = { .skip_existing = o->skip_existing, .report = report, .quiet = o->quiet };
+  SeCliBatchOptions bo = { .skip_existing = o->skip_existing, .overwrite_inputs = o->overwrite_inputs,
+                           .report = report, .quiet = o->quiet };
   return se_cli_run_batch (&e, jobs, &bo);
 }
 
@@ -265,6 +266,7 @@ main (int argc, char **argv)
     { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o.mask, N_("Edit only where this image is white (gray: partly; black: kept exactly), like a selection"), N_("MASK") },
     { "mask-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.mask_dir, N_("Per-image masks: the file in DIR with the image's name (any image extension)"), N_("DIR") },
     { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o.skip_existing, N_("Skip images whose results exist (resume a batch)"), NULL },
+    { "overwrite-inputs", 0, 0, G_OPTION_ARG_NONE, &o.overwrite_inputs, N_("Let results replace input images (refused by default)"), NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o.report, N_("Write the per-image JSON report here (default with --output-dir: DIR/report.json)"), N_("FILE") },
     { "params", 'p', 0, G_OPTION_ARG_FILENAME, &o.params, N_("Recipe JSON: method, steps, skip, src, cfg_src, tar, cfg_tar, concepts, mom_scale, mom_beta, masks, mask_tokens, detail; options below override it"), N_("RECIPE.json") },
     { "method", 0, 0, G_OPTION_ARG_STRING, &o.method, N_("Edit method: ledits (the default: DDPM inversion, SEGA concepts) or ledits++ (DPM-Solver++ inversion, each concept confined by an implicit mask)"), N_("METHOD") },

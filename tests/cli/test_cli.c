@@ -9,7 +9,9 @@
  * with --detail (the default) and not with --no-detail; bad input, which must exit non-zero with
  * a message naming the problem; and batches (--output-dir): good and bad
  * inputs mixed, masks (pixels outside exactly kept), candidates, the
- * report, resuming with --skip-existing, and an interrupted run. */
+ * report, resuming with --skip-existing, and an interrupted run; results
+ * that would replace their inputs (refused unless --overwrite-inputs). */
+#define _DEFAULT_SOURCE /* symlink */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -564,6 +566,49 @@ test_batch_resume (void)
   g_assert_cmpint (before.st_mtime, ==, after.st_mtime);
 }
 
+/* Results never replace their inputs unless asked: -O on the input folder
+ * itself, and -o naming the input through a link (the same file by device
+ * and inode), end in a message and exit 1 with the input untouched;
+ * --overwrite-inputs lets the result replace it. */
+static void
+test_refuses_overwriting_inputs (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *dir = g_build_filename (tmpdir, "self", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autofree char *photo_path = write_png (dir, "cat.png", 64, 64, photo);
+  g_autofree char *before = NULL;
+  gsize before_len;
+  g_assert_true (g_file_get_contents (photo_path, &before, &before_len, NULL));
+  guint mode = file_mode (dir, "cat.png");
+  g_autofree char *report = g_build_filename (tmpdir, "self-report.json", NULL);
+  const char *into_itself[] = { "-m", model, "-s", "a photo", "-c", "snowy", "--steps", "2", "--size", "64",
+                                "--report", report, "-O", dir, dir, NULL };
+  g_autofree char *err = NULL;
+  g_assert_cmpint (run_tool (into_itself, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "would overwrite the input"));
+  g_autofree char *link = g_build_filename (tmpdir, "cat-link.png", NULL);
+  g_assert_cmpint (symlink (photo_path, link), ==, 0);
+  const char *through_link[] = { "-m", model, "-s", "a photo", "-c", "snowy", "--steps", "2", "--size", "64",
+                                 "-i", photo_path, "-o", link, NULL };
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tool (through_link, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "would overwrite the input"));
+  g_autofree char *after = NULL;
+  gsize after_len;
+  g_assert_true (g_file_get_contents (photo_path, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+  g_assert_cmpuint (file_mode (dir, "cat.png"), ==, mode);
+  const char *asked[] = { "-m", model, "-s", "a photo", "-c", "snowy@12", "--steps", "2", "--size", "64",
+                          "--overwrite-inputs", "-i", photo_path, "-o", photo_path, NULL };
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tool (asked, &err), ==, 0);
+  g_clear_pointer (&after, g_free);
+  g_assert_true (g_file_get_contents (photo_path, &after, &after_len, NULL));
+  g_assert_false (after_len == before_len && memcmp (before, after, before_len) == 0);
+  g_unlink (link);
+}
+
 /* SIGINT while the second of several images is being edited: exit 130,
  * the first image's results complete, no partial files, the report says
  * which images were not finished. */
@@ -630,6 +675,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/batch", test_batch);
   g_test_add_func ("/cli/batch-resume", test_batch_resume);
   g_test_add_func ("/cli/batch-interrupted", test_batch_interrupted);
+  g_test_add_func ("/cli/refuses-overwriting-inputs", test_refuses_overwriting_inputs);
   g_test_add_data_func ("/cli/golden/prompt_edit", "prompt_edit", test_golden_run);
   g_test_add_data_func ("/cli/golden/reconstruct", "reconstruct", test_golden_run);
   g_test_add_data_func ("/cli/golden/edit", "edit", test_golden_run);
