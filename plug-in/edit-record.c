@@ -88,7 +88,7 @@ se_edit_record_read (gint32 layer, SeEditRecord *rec, GError **error)
   if (!get_int (o, "version", 1, RECORD_VERSION, &version))
     return unreadable (error, _("a version this plug-in does not know"));
   if (!get_int (o, "seed", G_MININT32, G_MAXINT32, &seed) || !get_int (o, "candidate", 0, 63, &candidate) ||
-      !get_int (o, "working_size", 64, 4096, &size_px) || !get_int (o, "source_tattoo", 1, G_MAXINT32, &tattoo))
+      !get_int (o, "working_size", 64, SE_MAX_WORKING_SIDE, &size_px) || !get_int (o, "source_tattoo", 1, G_MAXINT32, &tattoo))
     return unreadable (error, _("a number is missing or out of range"));
   JsonNode *model = json_object_get_member (o, "model"), *recipe = json_object_get_member (o, "recipe");
   if (model == NULL || json_node_get_value_type (model) != G_TYPE_STRING || recipe == NULL ||

@@ -38,7 +38,7 @@ working_long_side (void)
 {
   const char *env = g_getenv ("SE_WORKING_SIZE");
   guint64 v = env ? g_ascii_strtoull (env, NULL, 10) : 0;
-  return v >= 64 && v <= 4096 ? (guint) v : WORKING_LONG_SIDE;
+  return v >= 64 && v <= SE_MAX_WORKING_SIDE ? (guint) v : WORKING_LONG_SIDE;
 }
 
 typedef struct {

@@ -223,8 +223,12 @@ start (Options *o)
     g_printerr (_("semantic-edit: %s is required (see --help)\n"), missing);
     return 2;
   }
-  if (o->candidates < 1 || o->candidates > 64 || o->size < 64 || (o->noise && o->candidates != 1)) {
-    g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise), --size at least 64\n"));
+  if (o->candidates < 1 || o->candidates > 64 || (o->noise && o->candidates != 1)) {
+    g_printerr (_("semantic-edit: --candidates takes 1..64 (1 with --noise)\n"));
+    return 2;
+  }
+  if (o->size < 64 || o->size > SE_MAX_WORKING_SIDE) {
+    g_printerr (_("semantic-edit: --size takes %d..%d pixels\n"), 64, SE_MAX_WORKING_SIDE);
     return 2;
   }
   if ((o->output && o->output_dir) || (o->mask && o->mask_dir) || (o->detail && o->no_detail) ||

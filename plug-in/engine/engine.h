@@ -113,6 +113,9 @@ void     se_model_free (SeModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeModel, se_model_free)
 /* Image sides must be multiples of this (64 for SD 1.x). */
 guint    se_model_size_multiple (const SeModel *model);
+/* The longest working side an edit takes (its memory grows with the
+ * square): the command line's --size, the plug-in's working size. */
+#define SE_MAX_WORKING_SIDE 4096
 
 /* Encodes the image (sides multiples of se_model_size_multiple). */
 SeSession *se_session_new (SeModel *model, const SeImage *image, GError **error);

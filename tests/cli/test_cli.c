@@ -328,6 +328,11 @@ test_bad_input (void)
   expect_failure ((const char *[]) { "-m", model, "-i", text, "-o", out, NULL }, 1, "notes.txt");
   expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "-d", "no-such-gpu", NULL }, 1, "no-such-gpu");
   expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "-c", "snow@lots", NULL }, 1, "lots");
+  /* working sizes the engine cannot run (1000000 px once aborted in g_new) */
+  expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "--size", "1000000", NULL }, 2,
+                  "--size takes 64..4096");
+  expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "--size", "2147483648", NULL }, 2,
+                  "--size");
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
