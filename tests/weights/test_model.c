@@ -176,6 +176,16 @@ test_missing_tensor_and_wrong_shape (void)
                                    "cond_stage_model.transformer.text_model.final_layer_norm.bias",
                                    NULL, NULL, 0, NULL);
   expect_load_error (clip, SE_NET_CLIP, "final_layer_norm.bias", "text_encoder");
+  /* a position embedding of 1 row (the 77 ids would read past it) and of 0 */
+  g_autofree char *tok = tokenizer_dir ();
+  const gint64 rows[] = { 1, 0 };
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++) {
+    g_autofree char *name = g_strdup_printf ("positions-%u.safetensors", i);
+    g_autofree char *few = variant (name, NULL,
+                                    "cond_stage_model.transformer.text_model.embeddings.position_embedding.weight",
+                                    (gint64[]) { rows[i], 32 }, 2, NULL);
+    expect_open_error (few, tok, SE_MODEL_ERROR_TENSOR, "the text encoder has", "77 positions");
+  }
 }
 
 /* A folder whose unet/config.json disagrees with its weights. */

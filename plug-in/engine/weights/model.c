@@ -139,6 +139,16 @@ derive_clip (SeModelFiles *m, GError **error)
   const SeSafeTensor *fc1 = find_tensor (m, SE_NET_CLIP, "text_model.encoder.layers.0.mlp.fc1.weight");
   if (tok == NULL || pos == NULL || fc1 == NULL || tok->ndim != 2 || pos->ndim != 2 || fc1->ndim != 2)
     return missing (m, SE_NET_CLIP, "embeddings or layers", error);
+  /* CLIP's tokenizer makes 77 ids from a vocabulary of 49408: an encoder
+   * with other sizes would read embeddings it does not have */
+  if (pos->shape[0] != SE_CLIP_POSITIONS || tok->shape[0] < SE_CLIP_VOCAB || pos->shape[1] != tok->shape[1]) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_TENSOR,
+                 _("%s: the text encoder has %lld positions and %lld tokens of width %lld (positions of width "
+                   "%lld); SD 1.x's has %d positions and %d tokens of one width: not a Stable Diffusion 1.x "
+                   "model"), m->path, (long long) pos->shape[0], (long long) tok->shape[0],
+                 (long long) tok->shape[1], (long long) pos->shape[1], SE_CLIP_POSITIONS, SE_CLIP_VOCAB);
+    return FALSE;
+  }
   c->vocab = (guint) tok->shape[0];
   c->hidden = (guint) tok->shape[1];
   c->positions = (guint) pos->shape[0];
@@ -601,8 +611,8 @@ se_model_files_new_synthetic (guint64 seed)
     .block_out = { 128, 256, 512, 512 }, .layers = 2, .groups = 32, .scaling = 0.18215f,
   };
   m->clip = (SeClipConfig) {
-    .vocab = 49408, .hidden = 768, .layers = 12, .heads = 12, .intermediate = 3072,
-    .positions = 77, .eps = 1e-5f, .quick_gelu = TRUE,
+    .vocab = SE_CLIP_VOCAB, .hidden = 768, .layers = 12, .heads = 12, .intermediate = 3072,
+    .positions = SE_CLIP_POSITIONS, .eps = 1e-5f, .quick_gelu = TRUE,
   };
   return m;
 }

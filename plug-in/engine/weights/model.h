@@ -61,6 +61,10 @@ typedef struct {
   gboolean quick_gelu;          /* else erf GELU */
 } SeClipConfig;
 
+/* What SD 1.x's CLIP tokenizer produces: 77 ids below 49408. */
+#define SE_CLIP_POSITIONS 77
+#define SE_CLIP_VOCAB 49408
+
 typedef struct {
   const SeSafetensors *file;
   const SeSafeTensor *tensor;
