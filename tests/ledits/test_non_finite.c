@@ -134,6 +134,28 @@ test_case (gconstpointer data)
   g_assert_no_error (again);
 }
 
+/* An input image holding NaN or infinity (float images can) is refused
+ * before encoding, naming the pixel, not blamed on the VAE. */
+static void
+test_image_not_finite (void)
+{
+  g_autofree char *ref = g_build_filename (se_test_reference_dir (), "tiny-sd", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeModel) model = se_model_load (engine, ref, NULL, &error);
+  g_assert_no_error (error);
+  const float bad[] = { NAN, INFINITY };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++) {
+    SeImage img = test_image ();
+    img.data[128 * 64 + 5 * 128 + 7] = bad[k];              /* channel 1, x 7, y 5 */
+    g_autoptr (SeSession) s = se_session_new (model, &img, &error);
+    g_free (img.data);
+    g_assert_null (s);
+    g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "channel 1 at 7, 5 of the 128 x 64 working image"));
+    g_clear_error (&error);
+  }
+}
+
 /* decoder.conv_out's bias at 1e5, past fp16's largest value (65504) */
 static void
 test_vae_fp16_overflow (void)
@@ -168,6 +190,7 @@ main (int argc, char **argv)
     g_autofree char *path = g_strdup_printf ("/non-finite/%s", cases[i].tag);
     g_test_add_data_func (path, &cases[i], test_case);
   }
+  g_test_add_func ("/non-finite/input-image", test_image_not_finite);
   if (g_strcmp0 (g_getenv ("SE_VAE_PRECISION"), "fp16") == 0)
     g_test_add_func ("/non-finite/vae-fp16-overflow", test_vae_fp16_overflow);
   int r = g_test_run ();

@@ -131,6 +131,18 @@ se_session_new (SeModel *model, const SeImage *image, GError **error)
                  image->width, image->height, mult);
     return NULL;
   }
+  /* NaN or infinity in the picture (a float image can hold them) would
+   * only surface as the VAE's failure */
+  gsize plane = (gsize) image->width * image->height;
+  for (gsize i = 0; i < 3 * plane; i++)
+    if (!isfinite (image->data[i])) {
+      g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                   _("the image holds a value that is not a number or infinite (%g, channel %u at %u, %u of "
+                     "the %u x %u working image); replace those pixels first"), image->data[i],
+                   (guint) (i / plane), (guint) (i % plane % image->width), (guint) (i % plane / image->width),
+                   image->width, image->height);
+      return NULL;
+    }
   double *x0 = NULL;
   gsize n = 0;
   if (!se_model_ready (model, error) || !footprint (model, error) ||
