@@ -54,17 +54,24 @@ se_region_read_box (SeRegion *r, gint32 image, gint32 drawable, SeBox box, guint
 
   /* read the region as R'G'B' float in the drawable's space */
   gsize n = (gsize) r->width * r->height;
-  g_autofree float *rgb = g_new (float, 3 * n);
+  g_autofree float *rgb = se_image_alloc ((guint) r->width, (guint) r->height, 3, error);
+  r->original = (SeImage) { (guint) r->width, (guint) r->height,
+                            rgb ? se_image_alloc ((guint) r->width, (guint) r->height, 3, error) : NULL };
+  if (r->original.data == NULL)
+    return FALSE;
   GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
   const Babl *format = babl_format_with_space ("R'G'B' float", gimp_drawable_get_format (drawable));
   gegl_buffer_get (buffer, GEGL_RECTANGLE (r->x, r->y, r->width, r->height), 1.0, format, rgb,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
   g_object_unref (buffer);
-  r->original = (SeImage) { (guint) r->width, (guint) r->height, g_new (float, 3 * n) };
   for (gsize i = 0; i < n; i++)
     for (guint c = 0; c < 3; c++)
       r->original.data[c * n + i] = CLAMP (rgb[i * 3 + c], 0.0f, 1.0f) * 2.0f - 1.0f;
-  r->work = se_image_to_work (&r->original, multiple, long_side, &r->scaled_w, &r->scaled_h);
+  r->work = se_image_to_work (&r->original, multiple, long_side, &r->scaled_w, &r->scaled_h, error);
+  if (r->work.data == NULL) {
+    se_region_clear (r);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -77,10 +84,12 @@ se_region_clear (SeRegion *r)
 
 /* result as opaque R'G'B'A float in [0, 1], pixel-interleaved */
 static float *
-to_rgba (const SeRegion *r, const SeImage *result)
+to_rgba (const SeRegion *r, const SeImage *result, GError **error)
 {
   gsize n = (gsize) r->width * r->height;
-  float *rgba = g_new (float, 4 * n);
+  float *rgba = se_image_alloc ((guint) r->width, (guint) r->height, 4, error);
+  if (rgba == NULL)
+    return NULL;
   for (gsize i = 0; i < n; i++) {
     for (guint c = 0; c < 3; c++)
       rgba[i * 4 + c] = CLAMP ((result->data[c * n + i] + 1.0f) * 0.5f, 0.0f, 1.0f);
@@ -96,7 +105,9 @@ se_region_replace_layer (const SeRegion *r, const SeImage *result, gint32 layer,
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The edit's layer changed size; it was left as it was."));
     return FALSE;
   }
-  g_autofree float *rgba = to_rgba (r, result);
+  g_autofree float *rgba = to_rgba (r, result, error);
+  if (rgba == NULL)
+    return FALSE;
   /* through the shadow buffer, merged as one undo step */
   GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (layer);
   const Babl *format = babl_format_with_space ("R'G'B'A float", gimp_drawable_get_format (r->drawable));
@@ -125,7 +136,9 @@ se_region_replace_layer (const SeRegion *r, const SeImage *result, gint32 layer,
 gint32
 se_region_write_layer (const SeRegion *r, const SeImage *result, const char *name, GError **error)
 {
-  g_autofree float *rgba = to_rgba (r, result);
+  g_autofree float *rgba = to_rgba (r, result, error);
+  if (rgba == NULL)
+    return -1;
 
   gboolean gray = gimp_image_base_type (r->image) == GIMP_GRAY;
   gint32 layer = gimp_layer_new (r->image, name, r->width, r->height,

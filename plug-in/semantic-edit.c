@@ -240,7 +240,7 @@ edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel
   const SeImage *source = ok && recipe->detail ? se_session_source (session, 0, error) : NULL;
   SeImage result = { 0 };
   if (ok && (source || !recipe->detail))
-    result = se_image_result (&region.original, &out, source, region.scaled_w, region.scaled_h);
+    result = se_image_result (&region.original, &out, source, region.scaled_w, region.scaled_h, error);
   se_session_free (session);
   g_free (out.data);
   gint32 layer = -1;

@@ -44,8 +44,13 @@ static SeImage
 displayed (SeDialog *d, guint k)
 {
   const SeImage *r = &d->results[k];
-  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->detail)))
-    return se_image_result (&d->results_original, r, &d->sources[k], r->width, r->height);
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->detail)) && d->results_original.data) {
+    g_autoptr (GError) error = NULL;
+    SeImage shown = se_image_result (&d->results_original, r, &d->sources[k], r->width, r->height, &error);
+    if (shown.data)
+      return shown;
+    g_warning ("%s", error->message);          /* out of memory: shown as decoded */
+  }
   return (SeImage) { r->width, r->height, g_memdup2 (r->data, 3 * sizeof (float) * r->width * r->height) };
 }
 
@@ -115,7 +120,10 @@ keep_results (SeDialog *d, const SePreviewEvent *ev)
   d->results = copy_images (ev->images, ev->count);
   d->sources = copy_images (ev->sources, ev->count);
   d->n_results = ev->count;
-  d->results_original = se_image_resize (&d->region, ev->images[0].width, ev->images[0].height);
+  g_autoptr (GError) error = NULL;
+  d->results_original = se_image_resize (&d->region, ev->images[0].width, ev->images[0].height, &error);
+  if (d->results_original.data == NULL)
+    g_warning ("%s", error->message);          /* candidates are then shown as decoded */
   if (ev->masks) {
     d->masks = g_memdup2 (ev->masks, sizeof (double) * ev->count * ev->mask_concepts * ev->mask_w * ev->mask_h);
     d->mask_concepts = ev->mask_concepts;

@@ -161,7 +161,9 @@ encode (SeWorker *w, SePreviewJob *j, GError **error)
   post (w, j, SE_PREVIEW_STATUS, g_strdup (_("Encoding the region…")), -1, NULL, 0);
   se_image_working_size (j->region->width, j->region->height, se_model_size_multiple (st->model),
                          j->preview_side, &st->width, &st->height);
-  SeImage small = se_image_resize (j->region, st->width, st->height);
+  SeImage small = se_image_resize (j->region, st->width, st->height, error);
+  if (small.data == NULL)
+    return FALSE;
   st->session = se_session_new (st->model, &small, error);
   g_free (small.data);
   return st->session != NULL;

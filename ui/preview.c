@@ -65,6 +65,8 @@ se_preview_pixbuf (const SeImage *img, double visible_x, double visible_y, doubl
   guint w = CLAMP ((guint) (img->width * visible_x + 0.5), 1u, img->width);
   guint h = CLAMP ((guint) (img->height * visible_y + 0.5), 1u, img->height);
   g_autoptr (GdkPixbuf) full = se_image_to_pixbuf (img, w, h);
+  if (full == NULL)
+    return NULL;
   int dw = aspect >= 1.0 ? (int) size : MAX (1, (int) (size * aspect + 0.5));
   int dh = aspect >= 1.0 ? MAX (1, (int) (size / aspect + 0.5)) : (int) size;
   return gdk_pixbuf_scale_simple (full, dw, dh, GDK_INTERP_BILINEAR);

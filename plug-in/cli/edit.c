@@ -103,10 +103,13 @@ read_mask (const char *path, const SeImage *img, SeBox *box, GError **error)
 /* The input with the edited region blended in by the mask's weights;
  * weight 0 keeps the input's value exactly. */
 static SeImage
-blend (const SeImage *img, const float *mask, SeBox b, const SeImage *region)
+blend (const SeImage *img, const float *mask, SeBox b, const SeImage *region, GError **error)
 {
   gsize n = (gsize) img->width * img->height;
-  SeImage out = { img->width, img->height, g_memdup2 (img->data, 3 * n * sizeof (float)) };
+  SeImage out = { img->width, img->height, se_image_alloc (img->width, img->height, 3, error) };
+  if (out.data == NULL)
+    return out;
+  memcpy (out.data, img->data, 3 * n * sizeof (float));
   for (guint c = 0; c < 3; c++)
     for (guint y = 0; y < b.height; y++)
       for (guint x = 0; x < b.width; x++) {
@@ -175,10 +178,14 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
   SeImage work, region = img;
   g_autofree float *work_data = NULL, *region_data = NULL;
   if (mask) {
-    region = se_image_crop (&img, box);
+    region = se_image_crop (&img, box, error);
     region_data = region.data;
-    work = se_image_to_work (&region, mult, e->size, &sw, &sh);
+    if (region.data == NULL)
+      return FALSE;
+    work = se_image_to_work (&region, mult, e->size, &sw, &sh, error);
     work_data = work.data;
+    if (work.data == NULL)
+      return FALSE;
   } else {
     gboolean exact = g_str_has_suffix (input, ".safetensors");
     se_image_working_size (img.width, img.height, mult, exact ? G_MAXUINT : e->size, &ww, &wh);
@@ -190,8 +197,10 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
     }
     work = img;
     if (ww != img.width || wh != img.height) {
-      work = se_image_resize (&img, ww, wh);
+      work = se_image_resize (&img, ww, wh, error);
       work_data = work.data;
+      if (work.data == NULL)
+        return FALSE;
     }
     sw = ww;
     sh = wh;
@@ -220,12 +229,17 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
       free_images (finals, K);
       return FALSE;
     }
-    SeImage result = se_image_result (&region, &outs[k], source, sw, sh);
-    if (mask) {
-      finals[k] = blend (&img, mask, box, &result);
+    SeImage result = se_image_result (&region, &outs[k], source, sw, sh, error);
+    if (result.data && mask) {
+      finals[k] = blend (&img, mask, box, &result, error);
       g_free (result.data);
     } else {
       finals[k] = result;
+    }
+    if (finals[k].data == NULL) {
+      free_images (outs, K);
+      free_images (finals, K);
+      return FALSE;
     }
   }
   free_images (outs, K);

@@ -28,7 +28,9 @@ load_safetensors (const char *path, SeImage *img, GError **error)
   }
   img->width = (guint) t->shape[3];
   img->height = (guint) t->shape[2];
-  img->data = g_new (float, t->numel);
+  img->data = se_image_alloc (img->width, img->height, 3, error);
+  if (img->data == NULL)
+    return FALSE;
   se_safetensors_read_f32 (f, t, img->data);
   return TRUE;
 }
@@ -45,14 +47,21 @@ se_image_load (const char *path, SeImage *img, GError **error)
     return FALSE;
   }
   g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (raw);
-  *img = se_image_from_pixbuf (oriented);
-  return TRUE;
+  *img = se_image_from_pixbuf (oriented, error);
+  if (img->data == NULL)
+    g_prefix_error (error, "%s: ", path);
+  return img->data != NULL;
 }
 
 gboolean
 se_image_save_png (const SeImage *img, const char *path, GError **error)
 {
   g_autoptr (GdkPixbuf) pb = se_image_to_pixbuf (img, img->width, img->height);
+  if (pb == NULL) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY, _("%s: not enough memory for a %u x %u image"),
+                 path, img->width, img->height);
+    return FALSE;
+  }
   g_autofree char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
   g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
   /* created as any file the user writes (0666 less the umask), so the
@@ -89,7 +98,9 @@ se_mask_load (const char *path, guint *width, guint *height, float **weights, GE
   guint w = (guint) gdk_pixbuf_get_width (pb), h = (guint) gdk_pixbuf_get_height (pb);
   guint channels = (guint) gdk_pixbuf_get_n_channels (pb), stride = (guint) gdk_pixbuf_get_rowstride (pb);
   const guchar *px = gdk_pixbuf_read_pixels (pb);
-  float *m = g_new (float, (gsize) w * h);
+  float *m = se_image_alloc (w, h, 1, error);
+  if (m == NULL)
+    return FALSE;
   for (guint y = 0; y < h; y++)
     for (guint x = 0; x < w; x++) {
       const guchar *p = px + (gsize) y * stride + (gsize) x * channels;

@@ -55,12 +55,15 @@ smoothstep (float from, float full, float v)
 
 /* The change edit - source, each value moved toward zero by the floor; and
  * per pixel the weight of the edit itself (0: original + change). */
-static void
-measure_change (const SeImage *edit, const SeImage *source, float *change, float *weight)
+static gboolean
+measure_change (const SeImage *edit, const SeImage *source, float *change, float *weight, GError **error)
 {
   gsize m = (gsize) edit->width * edit->height;
-  g_autofree float *amount = g_new0 (float, m);
-  g_autofree float *dilated = g_new (float, m);
+  g_autofree float *amount = se_image_alloc (edit->width, edit->height, 1, error);
+  g_autofree float *dilated = amount ? se_image_alloc (edit->width, edit->height, 1, error) : NULL;
+  if (dilated == NULL)
+    return FALSE;
+  memset (amount, 0, m * sizeof (float));
   for (guint c = 0; c < 3; c++)
     for (gsize i = 0; i < m; i++) {
       float d = edit->data[c * m + i] - source->data[c * m + i];
@@ -72,41 +75,56 @@ measure_change (const SeImage *edit, const SeImage *source, float *change, float
   filter3 (dilated, amount, edit->width, edit->height, FALSE);
   for (gsize i = 0; i < m; i++)
     weight[i] = smoothstep (NEW_CONTENT_FROM, NEW_CONTENT_FULL, amount[i]);
+  return TRUE;
 }
 
-SeImage
-se_image_result (const SeImage *original, const SeImage *edit, const SeImage *source, guint scaled_w,
-                 guint scaled_h)
+/* out = the original plus the upsampled change, toward the upsampled edit
+ * where weight says; one plane at a time at full resolution (a
+ * 24-megapixel region holds the original, the result and three planes). */
+static gboolean
+compose (const SeImage *original, const SeImage *e, const float *change, const float *weight, SeImage *out,
+         GError **error)
 {
-  guint W = original->width, H = original->height;
-  if (source == NULL)
-    return se_image_from_work (edit, scaled_w, scaled_h, W, H);
-  SeBox visible = { 0, 0, scaled_w, scaled_h };
-  SeImage e = se_image_crop (edit, visible), r = se_image_crop (source, visible);
-  gsize m = (gsize) scaled_w * scaled_h, M = (gsize) W * H;
-  g_autofree float *change = g_new (float, 3 * m);
-  g_autofree float *weight = g_new (float, m);
-  measure_change (&e, &r, change, weight);
-  g_free (r.data);
-
-  /* to full resolution one plane at a time (a 24-megapixel region holds
-   * the original, the result and three planes) */
-  g_autofree float *weight_full = g_new (float, M);
-  g_autofree float *change_full = g_new (float, M);
-  g_autofree float *edit_full = g_new (float, M);
-  se_plane_resize (weight, scaled_w, scaled_h, weight_full, W, H);
-  SeImage out = { W, H, g_new (float, 3 * M) };
+  guint W = original->width, H = original->height, sw = e->width, sh = e->height;
+  gsize m = (gsize) sw * sh, M = (gsize) W * H;
+  g_autofree float *weight_full = se_image_alloc (W, H, 1, error);
+  g_autofree float *change_full = weight_full ? se_image_alloc (W, H, 1, error) : NULL;
+  g_autofree float *edit_full = change_full ? se_image_alloc (W, H, 1, error) : NULL;
+  if (edit_full == NULL || !se_plane_resize (weight, sw, sh, weight_full, W, H, error))
+    return FALSE;
   for (guint c = 0; c < 3; c++) {
-    se_plane_resize (change + c * m, scaled_w, scaled_h, change_full, W, H);
-    se_plane_resize (e.data + c * m, scaled_w, scaled_h, edit_full, W, H);
+    if (!se_plane_resize (change + c * m, sw, sh, change_full, W, H, error) ||
+        !se_plane_resize (e->data + c * m, sw, sh, edit_full, W, H, error))
+      return FALSE;
     const float *o = original->data + c * M;
-    float *dst = out.data + c * M;
+    float *dst = out->data + c * M;
     for (gsize i = 0; i < M; i++) {
       float w = weight_full[i];
       float kept = o[i] + change_full[i];
       dst[i] = w > 0.0f ? CLAMP (kept + w * (edit_full[i] - kept), -1.0f, 1.0f) : CLAMP (kept, -1.0f, 1.0f);
     }
   }
+  return TRUE;
+}
+
+SeImage
+se_image_result (const SeImage *original, const SeImage *edit, const SeImage *source, guint scaled_w,
+                 guint scaled_h, GError **error)
+{
+  guint W = original->width, H = original->height;
+  if (source == NULL)
+    return se_image_from_work (edit, scaled_w, scaled_h, W, H, error);
+  SeBox visible = { 0, 0, scaled_w, scaled_h };
+  SeImage out = { W, H, NULL };
+  SeImage e = se_image_crop (edit, visible, error);
+  SeImage r = e.data ? se_image_crop (source, visible, error) : (SeImage) { 0, 0, NULL };
+  g_autofree float *change = r.data ? se_image_alloc (scaled_w, scaled_h, 3, error) : NULL;
+  g_autofree float *weight = change ? se_image_alloc (scaled_w, scaled_h, 1, error) : NULL;
+  gboolean ok = weight && measure_change (&e, &r, change, weight, error);
+  g_free (r.data);
+  out.data = ok ? se_image_alloc (W, H, 3, error) : NULL;
+  if (out.data && !compose (original, &e, change, weight, &out, error))
+    g_clear_pointer (&out.data, g_free);
   g_free (e.data);
   return out;
 }

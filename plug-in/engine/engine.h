@@ -26,8 +26,15 @@ typedef struct {
   float *data;
 } SeImage;
 
+/* The image functions below return a new image, or one whose data is NULL
+ * with error set when its pixels do not fit in host memory (the message
+ * names the image's size): sizes come from the user's pictures. */
+
+/* Host memory for `planes` width x height float planes, or NULL with an
+ * error naming the image's size. */
+float  *se_image_alloc (guint width, guint height, guint planes, GError **error);
 /* A resampled copy (separable triangle filter, widened when shrinking). */
-SeImage se_image_resize (const SeImage *img, guint width, guint height);
+SeImage se_image_resize (const SeImage *img, guint width, guint height, GError **error);
 /* The working size: the input size when both sides are multiples of
  * `multiple` and the long side is at most `long_side`; otherwise the long
  * side scaled to `long_side` and both sides rounded to multiples. */
@@ -48,12 +55,13 @@ SeBox   se_box_with_context (SeBox sel, guint width, guint height);
  * multiples of `multiple` by repeating its edges (padding, not distorting);
  * *scaled_w, *scaled_h: its size before the padding. */
 SeImage se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint *scaled_w,
-                          guint *scaled_h);
+                          guint *scaled_h, GError **error);
 /* A working-size result with the padding cropped off, scaled back to
  * width x height. */
-SeImage se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height);
+SeImage se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height,
+                            GError **error);
 /* The box's pixels of img, as a new image. */
-SeImage se_image_crop (const SeImage *img, SeBox box);
+SeImage se_image_crop (const SeImage *img, SeBox box, GError **error);
 /* A working-size edit brought back to the region's own resolution
  * (detail.c; README "Full-resolution results").  original: the region at
  * full resolution; edit: a decoded edit at working size whose top-left
@@ -63,7 +71,7 @@ SeImage se_image_crop (const SeImage *img, SeBox box);
  * detail" off).  With source, an edit that changes nothing returns the
  * original exactly, and small changes keep the original's detail. */
 SeImage se_image_result (const SeImage *original, const SeImage *edit, const SeImage *source,
-                         guint scaled_w, guint scaled_h);
+                         guint scaled_w, guint scaled_h, GError **error);
 
 /* phase: "invert", "edit" or "decode"; done of total steps. */
 typedef void (*SeProgressFunc) (const char *phase, guint done, guint total, gpointer data);

@@ -5,5 +5,6 @@
 #include <glib.h>
 
 /* src (sw x sh) -> dst (dw x dh): separable triangle (bilinear) filter,
- * widened when shrinking, edges clamped. */
-void se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh);
+ * widened when shrinking, edges clamped.  FALSE, with error, when its
+ * intermediate plane does not fit in memory. */
+gboolean se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh, GError **error);

@@ -3,13 +3,25 @@
 #include "engine.h"
 #include "image-resample.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
-void
-se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh)
+#include "fault.h"
+
+float *
+se_image_alloc (guint width, guint height, guint planes, GError **error)
 {
-  g_autofree float *tmp = g_new (float, (gsize) dw * sh);
+  g_autofree char *what = g_strdup_printf (_("a %u x %u image"), width, height);
+  return se_host_alloc ((gsize) planes * width * height, sizeof (float), what, error);
+}
+
+gboolean
+se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh, GError **error)
+{
+  g_autofree float *tmp = se_image_alloc (dw, sh, 1, error);
+  if (tmp == NULL)
+    return FALSE;
   for (int pass = 0; pass < 2; pass++) {
     guint n_in = pass == 0 ? sw : sh, n_out = pass == 0 ? dw : dh;
     guint lines = pass == 0 ? sh : dw;
@@ -35,15 +47,17 @@ se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, gui
       }
     }
   }
+  return TRUE;
 }
 
 SeImage
-se_image_resize (const SeImage *img, guint width, guint height)
+se_image_resize (const SeImage *img, guint width, guint height, GError **error)
 {
-  SeImage out = { width, height, g_new (float, 3 * (gsize) width * height) };
-  for (guint c = 0; c < 3; c++)
-    se_plane_resize (img->data + (gsize) c * img->width * img->height, img->width, img->height,
-                    out.data + (gsize) c * width * height, width, height);
+  SeImage out = { width, height, se_image_alloc (width, height, 3, error) };
+  for (guint c = 0; c < 3 && out.data; c++)
+    if (!se_plane_resize (img->data + (gsize) c * img->width * img->height, img->width, img->height,
+                          out.data + (gsize) c * width * height, width, height, error))
+      g_clear_pointer (&out.data, g_free);
   return out;
 }
 
@@ -75,30 +89,35 @@ se_box_with_context (SeBox sel, guint width, guint height)
 }
 
 SeImage
-se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint *scaled_w, guint *scaled_h)
+se_image_to_work (const SeImage *region, guint multiple, guint long_side, guint *scaled_w, guint *scaled_h,
+                  GError **error)
 {
   double scale = (double) long_side / MAX (region->width, region->height);
   guint sw = MAX (1u, (guint) (region->width * scale + 0.5));
   guint sh = MAX (1u, (guint) (region->height * scale + 0.5));
-  SeImage scaled = se_image_resize (region, sw, sh);
   guint pw = (sw + multiple - 1) / multiple * multiple, ph = (sh + multiple - 1) / multiple * multiple;
-  SeImage work = { pw, ph, g_new (float, 3 * (gsize) pw * ph) };
+  *scaled_w = sw;
+  *scaled_h = sh;
+  SeImage scaled = se_image_resize (region, sw, sh, error);
+  SeImage work = { pw, ph, scaled.data ? se_image_alloc (pw, ph, 3, error) : NULL };
+  if (work.data == NULL) {
+    g_free (scaled.data);
+    return work;
+  }
   for (guint c = 0; c < 3; c++)
     for (guint y = 0; y < ph; y++)
       for (guint x = 0; x < pw; x++)
         work.data[((gsize) c * ph + y) * pw + x] =
           scaled.data[((gsize) c * sh + MIN (y, sh - 1)) * sw + MIN (x, sw - 1)];
   g_free (scaled.data);
-  *scaled_w = sw;
-  *scaled_h = sh;
   return work;
 }
 
 SeImage
-se_image_crop (const SeImage *img, SeBox b)
+se_image_crop (const SeImage *img, SeBox b, GError **error)
 {
-  SeImage out = { b.width, b.height, g_new (float, 3 * (gsize) b.width * b.height) };
-  for (guint c = 0; c < 3; c++)
+  SeImage out = { b.width, b.height, se_image_alloc (b.width, b.height, 3, error) };
+  for (guint c = 0; c < 3 && out.data; c++)
     for (guint y = 0; y < b.height; y++)
       memcpy (out.data + ((gsize) c * b.height + y) * b.width,
               img->data + ((gsize) c * img->height + b.y + y) * img->width + b.x, b.width * sizeof (float));
@@ -106,10 +125,13 @@ se_image_crop (const SeImage *img, SeBox b)
 }
 
 SeImage
-se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height)
+se_image_from_work (const SeImage *work, guint scaled_w, guint scaled_h, guint width, guint height,
+                    GError **error)
 {
-  SeImage crop = se_image_crop (work, (SeBox) { 0, 0, scaled_w, scaled_h });
-  SeImage back = se_image_resize (&crop, width, height);
+  SeImage crop = se_image_crop (work, (SeBox) { 0, 0, scaled_w, scaled_h }, error);
+  if (crop.data == NULL)
+    return (SeImage) { width, height, NULL };
+  SeImage back = se_image_resize (&crop, width, height, error);
   g_free (crop.data);
   return back;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fault.h"
 #include "image-pixbuf.h"
 #include "ledits/session-private.h"
 #include "test-util.h"
@@ -55,7 +56,7 @@ textured_photo (guint w, guint h)
 static SeImage
 to_work (const SeImage *full, guint *sw, guint *sh)
 {
-  return se_image_to_work (full, se_model_size_multiple (model), WORK_SIDE, sw, sh);
+  return se_image_to_work (full, se_model_size_multiple (model), WORK_SIDE, sw, sh, NULL);
 }
 
 /* The textured photo at full size, its working image, and a session
@@ -120,8 +121,8 @@ test_unchanged_returns_original (void)
     SeImage edit = { 0 };
     g_assert_true (se_session_edit (s, r, &edit, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
-    SeImage kept = se_image_result (&full, &edit, source, sw, sh);
-    SeImage scaled = se_image_result (&full, &edit, NULL, sw, sh);
+    SeImage kept = se_image_result (&full, &edit, source, sw, sh, NULL);
+    SeImage scaled = se_image_result (&full, &edit, NULL, sw, sh, NULL);
     /* [-1, 1] units: 2/255 is one 8-bit level */
     double kept_err = max_abs_diff (&kept, &full), scaled_err = max_abs_diff (&scaled, &full);
     g_test_message ("strength %g: detail kept %.2e, scaled edit %.3f (8-bit levels: %.3f, %.1f)", strengths[i],
@@ -177,7 +178,7 @@ save_picture (const SeImage *img, SeBox box, const char *name)
   const char *dir = g_getenv ("SE_PICTURES");
   if (dir == NULL)
     return;
-  SeImage crop = se_image_crop (img, box);
+  SeImage crop = se_image_crop (img, box, NULL);
   g_autoptr (GdkPixbuf) pb = se_image_to_pixbuf (&crop, crop.width, crop.height);
   g_free (crop.data);
   g_autofree char *file = g_strdup_printf ("%s.png", name);
@@ -237,8 +238,8 @@ test_synthetic_change (void)
   SeBox patch = { lw / 8, lh / 8, lw / 3, lh / 4 };
   const double lift = 0.06;
   SeImage edit = synthetic_edit (s, source, lift, patch);
-  SeImage kept = se_image_result (&full, &edit, source, sw, sh);
-  SeImage scaled = se_image_result (&full, &edit, NULL, sw, sh);
+  SeImage kept = se_image_result (&full, &edit, source, sw, sh, NULL);
+  SeImage scaled = se_image_result (&full, &edit, NULL, sw, sh, NULL);
 
   /* latent pixels -> full-resolution pixels; a 256 x 256 crop across the
    * patch's corner for the README */
@@ -273,7 +274,7 @@ test_synthetic_change (void)
   /* where the edit changed nothing (the bottom left, clear of the other
    * changes by more than one working pixel) the result is the original */
   SeBox still = { 0, FULL_H / 2 + 64, FULL_W / 2 - 64, FULL_H / 2 - 64 };
-  SeImage orig_still = se_image_crop (&full, still), kept_still = se_image_crop (&kept, still);
+  SeImage orig_still = se_image_crop (&full, still, NULL), kept_still = se_image_crop (&kept, still, NULL);
   double untouched = max_abs_diff (&kept_still, &orig_still);
   g_test_message ("where nothing changed: largest difference %g", untouched);
   g_assert_cmpfloat (untouched, ==, 0.0);
@@ -284,6 +285,59 @@ test_synthetic_change (void)
   g_free (scaled.data);
   g_free (work.data);
   g_free (full.data);
+}
+
+static SeImage
+random_image (GRand *rng, guint w, guint h)
+{
+  SeImage img = { w, h, g_new (float, 3 * (gsize) w * h) };
+  for (gsize i = 0; i < 3 * (gsize) w * h; i++)
+    img.data[i] = (float) g_rand_double_range (rng, -1, 1);
+  return img;
+}
+
+/* Every host buffer of the full-resolution path (the working image, the
+ * result at full size) failing in turn, as a huge image would make it:
+ * each failure ends in an out-of-memory error naming the image's size, never
+ * an abort, and with no failure the result is whole. */
+static void
+test_out_of_memory (void)
+{
+  GRand *rng = g_rand_new_with_seed (3);
+  SeImage full = random_image (rng, 200, 150);
+  guint walked = 0;
+  for (guint n = 1;; n++) {
+    g_autoptr (GError) error = NULL;
+    se_fault_arm (SE_FAULT_ALLOC, n);
+    guint sw, sh;
+    SeImage work = se_image_to_work (&full, 64, 128, &sw, &sh, &error);
+    SeImage edit = { 0 }, result = { 0 };
+    if (work.data) {
+      edit = random_image (rng, work.width, work.height);
+      result = se_image_result (&full, &edit, &work, sw, sh, &error);
+    }
+    gboolean fired = se_fault_fired ();
+    se_fault_arm (SE_FAULT_NONE, 0);
+    if (!fired) {
+      g_assert_no_error (error);
+      g_assert_nonnull (result.data);
+      g_assert_cmpuint (result.width, ==, 200);
+      g_free (result.data);
+      g_free (edit.data);
+      g_free (work.data);
+      break;
+    }
+    walked++;
+    g_assert_null (result.data);
+    g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY);
+    g_assert_nonnull (strstr (error->message, " x "));
+    g_free (edit.data);
+    g_free (work.data);
+  }
+  g_test_message ("%u allocations walked", walked);
+  g_assert_cmpuint (walked, >=, 8);
+  g_free (full.data);
+  g_rand_free (rng);
 }
 
 int
@@ -298,6 +352,7 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   g_test_add_func ("/detail/unchanged-returns-original", test_unchanged_returns_original);
   g_test_add_func ("/detail/synthetic-change", test_synthetic_change);
+  g_test_add_func ("/detail/out-of-memory", test_out_of_memory);
   int r = g_test_run ();
   se_model_free (model);
   g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);

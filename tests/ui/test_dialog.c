@@ -185,8 +185,8 @@ script (gpointer data)
    * change on the region itself, as OK will make it */
   g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (dlg->detail)));
   const SeImage *r1 = &dlg->results[1];
-  SeImage small = se_image_resize (&dlg->region, r1->width, r1->height);
-  SeImage kept = se_image_result (&small, r1, &dlg->sources[1], r1->width, r1->height);
+  SeImage small = se_image_resize (&dlg->region, r1->width, r1->height, NULL);
+  SeImage kept = se_image_result (&small, r1, &dlg->sources[1], r1->width, r1->height, NULL);
   guint side = (guint) MAX (gdk_pixbuf_get_width (first), gdk_pixbuf_get_height (first));
   double vx = (double) dlg->visible_w / dlg->region.width, vy = (double) dlg->visible_h / dlg->region.height;
   double aspect = (double) dlg->visible_w / dlg->visible_h;

@@ -105,9 +105,11 @@ se_model_fit_latent_preview (SeModel *m, GError **error)
   guint side = MAX (FIT_SIZE / mult, 1u) * mult;
   SeImage chart = colour_chart ();
   if (side != FIT_SIZE) {
-    SeImage r = se_image_resize (&chart, side, side);
+    SeImage r = se_image_resize (&chart, side, side, error);
     g_free (chart.data);
     chart = r;
+    if (chart.data == NULL)
+      return FALSE;
   }
   g_autofree float *chart_data = chart.data;
   g_autoptr (SeSession) s = se_session_new (m, &chart, error);
