@@ -227,6 +227,70 @@ test_folder_config_mismatch (void)
   expect_open_error (dir, NULL, SE_MODEL_ERROR_CONFIG, "config.json", "nested more than 64 levels");
 }
 
+/* A copy of the reference folder with one network's config.json edited:
+ * `from` (text in it) replaced by `to`. */
+static char *
+folder_with_config (const char *tag, const char *net, const char *from, const char *to)
+{
+  char *dir = g_build_filename (tmpdir, tag, NULL);
+  g_autofree char *netdir = g_build_filename (dir, net, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (netdir, 0755), ==, 0);
+  const char *parts[] = { "model_index.json", "unet", "vae", "text_encoder", "tokenizer", "scheduler" };
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+    if (strcmp (parts[i], net) == 0)
+      continue;
+    g_autofree char *target = ref_path ("tiny-sd", parts[i]);
+    g_autofree char *link = g_build_filename (dir, parts[i], NULL);
+    g_assert_cmpint (symlink (target, link), ==, 0);
+  }
+  g_autofree char *src_dir = ref_path ("tiny-sd", net);
+  g_autoptr (GDir) d = g_dir_open (src_dir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (d))) {
+    g_autofree char *target = g_build_filename (src_dir, name, NULL);
+    g_autofree char *link = g_build_filename (netdir, name, NULL);
+    if (strcmp (name, "config.json") != 0) {
+      g_assert_cmpint (symlink (target, link), ==, 0);
+      continue;
+    }
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (target, &text, NULL, NULL));
+    GString *edited = g_string_new (text);
+    g_assert_cmpint (g_string_replace (edited, from, to, 1), ==, 1);
+    g_assert_true (g_file_set_contents (link, edited->str, -1, NULL));
+    g_string_free (edited, TRUE);
+  }
+  return dir;
+}
+
+/* Configuration values the networks cannot run with are refused at load,
+ * naming the file and the key (they once failed mid-edit as operator
+ * errors: "group_norm: 32 channels do not split into 0 groups"). */
+static void
+test_bad_config_values (void)
+{
+  const struct {
+    const char *net, *from, *to, *needle;
+  } cases[] = {
+    { "unet", "\"norm_num_groups\": 32", "\"norm_num_groups\": 0", "\"norm_num_groups\" is 0" },
+    { "unet", "\"norm_num_groups\": 32", "\"norm_num_groups\": 24", "does not divide the 32 channels of block 0" },
+    { "unet", "\"attention_head_dim\": 8", "\"attention_head_dim\": -3", "\"attention_head_dim\" is -3" },
+    { "unet", "\"norm_eps\": 1e-05", "\"norm_eps\": -1", "\"norm_eps\" must be a number" },
+    { "unet", "\"flip_sin_to_cos\": true", "\"flip_sin_to_cos\": \"yes\"", "\"flip_sin_to_cos\" is not true or false" },
+    { "unet", "\"addition_embed_type\": null", "\"addition_embed_type\": 7", "\"addition_embed_type\" is not a string" },
+    { "vae", "\"scaling_factor\": 0.18215", "\"scaling_factor\": 0", "\"scaling_factor\" must be a number" },
+    { "vae", "\"norm_num_groups\": 32", "\"norm_num_groups\": 5", "does not divide" },
+    { "text_encoder", "\"num_attention_heads\": 4", "\"num_attention_heads\": 3", "does not divide the 32" },
+    { "text_encoder", "\"hidden_act\": \"quick_gelu\"", "\"hidden_act\": [1]", "\"hidden_act\" is not a string" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *tag = g_strdup_printf ("bad-config-%u", i);
+    g_autofree char *dir = folder_with_config (tag, cases[i].net, cases[i].from, cases[i].to);
+    g_autofree char *file = g_build_filename (cases[i].net, "config.json", NULL);
+    expect_open_error (dir, NULL, SE_MODEL_ERROR_CONFIG, file, cases[i].needle);
+  }
+}
+
 /* Both layouts describe the reference model identically. */
 static void
 test_layouts_agree (void)
@@ -273,6 +337,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/missing-tensor-and-wrong-shape", test_missing_tensor_and_wrong_shape);
   g_test_add_func ("/model/folder-config-mismatch", test_folder_config_mismatch);
   g_test_add_func ("/model/layouts-agree", test_layouts_agree);
+  g_test_add_func ("/model/bad-config-values", test_bad_config_values);
   int r = g_test_run ();
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
   if (system (cmd) != 0)

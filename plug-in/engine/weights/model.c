@@ -198,12 +198,84 @@ config_int (JsonObject *o, const char *path, const char *key, gint64 def, gint64
   return TRUE;
 }
 
-static double
-config_double (JsonObject *o, const char *key, double def)
+/* config_int within [lo, hi], refused with the key and the range named. */
+static gboolean
+config_int_in (JsonObject *o, const char *path, const char *key, gint64 def, gint64 lo, gint64 hi, gint64 *out,
+               GError **error)
+{
+  if (!config_int (o, path, key, def, out, error))
+    return FALSE;
+  if (*out >= lo && *out <= hi)
+    return TRUE;
+  g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is %lld; it must be %lld to %lld"),
+               path, key, (long long) *out, (long long) lo, (long long) hi);
+  return FALSE;
+}
+
+/* A number member in [lo, hi], or def when absent. */
+static gboolean
+config_number (JsonObject *o, const char *path, const char *key, double def, double lo, double hi, double *out,
+               GError **error)
 {
   JsonNode *n = json_object_get_member (o, key);
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) != G_TYPE_STRING
-         ? json_node_get_double (n) : def;
+  GType t = n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n)) {
+    *out = def;
+    return TRUE;
+  }
+  *out = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (n) : NAN;
+  if (*out >= lo && *out <= hi)
+    return TRUE;
+  g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" must be a number from %g to %g"),
+               path, key, lo, hi);
+  return FALSE;
+}
+
+/* A boolean member, or def when absent. */
+static gboolean
+config_bool (JsonObject *o, const char *path, const char *key, gboolean def, gboolean *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n)) {
+    *out = def;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not true or false"), path, key);
+    return FALSE;
+  }
+  *out = json_node_get_boolean (n);
+  return TRUE;
+}
+
+/* A string member, NULL when absent or null; FALSE when of another type. */
+static gboolean
+config_string (JsonObject *o, const char *path, const char *key, const char **out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  *out = NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
+    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not a string"), path, key);
+    return FALSE;
+  }
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+/* `per` (groups or heads, from key) splits every block's channels. */
+static gboolean
+config_divides (const char *path, const char *key, gint64 per, const guint *channels, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    if (channels[i] % per != 0) {
+      g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG,
+                   _("%s: \"%s\" is %lld, which does not divide the %u channels of block %u"), path, key,
+                   (long long) per, channels[i], i);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -282,19 +354,22 @@ open_folder (SeModelFiles *m, GError **error)
   JsonObject *u = read_config (ucfg, pu, error);
   if (u == NULL)
     return FALSE;
-  const char *extra = json_object_has_member (u, "addition_embed_type") &&
-                      JSON_NODE_HOLDS_VALUE (json_object_get_member (u, "addition_embed_type"))
-                      ? json_object_get_string_member (u, "addition_embed_type") : NULL;
+  const char *extra;
+  if (!config_string (u, ucfg, "addition_embed_type", &extra, error))
+    return FALSE;
   if (extra) {
     g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
                  _("%s: the UNet uses addition_embed_type \"%s\" (SDXL-style); only Stable "
                    "Diffusion 1.x is supported"), ucfg, extra);
     return FALSE;
   }
-  if (!config_int (u, ucfg, "attention_head_dim", 8, &v, error))
+  /* diffusers' SD 1.x quirk: attention_head_dim is the head count */
+  if (!config_int_in (u, ucfg, "attention_head_dim", 8, 1, 1024, &v, error) ||
+      !config_divides (ucfg, "attention_head_dim", v, m->unet.block_out, m->unet.n_blocks, error))
     return FALSE;
   m->unet.heads = (guint) v;
-  if (!config_int (u, ucfg, "norm_num_groups", 32, &v, error))
+  if (!config_int_in (u, ucfg, "norm_num_groups", 32, 1, 1024, &v, error) ||
+      !config_divides (ucfg, "norm_num_groups", v, m->unet.block_out, m->unet.n_blocks, error))
     return FALSE;
   m->unet.groups = (guint) v;
   if (!config_int (u, ucfg, "cross_attention_dim", m->unet.context_dim, &v, error) ||
@@ -302,38 +377,43 @@ open_folder (SeModelFiles *m, GError **error)
       !config_int (u, ucfg, "layers_per_block", m->unet.layers, &v, error) ||
       !check_same (ucfg, "layers_per_block", v, m->unet.layers, error))
     return FALSE;
-  m->unet.eps = (float) config_double (u, "norm_eps", 1e-5);
-  m->unet.freq_shift = (float) config_double (u, "freq_shift", 0.0);
-  m->unet.flip_sin_to_cos = !json_object_has_member (u, "flip_sin_to_cos") ||
-                            json_object_get_boolean_member (u, "flip_sin_to_cos");
+  double d;
+  if (!config_number (u, ucfg, "norm_eps", 1e-5, 1e-12, 1.0, &d, error))
+    return FALSE;
+  m->unet.eps = (float) d;
+  if (!config_number (u, ucfg, "freq_shift", 0.0, 0.0, 1.0, &d, error) ||
+      !config_bool (u, ucfg, "flip_sin_to_cos", TRUE, &m->unet.flip_sin_to_cos, error))
+    return FALSE;
+  m->unet.freq_shift = (float) d;
 
   g_autoptr (JsonParser) pv = json_parser_new ();
   g_autofree char *vcfg = g_build_filename (m->path, "vae", "config.json", NULL);
   JsonObject *va = read_config (vcfg, pv, error);
-  if (va == NULL || !config_int (va, vcfg, "norm_num_groups", 32, &v, error))
+  if (va == NULL || !config_int_in (va, vcfg, "norm_num_groups", 32, 1, 1024, &v, error) ||
+      !config_divides (vcfg, "norm_num_groups", v, m->vae.block_out, m->vae.n_blocks, error) ||
+      !config_number (va, vcfg, "scaling_factor", 0.18215, 1e-6, 1e6, &d, error))
     return FALSE;
   m->vae.groups = (guint) v;
-  m->vae.scaling = (float) config_double (va, "scaling_factor", 0.18215);
+  m->vae.scaling = (float) d;
 
   g_autoptr (JsonParser) pc = json_parser_new ();
   g_autofree char *ccfg = g_build_filename (m->path, "text_encoder", "config.json", NULL);
   JsonObject *c = read_config (ccfg, pc, error);
-  if (c == NULL || !config_int (c, ccfg, "num_attention_heads", m->clip.heads, &v, error))
+  const char *act;
+  if (c == NULL || !config_int_in (c, ccfg, "num_attention_heads", m->clip.heads, 1, 1024, &v, error) ||
+      !config_divides (ccfg, "num_attention_heads", v, &m->clip.hidden, 1, error) ||
+      !config_number (c, ccfg, "layer_norm_eps", 1e-5, 1e-12, 1.0, &d, error) ||
+      !config_string (c, ccfg, "hidden_act", &act, error))
     return FALSE;
   m->clip.heads = (guint) v;
-  m->clip.eps = (float) config_double (c, "layer_norm_eps", 1e-5);
-  const char *act = json_object_has_member (c, "hidden_act") ? json_object_get_string_member (c, "hidden_act") : "quick_gelu";
-  if (act == NULL || (strcmp (act, "quick_gelu") != 0 && strcmp (act, "gelu") != 0)) {
+  m->clip.eps = (float) d;
+  act = act ? act : "quick_gelu";
+  if (strcmp (act, "quick_gelu") != 0 && strcmp (act, "gelu") != 0) {
     g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_UNSUPPORTED,
-                 _("%s: hidden_act \"%s\" is not supported (quick_gelu or gelu)"), ccfg, act ? act : "?");
+                 _("%s: hidden_act \"%s\" is not supported (quick_gelu or gelu)"), ccfg, act);
     return FALSE;
   }
   m->clip.quick_gelu = strcmp (act, "quick_gelu") == 0;
-  if (m->clip.heads == 0 || m->clip.hidden % m->clip.heads != 0 || m->unet.heads == 0) {
-    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG,
-                 _("%s: attention head counts do not divide the widths"), m->path);
-    return FALSE;
-  }
   if (m->tokenizer_dir == NULL)
     m->tokenizer_dir = g_build_filename (m->path, "tokenizer", NULL);
   return TRUE;
