@@ -110,8 +110,17 @@ build_recipe (const Options *o, GError **error)
   for (guint i = 0; o->concepts && o->concepts[i]; i++)
     if (!add_concept (r, o->concepts[i], error))
       return NULL;
+  /* the options' own names, before the recipe's checks name its keys */
+  if (o->steps >= 0 && (o->steps < 2 || o->steps > 1000)) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("--steps %d: expected 2 to 1000"), o->steps);
+    return NULL;
+  }
   if (o->steps >= 0)
     r->steps = (guint) o->steps;
+  if (o->skip >= (gint) r->steps) {
+    g_set_error (error, SE_RECIPE_ERROR, 0, _("--skip %d: expected fewer than the %u steps"), o->skip, r->steps);
+    return NULL;
+  }
   if (o->skip >= 0)
     r->skip = (guint) o->skip;
   else if (o->steps >= 0 && !o->params) {

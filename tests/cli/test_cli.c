@@ -333,6 +333,11 @@ test_bad_input (void)
                   "--size takes 64..4096");
   expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "--size", "2147483648", NULL }, 2,
                   "--size");
+  /* an option's problem named as the option, not as a recipe key */
+  expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "--steps", "2147483647", NULL }, 1,
+                  "--steps 2147483647: expected 2 to 1000");
+  expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "--steps", "10", "--skip", "10", NULL }, 1,
+                  "--skip 10: expected fewer than the 10 steps");
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 

@@ -177,6 +177,23 @@ test_recipe_nested_json (void)
   g_assert_null (se_recipe_from_json (inside, &error));
   g_assert_error (error, SE_RECIPE_ERROR, 0);
   g_assert_null (strstr (error->message, "nested"));
+  /* numbers as they were written, not as json-glib would wrap them */
+  g_clear_error (&error);
+  g_assert_null (se_recipe_from_json ("{\"steps\": 18446744073709551616}", &error));
+  g_assert_nonnull (strstr (error->message, "the number 18446744073709551616 (at byte 10) is too large"));
+  g_clear_error (&error);
+  g_assert_null (se_recipe_from_json ("{\"steps\": -9223372036854775809}", &error));
+  g_assert_nonnull (strstr (error->message, "-9223372036854775809"));
+  g_clear_error (&error);
+  g_assert_null (se_recipe_from_json ("{\"steps\": 9223372036854775807}", &error));
+  g_assert_nonnull (strstr (error->message, "\"steps\""));       /* fits: the recipe's own range check */
+  g_clear_error (&error);
+  g_autoptr (SeRecipe) big_float = se_recipe_from_json ("{\"cfg_tar\": 1.8446744073709551616e1}", &error);
+  g_assert_no_error (error);
+  /* a concept of only spaces, as the command line refuses it */
+  g_assert_null (se_recipe_from_json ("{\"concepts\": [{\"prompt\": \" \\t \"}]}", &error));
+  g_assert_nonnull (strstr (error->message, "the prompt is empty"));
+  g_clear_error (&error);
   /* brackets inside strings do not count */
   g_autofree char *in_string = se_test_nested_json ("{\"tar\": \"", 1000, "\\\"\"}");
   g_autoptr (SeRecipe) r = se_recipe_from_json (in_string, NULL);

@@ -173,7 +173,8 @@ se_recipe_validate (const SeRecipe *r, GError **error)
   for (guint i = 0; i < r->concepts->len; i++) {
     const SeConcept *c = &g_array_index (r->concepts, SeConcept, i);
     g_autofree char *k = g_strdup_printf ("concepts[%u]", i);
-    if (c->prompt == NULL || *c->prompt == '\0')
+    g_autofree char *text = g_strstrip (g_strdup (c->prompt ? c->prompt : ""));
+    if (*text == '\0')
       return bad (error, k, _("the prompt is empty"));
     g_autofree char *ks = g_strconcat (k, ".scale", NULL);
     g_autofree char *kt = g_strconcat (k, ".threshold", NULL);
