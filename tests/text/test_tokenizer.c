@@ -39,13 +39,24 @@ test_reference_cases (void)
                  json_array_get_int_element (want, k));
   }
 
-  /* 100 words: cut to 75 tokens, the final EOS kept, the full count reported */
+  /* 100 words: cut to 75 tokens, the final EOS kept, a count past 75
+   * reported (counting stops at 76) */
   GString *longer = g_string_new (NULL);
   for (int i = 0; i < 100; i++)
     g_string_append (longer, "cat ");
   gint32 ids[77];
-  g_assert_cmpuint (se_tokenizer_encode (tok, longer->str, ids, 77), ==, 100);
+  g_assert_cmpuint (se_tokenizer_encode (tok, longer->str, ids, 77), ==, 76);
   g_string_free (longer, TRUE);
+
+  /* a 100 KB word: cut to SE_TOKENIZER_MAX_WORD bytes before merging (it
+   * once took 16 s), the same window as that prefix alone */
+  g_autofree char *huge = g_strnfill (100000, 'q');
+  g_autofree char *prefix = g_strnfill (SE_TOKENIZER_MAX_WORD, 'q');
+  gint32 from_huge[77], from_prefix[77];
+  g_assert_cmpuint (se_tokenizer_encode (tok, huge, from_huge, 77), ==, 76);
+  se_tokenizer_encode (tok, prefix, from_prefix, 77);
+  g_assert_cmpmem (from_huge, sizeof from_huge, from_prefix, sizeof from_prefix);
+  g_assert_cmpint (from_huge[76], ==, 49407);
   g_assert_cmpint (ids[0], ==, 49406);
   for (int k = 1; k < 76; k++)
     g_assert_cmpint (ids[k], ==, 2368);                 /* "cat</w>" */

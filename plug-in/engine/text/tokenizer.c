@@ -329,13 +329,19 @@ se_tokenizer_encode (SeTokenizer *t, const char *text, gint32 *ids, guint length
   g_return_val_if_fail (length >= 2, 0);
   g_autofree char *cleaned = clean (text ? text : "");
   g_autoptr (GArray) tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
-  for (const char *p = cleaned; *p;) {
+  for (const char *p = cleaned; *p && tokens->len < length - 1;) {
     gsize n = match_piece (p);
     if (n == 0) {
       p = g_utf8_next_char (p);
       continue;
     }
-    bpe (t, p, n, tokens);
+    /* cut at a character boundary */
+    gsize cut = n;
+    if (cut > SE_TOKENIZER_MAX_WORD) {
+      const char *end = g_utf8_find_prev_char (p, p + SE_TOKENIZER_MAX_WORD + 1);
+      cut = (gsize) (end - p);
+    }
+    bpe (t, p, cut, tokens);
     p += n;
   }
   guint keep = MIN (tokens->len, length - 2);
@@ -344,5 +350,5 @@ se_tokenizer_encode (SeTokenizer *t, const char *text, gint32 *ids, guint length
     memcpy (ids + 1, tokens->data, keep * sizeof (gint32));
   for (guint i = keep + 1; i < length; i++)
     ids[i] = t->eos;
-  return tokens->len;
+  return MIN (tokens->len, length - 1);
 }

@@ -24,7 +24,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTokenizer, se_tokenizer_free)
 
 /* Fills ids[0..length-1] with BOS, the tokens, EOS, then EOS padding; text
  * too long is cut keeping the final EOS.  Returns how many tokens the text
- * had before any cut (so a caller can warn that a prompt was truncated). */
+ * makes, counted up to length - 1: more than the length - 2 kept tells the
+ * prompt was cut.  Tokenizing stops there, and a word is cut to
+ * SE_TOKENIZER_MAX_WORD bytes, so a huge prompt costs no more than a full
+ * window (byte-pair merging is quadratic in a word's length). */
+#define SE_TOKENIZER_MAX_WORD 1024
 guint se_tokenizer_encode (SeTokenizer *tok, const char *text, gint32 *ids, guint length);
 
 gint32 se_tokenizer_bos (const SeTokenizer *tok);
