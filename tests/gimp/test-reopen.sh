@@ -5,9 +5,10 @@
 # re-applies its own recipe (not the last values, which another edit has
 # changed meanwhile) onto its source layer, replacing the result's pixels in
 # place (same layer, name and mask; the source untouched); and with the
-# source layer deleted it ends with a message and changes nothing.  A
-# hostile record (JSON nested 100000 deep, which would overflow json-glib's
-# stack) and a hostile settings file end in a message, not a crash.
+# source layer deleted it ends with a message and changes nothing.  An XCF
+# whose layer carries a hostile record (JSON nested 100000 deep, which
+# would overflow json-glib's stack) and a hostile settings file end in a
+# message, not a crash.
 # (The dialog re-opened interactively, and one Ctrl+Z, are in
 # tests/ui/test-gimp-reopen.sh.)
 #   test-reopen.sh PLUGIN COMPARE-COMPOSITE
@@ -65,10 +66,14 @@ $SE_SCM_HELPERS
        \" layers=\" (layer-count img) \" dirty=\" (if (= (car (gimp-image-is-dirty img)) TRUE) \"yes\" \"no\"))
   (gimp-image-delete img))
 
-; 5: a record nested 100000 deep on a layer (as an XCF anyone sends could carry)
+; 5: an XCF anyone could send: a layer whose record is nested 100000 deep
 (let* ((c (image RGB PRECISION-U8-GAMMA 64 64)) (img (car c)) (l (cadr c))
        (deep (string-append \"{\\\"model\\\": \" (make-string 100000 #\\[) (make-string 100000 #\\]) \"}\")))
   (gimp-item-attach-parasite l (list \"semantic-edit-record\" 1 deep))
+  (gimp-xcf-save RUN-NONINTERACTIVE img l (string-append W \"hostile.xcf\") (string-append W \"hostile.xcf\"))
+  (gimp-image-delete img))
+(let* ((img (car (gimp-xcf-load RUN-NONINTERACTIVE (string-append W \"hostile.xcf\") (string-append W \"hostile.xcf\"))))
+       (l (top img)))
   (gimp-image-clean-all img)
   (say \"hostile-record \" (if (catch #f (plug-in-semantic-edit RUN-WITH-LAST-VALS img l \"\" \"\" 0)) \"ran\" \"error\")
        \" dirty=\" (if (= (car (gimp-image-is-dirty img)) TRUE) \"yes\" \"no\"))
