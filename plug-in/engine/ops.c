@@ -5,6 +5,53 @@
 
 #include <math.h>
 
+typedef struct {
+  guint32 C, HW, G;
+  float eps;
+  guint32 silu, C1;     /* C1: the first tensor's channels (groupnorm_concat) */
+} GroupNormPush;
+
+/* gamma and beta [C] fp32, groups splitting C. */
+static gboolean
+group_norm_params (const char *op, gint64 C, const SeTensor *gamma, const SeTensor *beta, guint groups,
+                   GError **error)
+{
+  if (!se_ops_all_f32 (op, error, gamma, beta, NULL, NULL))
+    return FALSE;
+  if (groups == 0 || C % groups != 0)
+    return se_ops_invalid (error, op, "%" G_GINT64_FORMAT " channels do not split into %u groups", C, groups);
+  if (gamma->numel != (gsize) C || beta->numel != (gsize) C)
+    return se_ops_invalid (error, op, "gamma/beta have %zu/%zu elements, expected %" G_GINT64_FORMAT,
+                           gamma->numel, beta->numel, C);
+  return TRUE;
+}
+
+gboolean
+se_op_group_norm_concat (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *gamma,
+                         const SeTensor *beta, guint groups, float eps, gboolean silu, SeTensor *cat,
+                         SeTensor *out, GError **error)
+{
+  gboolean ok = a->ndim >= 2 && a->ndim == b->ndim && se_ops_same_shape (cat, out) && cat->ndim == a->ndim &&
+                cat->shape[1] == a->shape[1] + b->shape[1];
+  for (guint i = 0; ok && i < a->ndim; i++)
+    ok = i == 1 || (a->shape[i] == b->shape[i] && a->shape[i] == cat->shape[i]);
+  if (!ok) {
+    g_autofree char *s = se_ops_shapes ("a", a, "b", b);
+    g_autofree char *so = se_tensor_shape_string (out);
+    return se_ops_invalid (error, "group_norm_concat", "expected a [B, C1, ...], b [B, C2, ...], cat and out "
+                           "[B, C1+C2, ...]: %s, out %s", s, so);
+  }
+  gboolean act16;
+  if (!se_ops_activations ("group_norm_concat", error, &act16, a, b, cat, out) ||
+      !group_norm_params ("group_norm_concat", cat->shape[1], gamma, beta, groups, error))
+    return FALSE;
+  GroupNormPush push = { (guint32) cat->shape[1], (guint32) se_tensor_inner (a, 2), groups, eps, silu ? 1 : 0,
+                         (guint32) a->shape[1] };
+  SeBinding bind[] = { BIND_R (a), BIND_R (gamma), BIND_R (beta), BIND_W (out), BIND_R (b), BIND_W (cat) };
+  return se_ops_dispatch (gpu, VARIANT (SE_SHADER_GROUPNORM_CONCAT, act16), NULL, 0, bind, 6, &push, sizeof push,
+                          groups, (guint32) a->shape[0], 1, error);
+}
+
 gboolean
 se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const SeTensor *beta,
                   guint groups, float eps, gboolean silu, SeTensor *out, GError **error)
@@ -14,20 +61,11 @@ se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, const Se
     return se_ops_invalid (error, "group_norm", "expected x [B, C, ...] and out of the same shape: %s", s);
   }
   gboolean act16;
-  if (!se_ops_all_f32 ("group_norm", error, gamma, beta, NULL, NULL) ||
-      !se_ops_activations ("group_norm", error, &act16, x, out, NULL, NULL))
-    return FALSE;
   gint64 C = x->shape[1];
-  if (groups == 0 || C % groups != 0)
-    return se_ops_invalid (error, "group_norm", "%" G_GINT64_FORMAT " channels do not split into %u groups", C, groups);
-  if (gamma->numel != (gsize) C || beta->numel != (gsize) C)
-    return se_ops_invalid (error, "group_norm", "gamma/beta have %zu/%zu elements, expected %" G_GINT64_FORMAT,
-                           gamma->numel, beta->numel, C);
-  struct {
-    guint32 C, HW, G;
-    float eps;
-    guint32 silu;
-  } push = { (guint32) C, (guint32) se_tensor_inner (x, 2), groups, eps, silu ? 1 : 0 };
+  if (!se_ops_activations ("group_norm", error, &act16, x, out, NULL, NULL) ||
+      !group_norm_params ("group_norm", C, gamma, beta, groups, error))
+    return FALSE;
+  GroupNormPush push = { (guint32) C, (guint32) se_tensor_inner (x, 2), groups, eps, silu ? 1 : 0, 0 };
   SeBinding bind[] = { BIND_R (x), BIND_R (gamma), BIND_R (beta), BIND_W (out) };
   if (gpu->kernels == SE_KERNELS_SUBGROUP && push.HW % 4 == 0 && se_ops_vec4_aligned (x) && se_ops_vec4_aligned (out)) {
     guint32 spec[] = { SG (gpu) };
@@ -339,31 +377,6 @@ se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error)
   } push = { (guint32) out->numel, (guint32) N };
   SeBinding bind[] = { BIND_R (x), BIND_W (out) };
   return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_GEGLU, act16), bind, 2, &push, sizeof push, out->numel,
-                             ELEMENTWISE_WG, error);
-}
-
-gboolean
-se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b, SeTensor *out,
-                       GError **error)
-{
-  gboolean ok = a->ndim >= 2 && a->ndim == b->ndim && a->ndim == out->ndim &&
-                out->shape[1] == a->shape[1] + b->shape[1];
-  for (guint i = 0; ok && i < a->ndim; i++)
-    ok = i == 1 || (a->shape[i] == b->shape[i] && a->shape[i] == out->shape[i]);
-  if (!ok) {
-    g_autofree char *s = se_ops_shapes ("a", a, "b", b);
-    g_autofree char *so = se_tensor_shape_string (out);
-    return se_ops_invalid (error, "concat", "expected a [B, C1, ...], b [B, C2, ...], out [B, C1+C2, ...]: "
-                           "%s, out %s", s, so);
-  }
-  gboolean act16;
-  if (!se_ops_activations ("concat", error, &act16, a, b, out, NULL))
-    return FALSE;
-  struct {
-    guint32 n0, c1, c2, inner;
-  } push = { (guint32) a->shape[0], (guint32) a->shape[1], (guint32) b->shape[1], (guint32) se_tensor_inner (a, 2) };
-  SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_W (out) };
-  return se_ops_dispatch_1d (gpu, VARIANT (SE_SHADER_CONCAT, act16), bind, 3, &push, sizeof push, out->numel,
                              ELEMENTWISE_WG, error);
 }
 

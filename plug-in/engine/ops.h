@@ -116,6 +116,13 @@ SeShaderId se_coopmat_variant (SeGpu *gpu, SeShaderId emulated);
 gboolean se_op_group_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
                            const SeTensor *beta, guint groups, float eps, gboolean silu,
                            SeTensor *out, GError **error);
+/* The same over a and b joined along dimension 1 ([B, C1, ...] and [B, C2,
+ * ...]), the joined tensor also written to cat: one pass for the UNet's
+ * up-block resnets, which normalize their skip concatenation and whose
+ * shortcut reads it. */
+gboolean se_op_group_norm_concat (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *gamma,
+                                  const SeTensor *beta, guint groups, float eps, gboolean silu, SeTensor *cat,
+                                  SeTensor *out, GError **error);
 /* Over the last dimension. */
 gboolean se_op_layer_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma,
                            const SeTensor *beta, float eps, SeTensor *out, GError **error);
@@ -166,9 +173,6 @@ gboolean se_op_quick_gelu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError 
 /* x [..., 2N] -> out [..., N] = value * GELU(gate). */
 gboolean se_op_geglu (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
 
-/* a [B, C1, ...], b [B, C2, ...] -> out [B, C1 + C2, ...]. */
-gboolean se_op_concat_channels (SeGpu *gpu, const SeTensor *a, const SeTensor *b,
-                                SeTensor *out, GError **error);
 /* x [B, C, H, W] -> out [B, C, 2H, 2W]. */
 gboolean se_op_upsample_nearest2x (SeGpu *gpu, const SeTensor *x, SeTensor *out, GError **error);
 /* t [B] -> out [B, dim], diffusers' Timesteps (max period 10000). */

@@ -690,8 +690,8 @@ test_norms (SeGpu *gpu)
   check_layer_norm (gpu, 3, 8, -5.0f);
 }
 
-/* The element-wise operators on fp16 activations (the networks' concat,
- * upsample, skip copies, GEGLU fallback and unary activations). */
+/* The element-wise operators on fp16 activations (the up blocks' joined
+ * GroupNorm, upsample, GEGLU fallback and unary activations). */
 static void
 check_pointwise_f16 (SeGpu *gpu)
 {
@@ -701,13 +701,17 @@ check_pointwise_f16 (SeGpu *gpu)
   g_autoptr (SeTensor) ta = act_tensor_dims (gpu, a, B, C1, H, W);
   g_autoptr (SeTensor) tb = act_tensor_dims (gpu, b, B, C2, H, W);
   g_autoptr (SeTensor) cat = act_tensor_dims (gpu, NULL, B, C1 + C2, H, W);
+  g_autoptr (SeTensor) normed = act_tensor_dims (gpu, NULL, B, C1 + C2, H, W);
+  float ones[8] = { 1, 1, 1, 1, 1, 1, 1, 1 }, zeros[8] = { 0 };
+  g_autoptr (SeTensor) gamma = se_test_tensor_dims (gpu, ones, C1 + C2);
+  g_autoptr (SeTensor) beta = se_test_tensor_dims (gpu, zeros, C1 + C2);
   g_autoptr (SeTensor) up = act_tensor_dims (gpu, NULL, B, C1, 2 * H, 2 * W);
   g_autoptr (SeTensor) act_out = act_tensor_dims (gpu, NULL, B, C1, H, W);
   g_autoptr (SeTensor) gated = act_tensor_dims (gpu, NULL, B, C1, H, 3);
   g_autoptr (SeTensor) sum = act_tensor_dims (gpu, NULL, B, C1, H, W);
   g_autoptr (GError) error = NULL;
   g_autoptr (SeTensor) rows = se_tensor_view (ta, 0, 4, (gint64[]) { B, C1, H, 6 }, &error);
-  g_assert_true (se_op_concat_channels (gpu, ta, tb, cat, &error) &&
+  g_assert_true (se_op_group_norm_concat (gpu, ta, tb, gamma, beta, 1, 1e-5f, FALSE, cat, normed, &error) &&
                  se_op_upsample_nearest2x (gpu, ta, up, &error) &&
                  se_op_silu (gpu, ta, act_out, &error) &&
                  se_op_add (gpu, ta, ta, sum, &error) &&
@@ -735,7 +739,21 @@ check_pointwise_f16 (SeGpu *gpu)
   for (int r = 0; r < n1 / W; r++)
     for (int j = 0; j < 3; j++)
       w_gated[r * 3 + j] = a[r * 6 + j] * ref_gelu (a[r * 6 + 3 + j]);
-  se_test_assert_close ("fp16 concat", g_cat, w_cat, n1 + n2, 0.0);
+  se_test_assert_close ("fp16 group_norm_concat: the join", g_cat, w_cat, n1 + n2, 0.0);
+  /* one group per batch element, gamma 1, beta 0: the join standardized */
+  g_autofree double *g_normed = se_test_fetch (normed), *w_normed = g_new (double, n1 + n2);
+  gsize per = (gsize) (C1 + C2) * H * W;
+  for (int bb = 0; bb < B; bb++) {
+    const double *v = w_cat + bb * per;
+    double mean = 0.0, var = 0.0;
+    for (gsize i = 0; i < per; i++)
+      mean += v[i] / (double) per;
+    for (gsize i = 0; i < per; i++)
+      var += (v[i] - mean) * (v[i] - mean) / (double) per;
+    for (gsize i = 0; i < per; i++)
+      w_normed[bb * per + i] = (v[i] - mean) / sqrt (var + 1e-5);
+  }
+  se_test_assert_close ("fp16 group_norm_concat: the norm", g_normed, w_normed, n1 + n2, FP16_BOUND);
   se_test_assert_close ("fp16 upsample", g_up, w_up, 4 * n1, 0.0);
   se_test_assert_close ("fp16 silu", g_act, w_act, n1, FP16_BOUND);
   se_test_assert_close ("fp16 add", g_sum, w_sum, n1, 0.0);

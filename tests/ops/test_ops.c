@@ -488,26 +488,44 @@ test_add_mul (SeGpu *gpu)
   g_assert_nonnull (strstr (error->message, "add"));
 }
 
+/* GroupNorm (+SiLU) of two tensors joined along the channels, the join
+ * written too: against the join made here and the reference GroupNorm;
+ * groups straddling the two tensors (C1 = 40 of 96 in groups of 12). */
 static void
-test_concat (SeGpu *gpu)
+test_group_norm_concat (SeGpu *gpu)
 {
-  int B = 2, C1 = 3, C2 = 4, H = 5, W = 7;
-  g_autofree float *a = se_test_random (rng, (gsize) B * C1 * H * W, -1, 1);
-  g_autofree float *b = se_test_random (rng, (gsize) B * C2 * H * W, -1, 1);
+  int B = 2, C1 = 40, C2 = 56, C = C1 + C2, H = 5, W = 7, G = 8;
+  gsize hw = (gsize) H * W, n = (gsize) B * C * hw;
+  g_autofree float *a = se_test_random (rng, (gsize) B * C1 * hw, -2, 3);
+  g_autofree float *b = se_test_random (rng, (gsize) B * C2 * hw, -1, 1);
+  g_autofree float *gamma = se_test_random (rng, C, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, C, -1, 1);
+  g_autofree float *joined = g_new (float, n);
+  for (int bb = 0; bb < B; bb++)
+    for (int c = 0; c < C; c++)
+      for (gsize p = 0; p < hw; p++)
+        joined[((gsize) bb * C + c) * hw + p] = c < C1 ? a[((gsize) bb * C1 + c) * hw + p]
+                                                       : b[((gsize) bb * C2 + c - C1) * hw + p];
   g_autoptr (SeTensor) ta = se_test_tensor_dims (gpu, a, B, C1, H, W);
   g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, b, B, C2, H, W);
-  g_autoptr (SeTensor) to = se_test_tensor_dims (gpu, NULL, B, C1 + C2, H, W);
+  g_autoptr (SeTensor) tg = se_test_tensor_dims (gpu, gamma, C);
+  g_autoptr (SeTensor) tbeta = se_test_tensor_dims (gpu, beta, C);
+  g_autoptr (SeTensor) cat = se_test_tensor_dims (gpu, NULL, B, C, H, W);
+  g_autoptr (SeTensor) out = se_test_tensor_dims (gpu, NULL, B, C, H, W);
   g_autoptr (GError) error = NULL;
-  g_assert_true (se_op_concat_channels (gpu, ta, tb, to, &error));
+  g_assert_true (se_op_group_norm_concat (gpu, ta, tb, tg, tbeta, G, 1e-5f, TRUE, cat, out, &error));
   g_assert_no_error (error);
-  g_autofree double *got = se_test_fetch (to);
-  g_autofree double *want = g_new (double, to->numel);
-  for (int n = 0; n < B; n++)
-    for (int c = 0; c < C1 + C2; c++)
-      for (int p = 0; p < H * W; p++)
-        want[(n * (C1 + C2) + c) * H * W + p] =
-          c < C1 ? a[(n * C1 + c) * H * W + p] : b[(n * C2 + c - C1) * H * W + p];
-  se_test_assert_close ("concat channels", got, want, to->numel, 0.0);
+  g_autofree double *got_cat = se_test_fetch (cat), *got = se_test_fetch (out);
+  g_autofree double *want_cat = g_new (double, n), *want = g_new (double, n);
+  for (gsize i = 0; i < n; i++)
+    want_cat[i] = joined[i];
+  ref_group_norm (joined, gamma, beta, B, C, (int) hw, G, 1e-5, TRUE, want);
+  se_test_assert_close ("group_norm_concat: the join", got_cat, want_cat, n, 0.0);
+  se_test_assert_close ("group_norm_concat: the norm", got, want, n, GEMM_BOUND);
+  /* shapes that do not join are refused */
+  g_autoptr (SeTensor) odd = se_test_tensor_dims (gpu, NULL, B, C2, H, W + 1);
+  g_assert_false (se_op_group_norm_concat (gpu, ta, odd, tg, tbeta, G, 1e-5f, TRUE, cat, out, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
 }
 
 /* fp32 -> fp16 -> fp32 on the device: each value rounded to the nearest
@@ -620,7 +638,7 @@ static const SeTestCase cases[] = {
   { "quick_gelu", test_quick_gelu },
   { "geglu", test_geglu },
   { "add_mul_scale", test_add_mul },
-  { "concat", test_concat },
+  { "group_norm_concat", test_group_norm_concat },
   { "cast", test_cast },
   { "upsample", test_upsample },
   { "timestep_embedding", test_timestep_embedding },

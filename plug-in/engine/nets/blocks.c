@@ -254,14 +254,14 @@ se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError
   return g_steal_pointer (&out);
 }
 
-SeTensor *
-se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_proj,
+/* The resnet after its first norm: x its input (for the shortcut or the
+ * residual), h = SiLU(norm1(x)), a new tensor it consumes. */
+static SeTensor *
+resnet_from_norm1 (SeGpu *gpu, const SeResnet *r, const SeTensor *x, SeTensor *h_taken, const SeTensor *temb_proj,
                    guint groups, float eps, GError **error)
 {
+  g_autoptr (SeTensor) h = h_taken;
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
-  g_autoptr (SeTensor) h = NEW (B, r->cin, H, W);
-  if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error))
-    return NULL;
   /* fp32: conv1 reads its columns of the stacked projection as its bias */
   g_autoptr (SeTensor) t = temb_proj ? se_tensor_view (temb_proj, r->time_offset, 1,
                                                        (gint64[]) { (gint64) (temb_proj->numel - r->time_offset) },
@@ -282,6 +282,37 @@ se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTen
   if (r->shortcut.w && s == NULL)
     return NULL;
   return se_conv_forward_fused (gpu, &r->conv2, h2, NULL, 0, s ? s : x, error);
+}
+
+SeTensor *
+se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_proj,
+                   guint groups, float eps, GError **error)
+{
+  SeTensor *h = NEW (x->shape[0], r->cin, x->shape[2], x->shape[3]);
+  if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error)) {
+    se_tensor_free (h);
+    return NULL;
+  }
+  return resnet_from_norm1 (gpu, r, x, h, temb_proj, groups, eps, error);
+}
+
+SeTensor *
+se_resnet_forward_concat (SeGpu *gpu, const SeResnet *r, SeTensor *a_taken, SeTensor *b_taken,
+                          const SeTensor *temb_proj, guint groups, float eps, GError **error)
+{
+  g_autoptr (SeTensor) a = a_taken, b = b_taken;
+  const SeTensor *x = a;
+  g_autoptr (SeTensor) cat = NEW (a->shape[0], r->cin, a->shape[2], a->shape[3]);
+  SeTensor *h = cat ? NEW (a->shape[0], r->cin, a->shape[2], a->shape[3]) : NULL;
+  if (h == NULL ||
+      !se_op_group_norm_concat (gpu, a, b, r->norm1.w, r->norm1.b, groups, eps, TRUE, cat, h, error)) {
+    se_tensor_free (h);
+    return NULL;
+  }
+  /* the joined copy holds them now: their memory serves the rest */
+  g_clear_pointer (&a, se_tensor_free);
+  g_clear_pointer (&b, se_tensor_free);
+  return resnet_from_norm1 (gpu, r, cat, h, temb_proj, groups, eps, error);
 }
 
 void

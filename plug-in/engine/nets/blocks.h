@@ -64,6 +64,10 @@ void se_resnets_stack_time (SeLoader *l, SeResnet *const *resnets, guint n, SeAf
  * (se_resnets_stack_time), or NULL. */
 SeTensor *se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x,
                              const SeTensor *temb_proj, guint groups, float eps, GError **error);
+/* The same on a and b joined along the channels (the up path's skip
+ * concatenation), joined and normalized in one pass; consumes a and b. */
+SeTensor *se_resnet_forward_concat (SeGpu *gpu, const SeResnet *r, SeTensor *a, SeTensor *b,
+                                    const SeTensor *temb_proj, guint groups, float eps, GError **error);
 
 /* diffusers Transformer2DModel with one BasicTransformerBlock, 1x1-conv
  * projections: self-attention, cross-attention, GEGLU feed-forward. */

@@ -365,15 +365,8 @@ se_unet_forward_kv (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps
     const Block *b = &u->up[i];
     for (guint j = 0; j < b->n; j++) {
       SeTensor *skip = g_ptr_array_steal_index (skips, skips->len - 1);
-      SeTensor *cat = NEW (B, h->shape[1] + skip->shape[1], h->shape[2], h->shape[3]);
-      gboolean ok = cat && se_op_concat_channels (gpu, h, skip, cat, error);
-      se_tensor_free (skip);
-      if (!ok) {
-        se_tensor_free (cat);
-        goto fail;
-      }
-      se_tensor_replace (&h, cat);
-      if (!se_tensor_replace (&h, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+      h = se_resnet_forward_concat (gpu, &b->resnets[j], g_steal_pointer (&h), skip, temb, c->groups, c->eps, error);
+      if (h == NULL ||
           (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, kvs[layer++], capture, error))))
         goto fail;
     }
