@@ -29,7 +29,7 @@ integer_fits (const char *text, gsize n, gsize at, GError **error)
  * count) or holds an integer too large for 64 bits.  Whether the text is
  * valid JSON otherwise is json-glib's to say. */
 static gboolean
-depth_ok (const char *text, gsize length, GError **error)
+text_ok (const char *text, gsize length, GError **error)
 {
   guint depth = 0;
   gboolean in_string = FALSE;
@@ -70,7 +70,7 @@ gboolean
 se_json_load_data (JsonParser *parser, const char *text, gssize length, GError **error)
 {
   gsize n = length < 0 ? strlen (text) : (gsize) length;
-  return depth_ok (text, n, error) && json_parser_load_from_data (parser, text, (gssize) n, error);
+  return text_ok (text, n, error) && json_parser_load_from_data (parser, text, (gssize) n, error);
 }
 
 gboolean

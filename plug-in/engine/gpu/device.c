@@ -555,26 +555,33 @@ choose_kernels (SeGpu *gpu, GError **error)
   return FALSE;
 }
 
+/* The precision variable `name`: unset or empty (*set FALSE), "fp32" or
+ * "fp16" (*fp16); anything else is an error. */
+static gboolean
+precision_variable (const char *name, gboolean *set, gboolean *fp16, GError **error)
+{
+  const char *want = g_getenv (name);
+  *set = want && *want;
+  *fp16 = g_strcmp0 (want, "fp16") == 0;
+  if (!*set || *fp16 || strcmp (want, "fp32") == 0)
+    return TRUE;
+  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE, "%s=%s: expected \"fp32\" or \"fp16\"", name, want);
+  return FALSE;
+}
+
 static gboolean
 choose_precision (SeGpu *gpu, GError **error)
 {
-  const char *want = g_getenv ("SE_PRECISION");
-  gboolean have = gpu->info.storage_16bit;
-  if (want == NULL || *want == '\0') {
-    gpu->fp16_activations = have && gpu->info.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
-    return TRUE;
-  }
-  if (strcmp (want, "fp32") == 0 || (strcmp (want, "fp16") == 0 && have)) {
-    gpu->fp16_activations = strcmp (want, "fp16") == 0;
-    return TRUE;
-  }
-  if (strcmp (want, "fp16") == 0)
+  gboolean set, fp16, have = gpu->info.storage_16bit;
+  if (!precision_variable ("SE_PRECISION", &set, &fp16, error))
+    return FALSE;
+  if (set && fp16 && !have) {
     g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
                  "SE_PRECISION=fp16: %s has no 16-bit storage buffers", gpu->info.name);
-  else
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-                 "SE_PRECISION=%s: expected \"fp32\" or \"fp16\"", want);
-  return FALSE;
+    return FALSE;
+  }
+  gpu->fp16_activations = set ? fp16 : have && gpu->info.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+  return TRUE;
 }
 
 /* SE_VAE_PRECISION: fp32 (the default) or fp16, which takes effect with
@@ -582,14 +589,8 @@ choose_precision (SeGpu *gpu, GError **error)
 static gboolean
 choose_vae_precision (SeGpu *gpu, GError **error)
 {
-  const char *want = g_getenv ("SE_VAE_PRECISION");
-  if (want == NULL || *want == '\0' || strcmp (want, "fp32") == 0 || strcmp (want, "fp16") == 0) {
-    gpu->vae_fp16 = g_strcmp0 (want, "fp16") == 0;
-    return TRUE;
-  }
-  g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_NO_DEVICE,
-               "SE_VAE_PRECISION=%s: expected \"fp32\" or \"fp16\"", want);
-  return FALSE;
+  gboolean set;
+  return precision_variable ("SE_VAE_PRECISION", &set, &gpu->vae_fp16, error);
 }
 
 SeGpu *

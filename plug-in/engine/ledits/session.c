@@ -84,14 +84,16 @@ vae_run (SeModel *m, VaeRun run, const SeTensor *x, const char *what, gsize *num
     gsize i = 0;
     while (i < out->numel && isfinite (data[i]))
       i++;
-    if (fp16 && i < out->numel) {
+    if (i < out->numel && !fp16) {
+      se_session_finite (m, data, out->numel, what, error);   /* the message for data[i] */
+      return NULL;
+    }
+    if (i < out->numel) {
       g_message (_("%s overflowed in half precision: it runs in full precision from now on"), what);
       se_vae_use_fp32 (m->vae);
       m->footprint.measured = FALSE;   /* fp32 maps take more memory: measured again */
       continue;
     }
-    if (!se_session_finite (m, data, out->numel, what, error))
-      return NULL;
     *numel = out->numel;
     return g_steal_pointer (&data);
   }

@@ -181,20 +181,28 @@ read_config (const char *path, JsonParser *parser, GError **error)
   return json_node_get_object (root);
 }
 
+/* Member key into *out, NULL when absent or null; FALSE, naming the key and
+ * `kind` (what it should be), when it holds a value of another type. */
+static gboolean
+config_member (JsonObject *o, const char *path, const char *key, GType type, const char *kind, JsonNode **out,
+               GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  *out = n && !JSON_NODE_HOLDS_NULL (n) ? n : NULL;
+  if (*out == NULL || (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == type))
+    return TRUE;
+  g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not %s"), path, key, kind);
+  return FALSE;
+}
+
 /* An integer member, or def when absent; FALSE when present but not an integer. */
 static gboolean
 config_int (JsonObject *o, const char *path, const char *key, gint64 def, gint64 *out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n)) {
-    *out = def;
-    return TRUE;
-  }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64) {
-    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not an integer"), path, key);
+  JsonNode *n;
+  if (!config_member (o, path, key, G_TYPE_INT64, _("an integer"), &n, error))
     return FALSE;
-  }
-  *out = json_node_get_int (n);
+  *out = n ? json_node_get_int (n) : def;
   return TRUE;
 }
 
@@ -235,16 +243,10 @@ config_number (JsonObject *o, const char *path, const char *key, double def, dou
 static gboolean
 config_bool (JsonObject *o, const char *path, const char *key, gboolean def, gboolean *out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n)) {
-    *out = def;
-    return TRUE;
-  }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN) {
-    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not true or false"), path, key);
+  JsonNode *n;
+  if (!config_member (o, path, key, G_TYPE_BOOLEAN, _("true or false"), &n, error))
     return FALSE;
-  }
-  *out = json_node_get_boolean (n);
+  *out = n ? json_node_get_boolean (n) : def;
   return TRUE;
 }
 
@@ -252,15 +254,10 @@ config_bool (JsonObject *o, const char *path, const char *key, gboolean def, gbo
 static gboolean
 config_string (JsonObject *o, const char *path, const char *key, const char **out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
-  *out = NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
-    g_set_error (error, SE_MODEL_ERROR, SE_MODEL_ERROR_CONFIG, _("%s: \"%s\" is not a string"), path, key);
+  JsonNode *n;
+  if (!config_member (o, path, key, G_TYPE_STRING, _("a string"), &n, error))
     return FALSE;
-  }
-  *out = json_node_get_string (n);
+  *out = n ? json_node_get_string (n) : NULL;
   return TRUE;
 }
 
