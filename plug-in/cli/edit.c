@@ -156,6 +156,12 @@ se_cli_edit_image (const SeCliEdit *e, const char *input, const char *mask_path,
     return FALSE;
   }
   guint K = e->candidates;
+  /* the results are made at the input's size: K of them, and a second
+   * image while the last one is composed */
+  if (!se_image_memory_check (img.width, img.height, K + 1, error)) {
+    g_prefix_error (error, "%s: ", input);
+    return FALSE;
+  }
   SeBox box = { 0, 0, img.width, img.height };
   g_autofree float *mask = NULL;
   if (mask_path) {

@@ -40,6 +40,13 @@ se_image_load (const char *path, SeImage *img, GError **error)
 {
   if (g_str_has_suffix (path, ".safetensors"))
     return load_safetensors (path, img, error);
+  /* a picture too large for memory is refused before seconds of decoding */
+  int declared_w = 0, declared_h = 0;
+  if (gdk_pixbuf_get_file_info (path, &declared_w, &declared_h) && declared_w > 0 && declared_h > 0 &&
+      !se_image_memory_check ((guint) declared_w, (guint) declared_h, 1, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return FALSE;
+  }
   g_autoptr (GError) err = NULL;
   g_autoptr (GdkPixbuf) raw = gdk_pixbuf_new_from_file (path, &err);
   if (raw == NULL) {

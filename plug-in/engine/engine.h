@@ -33,6 +33,10 @@ typedef struct {
 /* Host memory for `planes` width x height float planes, or NULL with an
  * error naming the image's size. */
 float  *se_image_alloc (guint width, guint height, guint planes, GError **error);
+/* Whether `count` RGB images of this size fit in host memory together: they
+ * are allocated and given back at once, so that work too large for the
+ * machine is refused before it starts rather than after minutes of it. */
+gboolean se_image_memory_check (guint width, guint height, guint count, GError **error);
 /* A resampled copy (separable triangle filter, widened when shrinking). */
 SeImage se_image_resize (const SeImage *img, guint width, guint height, GError **error);
 /* The working size: the input size when both sides are multiples of

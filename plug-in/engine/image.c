@@ -17,6 +17,26 @@ se_image_alloc (guint width, guint height, guint planes, GError **error)
 }
 
 gboolean
+se_image_memory_check (guint width, guint height, guint count, GError **error)
+{
+  g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < count; i++) {
+    float *planes = se_image_alloc (width, height, 3, error);
+    if (planes == NULL) {
+      if (count > 1 && error && *error) {
+        g_autofree char *total = g_format_size ((guint64) count * 3 * width * height * sizeof (float));
+        g_free ((*error)->message);
+        (*error)->message = g_strdup_printf (_("not enough memory for %u images of %u x %u at once (%s)"), count,
+                                             width, height, total);
+      }
+      return FALSE;
+    }
+    g_ptr_array_add (held, planes);
+  }
+  return TRUE;
+}
+
+gboolean
 se_plane_resize (const float *src, guint sw, guint sh, float *dst, guint dw, guint dh, GError **error)
 {
   g_autofree float *tmp = se_image_alloc (dw, sh, 1, error);

@@ -10,7 +10,8 @@
  * a message naming the problem; and batches (--output-dir): good and bad
  * inputs mixed, masks (pixels outside exactly kept), candidates, the
  * report, resuming with --skip-existing, and an interrupted run; results
- * that would replace their inputs (refused unless --overwrite-inputs). */
+ * that would replace their inputs (refused unless --overwrite-inputs);
+ * pictures larger than memory. */
 #define _DEFAULT_SOURCE /* symlink */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -18,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "test-util.h"
 
@@ -48,9 +51,11 @@ install (void)
   g_assert_true (g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE));
 }
 
-/* Runs the installed binary with args; returns the exit status and stderr. */
+/* Runs the installed binary with args, in a child set up by setup (or
+ * NULL) with environment envp (NULL: this one's); returns the exit status
+ * and stderr. */
 static int
-run_tool (const char *const *args, char **err)
+run_tool_in (const char *const *args, char **err, GSpawnChildSetupFunc setup, char **envp)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_ptr_array_add (argv, binary);
@@ -59,9 +64,16 @@ run_tool (const char *const *args, char **err)
   g_ptr_array_add (argv, NULL);
   int status;
   g_autoptr (GError) error = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, NULL, err, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, 0, setup, NULL, NULL, err, &status, &error));
   g_assert_no_error (error);
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* Runs the installed binary with args; returns the exit status and stderr. */
+static int
+run_tool (const char *const *args, char **err)
+{
+  return run_tool_in (args, err, NULL, NULL);
 }
 
 static char *
@@ -619,6 +631,93 @@ test_refuses_overwriting_inputs (void)
   g_unlink (link);
 }
 
+/* A w x h PNG of black 1-bit pixels, a few kilobytes for any size: what
+ * a hostile or careless sender can pass off as a huge photo. */
+static char *
+write_black_png (const char *name, guint32 w, guint32 h)
+{
+  g_autoptr (GByteArray) png = g_byte_array_new ();
+  g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  gsize row = 1 + (w + 7) / 8, raw_len = row * h;      /* each row: filter byte 0, then zeros */
+  g_autofree guint8 *raw = g_malloc0 (raw_len);
+  uLongf packed_len = compressBound (raw_len);
+  g_autofree guint8 *packed = g_malloc (packed_len);
+  g_assert_cmpint (compress2 (packed, &packed_len, raw, raw_len, 9), ==, Z_OK);
+  guint8 header[13] = { w >> 24, w >> 16, w >> 8, w, h >> 24, h >> 16, h >> 8, h, 1, 0, 0, 0, 0 };
+  const struct { const char *type; const guint8 *data; guint32 len; } chunks[] = {
+    { "IHDR", header, sizeof header }, { "IDAT", packed, (guint32) packed_len }, { "IEND", NULL, 0 } };
+  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++) {
+    guint32 be_len = GUINT32_TO_BE (chunks[i].len);
+    g_byte_array_append (png, (const guint8 *) &be_len, 4);
+    guint crc_from = png->len;
+    g_byte_array_append (png, (const guint8 *) chunks[i].type, 4);
+    if (chunks[i].len)
+      g_byte_array_append (png, chunks[i].data, chunks[i].len);
+    guint32 be_crc = GUINT32_TO_BE ((guint32) crc32 (0, png->data + crc_from, png->len - crc_from));
+    g_byte_array_append (png, (const guint8 *) &be_crc, 4);
+  }
+  char *path = g_build_filename (tmpdir, name, NULL);
+  g_assert_true (g_file_set_contents (path, (const char *) png->data, png->len, NULL));
+  return path;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+/* The child's address space: 3 GiB, as on a small machine. */
+static void
+limit_memory (G_GNUC_UNUSED gpointer data)
+{
+  struct rlimit limit = { 3ul << 30, 3ul << 30 };
+  setrlimit (RLIMIT_AS, &limit);
+}
+
+/* Pictures larger than memory: refused with a message naming the file and
+ * the size, before decoding a 20000 x 20000 one (it aborted in g_new) and
+ * before editing an 8000 x 8000 one whose four results cannot be held.
+ * AddressSanitizer reserves terabytes of address space, so there the limit
+ * is on single allocations instead (3 GiB), which the first case meets. */
+static void
+test_larger_than_memory (void)
+{
+  g_autofree char *model = ref ("tiny-sd");
+  g_autofree char *huge = write_black_png ("huge.png", 20000, 20000);
+  g_autofree char *big = write_black_png ("big.png", 8000, 8000);
+  g_autofree char *out = g_build_filename (tmpdir, "too-large.png", NULL);
+  const char *huge_args[] = { "-m", model, "-s", "a", "-c", "b", "--steps", "2", "-i", huge, "-o", out, NULL };
+  const char *big_args[] = { "-m", model, "-s", "a", "-c", "b", "--steps", "2", "-k", "4", "-i", big, "-o", out,
+                             NULL };
+  g_autofree char *err = NULL;
+#ifdef SANITIZED
+  g_auto (GStrv) env = g_get_environ ();
+  g_autofree char *asan = g_strconcat (g_environ_getenv (env, "ASAN_OPTIONS") ? g_environ_getenv (env, "ASAN_OPTIONS")
+                                                                               : "",
+                                       ":allocator_may_return_null=1:max_allocation_size_mb=3072", NULL);
+  env = g_environ_setenv (env, "ASAN_OPTIONS", asan, TRUE);
+  g_assert_cmpint (run_tool_in (huge_args, &err, NULL, env), ==, 1);
+#else
+  g_assert_cmpint (run_tool_in (huge_args, &err, limit_memory, NULL), ==, 1);
+#endif
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, huge));
+  g_assert_nonnull (strstr (err, "not enough memory for a 20000 x 20000 image (4.8"));
+#ifndef SANITIZED
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tool_in (big_args, &err, limit_memory, NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, big));
+  g_assert_nonnull (strstr (err, "not enough memory for 5 images of 8000 x 8000 at once"));
+#else
+  (void) big_args;
+#endif
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* SIGINT while the second of several images is being edited: exit 130,
  * the first image's results complete, no partial files, the report says
  * which images were not finished. */
@@ -686,6 +785,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/batch-resume", test_batch_resume);
   g_test_add_func ("/cli/batch-interrupted", test_batch_interrupted);
   g_test_add_func ("/cli/refuses-overwriting-inputs", test_refuses_overwriting_inputs);
+  g_test_add_func ("/cli/larger-than-memory", test_larger_than_memory);
   g_test_add_data_func ("/cli/golden/prompt_edit", "prompt_edit", test_golden_run);
   g_test_add_data_func ("/cli/golden/reconstruct", "reconstruct", test_golden_run);
   g_test_add_data_func ("/cli/golden/edit", "edit", test_golden_run);
