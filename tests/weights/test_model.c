@@ -172,6 +172,17 @@ test_missing_tensor_and_wrong_shape (void)
                                     "first_stage_model.decoder.up.1.block.0.conv2.weight",
                                     (gint64[]) { 32, 32, 1, 1 }, 4, NULL);
   expect_load_error (shape, SE_NET_VAE, "[32, 32, 1, 1], expected [32, 32, 3, 3]", "decoder.up.1.block.0.conv2");
+  /* a block's first convolution, whose width the block's size is read from,
+   * is blamed itself, not the bias the wrong width would then not fit */
+  g_autofree char *narrow = variant ("narrow.safetensors", NULL, "model.diffusion_model.input_blocks.4.0.in_layers.2.weight",
+                                     (gint64[]) { 32, 32, 3, 3 }, 4, NULL);
+  expect_load_error (narrow, SE_NET_UNET, "input_blocks.4.0.in_layers.2.weight\" has shape [32, 32, 3, 3]",
+                     "expected [64, 32, 3, 3]");
+  g_autofree char *narrow_vae = variant ("narrow-vae.safetensors", NULL,
+                                         "first_stage_model.encoder.down.2.block.0.conv1.weight",
+                                         (gint64[]) { 32, 32, 3, 3 }, 4, NULL);
+  expect_load_error (narrow_vae, SE_NET_VAE, "encoder.down.2.block.0.conv1.weight\" has shape [32, 32, 3, 3]",
+                     "expected [64, 32, 3, 3]");
   g_autofree char *clip = variant ("clip.safetensors",
                                    "cond_stage_model.transformer.text_model.final_layer_norm.bias",
                                    NULL, NULL, 0, NULL);

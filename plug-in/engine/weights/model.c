@@ -51,6 +51,25 @@ missing (const SeModelFiles *m, SeNet net, const char *what, GError **error)
   return FALSE;
 }
 
+/* A resnet's output width, from the three tensors that carry it: conv1's
+ * weight and bias and norm2's weight.  Taken from two that agree, so that
+ * one corrupted tensor fails the load under its own name, not its
+ * neighbour's; 0 without conv1.weight (no such block). */
+static guint
+resnet_width (const SeModelFiles *m, SeNet net, const char *prefix)
+{
+  const SeSafeTensor *w = find_tensor (m, net, "%sconv1.weight", prefix);
+  if (w == NULL)
+    return 0;
+  const SeSafeTensor *b = find_tensor (m, net, "%sconv1.bias", prefix);
+  const SeSafeTensor *n = find_tensor (m, net, "%snorm2.weight", prefix);
+  gint64 from_w = w->ndim ? w->shape[0] : 0;
+  gint64 from_b = b && b->ndim == 1 ? b->shape[0] : -1;
+  gint64 from_n = n && n->ndim == 1 ? n->shape[0] : -2;
+  gint64 width = from_b == from_n && from_w != from_b ? from_b : from_w;
+  return (guint) CLAMP (width, 1, G_MAXUINT);
+}
+
 static gboolean
 derive_unet (SeModelFiles *m, GError **error)
 {
@@ -63,12 +82,13 @@ derive_unet (SeModelFiles *m, GError **error)
   c->in_channels = (guint) t->shape[1];
   c->out_channels = (guint) o->shape[0];
   c->time_embed_dim = (guint) te->shape[0];
-  while (c->n_blocks < SE_MAX_BLOCKS &&
-         (t = find_tensor (m, SE_NET_UNET, "down_blocks.%u.resnets.0.conv1.weight", c->n_blocks))) {
-    c->block_out[c->n_blocks] = (guint) t->shape[0];
+  for (guint width; c->n_blocks < SE_MAX_BLOCKS; c->n_blocks++) {
+    g_autofree char *prefix = g_strdup_printf ("down_blocks.%u.resnets.0.", c->n_blocks);
+    if (!(width = resnet_width (m, SE_NET_UNET, prefix)))
+      break;
+    c->block_out[c->n_blocks] = width;
     c->down_attn[c->n_blocks] = find_tensor (m, SE_NET_UNET, "down_blocks.%u.attentions.0.proj_in.weight", c->n_blocks) != NULL;
     c->up_attn[c->n_blocks] = find_tensor (m, SE_NET_UNET, "up_blocks.%u.attentions.0.proj_in.weight", c->n_blocks) != NULL;
-    c->n_blocks++;
   }
   while (find_tensor (m, SE_NET_UNET, "down_blocks.0.resnets.%u.conv1.weight", c->layers))
     c->layers++;
@@ -117,10 +137,12 @@ derive_vae (SeModelFiles *m, GError **error)
   c->in_channels = (guint) in->shape[1];
   c->out_channels = (guint) out->shape[0];
   c->latent_channels = (guint) lat->shape[1];
-  const SeSafeTensor *t;
-  while (c->n_blocks < SE_MAX_BLOCKS &&
-         (t = find_tensor (m, SE_NET_VAE, "encoder.down_blocks.%u.resnets.0.conv1.weight", c->n_blocks)))
-    c->block_out[c->n_blocks++] = (guint) t->shape[0];
+  for (guint width; c->n_blocks < SE_MAX_BLOCKS; c->n_blocks++) {
+    g_autofree char *prefix = g_strdup_printf ("encoder.down_blocks.%u.resnets.0.", c->n_blocks);
+    if (!(width = resnet_width (m, SE_NET_VAE, prefix)))
+      break;
+    c->block_out[c->n_blocks] = width;
+  }
   while (find_tensor (m, SE_NET_VAE, "encoder.down_blocks.0.resnets.%u.conv1.weight", c->layers))
     c->layers++;
   if (c->n_blocks == 0 || c->layers == 0)
