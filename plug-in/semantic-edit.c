@@ -32,6 +32,30 @@
 #define SD1_SIZE_MULTIPLE 64
 #define WORKING_LONG_SIDE 512
 
+/* A file or folder installed beside the plug-in's binary (a per-user
+ * install, packaging/install-user.sh, puts the translations and the README
+ * there), or NULL. */
+static char *
+beside_binary (const char *name)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
+  char *path = dir ? g_build_filename (dir, name, NULL) : NULL;
+  if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
+/* The translations: beside the binary, else where the build installed them. */
+static void
+bind_translations (void)
+{
+  g_autofree char *own = beside_binary ("locale");
+  bindtextdomain (GETTEXT_PACKAGE, own ? own : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
 /* The long side the model sees: 512, or SE_WORKING_SIZE (tests, small GPUs). */
 static guint
 working_long_side (void)
@@ -267,6 +291,9 @@ run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *liv
   if (!read_region (&region, t, SD1_SIZE_MULTIPLE, rec->working_size, error))
     return FALSE;
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
+  g_autofree char *own_docs = beside_binary ("README.md");
+  if (own_docs)
+    se_dialog_set_readme (own_docs);
   SeDialogValues initial = { rec->model, rec->recipe, (guint32) rec->seed, *candidates, *live, 0 };
   SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
                                gimp_standard_help_func, PLUG_IN_PROC);
@@ -333,15 +360,16 @@ query (void)
                           N_("Semantic _Edit..."), "RGB*, GRAY*", GIMP_PLUGIN,
                           G_N_ELEMENTS (args), G_N_ELEMENTS (results), args, results);
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters");
+  /* GIMP translates the menu entry and the blurb from our own catalogue */
+  g_autofree char *own = beside_binary ("locale");
+  gimp_plugin_domain_register (GETTEXT_PACKAGE, own ? own : LOCALEDIR);
 }
 
 static void
 run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals, GimpParam **return_vals)
 {
   static GimpParam values[2];
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  bind_translations ();
   gegl_init (NULL, NULL);
   *nreturn_vals = 1;
   *return_vals = values;

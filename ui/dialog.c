@@ -18,6 +18,15 @@ se_dialog_values_clear (SeDialogValues *v)
   g_clear_pointer (&v->recipe, se_recipe_free);
 }
 
+static char *readme_path;
+
+void
+se_dialog_set_readme (const char *path)
+{
+  g_free (readme_path);
+  readme_path = g_strdup (path);
+}
+
 static guint
 env_uint (const char *name, guint fallback, guint lo, guint hi)
 {
@@ -323,7 +332,8 @@ model_section (SeDialog *d)
   gtk_misc_set_alignment (GTK_MISC (d->message_label), 0.0, 0.5);
   gtk_widget_set_size_request (d->message_label, 360, -1);
   gtk_box_pack_start (GTK_BOX (texts), d->message_label, FALSE, FALSE, 0);
-  d->model_hint = gtk_link_button_new_with_label ("file://" SE_DOCDIR "/README.md",
+  g_autofree char *readme = g_filename_to_uri (readme_path ? readme_path : SE_DOCDIR "/README.md", NULL, NULL);
+  d->model_hint = gtk_link_button_new_with_label (readme ? readme : "",
                                                   _("Where to get model weights (README, \"Model weights\")"));
   gtk_button_set_alignment (GTK_BUTTON (d->model_hint), 0.0, 0.5);
   gtk_box_pack_start (GTK_BOX (texts), d->model_hint, FALSE, FALSE, 0);

@@ -22,6 +22,10 @@ typedef struct {
 
 void se_dialog_values_clear (SeDialogValues *v);
 
+/* The README the dialog links to (by default the installed one, in the
+ * documentation folder); a per-user install has its own. */
+void se_dialog_set_readme (const char *path);
+
 typedef struct _SeDialog SeDialog;
 
 /* region: the working image; its top-left visible_w x visible_h pixels are

@@ -187,6 +187,9 @@ run (const Options *o)
   g_autoptr (SeRecipe) recipe = build_recipe (o, &error);
   if (recipe == NULL)
     return fail (error);
+  if (!se_recipe_changes (recipe))
+    g_printerr (_("semantic-edit: no concept and no target prompt: the results are the photos as the model "
+                  "reconstructs them, not edits\n"));
   g_autoptr (GPtrArray) jobs = build_jobs (o, &error);
   if (jobs == NULL)
     return fail (error);
@@ -226,7 +229,10 @@ start (Options *o)
     fputs (list, stdout);
     return 0;
   }
-  const char *missing = !o->model ? "--model" : !o->input && !o->inputs ? "--input"
+  /* the GIMP procedure's variable works here too */
+  if (o->model == NULL && g_getenv ("SE_MODEL") && *g_getenv ("SE_MODEL"))
+    o->model = g_strdup (g_getenv ("SE_MODEL"));
+  const char *missing = !o->model ? "--model (or SE_MODEL)" : !o->input && !o->inputs ? "--input"
                       : !o->output && !o->output_dir ? "--output" : NULL;
   if (missing) {
     g_printerr (_("semantic-edit: %s is required (see --help)\n"), missing);
@@ -271,7 +277,7 @@ main (int argc, char **argv)
 
   Options o = { .steps = -1, .skip = -1, .candidates = 1, .size = 512 };
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model, N_("Stable Diffusion 1.x model: a diffusers folder or a single .safetensors file"), N_("PATH") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model, N_("Stable Diffusion 1.x model: a diffusers folder or a single .safetensors file (default: SE_MODEL)"), N_("PATH") },
     { "tokenizer", 0, 0, G_OPTION_ARG_FILENAME, &o.tokenizer, N_("CLIP tokenizer folder (default: the model's tokenizer/, or tokenizer/ next to a single file)"), N_("DIR") },
     { "input", 'i', 0, G_OPTION_ARG_FILENAME, &o.input, N_("Image to edit: PNG, JPEG, TIFF, or a .safetensors holding image [1,3,H,W] in [-1,1]"), N_("IN") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, N_("Result, PNG (with several candidates: OUT-1.png, OUT-2.png, ...)"), N_("OUT.png") },
@@ -303,7 +309,7 @@ main (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.inputs, NULL, N_("[IMAGE|DIR...]") },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (_("- edit photos by meaning with LEDITS on Stable Diffusion 1.x"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (_("- edit photos by meaning with LEDITS or LEDITS++ on Stable Diffusion 1.x"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (ctx, _(
@@ -316,7 +322,7 @@ main (int argc, char **argv)
     "with semantic guidance (SEGA).  Images whose sides are not multiples of 64 are\n"
     "resized to the working size and the result back to the input size.  Ctrl+C\n"
     "stops within one step, keeps every finished result and writes the report.\n"
-    "Environment: SE_VULKAN_DEVICE, SE_VULKAN_VALIDATION, SE_WEIGHTS_FP32."));
+    "Environment: SE_MODEL, SE_VULKAN_DEVICE, SE_VULKAN_VALIDATION, SE_WEIGHTS_FP32."));
   GError *error = NULL;
   int status = 2;
   if (g_option_context_parse (ctx, &argc, &argv, &error)) {

@@ -314,6 +314,8 @@ test_unchanged_without_concepts (void)
     int status = run_tool (args, &err);
     if (status != 0)
       g_error ("semantic-edit exited with %d: %s", status, err);
+    g_assert_nonnull (strstr (err, "no concept and no target prompt: the results are the photos as the model "
+                                   "reconstructs them"));
     int diff = largest_difference (in, out);
     g_test_message ("%s without concepts: largest change %d of 255", pp ? "LEDITS++" : "LEDITS", diff);
     g_assert_cmpint (diff, ==, 0);
@@ -333,7 +335,11 @@ test_bad_input (void)
   g_autofree char *text = g_build_filename (tmpdir, "notes.txt", NULL);
   g_assert_true (g_file_set_contents (text, "not an image", -1, NULL));
 
-  expect_failure ((const char *[]) { "-i", image, "-o", out, NULL }, 2, "--model");
+  expect_failure ((const char *[]) { "-i", image, "-o", out, NULL }, 2, "--model (or SE_MODEL) is required");
+  /* SE_MODEL stands in for --model, as in the GIMP procedure */
+  g_setenv ("SE_MODEL", "/no/such/model-from-env", TRUE);
+  expect_failure ((const char *[]) { "-i", image, "-o", out, NULL }, 1, "/no/such/model-from-env");
+  g_unsetenv ("SE_MODEL");
   expect_failure ((const char *[]) { "-m", "/no/such/model", "-i", image, "-o", out, NULL }, 1, "/no/such/model");
   expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "-p", bad_recipe, NULL }, 1, "\"strength\"");
   expect_failure ((const char *[]) { "-m", model, "-i", image, "-o", out, "-p", range_recipe, NULL }, 1, "\"skip\"");
@@ -775,6 +781,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_unsetenv ("SE_MODEL");     /* the runs name their model, or test its absence */
   install ();
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/png-resized", test_png_resized);

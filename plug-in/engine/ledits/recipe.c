@@ -120,6 +120,25 @@ se_recipe_inverted_steps (const SeRecipe *r)
   return r->method == SE_METHOD_LEDITS_PP ? r->steps - r->skip : r->steps;
 }
 
+/* Some character other than white space. */
+static gboolean
+has_text (const char *s)
+{
+  for (; s && *s; s++)
+    if (!g_ascii_isspace (*s))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+se_recipe_changes (const SeRecipe *r)
+{
+  for (guint i = 0; i < r->concepts->len; i++)
+    if (has_text (g_array_index (r->concepts, SeConcept, i).prompt))
+      return TRUE;
+  return r->method == SE_METHOD_LEDITS && has_text (r->tar);
+}
+
 void
 se_recipe_free (SeRecipe *r)
 {
@@ -173,8 +192,7 @@ se_recipe_validate (const SeRecipe *r, GError **error)
   for (guint i = 0; i < r->concepts->len; i++) {
     const SeConcept *c = &g_array_index (r->concepts, SeConcept, i);
     g_autofree char *k = g_strdup_printf ("concepts[%u]", i);
-    g_autofree char *text = g_strstrip (g_strdup (c->prompt ? c->prompt : ""));
-    if (*text == '\0')
+    if (!has_text (c->prompt))
       return bad (error, k, _("the prompt is empty"));
     g_autofree char *ks = g_strconcat (k, ".scale", NULL);
     g_autofree char *kt = g_strconcat (k, ".threshold", NULL);

@@ -106,6 +106,9 @@ SeRecipe *se_recipe_with_steps (const SeRecipe *r, guint steps);
 /* The steps an inversion runs: LEDITS all, LEDITS++ steps - skip (the
  * noise draws it takes: that many latents). */
 guint     se_recipe_inverted_steps (const SeRecipe *r);
+/* Whether r asks for a change: a concept or (LEDITS) a target prompt.
+ * Without one an edit returns the photo as the model reconstructs it. */
+gboolean  se_recipe_changes (const SeRecipe *r);
 
 SeRecipe *se_recipe_from_json (const char *json, GError **error);
 char     *se_recipe_to_json (const SeRecipe *r);
