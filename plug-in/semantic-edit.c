@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "json-read.h"
 #include "region.h"
+#include "step-progress.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
 #define PLUG_IN_BINARY "semantic-edit"
@@ -140,17 +141,29 @@ layer_name (const SeRecipe *r)
 }
 
 typedef struct {
-  guint steps_total, done_before;
+  SeStepProgress steps;
   gint64 start;
   gboolean verbose;             /* SE_VERBOSE: each phase on stderr, with its start time */
+  SeDialog *dialog;             /* the dialog whose OK runs the edit, or NULL */
 } Progress;
+
+/* text and fraction (< 0: unchanged) on GIMP's progress bar and the dialog's */
+static void
+show (Progress *p, const char *text, double fraction)
+{
+  gimp_progress_set_text (text);
+  if (fraction >= 0)
+    gimp_progress_update (fraction);
+  if (p->dialog)
+    se_dialog_set_progress (p->dialog, text, fraction);
+}
 
 /* A new phase: the progress bar's text, and with SE_VERBOSE a line naming
  * it (tests kill the plug-in in each phase, as GIMP's Cancel does). */
 static void
 enter (Progress *p, const char *key, const char *text)
 {
-  gimp_progress_set_text (text);
+  show (p, text, -1);
   if (p->verbose)
     g_printerr ("semantic-edit: phase %s at %.3f s\n", key, (double) (g_get_monotonic_time () - p->start) / 1e6);
 }
@@ -159,14 +172,14 @@ static void
 on_progress (const char *phase, guint done, guint total, gpointer data)
 {
   Progress *p = data;
-  gboolean invert = strcmp (phase, "invert") == 0;
-  guint offset = invert ? 0 : p->done_before;
-  if (invert && done == total)
-    p->done_before = total;
-  gimp_progress_update ((double) (offset + done) / p->steps_total);
+  double fraction;
+  g_autofree char *steps = se_step_progress_update (&p->steps, phase, done, total, &fraction);
+  /* TRANSLATORS: %s is a phase with its steps, "Editing: step 12 of 40, about 30 s left" */
+  g_autofree char *text = g_strdup_printf (_("Semantic Edit: %s"), steps);
+  show (p, text, fraction);
   /* the edit's total counts the decoding that follows its last step */
   if (strcmp (phase, "edit") == 0 && done + 1 == total)
-    enter (p, "decode", _("Semantic Edit: decoding"));
+    enter (p, "decode", text);
 }
 
 /* What the filter works on: a layer's own pixels (not a mask or a
@@ -231,12 +244,13 @@ write_result (const Target *t, const SeRegion *region, const SeImage *result, co
 /* The whole edit; the image is only touched at the end, inside one undo
  * group.  engine and model: already loaded for rec->model (taken), or NULL. */
 static gint32
-edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel *loaded_model, GError **error)
+edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel *loaded_model, SeDialog *dialog,
+      GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
-  Progress progress = { se_recipe_inverted_steps (recipe) + (recipe->steps - recipe->skip) + 1, 0,
-                        g_get_monotonic_time (),
-                        g_getenv ("SE_VERBOSE") != NULL };
+  Progress progress = { .start = g_get_monotonic_time (), .verbose = g_getenv ("SE_VERBOSE") != NULL,
+                        .dialog = dialog };
+  se_step_progress_init (&progress.steps, se_recipe_inverted_steps (recipe), recipe->steps - recipe->skip);
   gimp_progress_init (_("Semantic Edit: loading the model"));
   enter (&progress, "load", _("Semantic Edit: loading the model"));
   g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
@@ -279,17 +293,49 @@ edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel
   return layer;
 }
 
-/* The dialog on the target's region, starting from rec; TRUE on OK with
- * rec updated (and candidates and live, and the engine and model the
- * preview loaded handed over); FALSE on Cancel (error unset) or when the
- * region cannot be read. */
+/* What OK in the dialog runs: the final edit with the chosen values. */
+typedef struct {
+  const Target *target;
+  SeEditRecord *rec;
+  gint32 layer;
+} DialogEdit;
+
+/* Copies the dialog's values into rec. */
+static void
+take_values (SeEditRecord *rec, SeDialogValues *v)
+{
+  g_free (rec->model);
+  se_recipe_free (rec->recipe);
+  rec->model = g_steal_pointer (&v->model);
+  rec->recipe = g_steal_pointer (&v->recipe);
+  rec->seed = (gint32) v->seed;
+  rec->candidate = v->candidate;
+}
+
 static gboolean
-run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *live, SeEngine **engine,
-            SeModel **loaded, GError **error)
+apply_edit (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *model, gpointer data,
+            GError **error)
+{
+  DialogEdit *e = data;
+  SeDialogValues copy = { g_strdup (chosen->model), se_recipe_copy (chosen->recipe), chosen->seed,
+                          chosen->candidates, chosen->live_preview, chosen->candidate };
+  take_values (e->rec, &copy);
+  e->rec->source_tattoo = (gint32) gimp_item_get_tattoo (e->target->source);
+  e->layer = edit (e->target, e->rec, engine, model, d, error);
+  return e->layer >= 0;
+}
+
+/* The dialog on the target's region, starting from rec; OK runs the edit
+ * while the dialog stays open (a failure shows there, and the dialog goes
+ * on).  Returns the layer, or -1: cancelled (error unset) or the region
+ * unreadable.  Whatever the dialog showed when it closed becomes the last
+ * values, so nothing typed is lost. */
+static gint32
+run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *live, GError **error)
 {
   SeRegion region;
   if (!read_region (&region, t, SD1_SIZE_MULTIPLE, rec->working_size, error))
-    return FALSE;
+    return -1;
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   g_autofree char *own_docs = beside_binary ("README.md");
   if (own_docs)
@@ -299,21 +345,17 @@ run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *liv
                                gimp_standard_help_func, PLUG_IN_PROC);
   gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
   se_region_clear (&region);
-  SeDialogValues chosen = { 0 };
-  gboolean ok = se_dialog_run (d, &chosen);
-  if (ok) {
-    se_dialog_take_model (d, chosen.model, engine, loaded);
-    se_edit_record_clear (rec);
-    rec->model = g_steal_pointer (&chosen.model);
-    rec->recipe = g_steal_pointer (&chosen.recipe);
-    rec->seed = (gint32) chosen.seed;
-    rec->candidate = chosen.candidate;
-    *candidates = chosen.candidates;
-    *live = chosen.live_preview;
-  }
-  se_dialog_values_clear (&chosen);
+  DialogEdit e = { t, rec, -1 };
+  SeDialogValues shown = { 0 };
+  se_dialog_run (d, apply_edit, &e, &shown);
+  *candidates = shown.candidates;
+  *live = shown.live_preview;
+  take_values (rec, &shown);
+  LastValues now = { rec->model, NULL, rec->seed, *candidates, *live };
+  values_save (&now, rec->recipe);
+  se_dialog_values_clear (&shown);
   se_dialog_free (d);
-  return ok;
+  return e.layer;
 }
 
 /* With a result layer active (not from scripts' non-interactive calls):
@@ -415,24 +457,24 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     drawable_usable (target.source, &error);
   }
 
-  SeEngine *engine = NULL;
-  SeModel *loaded = NULL;
   guint candidates = MAX (last.candidates, 1u);
   gboolean live = last.live_preview;
-  gboolean cancelled = FALSE;
-  if (error == NULL && mode == GIMP_RUN_INTERACTIVE)
-    cancelled = !run_dialog (&target, &rec, &candidates, &live, &engine, &loaded, &error) && error == NULL;
+  gboolean interactive = mode == GIMP_RUN_INTERACTIVE;
   gint32 layer = -1;
-  if (error == NULL && !cancelled && (rec.model == NULL || *rec.model == '\0'))
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                 _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
-                   "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
-  if (error == NULL && !cancelled) {
-    rec.source_tattoo = (gint32) gimp_item_get_tattoo (target.source);
-    layer = edit (&target, &rec, g_steal_pointer (&engine), g_steal_pointer (&loaded), &error);
+  if (error == NULL && interactive) {
+    layer = run_dialog (&target, &rec, &candidates, &live, &error);
+  } else if (error == NULL) {
+    if (rec.model == NULL || *rec.model == '\0')
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
+                     "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
+    else
+      rec.source_tattoo = (gint32) gimp_item_get_tattoo (target.source);
+    if (error == NULL)
+      layer = edit (&target, &rec, NULL, NULL, NULL, &error);
   }
-  se_model_free (loaded);
-  se_engine_free (engine);
+  /* the dialog shows its edit's failures itself, and closes only on Cancel then */
+  gboolean cancelled = interactive && layer < 0 && error == NULL;
 
   if (cancelled) {              /* the image is untouched */
     values[0].data.d_status = GIMP_PDB_CANCEL;
@@ -448,8 +490,10 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     values[1].data.d_string = message;
     *nreturn_vals = 2;
   } else {
-    LastValues now = { rec.model, NULL, rec.seed, candidates, live };
-    values_save (&now, rec.recipe);
+    if (!interactive) {           /* the dialog saved its values when it closed */
+      LastValues now = { rec.model, NULL, rec.seed, candidates, live };
+      values_save (&now, rec.recipe);
+    }
     if (mode != GIMP_RUN_NONINTERACTIVE)
       gimp_displays_flush ();
     values[1].type = GIMP_PDB_LAYER;

@@ -5,13 +5,24 @@
 
 #include "dialog-private.h"
 
+static void start_job (SeDialog *d, gboolean load_only);
+
 static gboolean
 debounce_done (gpointer data)
 {
   SeDialog *d = data;
   d->debounce = 0;
-  se_dialog_start_preview (d);
+  start_job (d, d->debounce_load);
   return G_SOURCE_REMOVE;
+}
+
+static void
+debounce (SeDialog *d, guint delay_ms, gboolean load_only)
+{
+  if (d->debounce)
+    g_source_remove (d->debounce);
+  d->debounce_load = load_only;
+  d->debounce = g_timeout_add (delay_ms, debounce_done, d);
 }
 
 void
@@ -20,9 +31,16 @@ se_dialog_request_preview (SeDialog *d, guint delay_ms)
   if (d->setting || d->worker == NULL ||
       !gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
     return;
-  if (d->debounce)
-    g_source_remove (d->debounce);
-  d->debounce = g_timeout_add (delay_ms, debounce_done, d);
+  debounce (d, delay_ms, FALSE);
+}
+
+void
+se_dialog_request_load (SeDialog *d, guint delay_ms)
+{
+  if (d->setting || d->worker == NULL || (d->debounce && !d->debounce_load) ||
+      g_strcmp0 (d->loaded_model, se_dialog_model_path (d)) == 0)
+    return;
+  debounce (d, delay_ms, TRUE);
 }
 
 static void
@@ -35,6 +53,17 @@ set_running (SeDialog *d, gboolean running, const char *text, double fraction)
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress), fraction);
   else
     gtk_progress_bar_pulse (GTK_PROGRESS_BAR (d->progress));
+}
+
+/* The bar's text when the model is loaded and no preview runs: what is
+ * missing for an edit, or how to get a preview. */
+static const char *
+ready_text (SeDialog *d)
+{
+  g_autoptr (SeRecipe) r = se_dialog_recipe (d);
+  if (!se_recipe_changes (r))
+    return r->method == SE_METHOD_LEDITS_PP ? _("Add a concept") : _("Add a concept or a target prompt");
+  return _("Model loaded: Generate makes a preview");
 }
 
 /* Candidate k as the dialog shows it: with "Keep original detail", its
@@ -143,8 +172,15 @@ on_event (const SePreviewEvent *ev, gpointer data)
   case SE_PREVIEW_STATUS:
     set_running (d, TRUE, ev->text, ev->fraction);
     break;
+  case SE_PREVIEW_LOADED:
+    g_free (d->loaded_model);
+    d->loaded_model = g_strdup (ev->text);
+    se_dialog_update_ok (d);
+    if (ev->fraction == 1.0)    /* a load-only job: nothing more comes */
+      set_running (d, FALSE, ready_text (d), 0.0);
+    break;
   case SE_PREVIEW_STEP:
-    set_running (d, TRUE, _("Editing…"), ev->fraction);
+    set_running (d, TRUE, ev->text, ev->fraction);
     if (sel < ev->count) {
       se_preview_set_masks (d->preview, masks_of (ev->masks, ev->mask_concepts, ev->mask_w, ev->mask_h, sel),
                             ev->mask_concepts, ev->mask_w, ev->mask_h);
@@ -160,6 +196,10 @@ on_event (const SePreviewEvent *ev, gpointer data)
     d->jobs_done++;
     break;
   case SE_PREVIEW_FAILED:
+    if (ev->model_failed) {
+      g_clear_pointer (&d->loaded_model, g_free);
+      se_dialog_update_ok (d);
+    }
     se_dialog_show_message (d, ev->text, ev->model_failed);
     set_running (d, FALSE, _("Preview failed"), 0.0);
     d->jobs_failed++;
@@ -185,6 +225,21 @@ se_dialog_stop_preview (SeDialog *d)
 void
 se_dialog_start_preview (SeDialog *d)
 {
+  start_job (d, FALSE);
+}
+
+void
+se_dialog_start_load (SeDialog *d)
+{
+  start_job (d, TRUE);
+}
+
+/* Starts a preview job, or one that only loads the model: with live
+ * preview off, and while the values ask for no change (a preview would
+ * only show the region reconstructed). */
+static void
+start_job (SeDialog *d, gboolean load_only)
+{
   se_dialog_stop_preview (d);
   if (d->worker == NULL)
     return;
@@ -204,19 +259,25 @@ se_dialog_start_preview (SeDialog *d)
     return;
   }
   se_dialog_hide_message (d);
+  if (!se_recipe_changes (full))
+    load_only = TRUE;
+  if (load_only && g_strcmp0 (d->loaded_model, model) == 0) {
+    set_running (d, FALSE, ready_text (d), 0.0);
+    return;
+  }
   SePreviewJob *j = g_new0 (SePreviewJob, 1);
   j->id = d->job;
   j->state = &d->state;
   j->model_path = g_strdup (model);
   j->region = &d->region;
   j->preview_side = d->preview_side;
-  j->recipe = se_recipe_with_steps (full, d->preview_steps);
+  j->recipe = load_only ? NULL : se_recipe_with_steps (full, d->preview_steps);
   j->seed = (guint64) gtk_adjustment_get_value (d->seed);
   j->candidates = d->held;
   j->cancel = g_cancellable_new ();
   j->on_event = on_event;
   j->on_event_data = d;
   d->cancel = g_object_ref (j->cancel);
-  set_running (d, TRUE, _("Starting the preview…"), 0.0);
+  set_running (d, TRUE, load_only ? _("Loading the model…") : _("Starting the preview…"), 0.0);
   se_worker_queue (d->worker, se_preview_job_run, j, se_preview_job_free);
 }

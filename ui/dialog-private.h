@@ -24,6 +24,9 @@ struct _SeDialog {
   GtkAdjustment *steps, *skip, *cfg_src, *cfg_tar, *warmup, *mom_scale, *mom_beta;
   GtkAdjustment *seed, *count;
   GtkWidget *generate, *progress, *stop, *live, *detail;
+  GtkWidget *ok;                /* sensitive once the model in the entry has loaded */
+  char *loaded_model;           /* the model the worker holds loaded (SE_PREVIEW_LOADED), or NULL */
+  gboolean applying;            /* OK's apply (the final edit) is running */
   SePreview *preview;
   SeCandidates *candidates;
   guint32 seed_value;           /* written by gimp_random_seed_new's widgets */
@@ -35,6 +38,7 @@ struct _SeDialog {
   SeEngineState state;          /* the worker's; read here only once it is closed */
   guint preview_side, preview_steps;
   guint debounce;               /* source id, 0 when none */
+  gboolean debounce_load;       /* the pending job only loads the model (live preview off) */
   guint job;                    /* id of the newest job */
   GCancellable *cancel;         /* the newest job's */
   gboolean running;
@@ -53,6 +57,8 @@ struct _SeDialog {
 
 /* dialog.c */
 SeRecipe *se_dialog_recipe (SeDialog *d);        /* the full recipe the widgets describe */
+/* OK's sensitivity and tooltip, from the model entry and the loaded model. */
+void      se_dialog_update_ok (SeDialog *d);
 const char *se_dialog_model_path (SeDialog *d);  /* stripped; "" when none */
 void      se_dialog_show_message (SeDialog *d, const char *message, gboolean model_hint);
 void      se_dialog_hide_message (SeDialog *d);
@@ -62,6 +68,11 @@ void      se_dialog_hide_message (SeDialog *d);
 void      se_dialog_request_preview (SeDialog *d, guint delay_ms);
 /* Cancels the running job and starts one for the current values now. */
 void      se_dialog_start_preview (SeDialog *d);
+/* With live preview off: a job that only loads the model in the entry
+ * (after delay_ms), so that OK becomes available. */
+void      se_dialog_request_load (SeDialog *d, guint delay_ms);
+/* A job that only loads the model in the entry, now. */
+void      se_dialog_start_load (SeDialog *d);
 /* Cancels the running job (the Stop button). */
 void      se_dialog_stop_preview (SeDialog *d);
 void      se_dialog_show_candidate (SeDialog *d, guint index);

@@ -99,6 +99,31 @@ on_changed (SeDialog *d)
   se_dialog_request_preview (d, DEBOUNCE_MS);
 }
 
+void
+se_dialog_update_ok (SeDialog *d)
+{
+  const char *model = se_dialog_model_path (d);
+  gboolean loaded = *model && g_strcmp0 (d->loaded_model, model) == 0;
+  gtk_widget_set_sensitive (d->ok, loaded && !d->applying);
+  gimp_help_set_help_data (d->ok, loaded ? NULL
+                                         : *model ? _("Available once the model has loaded (the bar under the "
+                                                      "preview shows how far it is)")
+                                                  : _("Available once a model is chosen and has loaded"),
+                           NULL);
+}
+
+/* A new model path: OK waits for it to load; with live preview off it is
+ * loaded all the same. */
+static void
+on_model_changed (SeDialog *d)
+{
+  se_dialog_update_ok (d);
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
+    on_changed (d);
+  else
+    se_dialog_request_load (d, DEBOUNCE_MS);
+}
+
 /* ---- concepts ---- */
 
 static void on_remove_concept (GtkButton *button, SeDialog *d);
@@ -342,7 +367,7 @@ model_section (SeDialog *d)
   gtk_widget_show_all (vbox);
   gtk_widget_hide (d->message_box);
   gtk_widget_set_no_show_all (d->message_box, TRUE);
-  g_signal_connect_swapped (d->model_entry, "changed", G_CALLBACK (on_changed), d);
+  g_signal_connect_swapped (d->model_entry, "changed", G_CALLBACK (on_model_changed), d);
   return vbox;
 }
 
@@ -498,10 +523,12 @@ on_candidate (guint index, gpointer data)
 static void
 on_live_toggled (SeDialog *d)
 {
-  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live))) {
     se_dialog_request_preview (d, 0);
-  else
+  } else {
     se_dialog_stop_preview (d);
+    se_dialog_request_load (d, 0);      /* a load the preview stopped still enables OK */
+  }
 }
 
 static GtkWidget *
@@ -563,6 +590,7 @@ se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const Se
   gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->window), SE_DIALOG_RESPONSE_RESET, GTK_RESPONSE_OK,
                                            GTK_RESPONSE_CANCEL, -1);
   gtk_dialog_set_default_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
+  d->ok = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
   GtkWidget *main_box = gtk_hbox_new (FALSE, 12);
   gtk_container_set_border_width (GTK_CONTAINER (main_box), 12);
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (d->window))), main_box,
@@ -578,6 +606,7 @@ se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const Se
   g_signal_connect_swapped (d->generate, "clicked", G_CALLBACK (on_generate), d);
   gtk_widget_show_all (main_box);
   set_values (d, initial);
+  se_dialog_update_ok (d);
   return d;
 }
 
@@ -586,6 +615,8 @@ se_dialog_window (SeDialog *d)
 {
   return d->window;
 }
+
+static void start_work (SeDialog *d);
 
 static void
 reset (SeDialog *d)
@@ -596,45 +627,111 @@ reset (SeDialog *d)
                        gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)), 0 };
   set_values (d, &v);
   d->held = 1;
-  se_dialog_start_preview (d);
+  start_work (d);
 }
 
-gboolean
-se_dialog_run (SeDialog *d, SeDialogValues *chosen)
+/* What the dialog shows, as values (seed: the selected candidate's). */
+static void
+read_values (SeDialog *d, SeDialogValues *v)
 {
-  gtk_widget_show (d->window);
-  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
-    se_dialog_start_preview (d);
-  gint response;
-  while ((response = gimp_dialog_run (GIMP_DIALOG (d->window))) == SE_DIALOG_RESPONSE_RESET)
-    reset (d);
-  /* stop the preview and wait for the worker (at most one UNet evaluation) */
-  se_dialog_stop_preview (d);
-  se_worker_close (d->worker);
-  d->worker = NULL;
-  gtk_widget_hide (d->window);
-  if (response != GTK_RESPONSE_OK)
-    return FALSE;
+  se_dialog_values_clear (v);
   const char *model = se_dialog_model_path (d);
-  chosen->model = *model ? g_strdup (model) : NULL;
-  chosen->recipe = se_dialog_recipe (d);
+  v->model = *model ? g_strdup (model) : NULL;
+  v->recipe = se_dialog_recipe (d);
   guint selected = se_candidates_selected (d->candidates);
-  chosen->candidate = selected < d->held ? selected : 0;
-  chosen->seed = (guint32) gtk_adjustment_get_value (d->seed) + chosen->candidate;
-  chosen->candidates = (guint) gtk_adjustment_get_value (d->count);
-  chosen->live_preview = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live));
-  return TRUE;
+  v->candidate = selected < d->held ? selected : 0;
+  v->seed = (guint32) gtk_adjustment_get_value (d->seed) + v->candidate;
+  v->candidates = (guint) gtk_adjustment_get_value (d->count);
+  v->live_preview = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live));
 }
 
-gboolean
-se_dialog_take_model (SeDialog *d, const char *model, SeEngine **engine, SeModel **loaded)
+/* The engine and model the closed worker loaded for `model`, or FALSE. */
+static gboolean
+take_model (SeDialog *d, const char *model, SeEngine **engine, SeModel **loaded)
 {
   if (d->worker || d->state.model == NULL || g_strcmp0 (d->state.model_path, model) != 0)
     return FALSE;
   g_clear_pointer (&d->state.session, se_session_free);
+  g_clear_pointer (&d->state.model_path, g_free);
+  g_clear_pointer (&d->loaded_model, g_free);
   *engine = g_steal_pointer (&d->state.engine);
   *loaded = g_steal_pointer (&d->state.model);
   return TRUE;
+}
+
+/* Live preview on: a preview; off: the model loads, for OK. */
+static void
+start_work (SeDialog *d)
+{
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->live)))
+    se_dialog_start_preview (d);
+  else
+    se_dialog_request_load (d, 0);
+}
+
+/* OK's apply, with the dialog open and insensitive; FALSE (error set) when
+ * it failed: the dialog starts its worker again. */
+static gboolean
+apply_ok (SeDialog *d, SeDialogApply apply, gpointer data, const SeDialogValues *values, GError **error)
+{
+  SeEngine *engine = NULL;
+  SeModel *model = NULL;
+  take_model (d, values->model, &engine, &model);
+  d->applying = TRUE;
+  se_dialog_update_ok (d);
+  GtkWidget *content = gtk_dialog_get_content_area (GTK_DIALOG (d->window));
+  GtkWidget *actions = gtk_dialog_get_action_area (GTK_DIALOG (d->window));
+  gtk_widget_set_sensitive (content, FALSE);
+  gtk_widget_set_sensitive (actions, FALSE);
+  gtk_widget_set_sensitive (d->progress, TRUE);
+  gboolean ok = apply (d, values, engine, model, data, error);
+  gtk_widget_set_sensitive (content, TRUE);
+  gtk_widget_set_sensitive (actions, TRUE);
+  d->applying = FALSE;
+  if (!ok) {   /* the model loads again for the next OK; the message stays until a change */
+    d->worker = se_worker_new (NULL);
+    se_dialog_start_load (d);
+    se_dialog_show_message (d, *error ? (*error)->message : _("Semantic Edit failed."), FALSE);
+  }
+  se_dialog_update_ok (d);
+  return ok;
+}
+
+gboolean
+se_dialog_run (SeDialog *d, SeDialogApply apply, gpointer data, SeDialogValues *values)
+{
+  gtk_widget_show (d->window);
+  start_work (d);
+  gboolean applied = FALSE;
+  for (;;) {
+    gint response = gimp_dialog_run (GIMP_DIALOG (d->window));
+    if (response == SE_DIALOG_RESPONSE_RESET) {
+      reset (d);
+      continue;
+    }
+    /* stop the preview and wait for the worker (at most one UNet evaluation) */
+    se_dialog_stop_preview (d);
+    se_worker_close (d->worker);
+    d->worker = NULL;
+    read_values (d, values);
+    if (response != GTK_RESPONSE_OK)
+      break;
+    g_autoptr (GError) error = NULL;
+    if ((applied = apply_ok (d, apply, data, values, &error)))
+      break;
+  }
+  gtk_widget_hide (d->window);
+  return applied;
+}
+
+void
+se_dialog_set_progress (SeDialog *d, const char *text, double fraction)
+{
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress), text);
+  if (fraction >= 0)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress), MIN (fraction, 1.0));
+  while (gtk_events_pending ())
+    gtk_main_iteration_do (FALSE);
 }
 
 void
@@ -645,6 +742,7 @@ se_dialog_free (SeDialog *d)
   se_dialog_stop_preview (d);
   se_worker_close (d->worker);
   se_engine_state_clear (&d->state);
+  g_free (d->loaded_model);
   gtk_widget_destroy (d->window);
   se_dialog_clear_results (d);
   g_ptr_array_unref (d->rows);

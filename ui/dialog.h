@@ -35,14 +35,21 @@ SeDialog *se_dialog_new (const SeImage *region, guint visible_w, guint visible_h
                          const SeDialogValues *initial, GimpHelpFunc help, const char *help_id);
 /* Its window (the plug-in makes it transient for GIMP's). */
 GtkWidget *se_dialog_window (SeDialog *d);
-/* Runs the dialog until OK or Cancel; on OK fills chosen (seed: the selected
- * candidate's) and returns TRUE.  The preview's engine work has stopped when
- * it returns. */
-gboolean  se_dialog_run (SeDialog *d, SeDialogValues *chosen);
-/* The engine and model the preview loaded for `model`, handed over so the
- * final edit need not load them again; FALSE when it holds none for it. */
-gboolean  se_dialog_take_model (SeDialog *d, const char *model, SeEngine **engine,
-                                SeModel **loaded);
+/* What OK does with the chosen values (the plug-in's final edit) while the
+ * dialog stays open, insensitive.  engine and model: those the preview
+ * loaded for chosen->model, handed over so the final edit need not load them
+ * again (the callee's to free; NULL when there are none).  FALSE with error
+ * set keeps the dialog open with the message shown, nothing typed lost. */
+typedef gboolean (*SeDialogApply) (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine,
+                                   SeModel *model, gpointer data, GError **error);
+/* Runs the dialog until Cancel (FALSE) or an OK whose apply succeeded
+ * (TRUE).  Either way values gets what the dialog showed when it closed
+ * (seed: the selected candidate's), which the caller keeps as the last
+ * values.  The preview's engine work has stopped when it returns. */
+gboolean  se_dialog_run (SeDialog *d, SeDialogApply apply, gpointer data, SeDialogValues *values);
+/* While apply runs: its phase and fraction (< 0: unchanged) on the
+ * dialog's progress bar, drawn at once. */
+void      se_dialog_set_progress (SeDialog *d, const char *text, double fraction);
 void      se_dialog_free (SeDialog *d);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* preview-job.c: the dialog's engine work on the worker thread (preview-job.h). */
 #include "preview-job.h"
+#include "step-progress.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -95,7 +96,7 @@ add_masks (SePreviewEvent *ev, const SePreviewJob *j)
 typedef struct {
   SeWorker *worker;
   SePreviewJob *job;
-  guint invert_steps, edit_steps; /* of the whole job, for one fraction */
+  SeStepProgress steps;         /* of the whole job */
 } Progress;
 
 static void
@@ -103,14 +104,12 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
 {
   Progress *p = data;
   SePreviewJob *j = p->job;
-  guint all = p->invert_steps + p->edit_steps;
-  if (strcmp (phase, "invert") == 0) {
-    post (p->worker, j, SE_PREVIEW_STATUS, g_strdup (_("Inverting the image…")),
-          (double) done / all, NULL, 0);
+  double fraction;
+  char *text = se_step_progress_update (&p->steps, phase, done, total, &fraction);
+  if (strcmp (phase, "edit") != 0 || done >= total || done == 0) {
+    post (p->worker, j, SE_PREVIEW_STATUS, text, fraction, NULL, 0);
     return;
   }
-  if (strcmp (phase, "edit") != 0 || done >= total)
-    return;
   /* each candidate's current estimate, through the latent preview map */
   SeEngineState *st = j->state;
   guint K = se_session_candidates (st->session), lw = st->width / 8, lh = st->height / 8;
@@ -120,14 +119,10 @@ on_progress (const char *phase, guint done, guint total, gpointer data)
     se_model_latent_preview (st->model, se_session_edit_estimate (st->session, k), lw, lh,
                              images[k].data);
   }
-  SePreviewEvent ev = { .kind = SE_PREVIEW_STEP, .fraction = (double) (p->invert_steps + done) / all,
-                        .images = images, .count = K };
+  SePreviewEvent ev = { .kind = SE_PREVIEW_STEP, .fraction = fraction, .text = text, .images = images,
+                        .count = K };
   add_masks (&ev, j);
   post_event (p->worker, j, ev);
-  /* the edit's total counts the decoding that follows its last step */
-  if (done + 1 == total)
-    post (p->worker, j, SE_PREVIEW_STATUS, g_strdup (_("Decoding…")), (double) (p->invert_steps + done) / all,
-          NULL, 0);
 }
 
 static gboolean
@@ -188,9 +183,14 @@ se_preview_job_run (SeWorker *w, gpointer data)
                                            .text = g_strdup (error->message) });
     return;
   }
+  post (w, j, SE_PREVIEW_LOADED, g_strdup (j->model_path), j->recipe ? 0.0 : 1.0, NULL, 0);
+  if (j->recipe == NULL)
+    return;
   gboolean invert = !(st->session && se_session_is_inverted_for (st->session, j->recipe) &&
                       st->seed == j->seed && st->candidates == j->candidates);
-  Progress progress = { w, j, invert ? se_recipe_inverted_steps (j->recipe) : 0, j->recipe->steps - j->recipe->skip };
+  Progress progress = { .worker = w, .job = j };
+  se_step_progress_init (&progress.steps, invert ? se_recipe_inverted_steps (j->recipe) : 0,
+                         j->recipe->steps - j->recipe->skip);
   SeImage *images = g_new0 (SeImage, j->candidates);
   gboolean ok = encode (w, j, &error);
   if (ok && invert) {
@@ -202,8 +202,7 @@ se_preview_job_run (SeWorker *w, gpointer data)
     }
   }
   if (ok) {
-    post (w, j, SE_PREVIEW_STATUS, g_strdup (_("Editing…")),
-          (double) progress.invert_steps / (progress.invert_steps + progress.edit_steps), NULL, 0);
+    on_progress ("edit", 0, progress.steps.edit_steps + 1, &progress);
     ok = se_session_edit (st->session, j->recipe, images, on_progress, &progress, j->cancel, &error);
   }
   /* what each candidate would be unchanged, so the dialog can keep the

@@ -30,7 +30,8 @@ void se_engine_state_clear (SeEngineState *s);
 
 typedef enum {
   SE_PREVIEW_STATUS,            /* text, fraction (< 0: unknown) */
-  SE_PREVIEW_STEP,              /* fraction, images: each candidate's latent preview */
+  SE_PREVIEW_LOADED,            /* text: the model's path, loaded; fraction 1: a load-only job ended */
+  SE_PREVIEW_STEP,              /* text, fraction, images: each candidate's latent preview */
   SE_PREVIEW_RESULT,            /* images: each candidate decoded; sources: each unchanged (se_session_source) */
   SE_PREVIEW_FAILED,            /* text; model_failed when loading the model failed */
   SE_PREVIEW_CANCELLED,
@@ -60,7 +61,7 @@ typedef struct {
   char *model_path;
   const SeImage *region;        /* the working image; outlives the worker */
   guint preview_side;           /* long side of the preview, in pixels */
-  SeRecipe *recipe;             /* the low-step preview recipe */
+  SeRecipe *recipe;             /* the low-step preview recipe; NULL: only load the model */
   guint64 seed;
   guint candidates;
   GCancellable *cancel;

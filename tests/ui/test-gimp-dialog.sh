@@ -5,7 +5,10 @@
 # interactively (the dialog opens on the last values: the tiny reference
 # model, one concept); Generate makes two candidates; OK applies; then one
 # Ctrl+Z in the image window must remove the whole edit: one layer again,
-# the original one, and the image clean as before.
+# the original one, and the image clean as before.  Then the filter again
+# with a model path that does not load: OK is not available (Alt+O leaves
+# the dialog open), a target prompt is typed, Escape cancels, and what was
+# typed is in the last values for the next time, the image untouched.
 # Arguments: the plug-in binary, sf-client.  Needs DISPLAY (xvfb-run).
 set -eu
 REF=${SE_REFERENCE_DIR:?}
@@ -64,5 +67,29 @@ done
 [ "$(sf "(car (gimp-image-is-dirty $IMG))")" = 0 ] ||
   fail "after one Ctrl+Z the image is still changed: the edit was more than one undo step"
 echo "# one Ctrl+Z removed the whole edit"
+
+sed 's|"model" *: *"[^"]*"|"model": "/no/such/model"|' "$PROFILE/semantic-edit.json" > "$WORK/last.json"
+cp "$WORK/last.json" "$PROFILE/semantic-edit.json"
+sf "(plug-in-semantic-edit RUN-INTERACTIVE $IMG $BASE \"\" \"\" 0)" >"$WORK/run2.out" 2>&1 &
+RUN_PID=$!
+DIALOG=$(timeout 120 xdotool search --sync --onlyvisible --name '^Semantic Edit$' | head -n 1) ||
+  fail "the dialog did not open again"
+xdotool windowfocus --sync "$DIALOG"
+sleep 2                                 # the model fails to load
+xdotool key --clearmodifiers alt+t      # the target prompt
+xdotool key --clearmodifiers ctrl+a
+xdotool type --delay 20 "a snowy street"
+xdotool key --clearmodifiers alt+o      # OK: not available without a model
+sleep 2
+kill -0 $RUN_PID 2>/dev/null || fail "OK without a loaded model closed the dialog: $(cat "$WORK/run2.out")"
+xdotool key --clearmodifiers Escape
+i=0
+while kill -0 $RUN_PID 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 60 ] || fail "Escape did not close the dialog"; sleep 0.5
+done
+grep -q '"tar" : "a snowy street"' "$PROFILE/semantic-edit.json" ||
+  fail "the typed target prompt is not in the last values: $(cat "$PROFILE/semantic-edit.json")"
+[ "$(sf "(car (gimp-image-get-layers $IMG))")" = 1 ] || fail "the cancelled dialog changed the image"
+echo "# a cancelled dialog kept what was typed"
 sf '(gimp-quit 1)' >/dev/null 2>&1 || true
 echo "PASS"

@@ -96,15 +96,32 @@ before_reset (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean model_failed (void) { return !dlg->running && dlg->jobs_failed > 0; }
+
 static gboolean
 script (gpointer data)
 {
-  /* 1: the first preview (a reconstruction: no concepts yet) */
-  wait_preview ("the first preview");
+  /* 1: no concept and no target: the model loads (OK becomes available)
+   * and the bar says what is missing; no preview of a mere reconstruction */
+  se_ui_test_wait_loaded (dlg, WAIT_S, "the model");
+  g_assert_cmpuint (dlg->jobs_done, ==, 0);
+  g_assert_cmpstr (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (dlg->progress)), ==,
+                   "Add a concept or a target prompt");
+  g_assert_null (gtk_widget_get_tooltip_text (dlg->ok));
   guint updates = se_preview_updates (dlg->preview);
-  g_assert_cmpuint (updates, >=, 1);
-  g_assert_cmpuint (dlg->steps_shown, >=, 1);
   g_autoptr (GdkPixbuf) first = se_ui_test_displayed (dlg);
+  /* another model path: OK waits for it, and a path that does not load
+   * keeps it unavailable, saying why */
+  g_autofree char *model = g_strdup (se_dialog_model_path (dlg));
+  gtk_entry_set_text (GTK_ENTRY (dlg->model_entry), "/no/such/model");
+  g_assert_false (gtk_widget_get_sensitive (dlg->ok));
+  wait_for (model_failed, "the missing model's message");
+  g_assert_false (gtk_widget_get_sensitive (dlg->ok));
+  g_autofree char *why = gtk_widget_get_tooltip_text (dlg->ok);
+  g_assert_nonnull (strstr (why, "once the model has loaded"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (dlg->message_label)), "/no/such/model"));
+  gtk_entry_set_text (GTK_ENTRY (dlg->model_entry), model);
+  se_ui_test_wait_loaded (dlg, WAIT_S, "the model again");
 
   /* 2: add a concept and type it: one debounced preview for the typing */
   gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
@@ -121,6 +138,8 @@ script (gpointer data)
   guint steps = dlg->steps_shown;
   wait_preview ("the preview with a concept");
   g_assert_cmpuint (dlg->job, ==, jobs_before + 1);     /* typing was debounced into one job */
+  /* the bar counted the steps ("Editing: step 3 of 4, about 1 s left") */
+  g_assert_cmpuint (dlg->steps_shown, >=, 1);
   g_assert_cmpuint (dlg->steps_shown, >, steps);        /* intermediate previews came */
   g_assert_cmpuint (se_preview_updates (dlg->preview), >, updates);
   g_autoptr (GdkPixbuf) with_concept = se_ui_test_displayed (dlg);
@@ -226,6 +245,65 @@ script (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* 8: OK's edit failed (as a full disk would make it): the dialog stayed
+ * open with the message, nothing typed lost; once the model has loaded
+ * again, OK runs the edit again. */
+static gboolean
+after_failed_ok (gpointer data)
+{
+  g_assert_true (gtk_widget_get_visible (dlg->window));
+  g_assert_true (gtk_widget_get_visible (dlg->message_box));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (dlg->message_label)), ==, "no space for the result (test)");
+  g_autoptr (SeRecipe) r = se_dialog_recipe (dlg);
+  g_assert_cmpuint (r->concepts->len, ==, 1);
+  g_assert_cmpstr (g_array_index (r->concepts, SeConcept, 0).prompt, ==, "snowy winter");
+  se_ui_test_wait_loaded (dlg, WAIT_S, "the model after the failed OK");
+  gtk_dialog_response (GTK_DIALOG (dlg->window), GTK_RESPONSE_OK);
+  return G_SOURCE_REMOVE;
+}
+
+/* What OK hands over: the values shown, the selected candidate's seed. */
+static void
+assert_chosen (const SeDialogValues *chosen, const char *model)
+{
+  g_assert_cmpstr (chosen->model, ==, model);
+  g_assert_cmpuint (chosen->seed, ==, 12);       /* candidate 2 of seed 11 */
+  g_assert_cmpuint (chosen->candidate, ==, 1);
+  g_assert_cmpuint (chosen->candidates, ==, 2);
+  g_assert_cmpuint (chosen->recipe->steps, ==, 20);
+  g_assert_cmpstr (chosen->recipe->tar, ==, "a photo in winter");
+  g_assert_cmpuint (chosen->recipe->concepts->len, ==, 1);
+  const SeConcept *c = &g_array_index (chosen->recipe->concepts, SeConcept, 0);
+  g_assert_cmpstr (c->prompt, ==, "snowy winter");
+  g_assert_true (c->reverse);
+  g_assert_cmpfloat (c->threshold, ==, 0.9);
+  g_assert_true (chosen->live_preview);
+  g_assert_true (chosen->recipe->detail);
+}
+
+static guint applies;
+
+/* OK's apply: the first fails; the second runs the final edit with the
+ * values and the model handed over, at full size and steps. */
+static gboolean
+final_edit (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *loaded, gpointer data,
+            GError **error)
+{
+  applies++;
+  g_assert_false (gtk_widget_get_sensitive (d->ok));
+  assert_chosen (chosen, se_dialog_model_path (d));
+  if (applies == 1) {
+    se_model_free (loaded);
+    se_engine_free (engine);
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "no space for the result (test)");
+    g_idle_add (after_failed_ok, NULL);
+    return FALSE;
+  }
+  SeImage out = se_ui_test_final_edit (data, chosen, engine, loaded);
+  g_free (out.data);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -240,43 +318,17 @@ main (int argc, char **argv)
   dlg = se_dialog_new (&region, 180, 120, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
   g_idle_add (before_reset, model);
+  /* before the model has loaded, OK is not available, and says why */
+  g_assert_false (gtk_widget_get_sensitive (dlg->ok));
+  g_autofree char *why = gtk_widget_get_tooltip_text (dlg->ok);
+  g_assert_nonnull (why);
   SeDialogValues chosen = { 0 };
-  g_assert_true (se_dialog_run (dlg, &chosen));
+  g_assert_true (se_dialog_run (dlg, final_edit, &region, &chosen));
   g_assert_true (script_done);
-
-  /* what OK hands to the plug-in: the values and the loaded model */
-  g_assert_cmpstr (chosen.model, ==, model);
-  g_assert_cmpuint (chosen.seed, ==, 12);       /* candidate 2 of seed 11 */
-  g_assert_cmpuint (chosen.candidate, ==, 1);
-  g_assert_cmpuint (chosen.candidates, ==, 2);
-  g_assert_cmpuint (chosen.recipe->steps, ==, 20);
-  g_assert_cmpstr (chosen.recipe->tar, ==, "a photo in winter");
-  g_assert_cmpuint (chosen.recipe->concepts->len, ==, 1);
-  const SeConcept *c = &g_array_index (chosen.recipe->concepts, SeConcept, 0);
-  g_assert_cmpstr (c->prompt, ==, "snowy winter");
-  g_assert_true (c->reverse);
-  g_assert_cmpfloat (c->threshold, ==, 0.9);
-  g_assert_true (chosen.live_preview);
-  g_assert_true (chosen.recipe->detail);
-  SeEngine *engine = NULL;
-  SeModel *loaded = NULL;
-  g_assert_true (se_dialog_take_model (dlg, chosen.model, &engine, &loaded));
+  g_assert_cmpuint (applies, ==, 2);    /* the first OK failed, the dialog stayed */
+  /* the values the dialog closed with: the plug-in's last values */
+  assert_chosen (&chosen, model);
   se_dialog_free (dlg);
-
-  /* the final edit runs with them, at full size and steps */
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SeSession) s = se_session_new (loaded, &region, &error);
-  g_assert_no_error (error);
-  SeImage out = { 0 };
-  g_assert_true (se_session_invert (s, chosen.recipe, chosen.seed, 1, NULL, NULL, NULL, NULL, &error));
-  g_assert_true (se_session_edit (s, chosen.recipe, &out, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (out.width, ==, region.width);
-  g_free (out.data);
-  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
-  g_clear_pointer (&s, se_session_free);
-  se_model_free (loaded);
-  se_engine_free (engine);
   se_dialog_values_clear (&chosen);
   return 0;
 }

@@ -39,6 +39,13 @@ script (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+never_applied (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *loaded, gpointer data,
+               GError **error)
+{
+  g_assert_not_reached ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -56,8 +63,9 @@ main (int argc, char **argv)
   dlg = se_dialog_new (&region, w, h, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
-  g_assert_false (se_dialog_run (dlg, &chosen));
-  g_assert_null (chosen.recipe);
+  g_assert_false (se_dialog_run (dlg, never_applied, NULL, &chosen));
+  g_assert_cmpuint (chosen.recipe->concepts->len, ==, 1);      /* kept as the last values */
+  se_dialog_values_clear (&chosen);
   se_dialog_free (dlg);
   return 0;
 }

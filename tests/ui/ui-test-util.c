@@ -87,6 +87,42 @@ se_ui_test_wait_preview (SeDialog *d, guint seconds, const char *what)
     g_error ("%s: the preview failed: %s", what, gtk_label_get_text (GTK_LABEL (d->message_label)));
 }
 
+SeImage
+se_ui_test_final_edit (const SeImage *region, const SeDialogValues *chosen, SeEngine *engine, SeModel *loaded)
+{
+  g_assert_nonnull (engine);    /* handed over: the final edit loads nothing again */
+  g_assert_nonnull (loaded);
+  g_autoptr (GError) error = NULL;
+  SeSession *s = se_session_new (loaded, region, &error);
+  g_assert_no_error (error);
+  SeImage out = { 0 };
+  g_assert_true (se_session_invert (s, chosen->recipe, chosen->seed, 1, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (se_session_edit (s, chosen->recipe, &out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.width, ==, region->width);
+  se_session_free (s);
+  g_assert_cmpuint (se_engine_validation_problems (engine), ==, 0);
+  se_model_free (loaded);
+  se_engine_free (engine);
+  return out;
+}
+
+static gboolean
+model_loaded (void)
+{
+  return gtk_widget_get_sensitive (waiting->ok) && !waiting->running;
+}
+
+void
+se_ui_test_wait_loaded (SeDialog *d, guint seconds, const char *what)
+{
+  waiting = d;
+  guint failed = d->jobs_failed;
+  se_ui_test_wait_for (model_loaded, seconds, what);
+  if (d->jobs_failed != failed)
+    g_error ("%s: a job failed: %s", what, gtk_label_get_text (GTK_LABEL (d->message_label)));
+}
+
 GdkPixbuf *
 se_ui_test_displayed (SeDialog *d)
 {

@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "dialog.h"
 #include "engine.h"
 
 /* g_test_init, gtk_init and GIMP's icons: how every dialog test starts. */
@@ -13,6 +14,13 @@ typedef struct _SeDialog SeDialog;
 /* Waits (seconds at most) for the dialog's next finished preview; fails the
  * test on a failed one, naming what it waited for and the dialog's message. */
 void se_ui_test_wait_preview (SeDialog *d, guint seconds, const char *what);
+/* OK's final edit in a test: the chosen values at full size and steps on
+ * region with the engine and model the dialog handed over (both freed);
+ * checks the edit ran without validation problems.  Returns it. */
+SeImage se_ui_test_final_edit (const SeImage *region, const SeDialogValues *chosen, SeEngine *engine,
+                               SeModel *loaded);
+/* Waits for the model in the dialog's entry to be loaded, OK sensitive. */
+void se_ui_test_wait_loaded (SeDialog *d, guint seconds, const char *what);
 /* A copy of what the dialog's preview shows now. */
 GdkPixbuf *se_ui_test_displayed (SeDialog *d);
 
