@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+
 gboolean
 se_region_read (SeRegion *r, gint32 image, gint32 drawable, guint multiple, guint long_side,
                 GError **error)
@@ -73,6 +74,41 @@ se_region_read_box (SeRegion *r, gint32 image, gint32 drawable, SeBox box, guint
     return FALSE;
   }
   return TRUE;
+}
+
+float *
+se_region_coverage (const SeRegion *r, gint32 result, GError **error)
+{
+  gint32 channel = result >= 0 ? gimp_layer_get_mask (result) : gimp_image_get_selection (r->image);
+  if (channel < 0 || (result < 0 && gimp_selection_is_empty (r->image)))
+    return NULL;
+  /* the selection is image-sized at 0, 0; a layer mask is the layer's */
+  gint x = 0, y = 0;
+  if (result < 0) {
+    gimp_drawable_offsets (r->drawable, &x, &y);
+    x += r->x;
+    y += r->y;
+  }
+  g_autofree float *full = se_image_alloc ((guint) r->width, (guint) r->height, 1, error);
+  float *out = full ? se_image_alloc (r->work.width, r->work.height, 1, error) : NULL;
+  g_autofree float *scaled = out ? se_image_alloc (r->scaled_w, r->scaled_h, 1, error) : NULL;
+  if (scaled == NULL) {
+    g_free (out);
+    return NULL;
+  }
+  /* "Y float" reads the stored coverage, which GIMP mixes by in linear light */
+  GeglBuffer *buffer = gimp_drawable_get_buffer (channel);
+  gegl_buffer_get (buffer, GEGL_RECTANGLE (x, y, r->width, r->height), 1.0, babl_format ("Y float"), full,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  g_object_unref (buffer);
+  if (!se_plane_resize (full, (guint) r->width, (guint) r->height, scaled, r->scaled_w, r->scaled_h, error)) {
+    g_free (out);
+    return NULL;
+  }
+  memset (out, 0, (gsize) r->work.width * r->work.height * sizeof (float));
+  for (guint row = 0; row < r->scaled_h; row++)
+    memcpy (out + (gsize) row * r->work.width, scaled + (gsize) row * r->scaled_w, r->scaled_w * sizeof (float));
+  return out;
 }
 
 void

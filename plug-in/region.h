@@ -31,6 +31,11 @@ gboolean se_region_read_box (SeRegion *r, gint32 image, gint32 drawable, SeBox b
 gboolean se_region_read_result (SeRegion *r, gint32 image, gint32 source, gint32 result, guint multiple,
                                 guint long_side, GError **error);
 void     se_region_clear (SeRegion *r);
+/* The share of each working-image pixel (0..1; the padding 0) that the
+ * result will cover: the selection's (a new edit), or the mask of the
+ * re-opened edit's layer `result` (-1: a new edit).  NULL with error unset
+ * where it covers everything (no selection, no mask). */
+float   *se_region_coverage (const SeRegion *r, gint32 result, GError **error);
 
 /* Puts a result of the region's size (se_image_result) back as a new
  * layer above the drawable at the region's place, with a layer mask from

@@ -341,8 +341,17 @@ run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *liv
   if (own_docs)
     se_dialog_set_readme (own_docs);
   SeDialogValues initial = { rec->model, rec->recipe, (guint32) rec->seed, *candidates, *live, 0 };
-  SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, &initial,
+  g_autofree float *coverage = se_region_coverage (&region, t->result, error);
+  if (coverage == NULL && *error) {
+    se_region_clear (&region);
+    return -1;
+  }
+  SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, coverage, &initial,
                                gimp_standard_help_func, PLUG_IN_PROC);
+  if (t->result >= 0) {
+    g_autofree char *name = gimp_item_get_name (t->result);
+    se_dialog_set_reopened (d, name);
+  }
   gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
   se_region_clear (&region);
   DialogEdit e = { t, rec, -1 };

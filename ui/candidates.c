@@ -9,7 +9,7 @@
 #define THUMB_SIZE 72
 
 struct _SeCandidates {
-  GtkWidget *box;
+  GtkWidget *scrolled, *box;    /* the thumbnails scroll sideways: eight fit no narrower dialog */
   GPtrArray *buttons;           /* GtkToggleButton */
   double visible_x, visible_y, aspect;
   guint selected;
@@ -56,12 +56,19 @@ se_candidates_new (double visible_x, double visible_y, double aspect, SeCandidat
   c->data = data;
   c->buttons = g_ptr_array_new ();
   c->box = gtk_hbox_new (FALSE, 4);
-  g_signal_connect (c->box, "destroy", G_CALLBACK (on_destroy), c);
-  gtk_widget_set_no_show_all (c->box, TRUE);
+  c->scrolled = gtk_scrolled_window_new (NULL, NULL);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (c->scrolled), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_add_with_viewport (GTK_SCROLLED_WINDOW (c->scrolled), c->box);
+  gtk_viewport_set_shadow_type (GTK_VIEWPORT (gtk_bin_get_child (GTK_BIN (c->scrolled))), GTK_SHADOW_NONE);
+  gtk_widget_set_size_request (c->scrolled, 1, -1);     /* as wide as the column gives, not as the row */
+  gtk_widget_show_all (c->scrolled);
+  g_signal_connect (c->scrolled, "destroy", G_CALLBACK (on_destroy), c);
+  gtk_widget_set_no_show_all (c->scrolled, TRUE);
+  gtk_widget_hide (c->scrolled);
   return c;
 }
 
-GtkWidget *se_candidates_widget (SeCandidates *c) { return c->box; }
+GtkWidget *se_candidates_widget (SeCandidates *c) { return c->scrolled; }
 guint se_candidates_selected (const SeCandidates *c) { return c->selected; }
 guint se_candidates_count (const SeCandidates *c) { return c->buttons->len; }
 
@@ -73,7 +80,7 @@ se_candidates_button (SeCandidates *c, guint index)
 }
 
 void
-se_candidates_set (SeCandidates *c, const SeImage *images, guint count)
+se_candidates_set (SeCandidates *c, const SeImage *images, guint count, guint32 first_seed)
 {
   while (c->buttons->len > count) {
     gtk_widget_destroy (c->buttons->pdata[c->buttons->len - 1]);
@@ -85,7 +92,10 @@ se_candidates_set (SeCandidates *c, const SeImage *images, guint count)
     g_autofree char *tip = g_strdup_printf (_("Candidate %u: click to see it large and to "
                                               "apply it with OK"), i + 1);
     gimp_help_set_help_data (b, tip, NULL);
-    gtk_container_add (GTK_CONTAINER (b), gtk_image_new ());
+    GtkWidget *vbox = gtk_vbox_new (FALSE, 2);
+    gtk_box_pack_start (GTK_BOX (vbox), gtk_image_new (), FALSE, FALSE, 0);
+    gtk_box_pack_start (GTK_BOX (vbox), gtk_label_new (NULL), FALSE, FALSE, 0);
+    gtk_container_add (GTK_CONTAINER (b), vbox);
     g_object_set_data (G_OBJECT (b), "se-index", GUINT_TO_POINTER (i));
     g_signal_connect (b, "toggled", G_CALLBACK (on_toggled), c);
     gtk_box_pack_start (GTK_BOX (c->box), b, FALSE, FALSE, 0);
@@ -95,13 +105,18 @@ se_candidates_set (SeCandidates *c, const SeImage *images, guint count)
   for (guint i = 0; i < count; i++) {
     g_autoptr (GdkPixbuf) thumb = se_preview_pixbuf (&images[i], c->visible_x, c->visible_y, c->aspect,
                                                       THUMB_SIZE);
-    gtk_image_set_from_pixbuf (GTK_IMAGE (gtk_bin_get_child (c->buttons->pdata[i])), thumb);
+    GList *parts = gtk_container_get_children (GTK_CONTAINER (gtk_bin_get_child (c->buttons->pdata[i])));
+    gtk_image_set_from_pixbuf (GTK_IMAGE (parts->data), thumb);
+    /* TRANSLATORS: under a candidate's thumbnail: its number and seed */
+    g_autofree char *caption = g_strdup_printf (_("%u · seed %u"), i + 1, first_seed + i);
+    gtk_label_set_text (GTK_LABEL (parts->next->data), caption);
+    g_list_free (parts);
   }
   if (c->selected >= count)
     c->selected = 0;
   sync_toggles (c);
   if (count > 1)
-    gtk_widget_show (c->box);
+    gtk_widget_show (c->scrolled);
   else
-    gtk_widget_hide (c->box);
+    gtk_widget_hide (c->scrolled);
 }

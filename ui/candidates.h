@@ -15,8 +15,9 @@ typedef void (*SeCandidateSelected) (guint index, gpointer data);
 SeCandidates *se_candidates_new (double visible_x, double visible_y, double aspect, SeCandidateSelected selected,
                                  gpointer data);
 GtkWidget    *se_candidates_widget (SeCandidates *c);
-/* Shows the images (keeping the selection when it still exists). */
-void          se_candidates_set (SeCandidates *c, const SeImage *images, guint count);
+/* Shows the images, captioned with their number and seed (first_seed for
+ * the first), keeping the selection when it still exists. */
+void          se_candidates_set (SeCandidates *c, const SeImage *images, guint count, guint32 first_seed);
 guint         se_candidates_selected (const SeCandidates *c);
 guint         se_candidates_count (const SeCandidates *c);
 /* The thumbnail's button (tests click it). */

@@ -23,6 +23,23 @@ show_direction (SeConceptRow *row)
                       v > 0 ? _("adds") : v < 0 ? _("removes") : _("off"));
 }
 
+/* GTK 2 entries have no placeholder: the hint is drawn into the empty,
+ * unfocused entry's text area, in the insensitive text colour. */
+static gboolean
+draw_hint (GtkWidget *entry, GdkEventExpose *event, gpointer data)
+{
+  GdkWindow *text_area = GTK_ENTRY (entry)->text_area;
+  if (event->window != text_area || gtk_widget_has_focus (entry) || *gtk_entry_get_text (GTK_ENTRY (entry)))
+    return FALSE;
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (entry, _("e.g. glasses, snow, clutter"));
+  int w, h, text_h;
+  gdk_drawable_get_size (text_area, &w, &h);
+  pango_layout_get_pixel_size (layout, NULL, &text_h);
+  GtkStyle *style = gtk_widget_get_style (entry);
+  gdk_draw_layout (text_area, style->text_gc[GTK_STATE_INSENSITIVE], 2, (h - text_h) / 2, layout);
+  return FALSE;
+}
+
 static void
 on_destroy (GtkWidget *w, SeConceptRow *row)
 {
@@ -45,6 +62,7 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   gtk_entry_set_text (GTK_ENTRY (row->entry), c->prompt);
   gimp_help_set_help_data (row->entry, _("What to add or remove, in a few words "
                                          "(\"glasses\", \"snow\", \"clutter\")"), NULL);
+  g_signal_connect_after (row->entry, "expose-event", G_CALLBACK (draw_hint), NULL);
   gtk_box_pack_start (GTK_BOX (head), row->entry, TRUE, TRUE, 0);
   row->direction = gtk_label_new (NULL);
   gtk_label_set_width_chars (GTK_LABEL (row->direction), 8);
@@ -61,13 +79,14 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   gtk_table_set_row_spacings (GTK_TABLE (table), 2);
   double strength = c->reverse ? -c->scale : c->scale;
   row->strength = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 0, _("Stre_ngth:"), 140, 5, strength, -STRENGTH_RANGE, STRENGTH_RANGE,
+      GTK_TABLE (table), 0, 0, _("_Strength:"), 140, 5, strength, -STRENGTH_RANGE, STRENGTH_RANGE,
       0.5, 2.0, 1, FALSE, -100.0, 100.0,
-      _("How strongly to steer towards the concept (positive) or away from it (negative)"), NULL));
+      _("How strongly to steer towards the concept (positive) or away from it (negative) (scale)"), NULL));
   row->threshold = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 1, _("Thr_eshold:"), 140, 5, c->threshold, 0.0, 1.0, 0.01, 0.05, 2,
+      GTK_TABLE (table), 0, 1, _("_Focus:"), 140, 5, c->threshold, 0.0, 1.0, 0.01, 0.05, 2,
       TRUE, 0, 0,
-      _("Share of the image the concept may not touch: higher confines it to fewer pixels"), NULL));
+      _("How much of the picture the concept may touch: higher focuses it on fewer pixels (threshold: the "
+        "share it may not touch)"), NULL));
   gtk_box_pack_start (GTK_BOX (row->box), table, FALSE, FALSE, 0);
   gtk_widget_show_all (row->box);
   gtk_widget_hide (row->swatch);

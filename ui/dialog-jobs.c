@@ -110,7 +110,7 @@ se_dialog_show_results (SeDialog *d)
   g_autofree SeImage *shown = g_new (SeImage, d->n_results);
   for (guint k = 0; k < d->n_results; k++)
     shown[k] = displayed (d, k);
-  se_candidates_set (d->candidates, shown, d->n_results);
+  se_candidates_set (d->candidates, shown, d->n_results, d->results_seed);
   for (guint k = 0; k < d->n_results; k++)
     g_free (shown[k].data);
   se_dialog_show_candidate (d, se_candidates_selected (d->candidates));
@@ -149,6 +149,10 @@ keep_results (SeDialog *d, const SePreviewEvent *ev)
   d->results = copy_images (ev->images, ev->count);
   d->sources = copy_images (ev->sources, ev->count);
   d->n_results = ev->count;
+  d->results_seed = d->job_seed;
+  guint64 pixels = (guint64) ev->images[0].width * ev->images[0].height;
+  if (ev->seconds_per_step > 0)
+    d->step_seconds_per_pixel = ev->seconds_per_step / ev->count / pixels;
   g_autoptr (GError) error = NULL;
   d->results_original = se_image_resize (&d->region, ev->images[0].width, ev->images[0].height, &error);
   if (d->results_original.data == NULL)
@@ -192,6 +196,7 @@ on_event (const SePreviewEvent *ev, gpointer data)
   case SE_PREVIEW_RESULT:
     keep_results (d, ev);
     se_dialog_show_results (d);
+    se_dialog_update_cost (d);
     set_running (d, FALSE, _("Preview ready"), 1.0);
     d->jobs_done++;
     break;
@@ -273,6 +278,7 @@ start_job (SeDialog *d, gboolean load_only)
   j->preview_side = d->preview_side;
   j->recipe = load_only ? NULL : se_recipe_with_steps (full, d->preview_steps);
   j->seed = (guint64) gtk_adjustment_get_value (d->seed);
+  d->job_seed = (guint32) j->seed;
   j->candidates = d->held;
   j->cancel = g_cancellable_new ();
   j->on_event = on_event;

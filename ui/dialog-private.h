@@ -17,7 +17,9 @@ struct _SeDialog {
   SeImage region;               /* owned copy */
   guint visible_w, visible_h;
 
-  GtkWidget *model_entry, *message_box, *message_label, *model_hint;
+  GtkWidget *model_entry, *browse, *browse_menu, *message_box, *message_label, *model_hint;
+  GtkWidget *notebook, *preset, *cost;
+  GtkWidget *tar_label, *masks_label;   /* off with their controls: their letters are shared */
   GtkWidget *method, *masks_kind, *src_entry, *tar_entry, *concepts_box, *add_concept;
   SeMethod method_shown;        /* the method the widgets' values are for */
   GPtrArray *rows;              /* SeConceptRow, in order */
@@ -29,8 +31,6 @@ struct _SeDialog {
   gboolean applying;            /* OK's apply (the final edit) is running */
   SePreview *preview;
   SeCandidates *candidates;
-  guint32 seed_value;           /* written by gimp_random_seed_new's widgets */
-  gboolean seed_random;
   gboolean setting;             /* values being set from code: no preview jobs */
 
   /* preview jobs: the newest one is the only one whose events count */
@@ -43,6 +43,9 @@ struct _SeDialog {
   GCancellable *cancel;         /* the newest job's */
   gboolean running;
   guint held;                   /* candidates the live preview computes */
+  guint32 job_seed;             /* the newest job's first seed */
+  guint32 results_seed;         /* and the kept results' */
+  double step_seconds_per_pixel; /* a preview's UNet step per candidate and pixel, timed; 0: not yet */
   SeImage *results;             /* the last result's images, as decoded */
   SeImage *sources;             /* and each candidate unchanged (se_session_source) */
   SeImage results_original;     /* the region at the results' size */
@@ -55,10 +58,27 @@ struct _SeDialog {
   guint step_masks_shown;       /* steps that came with LEDITS++ masks */
 };
 
+/* dialog-layout.c: makes the window and every widget, connected to the
+ * handlers below; readme: the file the model hint links to. */
+void      se_dialog_build (SeDialog *d, const float *coverage, GimpHelpFunc help, const char *help_id,
+                           const char *readme);
+
+/* dialog.c: the widgets' handlers */
+void      se_dialog_on_changed (SeDialog *d);               /* any value: a debounced preview */
+void      se_dialog_on_model_changed (SeDialog *d);
+void      se_dialog_on_method_changed (SeDialog *d);
+void      se_dialog_on_add_concept (SeDialog *d);
+void      se_dialog_on_preset_chosen (SeDialog *d);
+void      se_dialog_on_advanced_changed (SeDialog *d);
+void      se_dialog_on_generate (SeDialog *d);
+void      se_dialog_on_live_toggled (SeDialog *d);
+
 /* dialog.c */
 SeRecipe *se_dialog_recipe (SeDialog *d);        /* the full recipe the widgets describe */
 /* OK's sensitivity and tooltip, from the model entry and the loaded model. */
 void      se_dialog_update_ok (SeDialog *d);
+/* What OK's render costs, beside the preview's (under the progress bar). */
+void      se_dialog_update_cost (SeDialog *d);
 const char *se_dialog_model_path (SeDialog *d);  /* stripped; "" when none */
 void      se_dialog_show_message (SeDialog *d, const char *message, gboolean model_hint);
 void      se_dialog_hide_message (SeDialog *d);

@@ -29,10 +29,14 @@ void se_dialog_set_readme (const char *path);
 typedef struct _SeDialog SeDialog;
 
 /* region: the working image; its top-left visible_w x visible_h pixels are
- * the selection's region, the rest padding.  help: GIMP's help function
+ * the selection's region, the rest padding.  coverage: the selection's
+ * share of each pixel of it (0..1; NULL: everywhere), through which OK puts
+ * the result, and so the preview shows it.  help: GIMP's help function
  * (may be NULL outside GIMP). */
-SeDialog *se_dialog_new (const SeImage *region, guint visible_w, guint visible_h,
+SeDialog *se_dialog_new (const SeImage *region, guint visible_w, guint visible_h, const float *coverage,
                          const SeDialogValues *initial, GimpHelpFunc help, const char *help_id);
+/* A re-opened edit: the title names its layer, OK reads Update Layer. */
+void      se_dialog_set_reopened (SeDialog *d, const char *layer_name);
 /* Its window (the plug-in makes it transient for GIMP's). */
 GtkWidget *se_dialog_window (SeDialog *d);
 /* What OK does with the chosen values (the plug-in's final edit) while the

@@ -217,7 +217,8 @@ se_preview_job_run (SeWorker *w, gpointer data)
   }
   if (ok) {
     SePreviewEvent ev = { .kind = SE_PREVIEW_RESULT, .fraction = 1.0, .images = images, .sources = sources,
-                          .count = j->candidates };
+                          .count = j->candidates,
+                          .seconds_per_step = se_step_progress_seconds_per_step (&progress.steps) };
     add_masks (&ev, j);
     post_event (w, j, ev);
   } else {

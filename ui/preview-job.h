@@ -50,6 +50,7 @@ typedef struct {
   double *masks;
   guint mask_concepts, mask_w, mask_h;
   gboolean model_failed;
+  double seconds_per_step;      /* RESULT: a UNet step of this job (all its candidates); 0: not timed */
 } SePreviewEvent;
 
 /* Runs in the main loop. */

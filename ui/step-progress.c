@@ -8,7 +8,22 @@
 void
 se_step_progress_init (SeStepProgress *p, guint invert_steps, guint edit_steps)
 {
-  *p = (SeStepProgress) { invert_steps, edit_steps, 0, 0 };
+  *p = (SeStepProgress) { invert_steps, edit_steps, 0, 0, 0, 0 };
+}
+
+double
+se_step_progress_seconds_per_step (const SeStepProgress *p)
+{
+  return p->units_to > p->units_from ? (double) (p->timed_to - p->timed_from) / 1e6 / (p->units_to - p->units_from)
+                                     : 0.0;
+}
+
+char *
+se_step_progress_duration (double seconds)
+{
+  if (seconds < 90)
+    return g_strdup_printf (_("about %u s"), (guint) MAX (1, lround (seconds)));
+  return g_strdup_printf (_("about %u min"), (guint) lround (seconds / 60));
 }
 
 char *
@@ -35,8 +50,9 @@ se_step_progress_update (SeStepProgress *p, const char *phase, guint done, guint
     p->timed_from = now;
     p->units_from = units;
   } else if (units > p->units_from) {
-    double per_unit = (double) (now - p->timed_from) / 1e6 / (units - p->units_from);
-    left = se_step_progress_time_left (per_unit * (all - units));
+    p->timed_to = now;
+    p->units_to = units;
+    left = se_step_progress_time_left (se_step_progress_seconds_per_step (p) * (all - units));
   }
   g_autofree char *what = decoding ? g_strdup (_("Decoding"))
                         : invert ? g_strdup_printf (_("Inverting: step %u of %u"), done, total)

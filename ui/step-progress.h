@@ -12,6 +12,8 @@ typedef struct {
   guint invert_steps, edit_steps;       /* of the whole run; decoding counts as one step more */
   gint64 timed_from;                    /* monotonic µs at the first report; 0: none yet */
   guint units_from;                     /* steps done then */
+  gint64 timed_to;                      /* and at the last report */
+  guint units_to;
 } SeStepProgress;
 
 void  se_step_progress_init (SeStepProgress *p, guint invert_steps, guint edit_steps);
@@ -19,7 +21,11 @@ void  se_step_progress_init (SeStepProgress *p, guint invert_steps, guint edit_s
  * the edit's total counts the decoding after its last step): the text to
  * show (newly allocated) and the fraction of the whole run done. */
 char *se_step_progress_update (SeStepProgress *p, const char *phase, guint done, guint total, double *fraction);
+/* Seconds per step between the first and the last report; 0: unknown. */
+double se_step_progress_seconds_per_step (const SeStepProgress *p);
 /* "about 30 s left", "about 4 min left" (newly allocated). */
 char *se_step_progress_time_left (double seconds);
+/* "about 30 s", "about 4 min" (newly allocated). */
+char *se_step_progress_duration (double seconds);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "image-resample.h"
 #include "ledits/recipe.h"
 
 G_BEGIN_DECLS

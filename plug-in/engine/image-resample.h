@@ -1,5 +1,6 @@
-/* image-resample.h: the float plane resampler behind se_image_resize, for
- * the engine's own image code (image.c, detail.c). */
+/* image-resample.h: the float plane resampler behind se_image_resize
+ * (image.c, detail.c; the plug-in scales the selection's coverage with it,
+ * through engine.h). */
 #pragma once
 
 #include <glib.h>

@@ -54,16 +54,16 @@ echo "# image $IMG: result layer $RESULT ($NAME) over $BASE"
 # the result layer's edit re-opened in the dialog; the strength changed to 2
 sf "(plug-in-semantic-edit RUN-INTERACTIVE $IMG $RESULT \"\" \"\" 0)" >"$WORK/run.out" 2>&1 &
 RUN_PID=$!
-DIALOG=$(timeout 120 xdotool search --sync --onlyvisible --name '^Semantic Edit$' | head -n 1) ||
-  fail "the dialog did not open"
+DIALOG=$(timeout 120 xdotool search --sync --onlyvisible --name '^Semantic Edit: re-opened' | head -n 1) ||
+  fail "the dialog did not open, or its title does not say it re-opened the edit"
 xdotool windowfocus --sync "$DIALOG"
 sleep 2
-xdotool key --clearmodifiers alt+n      # the concept's Strength
+xdotool key --clearmodifiers alt+s      # the concept's Strength
 xdotool key --clearmodifiers ctrl+a
 xdotool type --delay 50 "2"
 xdotool key --clearmodifiers Tab
 sleep 2
-xdotool key --clearmodifiers alt+o      # OK
+xdotool key --clearmodifiers alt+y      # OK, here "Update Layer"
 se_wait_filter $RUN_PID "OK" "$WORK/run.out"
 echo "# filter: $(cat "$WORK/run.out")"
 

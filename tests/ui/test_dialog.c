@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dialog-private.h"
+#include "presets.h"
 #include "test-util.h"
 #include "ui-test-util.h"
 
@@ -66,6 +67,57 @@ same_pixbuf (GdkPixbuf *a, GdkPixbuf *b)
 
 static gboolean script (gpointer data);
 
+static const guint8 *
+pixel (GdkPixbuf *p, int x, int y)
+{
+  return gdk_pixbuf_read_pixels (p) + y * gdk_pixbuf_get_rowstride (p) + x * gdk_pixbuf_get_n_channels (p);
+}
+
+/* The selection's coverage the dialog is given: the region's left 40 %
+ * fully, the rest 30 % (a feathered or partial selection). */
+#define COVERED_SHARE 0.4
+#define PARTIAL 0.3f
+
+static double
+srgb_to_linear (double v)
+{
+  return v <= 0.04045 ? v / 12.92 : pow ((v + 0.055) / 1.055, 2.4);
+}
+
+static double
+linear_to_srgb (double v)
+{
+  return v <= 0.0031308 ? v * 12.92 : 1.055 * pow (v, 1.0 / 2.4) - 0.055;
+}
+
+static GdkPixbuf *before_fit;   /* the region as the preview fits it */
+
+/* The preview shows the edit as OK composes it: through the coverage, in
+ * linear light (GIMP mixes a layer through its mask so): where covered, the
+ * edit itself; where 30 % covered, 30 % of the way in linear light from the
+ * region to the edit (an 8-bit step allowed). */
+static void
+assert_composed (GdkPixbuf *edit, GdkPixbuf *shown)
+{
+  int w = gdk_pixbuf_get_width (shown), h = gdk_pixbuf_get_height (shown);
+  int edge = (int) lround (COVERED_SHARE * w);
+  double m = lroundf (PARTIAL * 255.0f) / 255.0;      /* as the 8-bit coverage holds it */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      if (abs (x - edge) <= 3)
+        continue;       /* the coverage's edge, resampled */
+      for (int k = 0; k < 3; k++) {
+        int got = pixel (shown, x, y)[k], e = pixel (edit, x, y)[k], b = pixel (before_fit, x, y)[k];
+        double mix = linear_to_srgb (srgb_to_linear (b / 255.0) + m * (srgb_to_linear (e / 255.0) -
+                                                                        srgb_to_linear (b / 255.0)));
+        int want = x < edge ? e : (int) lround (mix * 255.0);
+        if (abs (got - want) > 1)
+          g_error ("preview pixel (%d, %d) channel %d is %d, composed through the coverage %d (edit %d, "
+                   "region %d)", x, y, k, got, want, e, b);
+      }
+    }
+}
+
 /* 0: Reset (the dialog's response) brings back the defaults but keeps the
  * model; the dialog goes on running after it. */
 static gboolean
@@ -75,12 +127,25 @@ after_reset (gpointer data)
   g_assert_cmpuint (r->steps, ==, SE_RECIPE_STEPS);
   g_assert_cmpuint (r->skip, ==, SE_RECIPE_SKIP);
   g_assert_cmpuint (r->concepts->len, ==, 0);
-  g_assert_cmpuint (dlg->rows->len, ==, 0);
+  g_assert_cmpuint (dlg->rows->len, ==, 1);   /* one empty row, its hint showing */
+  g_assert_cmpstr (gtk_entry_get_text (se_concept_row_entry (dlg->rows->pdata[0])), ==, "");
   g_assert_cmpstr (se_dialog_model_path (dlg), ==, data);
   g_assert_cmpfloat (gtk_adjustment_get_value (dlg->count), ==, 1);
-  /* what the rest of the script expects */
+  /* the defaults are the Normal intensity; Subtle sets its values together */
+  GtkComboBox *preset = GTK_COMBO_BOX (dlg->preset);
+  g_assert_cmpint (gtk_combo_box_get_active (preset), ==, SE_PRESET_NORMAL);
+  gtk_combo_box_set_active (preset, SE_PRESET_SUBTLE);
+  SeAdvanced subtle;
+  se_preset_values (SE_PRESET_SUBTLE, SE_METHOD_LEDITS, SE_RECIPE_STEPS, &subtle);
+  g_assert_cmpfloat (gtk_adjustment_get_value (dlg->skip), ==, subtle.skip);
+  g_assert_cmpfloat (gtk_adjustment_get_value (dlg->warmup), ==, subtle.warmup);
+  g_assert_cmpfloat (gtk_adjustment_get_value (dlg->cfg_tar), ==, subtle.cfg_tar);
+  /* what the rest of the script expects: values set by hand read Custom */
   gtk_adjustment_set_value (dlg->steps, 20);
   gtk_adjustment_set_value (dlg->skip, 4);
+  gtk_adjustment_set_value (dlg->warmup, SE_RECIPE_WARMUP);
+  gtk_adjustment_set_value (dlg->cfg_tar, SE_RECIPE_CFG_TAR);
+  g_assert_cmpint (gtk_combo_box_get_active (preset), ==, SE_PRESET_COUNT);
   g_idle_add (script, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -123,11 +188,9 @@ script (gpointer data)
   gtk_entry_set_text (GTK_ENTRY (dlg->model_entry), model);
   se_ui_test_wait_loaded (dlg, WAIT_S, "the model again");
 
-  /* 2: add a concept and type it: one debounced preview for the typing */
-  gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
+  /* 2: type a concept into the empty row: one debounced preview for the typing */
   g_assert_cmpuint (dlg->rows->len, ==, 1);
   SeConceptRow *row = dlg->rows->pdata[0];
-  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (se_concept_row_entry (row))));
   guint jobs_before = dlg->job;
   const char *word = "snowy winter";
   for (const char *c = word; *c; c++) {
@@ -211,7 +274,7 @@ script (gpointer data)
   double aspect = (double) dlg->visible_w / dlg->visible_h;
   g_autoptr (GdkPixbuf) want = se_preview_pixbuf (&kept, vx, vy, aspect, side);
   g_autoptr (GdkPixbuf) shown = se_ui_test_displayed (dlg);
-  g_assert_true (same_pixbuf (want, shown));
+  assert_composed (want, shown);
   g_free (small.data);
   g_free (kept.data);
   /* off: the candidate as decoded, at once and without another job */
@@ -219,7 +282,7 @@ script (gpointer data)
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (dlg->detail), FALSE);
   g_autoptr (GdkPixbuf) as_decoded = se_preview_pixbuf (r1, vx, vy, aspect, side);
   g_autoptr (GdkPixbuf) shown_off = se_ui_test_displayed (dlg);
-  g_assert_true (same_pixbuf (as_decoded, shown_off));
+  assert_composed (as_decoded, shown_off);
   g_assert_false (same_pixbuf (shown, shown_off));
   g_autoptr (SeRecipe) off = se_dialog_recipe (dlg);
   g_assert_false (off->detail);
@@ -228,14 +291,28 @@ script (gpointer data)
   g_assert_true (same_pixbuf (shown, shown_on));
   g_assert_cmpuint (dlg->job, ==, jobs);
 
-  /* before/after */
-  GtkToggleButton *toggle = se_preview_before_toggle (dlg->preview);
-  gtk_toggle_button_set_active (toggle, TRUE);
+  /* the region as it is; before and after, split where the divider is */
+  GtkComboBox *show = se_preview_show_combo (dlg->preview);
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_BEFORE);
   g_autoptr (GdkPixbuf) original = se_ui_test_displayed (dlg);
-  g_assert_false (same_pixbuf (original, shown));
-  gtk_toggle_button_set_active (toggle, FALSE);
-  /* LEDITS: no masks to show */
-  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (se_preview_masks_toggle (dlg->preview))));
+  g_assert_true (same_pixbuf (original, before_fit));
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_SPLIT);
+  se_preview_set_split (dlg->preview, 0.25);
+  g_autoptr (GdkPixbuf) split = se_ui_test_displayed (dlg);
+  int w = gdk_pixbuf_get_width (split), cut = (int) lround (0.25 * w);
+  for (int y = 0; y < gdk_pixbuf_get_height (split); y++)
+    for (int x = 0; x < w; x++)
+      for (int k = 0; k < 3; k++)
+        g_assert_cmpint (pixel (split, x, y)[k], ==, pixel (x < cut ? original : shown, x, y)[k]);
+  /* 1:1: the region's own pixels, the view the same */
+  gtk_toggle_button_set_active (se_preview_zoom_toggle (dlg->preview), TRUE);
+  gtk_toggle_button_set_active (se_preview_zoom_toggle (dlg->preview), FALSE);
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_RESULT);
+  g_autoptr (GdkPixbuf) again = se_ui_test_displayed (dlg);
+  g_assert_true (same_pixbuf (again, shown));
+  /* LEDITS: no masks to show; choosing them shows the result */
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_MASKS);
+  g_assert_cmpint (gtk_combo_box_get_active (show), ==, SE_PREVIEW_SHOW_RESULT);
   g_assert_cmpuint (dlg->step_masks_shown, ==, 0);
   g_assert_null (dlg->masks);
 
@@ -315,7 +392,12 @@ main (int argc, char **argv)
   recipe->steps = 20;
   recipe->skip = 4;
   SeDialogValues initial = { model, recipe, 11, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, 180, 120, &initial, se_ui_test_help, "plug-in-semantic-edit");
+  g_autofree float *coverage = g_new (float, region.width * region.height);
+  for (guint y = 0; y < region.height; y++)
+    for (guint x = 0; x < region.width; x++)
+      coverage[y * region.width + x] = x < COVERED_SHARE * 180 ? 1.0f : PARTIAL;
+  before_fit = se_preview_pixbuf (&region, 180.0 / region.width, 120.0 / region.height, 1.5, 360);
+  dlg = se_dialog_new (&region, 180, 120, coverage, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_timeout_add (10, on_tick, NULL);
   g_idle_add (before_reset, model);
   /* before the model has loaded, OK is not available, and says why */

@@ -61,7 +61,7 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (phases); i++) {
     phase = phases[i];
     SeDialogValues initial = { model, recipe, 3, 1, TRUE, 0 };
-    dlg = se_dialog_new (&region, w, h, &initial, se_ui_test_help, "plug-in-semantic-edit");
+    dlg = se_dialog_new (&region, w, h, NULL, &initial, se_ui_test_help, "plug-in-semantic-edit");
     g_idle_add (cancel_in_phase, NULL);
     SeDialogValues chosen = { 0 };
     g_assert_false (se_dialog_run (dlg, never_applied, NULL, &chosen));

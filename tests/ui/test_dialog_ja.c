@@ -60,7 +60,7 @@ main (int argc, char **argv)
   g_autoptr (SeRecipe) recipe = se_recipe_new ();
   se_recipe_add_concept (recipe, "snow");
   SeDialogValues initial = { NULL, recipe, 1, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, w, h, &initial, se_ui_test_help, "plug-in-semantic-edit");
+  dlg = se_dialog_new (&region, w, h, NULL, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
   g_assert_false (se_dialog_run (dlg, never_applied, NULL, &chosen));

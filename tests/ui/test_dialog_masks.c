@@ -2,9 +2,9 @@
  * reference model.  Choosing the method turns the step counts and warm-up
  * (still at LEDITS's defaults) into LEDITS++'s and the target prompt and
  * momentum off; its previews bring each concept's mask with every step and
- * with the result; "Show masks" tints exactly where a mask is set, in the
- * concept's own colour, and leaves every other pixel as it was (over the
- * edit and over "Show before", both at the region's aspect); the masks
+ * with the result; the masks view tints exactly where a mask is set, in the
+ * concept's own colour, over the region as it is (at the region's aspect),
+ * and leaves every other pixel as it was; the masks
  * kind reaches the recipe, and OK hands over a LEDITS++ recipe that the
  * engine runs.  A screenshot with two concepts' masks shown goes to
  * $SE_SCREENSHOT. */
@@ -79,8 +79,9 @@ script (gpointer data)
   /* 1: the first preview, LEDITS */
   wait_preview ("the first preview");
   g_assert_null (dlg->masks);
-  GtkToggleButton *show_masks = se_preview_masks_toggle (dlg->preview);
-  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (show_masks)));
+  GtkComboBox *show = se_preview_show_combo (dlg->preview);
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_MASKS);        /* LEDITS has none: the result stays */
+  g_assert_cmpint (gtk_combo_box_get_active (show), ==, SE_PREVIEW_SHOW_RESULT);
 
   /* 2: LEDITS++: its defaults and controls */
   gtk_combo_box_set_active (GTK_COMBO_BOX (dlg->method), 1);
@@ -89,7 +90,6 @@ script (gpointer data)
   g_assert_cmpfloat (gtk_adjustment_get_value (dlg->warmup), ==, SE_RECIPE_PP_WARMUP);
   g_assert_false (gtk_widget_get_sensitive (dlg->tar_entry));
   g_assert_true (gtk_widget_get_sensitive (dlg->masks_kind));
-  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (show_masks)));
   guint step_masks = dlg->step_masks_shown;
   wait_preview ("the LEDITS++ preview");
   g_assert_cmpuint (dlg->step_masks_shown, >, step_masks);     /* masks came with the steps */
@@ -100,28 +100,24 @@ script (gpointer data)
   g_assert_cmpstr (r->tar, ==, "");
   g_assert_cmpint (r->masks, ==, SE_MASKS_INTERSECT);
 
-  /* 3: Show masks tints exactly the masked places, at once, without a job */
+  /* 3: the masks view tints exactly the masked places over the region, at
+   * once, without a job */
   guint jobs = dlg->job;
+  g_autoptr (GdkPixbuf) result = se_ui_test_displayed (dlg);
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_BEFORE);
   g_autoptr (GdkPixbuf) plain = se_ui_test_displayed (dlg);
-  gtk_toggle_button_set_active (show_masks, TRUE);
+  gtk_combo_box_set_active (show, SE_PREVIEW_SHOW_MASKS);
+  g_assert_cmpint (gtk_combo_box_get_active (show), ==, SE_PREVIEW_SHOW_MASKS);
   g_autoptr (GdkPixbuf) tinted = se_ui_test_displayed (dlg);
   guint n = check_tint (plain, tinted, 0);
   g_printerr ("# %u of %d preview pixels inside the concept's mask\n", n,
               gdk_pixbuf_get_width (plain) * gdk_pixbuf_get_height (plain));
   g_assert_cmpuint (n, >, 0);
   g_assert_cmpuint (dlg->job, ==, jobs);
-  /* over "Show before" too */
-  gtk_toggle_button_set_active (se_preview_before_toggle (dlg->preview), TRUE);
-  g_autoptr (GdkPixbuf) before_tinted = se_ui_test_displayed (dlg);
-  gtk_toggle_button_set_active (show_masks, FALSE);
-  g_autoptr (GdkPixbuf) before_plain = se_ui_test_displayed (dlg);
   /* the preview's working size (sides multiples of 64) has another aspect
-   * than the region's; the edit is shown undistorted, as large as before */
-  g_assert_cmpint (gdk_pixbuf_get_width (before_plain), ==, gdk_pixbuf_get_width (plain));
-  g_assert_cmpint (gdk_pixbuf_get_height (before_plain), ==, gdk_pixbuf_get_height (plain));
-  g_assert_cmpuint (check_tint (before_plain, before_tinted, 0), ==, n);
-  gtk_toggle_button_set_active (se_preview_before_toggle (dlg->preview), FALSE);
-  gtk_toggle_button_set_active (show_masks, TRUE);
+   * than the region's; the edit is shown undistorted, as large as the region */
+  g_assert_cmpint (gdk_pixbuf_get_width (result), ==, gdk_pixbuf_get_width (plain));
+  g_assert_cmpint (gdk_pixbuf_get_height (result), ==, gdk_pixbuf_get_height (plain));
 
   /* 4: a second concept, in its own colour; the masks kind reaches the recipe */
   gtk_button_clicked (GTK_BUTTON (dlg->add_concept));
@@ -130,10 +126,8 @@ script (gpointer data)
   gtk_adjustment_set_value (se_concept_row_threshold (row), 0.5);
   wait_preview ("the preview with two concepts");
   g_assert_cmpuint (dlg->mask_concepts, ==, 2);
-  /* the picture: the masks over the region as it is, where they read best */
-  gtk_toggle_button_set_active (se_preview_before_toggle (dlg->preview), TRUE);
+  /* the picture: the masks over the region as it is */
   se_ui_test_screenshot (dlg->window, g_getenv ("SE_SCREENSHOT"));
-  gtk_toggle_button_set_active (se_preview_before_toggle (dlg->preview), FALSE);
   gtk_combo_box_set_active (GTK_COMBO_BOX (dlg->masks_kind), 2);
   wait_preview ("the preview with noise masks");
   g_autoptr (SeRecipe) noise = se_dialog_recipe (dlg);
@@ -170,7 +164,7 @@ main (int argc, char **argv)
    * attention positions the default's attention and noise masks rarely meet */
   se_recipe_add_concept (recipe, "a red ball")->threshold = 0.5;
   SeDialogValues initial = { model, recipe, 3, 1, TRUE, 0 };
-  dlg = se_dialog_new (&region, 180, 120, &initial, se_ui_test_help, "plug-in-semantic-edit");
+  dlg = se_dialog_new (&region, 180, 120, NULL, &initial, se_ui_test_help, "plug-in-semantic-edit");
   g_idle_add (script, NULL);
   SeDialogValues chosen = { 0 };
   g_assert_true (se_dialog_run (dlg, final_edit, &region, &chosen));
