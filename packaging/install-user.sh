@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the built plug-in for the current user, where GIMP 2.10 finds it:
 #   ~/.config/GIMP/2.10/plug-ins/semantic-edit/semantic-edit
-# with its translations (locale/) and the README with its pictures beside
-# it, where the plug-in looks first.  SE_BUILD_DIR=DIR: an existing build
+# with its translations (locale/), the README with its pictures and the
+# help page GIMP's Help opens (help/en/) beside it, where the plug-in looks
+# first.  SE_BUILD_DIR=DIR: an existing build
 # instead of building ./build.
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ for mo in "$build"/po/*/LC_MESSAGES/semantic-edit.mo; do
   cp "$mo" "$dir/locale/$lang/LC_MESSAGES/"
 done
 cp README.md "$dir/"
+mkdir -p "$dir/help/en"
+cp "$build/ui/index.html" ui/help/gimp-help.xml "$dir/help/en/"
 ./packaging/readme-pictures.sh | while read -r picture; do
   mkdir -p "$dir/$(dirname "$picture")"
   cp "$picture" "$dir/$picture"

@@ -26,11 +26,16 @@ dpkg -L gimp-plugin-semantic-edit > "$work/files"
 echo "== installed files"
 for f in /usr/bin/semantic-edit /usr/lib/gimp/2.0/plug-ins/semantic-edit/semantic-edit \
          /usr/share/man/man1/semantic-edit.1.gz /usr/share/locale/ja/LC_MESSAGES/semantic-edit.mo \
-         /usr/share/doc/gimp-plugin-semantic-edit/README.md /usr/share/doc/gimp-plugin-semantic-edit/copyright; do
+         /usr/share/doc/gimp-plugin-semantic-edit/README.md /usr/share/doc/gimp-plugin-semantic-edit/copyright \
+         /usr/share/doc/gimp-plugin-semantic-edit/help/en/index.html \
+         /usr/share/doc/gimp-plugin-semantic-edit/help/en/gimp-help.xml \
+         $(./packaging/readme-pictures.sh | sed 's|^|/usr/share/doc/gimp-plugin-semantic-edit/|'); do
   grep -qx "$f" "$work/files" || { echo "the package lacks $f"; exit 1; }
   test -e "$f" || { echo "$f is not installed"; exit 1; }
 done
 zcat /usr/share/man/man1/semantic-edit.1.gz | grep -q 'output\\-dir' || { echo "the man page lacks --output-dir"; exit 1; }
+zcat /usr/share/man/man1/semantic-edit.1.gz | grep -q 'OPTION…' || { echo "the man page lacks [OPTION…]"; exit 1; }
+zcat /usr/share/man/man1/semantic-edit.1.gz | grep -q 'LEDITS++' || { echo "the man page does not name LEDITS++"; exit 1; }
 
 echo "== the installed command-line tool"
 mkdir -p "$work/in"

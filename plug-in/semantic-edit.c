@@ -28,6 +28,7 @@
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
 #define PLUG_IN_BINARY "semantic-edit"
+#define HELP_DOMAIN "semantic-edit-help"
 /* SD 1.x: sides of multiples of 64 (the dialog's region is read before the
  * model is loaded; the final edit reads it again with the model's own). */
 #define SD1_SIZE_MULTIPLE 64
@@ -414,6 +415,11 @@ query (void)
   /* GIMP translates the menu entry and the blurb from our own catalogue */
   g_autofree char *own = beside_binary ("locale");
   gimp_plugin_domain_register (GETTEXT_PACKAGE, own ? own : LOCALEDIR);
+  /* and Help opens our page (help/en/index.html, the README) */
+  g_autofree char *own_help = beside_binary ("help");
+  g_autofree char *help_uri = g_filename_to_uri (own_help ? own_help : SE_DOCDIR "/help", NULL, NULL);
+  if (help_uri)
+    gimp_plugin_help_register (HELP_DOMAIN, help_uri);
 }
 
 static void

@@ -15,7 +15,7 @@ mkdir -p "$HOME"
 timeout 120 gimp -i -d -f -b '(gimp-quit 0)' > /dev/null 2>&1
 SE_BUILD_DIR=$2 "$1" || fail "install-user.sh failed"
 dir=$XDG_CONFIG_HOME/GIMP/2.10/plug-ins/semantic-edit
-for f in semantic-edit locale/ja/LC_MESSAGES/semantic-edit.mo README.md \
+for f in semantic-edit locale/ja/LC_MESSAGES/semantic-edit.mo README.md help/en/index.html help/en/gimp-help.xml \
          $(cd "$3" && ./packaging/readme-pictures.sh); do
   [ -s "$dir/$f" ] || fail "$dir/$f is missing"
   echo "installed: $f"

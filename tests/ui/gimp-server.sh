@@ -1,6 +1,8 @@
 # Sourced by the tests that drive a real GIMP window, after they set
-# PLUGIN (the plug-in binary), CLIENT (sf-client) and LAST_VALUES (JSON): a
-# fresh profile under a temporary $WORK with the plug-in and those last
+# PLUGIN (the plug-in binary), CLIENT (sf-client) and LAST_VALUES (JSON),
+# and optionally HELP_PAGE (the built help page): a fresh profile under a
+# temporary $WORK with the plug-in (and its help, as install-user.sh puts
+# it beside the plug-in, for GIMP to register when it starts) and those last
 # values in it, GIMP started with its Script-Fu server, and sf COMMAND
 # sending one command to it.  Needs DISPLAY (xvfb-run).  The caller's EXIT
 # trap must call se_gimp_server_stop.
@@ -19,6 +21,10 @@ sf() { "$CLIENT" "$PORT" "$1"; }
 . "$(dirname "$0")/../gimp/gimp-profile.sh"
 se_gimp_profile "$WORK" "$PLUGIN"
 PROFILE="$HOME/.config/GIMP/2.10"
+if [ -n "${HELP_PAGE:-}" ]; then
+  mkdir -p "$PROFILE/plug-ins/semantic-edit/help/en"
+  cp "$HELP_PAGE" "$(dirname "$0")/../../ui/help/gimp-help.xml" "$PROFILE/plug-ins/semantic-edit/help/en/"
+fi
 printf '%s\n' "$LAST_VALUES" > "$PROFILE/semantic-edit.json"
 rm -rf "$PROFILE/backups"
 

@@ -9,16 +9,31 @@
 # with a model path that does not load: OK is not available (Alt+O leaves
 # the dialog open), a target prompt is typed, Escape cancels, and what was
 # typed is in the last values for the next time, the image untouched.
-# Arguments: the plug-in binary, sf-client.  Needs DISPLAY (xvfb-run).
+# Help (Alt+H) opens the plug-in's own page (its help domain: the README as
+# HTML), in the browser the desktop names (a stand-in here, recording what
+# it was asked to open).
+# Arguments: the plug-in binary, sf-client, the help page.  Needs DISPLAY
+# (xvfb-run).
 set -eu
 REF=${SE_REFERENCE_DIR:?}
-PLUGIN=$1 CLIENT=$2
+PLUGIN=$1 CLIENT=$2 HELP_PAGE=$3
 LAST_VALUES="{ \"model\": \"$REF/tiny-sd\",
   \"recipe\": { \"steps\": 8, \"skip\": 2, \"tar\": \"a photo in winter\",
               \"concepts\": [ { \"prompt\": \"snow\", \"scale\": 6, \"warmup\": 0 } ] },
   \"seed\": 5, \"candidates\": 2 }"
 . "$(dirname "$0")/gimp-server.sh"
 trap se_gimp_server_stop EXIT
+
+# a stand-in browser (gimp-server.sh put the help page beside the plug-in)
+mkdir -p "$HOME/.local/share/applications"
+cat > "$HOME/.local/share/applications/se-test-browser.desktop" <<EOF
+[Desktop Entry]
+Type=Application
+Name=Test browser
+Exec=/bin/sh -c 'echo "\$1" >> "$WORK/opened"' sh %u
+MimeType=text/html;
+EOF
+printf '[Default Applications]\ntext/html=se-test-browser.desktop\n' > "$HOME/.config/mimeapps.list"
 
 IMG=$(sf '(let* ((img (car (gimp-image-new 160 120 RGB)))
                  (layer (car (gimp-layer-new img 160 120 RGB-IMAGE "base" 100 LAYER-MODE-NORMAL))))
@@ -39,6 +54,18 @@ DIALOG=$(timeout 120 xdotool search --sync --onlyvisible --name '^Semantic Edit$
 echo "# dialog window $DIALOG"
 xdotool windowfocus --sync "$DIALOG"
 sleep 3                                 # the first preview (its inversion) runs
+xdotool key --clearmodifiers alt+h      # Help
+i=0
+until [ -s "$WORK/opened" ]; do
+  i=$((i + 1)); [ $i -lt 60 ] || fail "Help opened nothing"; sleep 0.5
+done
+case "$(cat "$WORK/opened")" in
+  *semantic-edit/help/en/index.html) ;;
+  *) fail "Help opened $(cat "$WORK/opened"), not the plug-in's page" ;;
+esac
+grep -q "<h1>Semantic Edit</h1>" "$(cat "$WORK/opened")" || fail "the help page is not the README"
+echo "# Help opened $(cat "$WORK/opened")"
+xdotool windowfocus --sync "$DIALOG"
 xdotool key --clearmodifiers alt+g      # Generate: two candidates
 sleep 8
 xdotool key --clearmodifiers alt+o      # OK
