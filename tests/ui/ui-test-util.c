@@ -10,6 +10,11 @@ void
 se_ui_test_init (int *argc, char ***argv)
 {
   g_test_init (argc, argv, NULL);
+  /* GIMP's own theme (SE_GIMP_THEME: its gtkrc), as GIMP gives its plug-ins:
+   * the screenshots show the dialog as a retoucher sees it */
+  const char *theme = g_getenv ("SE_GIMP_THEME");
+  if (theme && *theme)
+    gtk_rc_add_default_file (theme);
   gtk_init (argc, argv);
   gimp_icons_init ();
 }
