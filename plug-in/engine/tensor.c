@@ -148,19 +148,36 @@ se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error
          se_memory_upload (t->gpu, &t->alloc, 0, bytes, size, error);
 }
 
-gboolean
-se_tensor_download (const SeTensor *t, float *data, GError **error)
+/* t's contents as floats, after replaying rec first when it is given (in
+ * the same submission). */
+static gboolean
+download (const SeTensor *t, SeRecording *rec, float *data, GError **error)
 {
   if (!se_cmd_submit (t->gpu, error))
     return FALSE;
-  if (t->dtype == SE_DTYPE_F32)
-    return se_memory_download (t->gpu, &t->alloc, 0, data, byte_size (t), error);
-  g_autofree guint16 *half = se_host_alloc ((t->numel + 1) / 2 * 2, sizeof (guint16), "fp16 download", error);
-  if (half == NULL || !se_memory_download (t->gpu, &t->alloc, 0, half, byte_size (t), error))
+  g_autofree guint16 *half = NULL;
+  void *bytes = data;
+  if (t->dtype != SE_DTYPE_F32 &&
+      !(bytes = half = se_host_alloc ((t->numel + 1) / 2 * 2, sizeof (guint16), "fp16 download", error)))
     return FALSE;
-  for (gsize i = 0; i < t->numel; i++)
+  if (!(rec ? se_cmd_replay_download (t->gpu, rec, &t->alloc, bytes, byte_size (t), error)
+            : se_memory_download (t->gpu, &t->alloc, 0, bytes, byte_size (t), error)))
+    return FALSE;
+  for (gsize i = 0; half && i < t->numel; i++)
     data[i] = se_half_to_float (half[i]);
   return TRUE;
+}
+
+gboolean
+se_tensor_download (const SeTensor *t, float *data, GError **error)
+{
+  return download (t, NULL, data, error);
+}
+
+gboolean
+se_tensor_replay_download (const SeTensor *t, SeRecording *rec, float *data, GError **error)
+{
+  return download (t, rec, data, error);
 }
 
 gboolean

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "engine.h"
+#include "gpu/commands.h"
+#include "gpu/memory.h"
+#include "ledits/session-private.h"
 #include "test-util.h"
 
 static SeModel *model;
@@ -118,6 +121,46 @@ test_replay_equals_recording (gconstpointer data)
   g_autoptr (GArray) replayed = run_two_candidates ();
   g_assert_cmpuint (fresh->len, >, 0);
   g_assert_cmpmem (fresh->data, fresh->len * sizeof (double), replayed->data, replayed->len * sizeof (double));
+}
+
+/* Host waits of every kind: on compute work and on staging copies. */
+static guint64
+host_waits (SeGpu *gpu)
+{
+  return se_cmd_stats (gpu).waits + se_memory_staging_waits (gpu);
+}
+
+/* A replayed step is one round trip: its latents' upload, the evaluation
+ * and the download of its prediction go to the device together, and the
+ * host waits once. */
+static void
+test_step_waits_once (void)
+{
+  g_autoptr (SeSession) s = new_session ();
+  g_autoptr (GError) error = NULL;
+  const float *ctx = se_session_embedding (s, "a photo", &error);
+  g_assert_no_error (error);
+  gsize n = se_session_latent_size (s);
+  g_autofree double *x = g_new0 (double, n);
+  g_autofree double *eps = g_new (double, n);
+  const double *xs[] = { x };
+  const float *contexts[] = { ctx };
+  /* the first evaluation records the plan and makes the cross-attention keys */
+  g_assert_true (se_session_predict (s, xs, 500, contexts, 1, "test", 1, 3, eps, NULL, &error));
+  SeGpu *gpu = s->model->gpu;
+  for (guint step = 2; step <= 3; step++) {
+    x[0] = step;
+    SeCmdStats before = se_cmd_stats (gpu);
+    guint64 waits = host_waits (gpu);
+    g_assert_true (se_session_predict (s, xs, 500 - 100 * step, contexts, 1, "test", step, 3, eps, NULL, &error));
+    g_assert_no_error (error);
+    SeCmdStats after = se_cmd_stats (gpu);
+    g_test_message ("step %u: %" G_GUINT64_FORMAT " submissions, %" G_GUINT64_FORMAT " host waits", step,
+                    after.submits - before.submits, host_waits (gpu) - waits);
+    g_assert_cmpuint (after.replays - before.replays, ==, 1);
+    g_assert_cmpuint (after.submits - before.submits, ==, 1);
+    g_assert_cmpuint (host_waits (gpu) - waits, ==, 1);
+  }
 }
 
 static void
@@ -397,6 +440,7 @@ main (int argc, char **argv)
     g_test_add_data_func (p4, d, test_replay_equals_recording);
   }
   g_test_add_func ("/session/edit-estimate", test_edit_estimate);
+  g_test_add_func ("/session/step-waits-once", test_step_waits_once);
   g_test_add_func ("/session/latent-preview", test_latent_preview);
   g_test_add_func ("/session/image-size-refused", test_image_size_refused);
   int r = g_test_run ();

@@ -334,22 +334,30 @@ recycle (SeGpu *gpu)
   vkResetCommandBuffer (r->cmd, 0);
 }
 
-/* Runs a command buffer after the queued uploads and waits for it. */
+/* Runs command buffers after the queued uploads, in one submission, and
+ * waits once: for them, and so for the uploads submitted before. */
 static gboolean
-run (SeGpu *gpu, VkCommandBuffer cmd, GError **error)
+run_buffers (SeGpu *gpu, const VkCommandBuffer *cmds, guint32 count, GError **error)
 {
   SeCommands *c = gpu->commands;
   VkSubmitInfo si = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &cmd,
+    .commandBufferCount = count,
+    .pCommandBuffers = cmds,
   };
   c->stats.submits++;
-  return se_memory_flush (gpu, error) &&
+  c->stats.waits++;
+  return se_memory_submit_uploads (gpu, error) &&
          se_vk_check (vkResetFences (gpu->device, 1, &c->fence), "vkResetFences", error) &&
          se_gpu_submit (gpu, &si, c->fence, "vkQueueSubmit", error) &&
          se_gpu_check (gpu, vkWaitForFences (gpu->device, 1, &c->fence, VK_TRUE, UINT64_MAX),
                        "vkWaitForFences", error);
+}
+
+static gboolean
+run (SeGpu *gpu, VkCommandBuffer cmd, GError **error)
+{
+  return run_buffers (gpu, &cmd, 1, error);
 }
 
 gboolean
@@ -428,6 +436,24 @@ se_cmd_replay (SeGpu *gpu, SeRecording *rec, GError **error)
   gboolean ok = run (gpu, rec->rec.cmd, error);
   gpu->commands->stats.replays++;
   gpu->commands->stats.replay_us += g_get_monotonic_time () - start;
+  return ok;
+}
+
+gboolean
+se_cmd_replay_download (SeGpu *gpu, SeRecording *rec, const SeAlloc *src, void *data, VkDeviceSize size,
+                        GError **error)
+{
+  if (rec->dispatches == 0 || size > SE_MEMORY_DOWNLOAD_MAX)
+    return se_cmd_replay (gpu, rec, error) && se_memory_download (gpu, src, 0, data, size, error);
+  VkCommandBuffer cmds[2] = { rec->rec.cmd, VK_NULL_HANDLE };
+  if (!se_cmd_submit (gpu, error) || !se_memory_download_begin (gpu, src, 0, size, &cmds[1], error))
+    return FALSE;
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok = run_buffers (gpu, cmds, 2, error);
+  gpu->commands->stats.replays++;
+  gpu->commands->stats.replay_us += g_get_monotonic_time () - start;
+  if (ok)
+    se_memory_download_finish (gpu, data, size);
   return ok;
 }
 

@@ -49,6 +49,11 @@ gboolean     se_cmd_capture_begin (SeGpu *gpu, GError **error);
  * replayed (free it only). */
 gboolean     se_cmd_capture_end (SeGpu *gpu, SeRecording **recording, GError **error);
 gboolean     se_cmd_replay (SeGpu *gpu, SeRecording *recording, GError **error);
+/* Replays and copies size bytes from the start of src to data, in one
+ * submission with one wait (after the queued uploads, submitted before it
+ * without a wait of their own). */
+gboolean     se_cmd_replay_download (SeGpu *gpu, SeRecording *recording, const SeAlloc *src, void *data,
+                                     VkDeviceSize size, GError **error);
 void         se_recording_free (SeGpu *gpu, SeRecording *recording);
 
 /* Counters for tests and benches. */
@@ -56,6 +61,7 @@ typedef struct {
   guint64 dispatches;
   guint64 barriers;
   guint64 submits;
+  guint64 waits;                        /* the host waiting for compute work */
   guint64 replays;                      /* se_cmd_replay calls, and their wall */
   gint64 replay_us;                     /* time from submission to finish */
   guint64 by_shader[SE_SHADER_COUNT];   /* dispatches per shader variant */

@@ -19,6 +19,7 @@
 #define BLOCK_SIZE ((VkDeviceSize) 256 << 20)
 #define STAGING_SIZE ((VkDeviceSize) 64 << 20)
 #define HALF_SIZE (STAGING_SIZE / 2)
+G_STATIC_ASSERT (SE_MEMORY_DOWNLOAD_MAX <= HALF_SIZE);
 
 typedef struct {
   VkDeviceSize offset, size;
@@ -69,6 +70,7 @@ struct _SeMemory {
   Half half[2];
   guint current;
   guint64 upload_batches;
+  guint64 staging_waits;        /* times the host blocked on a staging half */
 };
 
 static void free_blocks (SeGpu *gpu, SePool *pool);
@@ -425,9 +427,13 @@ wait_half (SeGpu *gpu, Half *h, GError **error)
 {
   if (h->in_flight) {
     h->in_flight = FALSE;
-    if (!se_gpu_check (gpu, vkWaitForFences (gpu->device, 1, &h->fence, VK_TRUE, UINT64_MAX),
-                       "vkWaitForFences (staging)", error))
-      return FALSE;
+    /* copies a later compute submission's wait already covered are done */
+    if (vkGetFenceStatus (gpu->device, h->fence) != VK_SUCCESS) {
+      gpu->memory->staging_waits++;
+      if (!se_gpu_check (gpu, vkWaitForFences (gpu->device, 1, &h->fence, VK_TRUE, UINT64_MAX),
+                         "vkWaitForFences (staging)", error))
+        return FALSE;
+    }
   }
   h->used = 0;
   return TRUE;
@@ -455,6 +461,13 @@ submit_half (SeGpu *gpu, Half *h, GError **error)
     return FALSE;
   h->in_flight = TRUE;
   return TRUE;
+}
+
+gboolean
+se_memory_submit_uploads (SeGpu *gpu, GError **error)
+{
+  SeMemory *m = gpu->memory;
+  return submit_half (gpu, &m->half[m->current], error);
 }
 
 gboolean
@@ -559,7 +572,8 @@ upload_rows (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset, const Rows *
         return FALSE;
     }
     if (!h->recording) {
-      if (!begin_half (h, error))
+      /* submitted without a wait (se_memory_submit_uploads): done first */
+      if ((h->in_flight && !wait_half (gpu, h, error)) || !begin_half (h, error))
         return FALSE;
       m->upload_batches++;
     }
@@ -614,6 +628,39 @@ se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
   return TRUE;
 }
 
+/* The download goes through the half the uploads are not in: the uploads
+ * may still be in flight when it is recorded (their copies run first). */
+gboolean
+se_memory_download_begin (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset, VkDeviceSize size,
+                          VkCommandBuffer *cmd, GError **error)
+{
+  SeMemory *m = gpu->memory;
+  g_return_val_if_fail (offset + size <= alloc->size && size <= SE_MEMORY_DOWNLOAD_MAX, FALSE);
+  guint other = m->current ^ 1;
+  Half *h = &m->half[other];
+  if (!submit_half (gpu, h, error) || !wait_half (gpu, h, error) || !begin_half (h, error))
+    return FALSE;
+  VkBufferCopy region = { alloc->offset + offset, other * HALF_SIZE, size };
+  vkCmdCopyBuffer (h->cmd, alloc->buffer, m->staging, 1, &region);
+  static const VkMemoryBarrier to_host = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+  };
+  vkCmdPipelineBarrier (h->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, NULL,
+                        0, NULL);
+  h->recording = FALSE;
+  *cmd = h->cmd;
+  return se_vk_check (vkEndCommandBuffer (h->cmd), "vkEndCommandBuffer (download)", error);
+}
+
+void
+se_memory_download_finish (SeGpu *gpu, void *data, VkDeviceSize size)
+{
+  SeMemory *m = gpu->memory;
+  memcpy (data, (const char *) m->staging_map + (m->current ^ 1) * HALF_SIZE, size);
+}
+
 /* The heap our blocks come from: that of the first device-local type. */
 static guint32
 block_heap (const VkPhysicalDeviceMemoryProperties *mp)
@@ -659,6 +706,7 @@ se_memory_set_budget (SeGpu *gpu, VkDeviceSize bytes)
 }
 
 guint64 se_memory_upload_batches (SeGpu *gpu) { return gpu->memory->upload_batches; }
+guint64 se_memory_staging_waits (SeGpu *gpu) { return gpu->memory->staging_waits; }
 VkDeviceSize se_memory_in_use (SeGpu *gpu) { return gpu->memory->in_use; }
 VkDeviceSize se_memory_peak (SeGpu *gpu) { return gpu->memory->peak; }
 void se_memory_reset_peak (SeGpu *gpu) { gpu->memory->peak = gpu->memory->in_use; }

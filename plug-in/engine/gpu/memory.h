@@ -47,13 +47,28 @@ gboolean  se_memory_upload (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offse
 gboolean  se_memory_upload_padded (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset, const void *data,
                                    VkDeviceSize rows, guint elem_size, guint in_row, guint out_row,
                                    GError **error);
-/* Runs the queued uploads and waits for them (compute submissions do). */
+/* Runs the queued uploads and waits for them. */
 gboolean  se_memory_flush (SeGpu *gpu, GError **error);
+/* Submits the queued uploads without waiting: work submitted after them
+ * (compute submissions) runs after them, and waiting for that work waits
+ * for them too. */
+gboolean  se_memory_submit_uploads (SeGpu *gpu, GError **error);
+/* A download to run in the caller's submission after its work: a command
+ * buffer copying the range (at most SE_MEMORY_DOWNLOAD_MAX bytes) into
+ * staging memory, which se_memory_download_finish copies to data once the
+ * submission has finished.  One submission and one wait for the work and
+ * its result. */
+#define SE_MEMORY_DOWNLOAD_MAX ((VkDeviceSize) 32 << 20)
+gboolean  se_memory_download_begin (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset, VkDeviceSize size,
+                                    VkCommandBuffer *cmd, GError **error);
+void      se_memory_download_finish (SeGpu *gpu, void *data, VkDeviceSize size);
 /* Copies a range to the host, after the queued uploads; waits. */
 gboolean  se_memory_download (SeGpu *gpu, const SeAlloc *alloc, VkDeviceSize offset,
                               void *data, VkDeviceSize size, GError **error);
 /* Upload batches submitted so far (tests: uploads are batched). */
 guint64   se_memory_upload_batches (SeGpu *gpu);
+/* Times the host blocked on staging copies (uploads flushed, downloads). */
+guint64   se_memory_staging_waits (SeGpu *gpu);
 
 /* Bytes that can still be handed out: the free space in our blocks plus
  * what the device's heap can still give this process (VK_EXT_memory_budget

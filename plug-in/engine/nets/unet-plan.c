@@ -114,5 +114,5 @@ se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
     memset (p->uploaded, 0, p->batch * sizeof *p->uploaded);
     return FALSE;
   }
-  return se_cmd_replay (p->gpu, p->recording, error) && se_tensor_download (p->out, out, error);
+  return se_tensor_replay_download (p->out, p->recording, out, error);
 }
