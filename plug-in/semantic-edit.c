@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "json-read.h"
 #include "region.h"
+#include "render.h"
 #include "step-progress.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
@@ -127,20 +128,6 @@ values_save (const LastValues *v, const SeRecipe *recipe)
     g_printerr (_("semantic-edit: cannot save the last values: %s\n"), error->message);
 }
 
-/* "Semantic Edit: +glasses −clutter", or the target prompt. */
-static char *
-layer_name (const SeRecipe *r)
-{
-  GString *s = g_string_new (_("Semantic Edit:"));
-  for (guint i = 0; i < r->concepts->len; i++) {
-    const SeConcept *c = &g_array_index (r->concepts, SeConcept, i);
-    g_string_append_printf (s, " %s%s", c->reverse ? "\xe2\x88\x92" : "+", c->prompt);
-  }
-  if (r->concepts->len == 0 && *r->tar)
-    g_string_append_printf (s, " %s", r->tar);
-  return g_string_free (s, FALSE);
-}
-
 typedef struct {
   SeStepProgress steps;
   gint64 start;
@@ -167,6 +154,12 @@ enter (Progress *p, const char *key, const char *text)
   show (p, text, -1);
   if (p->verbose)
     g_printerr ("semantic-edit: phase %s at %.3f s\n", key, (double) (g_get_monotonic_time () - p->start) / 1e6);
+}
+
+static void
+enter_phase (const char *key, const char *text, gpointer data)
+{
+  enter (data, key, text);
 }
 
 static void
@@ -233,7 +226,7 @@ write_result (const Target *t, const SeRegion *region, const SeImage *result, co
     if (!se_region_replace_layer (region, result, layer, error))
       layer = -1;
   } else {
-    g_autofree char *name = layer_name (rec->recipe);
+    g_autofree char *name = se_render_layer_name (rec->recipe);
     layer = se_region_write_layer (region, result, name, error);
   }
   if (layer >= 0 && !se_edit_record_attach (layer, rec, error))
@@ -263,25 +256,9 @@ edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel
   SeRegion region;
   if (!read_region (&region, t, se_model_size_multiple (model), rec->working_size, error))
     return -1;
-  enter (&progress, "encode", _("Semantic Edit: encoding"));
-  SeSession *session = se_session_new (model, &region.work, error);
-  SeImage out = { 0 };
-  gboolean ok = session != NULL;
-  if (ok) {
-    enter (&progress, "invert", _("Semantic Edit: inverting the image"));
-    ok = se_session_invert (session, recipe, (guint64) rec->seed, 1, NULL, on_progress, &progress, NULL, error);
-  }
-  if (ok) {
-    enter (&progress, "edit", _("Semantic Edit: editing"));
-    ok = se_session_edit (session, recipe, &out, on_progress, &progress, NULL, error);
-  }
-  /* back to the region's own resolution, keeping its detail unless asked not to */
-  const SeImage *source = ok && recipe->detail ? se_session_source (session, 0, error) : NULL;
-  SeImage result = { 0 };
-  if (ok && (source || !recipe->detail))
-    result = se_image_result (&region.original, &out, source, region.scaled_w, region.scaled_h, error);
-  se_session_free (session);
-  g_free (out.data);
+  SeRenderProgress rp = { enter_phase, on_progress, &progress };
+  SeImage result = se_render_region (model, &region.original, &region.work, region.scaled_w, region.scaled_h,
+                                     recipe, (guint64) rec->seed, &rp, error);
   gint32 layer = -1;
   if (result.data) {
     enter (&progress, "write", t->result >= 0 ? _("Semantic Edit: updating the layer")

@@ -1,4 +1,4 @@
-/* edit-record.c: the result layer's parasite (edit-record.h). */
+/* edit-record.c: the result layer's record as JSON (edit-record.h). */
 #include "edit-record.h"
 
 #include <glib/gi18n-lib.h>
@@ -16,8 +16,8 @@ se_edit_record_clear (SeEditRecord *r)
   g_clear_pointer (&r->recipe, se_recipe_free);
 }
 
-gboolean
-se_edit_record_attach (gint32 layer, const SeEditRecord *rec, GError **error)
+char *
+se_edit_record_to_json (const SeEditRecord *rec)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -38,14 +38,7 @@ se_edit_record_attach (gint32 layer, const SeEditRecord *rec, GError **error)
   json_builder_add_int_value (b, rec->source_tattoo);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *text = json_to_string (root, FALSE);
-  GimpParasite *p = gimp_parasite_new (SE_EDIT_RECORD_PARASITE, GIMP_PARASITE_PERSISTENT | GIMP_PARASITE_UNDOABLE,
-                                       (guint32) strlen (text) + 1, text);
-  gboolean ok = gimp_item_attach_parasite (layer, p);
-  gimp_parasite_free (p);
-  if (!ok)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not store the edit's recipe on its layer."));
-  return ok;
+  return json_to_string (root, FALSE);
 }
 
 static gboolean
@@ -68,15 +61,10 @@ get_int (JsonObject *o, const char *key, gint64 lo, gint64 hi, gint64 *out)
 }
 
 gboolean
-se_edit_record_read (gint32 layer, SeEditRecord *rec, GError **error)
+se_edit_record_from_json (const char *data, gsize size, SeEditRecord *rec, GError **error)
 {
   memset (rec, 0, sizeof *rec);
-  GimpParasite *p = gimp_item_get_parasite (layer, SE_EDIT_RECORD_PARASITE);
-  if (p == NULL)
-    return FALSE;
-  gsize size = gimp_parasite_data_size (p);
-  g_autofree char *text = g_strndup (gimp_parasite_data (p), size);
-  gimp_parasite_free (p);
+  g_autofree char *text = g_strndup (data, size);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) parse_error = NULL;
   if (!se_json_load_data (parser, text, -1, &parse_error))

@@ -8,8 +8,6 @@
  * layer, and restored by undo with the pixels it describes. */
 #pragma once
 
-#include <libgimp/gimp.h>
-
 #include "engine.h"
 
 #define SE_EDIT_RECORD_PARASITE "semantic-edit-record"
@@ -24,8 +22,15 @@ typedef struct {
 } SeEditRecord;
 
 void     se_edit_record_clear (SeEditRecord *r);
-/* Attaches rec to layer (replacing an older one; undoable). */
+/* The record as the parasite's text, and back (the front ends attach and
+ * read the parasite: edit-record-parasite.c, gimp3/).  from_json: FALSE
+ * with a message saying what to do when it cannot be read (hostile data
+ * included: it comes from XCF files anyone can send). */
+char    *se_edit_record_to_json (const SeEditRecord *rec);
+gboolean se_edit_record_from_json (const char *data, gsize size, SeEditRecord *rec, GError **error);
+/* GIMP 2.10 (edit-record-parasite.c): attaches rec to layer (replacing an
+ * older one; undoable); reads a layer's: TRUE with rec filled when it
+ * carries one, FALSE without one (error unset) or with an unreadable one
+ * (error set). */
 gboolean se_edit_record_attach (gint32 layer, const SeEditRecord *rec, GError **error);
-/* TRUE with rec filled when layer carries a record; FALSE without one
- * (error unset) or with an unreadable one (error set). */
 gboolean se_edit_record_read (gint32 layer, SeEditRecord *rec, GError **error);

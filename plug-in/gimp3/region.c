@@ -1,0 +1,125 @@
+/* region.c (GIMP 3): drawable + selection -> working image; result ->
+ * masked layer (region.h). */
+#include "region.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+gboolean
+se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, guint multiple, guint long_side,
+                 GError **error)
+{
+  memset (r, 0, sizeof *r);
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The selection does not touch the active layer."));
+    return FALSE;
+  }
+  SeBox box = se_box_with_context ((SeBox) { (guint) x, (guint) y, (guint) w, (guint) h },
+                                   (guint) gimp_drawable_get_width (drawable),
+                                   (guint) gimp_drawable_get_height (drawable));
+  *r = (SeRegion3) { .image = image, .drawable = drawable, .x = (gint) box.x, .y = (gint) box.y,
+                     .width = (gint) box.width, .height = (gint) box.height };
+
+  /* the region as R'G'B' float in the drawable's space */
+  gsize n = (gsize) r->width * r->height;
+  g_autofree float *rgb = se_image_alloc ((guint) r->width, (guint) r->height, 3, error);
+  r->original = (SeImage) { (guint) r->width, (guint) r->height,
+                            rgb ? se_image_alloc ((guint) r->width, (guint) r->height, 3, error) : NULL };
+  if (r->original.data == NULL)
+    return FALSE;
+  GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+  const Babl *format = babl_format_with_space ("R'G'B' float", gimp_drawable_get_format (drawable));
+  gegl_buffer_get (buffer, GEGL_RECTANGLE (r->x, r->y, r->width, r->height), 1.0, format, rgb,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  g_object_unref (buffer);
+  for (gsize i = 0; i < n; i++)
+    for (guint c = 0; c < 3; c++)
+      r->original.data[c * n + i] = CLAMP (rgb[i * 3 + c], 0.0f, 1.0f) * 2.0f - 1.0f;
+  r->work = se_image_to_work (&r->original, multiple, long_side, &r->scaled_w, &r->scaled_h, error);
+  if (r->work.data == NULL) {
+    se_region3_clear (r);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+se_region3_clear (SeRegion3 *r)
+{
+  g_clear_pointer (&r->original.data, g_free);
+  g_clear_pointer (&r->work.data, g_free);
+}
+
+/* result as opaque R'G'B'A float in [0, 1], pixel-interleaved */
+static float *
+to_rgba (const SeRegion3 *r, const SeImage *result, GError **error)
+{
+  gsize n = (gsize) r->width * r->height;
+  float *rgba = se_image_alloc ((guint) r->width, (guint) r->height, 4, error);
+  for (gsize i = 0; rgba && i < n; i++) {
+    for (guint c = 0; c < 3; c++)
+      rgba[i * 4 + c] = CLAMP ((result->data[c * n + i] + 1.0f) * 0.5f, 0.0f, 1.0f);
+    rgba[i * 4 + 3] = 1.0f;
+  }
+  return rgba;
+}
+
+/* The new layer with its pixels, mask and record, inserted above the
+ * drawable; FALSE (the layer removed by the caller's undo group's end) on
+ * a failure. */
+static gboolean
+fill_layer (const SeRegion3 *r, GimpLayer *layer, const float *rgba, const char *record_json, GError **error)
+{
+  GimpItem *parent = gimp_item_get_parent (GIMP_ITEM (r->drawable));
+  gint position = gimp_image_get_item_position (r->image, GIMP_ITEM (r->drawable));
+  if (!gimp_image_insert_layer (r->image, layer, parent ? GIMP_LAYER (parent) : NULL, MAX (position, 0))) {
+    gimp_item_delete (GIMP_ITEM (layer));
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not add the result layer."));
+    return FALSE;
+  }
+  gint ox, oy;
+  gimp_drawable_get_offsets (r->drawable, &ox, &oy);
+  gimp_layer_set_offsets (layer, ox + r->x, oy + r->y);
+  GeglBuffer *buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  const Babl *format = babl_format_with_space ("R'G'B'A float", gimp_drawable_get_format (r->drawable));
+  gegl_buffer_set (buffer, GEGL_RECTANGLE (0, 0, r->width, r->height), 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
+  gegl_buffer_flush (buffer);
+  g_object_unref (buffer);
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, r->width, r->height);
+
+  /* the selection, feathering included, as the layer's mask */
+  gboolean none = gimp_selection_is_empty (r->image);
+  GimpLayerMask *mask = gimp_layer_create_mask (layer, none ? GIMP_ADD_MASK_WHITE : GIMP_ADD_MASK_SELECTION);
+  if (mask == NULL || !gimp_layer_add_mask (layer, mask)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not add the layer mask."));
+    return FALSE;
+  }
+  GimpParasite *p = gimp_parasite_new ("semantic-edit-record", GIMP_PARASITE_PERSISTENT | GIMP_PARASITE_UNDOABLE,
+                                       (guint32) strlen (record_json) + 1, record_json);
+  gboolean ok = gimp_item_attach_parasite (GIMP_ITEM (layer), p);
+  gimp_parasite_free (p);
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not store the edit's recipe on its layer."));
+  return ok;
+}
+
+GimpLayer *
+se_region3_write_layer (const SeRegion3 *r, const SeImage *result, const char *name, const char *record_json,
+                        GError **error)
+{
+  g_autofree float *rgba = to_rgba (r, result, error);
+  if (rgba == NULL)
+    return NULL;
+  gboolean gray = gimp_image_get_base_type (r->image) == GIMP_GRAY;
+  gimp_image_undo_group_start (r->image);
+  GimpLayer *layer = gimp_layer_new (r->image, name, r->width, r->height,
+                                     gray ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
+  gboolean ok = layer != NULL;
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not create the result layer."));
+  else if (!(ok = fill_layer (r, layer, rgba, record_json, error)) && gimp_item_is_valid (GIMP_ITEM (layer)))
+    gimp_image_remove_layer (r->image, layer);
+  gimp_image_undo_group_end (r->image);
+  return ok ? layer : NULL;
+}

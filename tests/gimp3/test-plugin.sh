@@ -1,0 +1,101 @@
+#!/bin/bash
+# The procedure in real GIMP 3 (batch mode, Script-Fu with named
+# arguments), with the plug-in installed into a fresh GIMP 3 profile: on a
+# rectangle and on a feathered ellipse, one layer with a mask is added (in
+# one undo group), named after the concept, carrying its edit record; the
+# original layer is untouched and the flattened image unchanged wherever the
+# selection is 0 and changed where it is not.  A bad model and a bad recipe
+# end in an error with a message and no new layer.
+#   test-plugin.sh PLUGIN COMPARE-COMPOSITE
+set -u
+compare=$2
+export SE_WORKING_SIZE=128
+model=$SE_REFERENCE_DIR/tiny-sd
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export MESA_SHADER_CACHE_DIR="${MESA_SHADER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}}"
+export HOME=$work/home
+mkdir -p "$HOME"
+# GIMP makes its profile first, or it skips its set-up
+timeout 120 gimp-console-3.0 -i -d -f --batch-interpreter=plug-in-script-fu-eval -b '(gimp-quit 0)' \
+  > /dev/null 2>&1
+dir=$HOME/.config/GIMP/3.0/plug-ins/semantic-edit
+mkdir -p "$dir" && cp "$1" "$dir/semantic-edit"
+
+recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
+script="
+(define W \"$work/\")
+(define (save img drawable path) (gimp-file-save RUN-NONINTERACTIVE img path -1))
+(define (save-drawable img drawable path)
+  (let* ((copy (car (gimp-image-new (car (gimp-image-get-width img)) (car (gimp-image-get-height img)) RGB)))
+         (layer (car (gimp-layer-new-from-drawable drawable copy))))
+    (gimp-image-insert-layer copy layer 0 0)
+    (gimp-layer-set-offsets layer 0 0)
+    (gimp-file-save RUN-NONINTERACTIVE copy path -1)
+    (gimp-image-delete copy)))
+(define (composite img path)
+  (let ((copy (car (gimp-image-duplicate img))))
+    (gimp-image-flatten copy) (gimp-file-save RUN-NONINTERACTIVE copy path -1) (gimp-image-delete copy)))
+(define (say . parts) (gimp-message (apply string-append \"SE-TEST \" parts)))
+(define (image w h)
+  (let* ((img (car (gimp-image-new w h RGB)))
+         (layer (car (gimp-layer-new img \"bg\" w h RGB-IMAGE 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img layer 0 0)
+    (gimp-context-set-gradient-fg-bg-rgb)
+    (gimp-context-set-foreground '(200 60 30))
+    (gimp-context-set-background '(20 90 220))
+    (gimp-drawable-edit-gradient-fill layer GRADIENT-LINEAR 0 FALSE 1 0 TRUE 0 0 w h)
+    (list img layer)))
+(define (edit img layer model recipe)
+  (car (plug-in-semantic-edit #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer)
+                              #:model model #:recipe recipe #:seed 3)))
+(define (run-case tag img layer)
+  (let ((ch (car (gimp-selection-save img))))
+    (save-drawable img ch (string-append W tag \"-mask.png\"))
+    (gimp-image-remove-channel img ch))
+  (composite img (string-append W tag \"-before.png\"))
+  (save-drawable img layer (string-append W tag \"-layer-before.png\"))
+  (let* ((count (vector-length (car (gimp-image-get-layers img))))
+         (new (edit img layer \"$model\" \"$recipe\")))
+    (say tag \" added=\" (number->string (- (vector-length (car (gimp-image-get-layers img))) count))
+         \" mask=\" (if (car (gimp-layer-get-mask new)) \"yes\" \"no\")
+         \" name=\" (car (gimp-item-get-name new))
+         \" record=\" (if (car (gimp-item-get-parasite new \"semantic-edit-record\")) \"yes\" \"no\")))
+  (composite img (string-append W tag \"-after.png\"))
+  (save-drawable img layer (string-append W tag \"-layer-after.png\"))
+  (gimp-image-delete img))
+
+(let* ((c (image 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 40 30 60 40)
+  (run-case \"rgb-rect\" img l))
+(let* ((c (image 160 120)) (img (car c)) (l (cadr c)))
+  (gimp-context-set-feather TRUE)
+  (gimp-context-set-feather-radius 12 12)
+  (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 30 20 90 70)
+  (gimp-context-set-feather FALSE)
+  (run-case \"feathered-ellipse\" img l))
+(let* ((c (image 96 64)) (img (car c)) (l (cadr c)))
+  (say \"bad-model=\" (if (catch #f (edit img l \"/no/such/model\" \"$recipe\")) \"ran\" \"error\")
+       \" bad-recipe=\" (if (catch #f (edit img l \"$model\" \"{\\\"colour\\\": 1}\")) \"ran\" \"error\")
+       \" layers=\" (number->string (vector-length (car (gimp-image-get-layers img)))))
+  (gimp-image-delete img))
+"
+log=$work/gimp.log
+timeout 900 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval -b "$script" \
+  -b '(gimp-quit 0)' > "$log" 2>&1
+cat "$log"
+fail=0
+for tag in rgb-rect feathered-ellipse; do
+  grep -q "SE-TEST $tag added=1 mask=yes name=Semantic Edit: +snowy record=yes" "$log" ||
+    { echo "FAIL: $tag: no new masked layer named after the edit with its record"; fail=1; continue; }
+  "$compare" "$work/$tag-before.png" "$work/$tag-after.png" "$work/$tag-mask.png" ||
+    { echo "FAIL: $tag: composite changed where the selection is 0, or not where it is not"; fail=1; }
+  "$compare" SAME "$work/$tag-layer-before.png" "$work/$tag-layer-after.png" ||
+    { echo "FAIL: $tag: the original layer changed"; fail=1; }
+done
+grep -q "SE-TEST bad-model=error bad-recipe=error layers=1" "$log" ||
+  { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
+grep -q "/no/such/model: no such model" "$log" || { echo "FAIL: the bad model's message is missing"; fail=1; }
+grep -q 'recipe key "colour"' "$log" || { echo "FAIL: the bad recipe's message is missing"; fail=1; }
+[ $fail = 0 ] && echo PASS
+exit $fail
