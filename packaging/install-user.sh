@@ -20,7 +20,7 @@ for mo in "$build"/po/*/LC_MESSAGES/semantic-edit.mo; do
 done
 cp README.md "$dir/"
 mkdir -p "$dir/help/en"
-cp "$build/ui/index.html" ui/help/gimp-help.xml "$dir/help/en/"
+cp "$build/ui/help/index.html" ui/help/gimp-help.xml "$dir/help/en/"
 ./packaging/readme-pictures.sh | while read -r picture; do
   mkdir -p "$dir/$(dirname "$picture")"
   cp "$picture" "$dir/$picture"
