@@ -219,9 +219,16 @@ se_memory_fini (SeGpu *gpu)
   gpu->memory = NULL;
 }
 
+static gboolean wait_half (SeGpu *gpu, Half *h, GError **error);
+
+/* Frees a pool's blocks, once no copy submitted without a wait (uploads
+ * before a compute submission that then failed) can still write to them. */
 static void
 free_blocks (SeGpu *gpu, SePool *pool)
 {
+  for (guint i = 0; i < 2; i++)
+    if (gpu->memory->half[i].in_flight)
+      wait_half (gpu, &gpu->memory->half[i], NULL);
   for (guint i = 0; i < pool->blocks->len; i++) {
     Block *b = &g_array_index (pool->blocks, Block, i);
     vkDestroyBuffer (gpu->device, b->buffer, NULL);
