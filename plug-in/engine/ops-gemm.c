@@ -201,7 +201,8 @@ typedef struct {
   guint32 M, N, K, lda, ldb, ldc, sa, sb, sc, trans_a, trans_b, bias_mode;
   float alpha;
   guint32 off_a, bias_off, bias_stride, residual;
-  float ln_eps;         /* the tiled and coopmat kernels' fused LayerNorm */
+  float ln_eps;         /* the tiled and coopmat kernels' fused LayerNorm or GroupNorm */
+  guint32 gn_groups;    /* their fused GroupNorm of A (stored K x M) */
 } MatmulPush;
 
 /* A LayerNorm fused into a matmul's A (the tiled and coopmat kernels). */
@@ -211,20 +212,26 @@ typedef struct {
 } FusedNorm;
 
 /* ln: NULL, or the LayerNorm of A's rows (only where matmul_fast holds, A
- * stored M x K, and the tiled or coopmat kernels run). */
+ * stored M x K, and the tiled or coopmat kernels run); gn: NULL, or the
+ * GroupNorm of A's channels (the same, A stored K x M, no SiLU). */
 static gboolean
 matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *bias,
-                 SeTensor *c, const SeMatmulDesc *d, gboolean geglu, const FusedNorm *ln, GError **error)
+                 SeTensor *c, const SeMatmulDesc *d, gboolean geglu, const FusedNorm *ln, const SeFusedGroupNorm *gn,
+                 GError **error)
 {
   MatmulPush push = { d->M, d->N, d->K, d->lda, d->ldb, d->ldc, d->stride_a, d->stride_b, d->stride_c,
                       d->trans_a ? 1 : 0, d->trans_b ? 1 : 0, bias ? (d->bias_per_row ? 2 : 1) : 0,
                       d->alpha, d->off_a, d->bias_off, d->bias_stride, d->residual ? 1 : 0,
-                      ln ? ln->eps : 0.0f };
-  /* the tiled and coopmat kernels take 7 (the norm's gamma and beta last) */
+                      ln ? ln->eps : gn ? gn->eps : 0.0f, gn ? gn->groups : 0 };
+  /* the tiled and coopmat kernels take 8 (the norm's gamma, beta and
+   * GroupNorm statistics last) */
+  const SeTensor *gamma = ln ? ln->gamma : gn ? gn->gamma : a, *beta = ln ? ln->beta : gn ? gn->beta : a;
   SeBinding bind[] = { BIND_R (a), BIND_R (b), BIND_R (bias ? bias : a),
                        BIND_R (d->residual ? d->residual : c), BIND_W (c),
-                       BIND_R (ln ? ln->gamma : a), BIND_R (ln ? ln->beta : a) };
+                       BIND_R (gamma), BIND_R (beta), BIND_R (gn ? gn->stats : a) };
   g_return_val_if_fail (ln == NULL || (TILED_KERNELS (gpu) && !d->trans_a && matmul_fast (gpu, a, b, c, d)), FALSE);
+  g_return_val_if_fail (gn == NULL || (TILED_KERNELS (gpu) && d->trans_a && !gn->silu && !ln &&
+                                       matmul_fast (gpu, a, b, c, d)), FALSE);
   /* flags: a16, b16, c16 */
   guint bits = (a->dtype == SE_DTYPE_F16 ? 1 : 0) | (b->dtype == SE_DTYPE_F16 ? 2 : 0) |
                (c->dtype == SE_DTYPE_F16 ? 4 : 0);
@@ -239,7 +246,8 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
     spec_cm[COOPMAT_SPEC + 3] = ln ? 1 : 0;
     /* flags: a16, b16 (C is fp16) */
     return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_MATMUL_CM, bits & 3)), spec_cm,
-                            G_N_ELEMENTS (spec_cm), bind, 7, &push, sizeof push, (d->N + cols - 1) / cols,
+                            G_N_ELEMENTS (spec_cm), bind, G_N_ELEMENTS (bind), &push, sizeof push,
+                            (d->N + cols - 1) / cols,
                             (d->M + bm - 1) / bm, d->batch, error);
   }
   if (matmul_fast (gpu, a, b, c, d) && TILED_KERNELS (gpu)) {
@@ -253,8 +261,8 @@ matmul_dispatch (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTenso
     spec[TILED_SPEC + 1] = d->trans_b ? 0 : 1;
     spec[TILED_SPEC + 2] = geglu ? 1 : 0;
     spec[TILED_SPEC + 3] = ln ? 1 : 0;
-    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL_TILED, bits), spec, G_N_ELEMENTS (spec), bind, 7,
-                            &push, sizeof push, (d->N + cols - 1) / cols, (d->M + bm - 1) / bm, d->batch, error);
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_MATMUL_TILED, bits), spec, G_N_ELEMENTS (spec), bind,
+                            G_N_ELEMENTS (bind), &push, sizeof push, (d->N + cols - 1) / cols, (d->M + bm - 1) / bm, d->batch, error);
   }
   if (matmul_fast (gpu, a, b, c, d)) {
     SeShaderId variant = VARIANT (SE_SHADER_MATMUL_SG, bits);
@@ -274,7 +282,7 @@ se_op_matmul (SeGpu *gpu, const SeTensor *a, const SeTensor *b, const SeTensor *
               SeTensor *c, const SeMatmulDesc *d, GError **error)
 {
   return matmul_check (a, b, bias, c, d, d->N, error) &&
-         matmul_dispatch (gpu, a, b, bias, c, d, FALSE, NULL, error);
+         matmul_dispatch (gpu, a, b, bias, c, d, FALSE, NULL, NULL, error);
 }
 
 /* The Linear layer x [..., K] W^T as a matmul: M rows of x, N outputs. */
@@ -328,7 +336,7 @@ se_op_linear_geglu (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTe
   if (!linear_desc (x, w, out, N, &d, error) || !matmul_check (x, w, bias, out, &d, 2 * d.N, error))
     return FALSE;
   if (matmul_fast (gpu, x, w, out, &d))
-    return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, NULL, error);
+    return matmul_dispatch (gpu, x, w, bias, out, &d, TRUE, NULL, NULL, error);
   gint64 shape[SE_MAX_DIMS];
   memcpy (shape, out->shape, sizeof shape);
   shape[out->ndim - 1] = 2 * N;
@@ -363,7 +371,7 @@ se_op_layer_norm_linear (SeGpu *gpu, const SeTensor *x, const SeTensor *gamma, c
       return se_ops_invalid (error, "layer_norm_linear", "weight has %" G_GINT64_FORMAT " rows, expected %"
                              G_GINT64_FORMAT, w->shape[0], 2 * N);
     return matmul_check (x, w, bias, out, &d, geglu ? 2 * d.N : d.N, error) &&
-           matmul_dispatch (gpu, x, w, bias, out, &d, geglu, &ln, error);
+           matmul_dispatch (gpu, x, w, bias, out, &d, geglu, &ln, NULL, error);
   }
   g_autoptr (SeTensor) n = se_tensor_new_typed (gpu, x->dtype, x->ndim, x->shape, error);
   return n && se_op_layer_norm (gpu, x, gamma, beta, eps, n, error) &&
@@ -382,9 +390,10 @@ projection_shape (const SeTensor *w, gint64 *O, gint64 *C)
   return FALSE;
 }
 
-gboolean
-se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
-                       SeTensor *out, GError **error)
+/* The product of se_op_tokens_from_map (FALSE: the shapes do not fit). */
+static gboolean
+tokens_from_map_desc (const SeTensor *x, const SeTensor *w, const SeTensor *out, SeMatmulDesc *d,
+                      GError **error)
 {
   gint64 O, C;
   if (x->ndim != 4 || !projection_shape (w, &O, &C) || C != x->shape[1] || out->ndim != 3 ||
@@ -395,11 +404,44 @@ se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const S
                            "%s, out %s", s, so);
   }
   guint32 HW = (guint32) (x->shape[2] * x->shape[3]);
-  SeMatmulDesc d = { .M = HW, .N = (guint32) O, .K = (guint32) C, .batch = (guint32) x->shape[0],
-                     .lda = HW, .ldb = (guint32) C, .ldc = (guint32) O,
-                     .stride_a = (guint32) C * HW, .stride_b = 0, .stride_c = HW * (guint32) O,
-                     .trans_a = TRUE, .trans_b = TRUE, .alpha = 1.0f };
-  return se_op_matmul (gpu, x, w, bias, out, &d, error);
+  *d = (SeMatmulDesc) { .M = HW, .N = (guint32) O, .K = (guint32) C, .batch = (guint32) x->shape[0],
+                        .lda = HW, .ldb = (guint32) C, .ldc = (guint32) O,
+                        .stride_a = (guint32) C * HW, .stride_b = 0, .stride_c = HW * (guint32) O,
+                        .trans_a = TRUE, .trans_b = TRUE, .alpha = 1.0f };
+  return TRUE;
+}
+
+gboolean
+se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *bias,
+                       SeTensor *out, GError **error)
+{
+  SeMatmulDesc d;
+  return tokens_from_map_desc (x, w, out, &d, error) && se_op_matmul (gpu, x, w, bias, out, &d, error);
+}
+
+gboolean
+se_op_tokens_from_map_fuses_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTensor *out)
+{
+  SeMatmulDesc d;
+  return tokens_from_map_desc (x, w, out, &d, NULL) && TILED_KERNELS (gpu) && matmul_fast (gpu, x, w, out, &d);
+}
+
+gboolean
+se_op_tokens_from_map_norm (SeGpu *gpu, const SeTensor *x, const SeFusedGroupNorm *norm, const SeTensor *w,
+                            const SeTensor *bias, SeTensor *out, GError **error)
+{
+  SeMatmulDesc d;
+  if (!tokens_from_map_desc (x, w, out, &d, error) || !matmul_check (x, w, bias, out, &d, d.N, error))
+    return FALSE;
+  gsize C = (gsize) x->shape[1], B = (gsize) x->shape[0];
+  if (!se_op_tokens_from_map_fuses_norm (gpu, x, w, out) || norm->silu || norm->groups == 0 ||
+      C % norm->groups != 0 || norm->stats->numel < 2 * B * norm->groups || norm->gamma->numel != C ||
+      norm->beta->numel != C || !se_ops_vec4_aligned (norm->gamma) || !se_ops_vec4_aligned (norm->beta))
+    return se_ops_invalid (error, "tokens_from_map", "GroupNorm (no SiLU) of %zu channels in %u groups fuses "
+                           "into the tiled and coopmat products only", C, norm->groups);
+  if (!se_ops_all_f32 ("tokens_from_map", error, norm->stats, norm->gamma, norm->beta, NULL))
+    return FALSE;
+  return matmul_dispatch (gpu, x, w, bias, out, &d, FALSE, NULL, norm, error);
 }
 
 gboolean
@@ -519,7 +561,63 @@ typedef struct {
   guint32 cin, h, w, cout, oh, ow, kh, kw, stride, pad;
   guint32 bias_mode, bias_off, bias_stride, w_row, w_off, w_c, w_ky, residual;
   guint32 up;           /* the tiled and coopmat kernels: x read upsampled 2x */
+  /* the tiled and coopmat kernels' GroupNorm fusion (conv2d_io.glsl) */
+  guint32 stats_groups, norm, norm_groups;
+  float norm_eps;
 } ConvPush;
+
+/* A statistics buffer holds partials for the column blocks of the
+ * narrowest fast convolution block (coopmat's 32 x 32; tiled: 64). */
+#define STATS_MIN_BN 32
+
+static gsize
+group_stats_floats (gint64 B, gint64 C, guint groups, gint64 column_blocks)
+{
+  return 2 * (gsize) B * ((gsize) groups + (gsize) C + (gsize) C * (gsize) column_blocks);
+}
+
+SeTensor *
+se_group_stats_new (SeGpu *gpu, gint64 batch, gint64 channels, guint groups, gint64 pixels, GError **error)
+{
+  gsize n = group_stats_floats (batch, channels, groups, (pixels + STATS_MIN_BN - 1) / STATS_MIN_BN);
+  return se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) n);
+}
+
+gboolean
+se_conv_fuses_group_norm (SeGpu *gpu, const SeTensor *w, guint cin, const SeConvPart *part)
+{
+  WeightLayout wl = weight_layout (w);
+  gboolean as_matmul = wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 &&
+                       part->pad_end == 0 && !part->upsample;
+  return !as_matmul && part->cin_off == 0 && part->cout_off == 0 && !part->accumulate &&
+         cin == w->shape[1] && conv_gemm_fast (gpu, w, &wl, cin, part);
+}
+
+/* The checks of a convolution's GroupNorm fusion (part's stats and norm). */
+static gboolean
+check_group_norm_fusion (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeConvPart *part, gint64 O,
+                         gint64 P, GError **error)
+{
+  gint64 B = x->shape[0], C = x->shape[1];
+  if (!part->stats && !part->norm)
+    return TRUE;
+  if (!se_conv_fuses_group_norm (gpu, w, (guint) C, part) || O != w->shape[0])
+    return se_ops_invalid (error, "conv2d", "GroupNorm fuses into whole 3x3-like convolutions on the tiled "
+                           "and coopmat kernels only");
+  if (part->stats &&
+      (part->stats_groups == 0 || O % part->stats_groups != 0 || part->stats->dtype != SE_DTYPE_F32 ||
+       part->stats->numel < group_stats_floats (B, O, part->stats_groups, (P + STATS_MIN_BN - 1) / STATS_MIN_BN)))
+    return se_ops_invalid (error, "conv2d", "the statistics buffer does not fit %u groups of %" G_GINT64_FORMAT
+                           " channels", part->stats_groups, O);
+  const SeFusedGroupNorm *n = part->norm;
+  if (n && (n->groups == 0 || C % n->groups != 0 || n->stats->numel < 2 * (gsize) B * n->groups ||
+            n->gamma->numel != (gsize) C || n->beta->numel != (gsize) C ||
+            !se_ops_all_f32 ("conv2d", error, n->stats, n->gamma, n->beta, NULL)))
+    return error && *error ? FALSE
+                           : se_ops_invalid (error, "conv2d", "the input's normalization does not fit %u "
+                                             "groups of %" G_GINT64_FORMAT " channels", n->groups, C);
+  return TRUE;
+}
 
 /* A 1x1 convolution with stride 1 and no padding is a GEMM:
  * out[b] (O x HW) = W (O x C, a slice) x[b] (C x HW). */
@@ -571,7 +669,8 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
   }
   gboolean act16;
   if (!se_ops_all_f32 ("conv2d", error, bias, NULL, NULL, NULL) ||
-      !se_ops_activations ("conv2d", error, &act16, x, out, residual, NULL))
+      !se_ops_activations ("conv2d", error, &act16, x, out, residual, NULL) ||
+      !check_group_norm_fusion (gpu, x, w, part, O, OH * OW, error))
     return FALSE;
   if (wl.kh == 1 && wl.kw == 1 && part->stride == 1 && part->pad_begin == 0 && part->pad_end == 0 &&
       !w->packed_3x3 && gpu->kernels != SE_KERNELS_REFERENCE && !up)
@@ -581,7 +680,9 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
                     (guint32) OW, (guint32) wl.kh, (guint32) wl.kw, part->stride, part->pad_begin,
                     bias ? 1 : 0, part->cout_off, part->bias_stride,
                     wl.row, part->cout_off * wl.row + part->cin_off * wl.per_c, wl.per_c, wl.per_ky,
-                    residual ? 1 : 0, up };
+                    residual ? 1 : 0, up, part->stats ? part->stats_groups : 0,
+                    part->norm ? (part->norm->silu ? 2 : 1) : 0, part->norm ? part->norm->groups : 0,
+                    part->norm ? part->norm->eps : 0.0f };
   gboolean gemm_fast = conv_gemm_fast (gpu, w, &wl, (guint32) C, part);
   if (up && !gemm_fast) {
     /* the other kernels read x as it is: upsampled first */
@@ -591,8 +692,17 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     return big && se_op_upsample_nearest2x (gpu, x, big, error) &&
            se_op_conv2d_part (gpu, big, w, bias, &plain, out, error);
   }
+  SeAlloc counter = { 0 };
+  if (part->stats)
+    se_memory_counter (gpu, &counter);
+  const SeFusedGroupNorm *norm = part->norm;
+  /* the fast kernels' GroupNorm bindings follow (unused ones bound to w) */
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
-                       BIND_W (out) };
+                       BIND_W (out),
+                       { part->stats ? &part->stats->alloc : &w->alloc, part->stats != NULL },
+                       { part->stats ? &counter : &w->alloc, part->stats != NULL },
+                       BIND_R (norm ? norm->gamma : w), BIND_R (norm ? norm->beta : w),
+                       BIND_R (norm ? norm->stats : w) };
   /* flags: w16, act16 */
   guint bits = (w->dtype == SE_DTYPE_F16 ? 1 : 0) | (act16 ? 2 : 0);
   if (w->packed_3x3 && gpu->kernels == SE_KERNELS_SUBGROUP && part->stride <= 2 && part->pad_begin <= 1 &&
@@ -610,12 +720,14 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
       coopmat_block (gpu, SE_TUNING_CONV, (guint32) O, (guint32) (OH * OW), (guint32) B, FALSE, spec_cm, &bm, &bn))
     /* flags: w16 (activations are fp16) */
     return se_ops_dispatch (gpu, se_coopmat_variant (gpu, VARIANT (SE_SHADER_CONV2D_CM, bits & 1)), spec_cm,
-                            COOPMAT_SPEC, bind, 5, &push, sizeof push, (guint32) ((OH * OW + bn - 1) / bn),
+                            COOPMAT_SPEC, bind, G_N_ELEMENTS (bind), &push, sizeof push,
+                            (guint32) ((OH * OW + bn - 1) / bn),
                             (guint32) ((O + bm - 1) / bm), (guint32) B, error);
   if (gemm_fast) {
     const guint32 *blocks = tiled_blocks (gpu, (guint32) O, (guint32) (OH * OW), (guint32) B, FALSE);
     guint32 bm = blocks[1] * blocks[2], bn = blocks[0] * blocks[3];
-    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D_TILED, bits), blocks, TILED_SPEC, bind, 5, &push,
+    return se_ops_dispatch (gpu, VARIANT (SE_SHADER_CONV2D_TILED, bits), blocks, TILED_SPEC, bind,
+                            G_N_ELEMENTS (bind), &push,
                             sizeof push, (guint32) ((OH * OW + bn - 1) / bn), (guint32) ((O + bm - 1) / bm),
                             (guint32) B, error);
   }

@@ -51,6 +51,19 @@ gboolean se_op_layer_norm_linear (SeGpu *gpu, const SeTensor *x, const SeTensor 
 /* Whether the device's kernels fuse se_op_layer_norm_linear (for aligned
  * operands whose rows are multiples of 4). */
 gboolean se_op_layer_norm_linear_fuses (SeGpu *gpu);
+/* GroupNorm fused into its neighbours (fewer dispatches): the convolution
+ * producing a map gathers its group statistics into a buffer
+ * (se_group_stats_new, SeConvPart.stats), and the convolution or
+ * projection consuming the normalized map reads the raw map and
+ * normalizes it as it loads (SeConvPart.norm, se_op_tokens_from_map_norm). */
+typedef struct {
+  const SeTensor *stats;        /* the producer's statistics of x */
+  const SeTensor *gamma, *beta;
+  guint groups;
+  float eps;
+  gboolean silu;
+} SeFusedGroupNorm;
+
 /* 1x1 projections between feature maps and token sequences, fusing the
  * layout change into the product:
  *   tokens_from_map: x [B, C, H, W] -> out [B, H*W, O] = x^T W^T + bias, W [O, C]
@@ -59,6 +72,14 @@ gboolean se_op_layer_norm_linear_fuses (SeGpu *gpu);
  * W may be [O, C] or a 1x1 conv kernel [O, C, 1, 1]. */
 gboolean se_op_tokens_from_map (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                                 const SeTensor *bias, SeTensor *out, GError **error);
+/* se_op_tokens_from_map of GroupNorm(x) (no SiLU) with the statistics x's
+ * producer gathered, normalized as the product reads x: where
+ * se_op_tokens_from_map_fuses_norm says the kernels can (the tiled and
+ * coopmat families), otherwise an error. */
+gboolean se_op_tokens_from_map_norm (SeGpu *gpu, const SeTensor *x, const SeFusedGroupNorm *norm, const SeTensor *weight,
+                                     const SeTensor *bias, SeTensor *out, GError **error);
+gboolean se_op_tokens_from_map_fuses_norm (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
+                                           const SeTensor *out);
 gboolean se_op_map_from_tokens (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                                 const SeTensor *bias, const SeTensor *residual, SeTensor *out,
                                 GError **error);
@@ -88,6 +109,7 @@ void   se_conv_kernel_size (const SeTensor *weight, gint64 *kh, gint64 *kw);
 /* Output side of a convolution: (in + pad_begin + pad_end - kernel) / stride + 1. */
 gint64 se_conv_out_size (gint64 in, gint64 kernel, guint stride, guint pad_begin, guint pad_end);
 
+
 typedef struct {
   guint stride, pad_begin, pad_end;
   guint cin_off, cout_off;
@@ -96,7 +118,18 @@ typedef struct {
   guint bias_stride;            /* per-batch bias [B, O_all]: batch b reads from b * bias_stride */
   gboolean upsample;            /* convolves x upsampled 2x (nearest), read in place where the
                                  * kernels can, else made first */
+  SeTensor *stats;              /* producer: out's statistics for stats_groups groups */
+  guint stats_groups;
+  const SeFusedGroupNorm *norm;       /* consumer: x normalized as it is read */
 } SeConvPart;
+/* A statistics buffer for GroupNorm with `groups` groups of a [B, C, H, W]
+ * map. */
+SeTensor *se_group_stats_new (SeGpu *gpu, gint64 batch, gint64 channels, guint groups, gint64 pixels,
+                              GError **error);
+/* TRUE when a convolution by weight over cin channels, as part says (its
+ * stats and norm aside), can gather statistics and normalize its input:
+ * the tiled and coopmat kernels on whole layers. */
+gboolean se_conv_fuses_group_norm (SeGpu *gpu, const SeTensor *weight, guint cin, const SeConvPart *part);
 gboolean se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *weight,
                             const SeTensor *bias, const SeConvPart *part, SeTensor *out,
                             GError **error);

@@ -104,6 +104,7 @@ se_tensor_free (SeTensor *t)
     return;
   if (!t->view)
     se_memory_release (t->gpu, &t->alloc);
+  se_tensor_free (t->group_stats);
   g_free (t);
 }
 

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 
 #define SE_MAX_DIMS 4
 
-typedef struct {
+typedef struct _SeTensor SeTensor;
+struct _SeTensor {
   SeGpu *gpu;
   SeAlloc alloc;
   SeDType dtype;        /* SE_DTYPE_F32 or SE_DTYPE_F16 */
@@ -24,7 +25,11 @@ typedef struct {
   gint64 shape[SE_MAX_DIMS];
   gsize numel;
   gboolean packed_3x3;  /* a 3x3 kernel stored [O, C, 3, 4] (se_tensor_new_packed_3x3) */
-} SeTensor;
+  /* a map's GroupNorm statistics for group_stats_groups groups, gathered
+   * by the convolution that wrote it (ops.h, SeConvPart), owned; or NULL */
+  SeTensor *group_stats;
+  guint group_stats_groups;
+};
 
 /* An activation tensor: fp16 or fp32 by the device's precision (device.h). */
 SeTensor *se_tensor_new (SeGpu *gpu, guint ndim, const gint64 *shape, GError **error);

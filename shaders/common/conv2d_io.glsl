@@ -9,7 +9,25 @@
 //           with its row length, offset and K multiples of 4 (the host
 //           checks): weights load four at a time along K, patches gather
 //           four neighbouring output pixels.
+//
+// GroupNorm fused on both sides (fewer dispatches):
+//   producer (p.stats_groups != 0): gathers the statistics of its output
+//           for GroupNorm with that many groups.  Each workgroup writes the
+//           (mean, M2) of each of its rows (output channels) over its
+//           columns; the workgroup that finishes last (a counter it resets)
+//           combines them per channel, then per group, exactly as a
+//           two-pass GroupNorm would (Chan's pairwise formula, no sums of
+//           squares).  The statistics buffer (floats): per (z, group)
+//           (mean, var), then per (z, channel), then the rows' partials
+//           per (z, channel, column block).
+//   consumer (p.norm != 0): its input is the raw map; each value loaded is
+//           normalized with its group's statistics (such a buffer), gamma
+//           and beta, then SiLU when p.norm is 2.  Padding stays zero, as
+//           around a normalized map.
+// The includer defines CONV_LAST, a shared float its GEMM core no longer
+// needs in the epilogue (it flags the workgroup that finished last).
 #include "packed.glsl"
+#include "common.glsl"
 
 layout (std430, binding = 0) readonly buffer BufIn { ACT inp[]; };
 #ifdef W_F16
@@ -21,7 +39,13 @@ layout (std430, binding = 1) readonly buffer BufW { vec4 w4[]; };
 #endif
 layout (std430, binding = 2) readonly buffer BufBias { float bias[]; };
 layout (std430, binding = 3) readonly buffer BufRes { ACT res[]; };
-layout (std430, binding = 4) writeonly buffer BufOut { ACT outp[]; };
+// read back by the producer's statistics (coherent: within the workgroup)
+layout (std430, binding = 4) coherent buffer BufOut { ACT outp[]; };
+layout (std430, binding = 5) coherent buffer BufStats { float stats[]; };
+layout (std430, binding = 6) coherent buffer BufCounter { uint counter; };
+layout (std430, binding = 7) readonly buffer BufGamma { float gamma[]; };
+layout (std430, binding = 8) readonly buffer BufBeta { float beta[]; };
+layout (std430, binding = 9) readonly buffer BufNormStats { float norm_stats[]; };
 
 layout (push_constant) uniform Push {
   uint cin, h, w, cout, oh, ow;
@@ -29,7 +53,12 @@ layout (push_constant) uniform Push {
   uint bias_mode, bias_off, bias_stride;
   uint w_row, w_off, w_c, w_ky, residual;
   uint up;              // 1: the input is read upsampled 2x (nearest), h x w its stored size
+  uint stats_groups;    // producer: groups of the output's statistics, 0 none
+  uint norm;            // consumer: 1 normalize the input, 2 and SiLU, 0 neither
+  uint norm_groups;
+  float norm_eps;
 } p;
+
 
 vec4 fetch_a (uint z, uint m, uint k)
 {
@@ -47,14 +76,27 @@ vec4 fetch_b (uint z, uint k, uint n)
   uint ci = k / ksize, r = k % ksize;
   uint ky = r / p.kw, kx = r % p.kw;
   uint base = (z * p.cin + ci) * p.h;
+  float na = 1.0, nb = 0.0;
+  if (p.norm != 0) {
+    uint s = 2 * (z * p.norm_groups + ci / (p.cin / p.norm_groups));
+    na = gamma[ci] * inversesqrt (norm_stats[s + 1] + p.norm_eps);
+    nb = beta[ci] - norm_stats[s] * na;
+  }
   for (uint c = 0; c < 4; c++) {
     uint gn = n + c;
     if (gn >= p.oh * p.ow)
       break;
     int iy = int ((gn / p.ow) * p.stride + ky) - int (p.pad);
     int ix = int ((gn % p.ow) * p.stride + kx) - int (p.pad);
-    if (iy >= 0 && iy < int (p.h << p.up) && ix >= 0 && ix < int (p.w << p.up))
-      v[c] = float (inp[(base + (uint (iy) >> p.up)) * p.w + (uint (ix) >> p.up)]);
+    if (iy >= 0 && iy < int (p.h << p.up) && ix >= 0 && ix < int (p.w << p.up)) {
+      float x = float (inp[(base + (uint (iy) >> p.up)) * p.w + (uint (ix) >> p.up)]);
+      if (p.norm != 0) {
+        x = x * na + nb;
+        if (p.norm == 2)
+          x = se_silu (x);
+      }
+      v[c] = x;
+    }
   }
   return v;
 }
@@ -71,4 +113,72 @@ void conv_store (uint z, uint m, uint n, float v)
   if (p.residual != 0)
     v += float (res[o]);
   outp[o] = ACT (v);
+}
+
+// The producer's statistics (see the top), after the workgroup stored its
+// block of BM rows from m0 and BN columns from n0.
+void conv_stats (uint z, uint m0, uint n0)
+{
+  if (p.stats_groups == 0)
+    return;
+  uint P = p.oh * p.ow, T = gl_NumWorkGroups.x, B = gl_NumWorkGroups.z, G = p.stats_groups;
+  uint t = gl_LocalInvocationIndex;
+  uint chans = 2 * B * G, parts = chans + 2 * B * p.cout;
+  memoryBarrierBuffer ();
+  barrier ();
+  uint cols = min (BN, P - n0);
+  for (uint r = t; r < BM && m0 + r < p.cout; r += THREADS) {
+    uint o = (z * p.cout + m0 + r) * P + n0;
+    float sum = 0.0;
+    for (uint j = 0; j < cols; j++)
+      sum += float (outp[o + j]);
+    float mean = sum / float (cols), m2 = 0.0;
+    for (uint j = 0; j < cols; j++) {
+      float d = float (outp[o + j]) - mean;
+      m2 += d * d;
+    }
+    uint q = parts + 2 * ((z * p.cout + m0 + r) * T + gl_WorkGroupID.x);
+    stats[q] = mean;
+    stats[q + 1] = m2;
+  }
+  memoryBarrierBuffer ();
+  barrier ();
+  if (t == 0)
+    CONV_LAST = atomicAdd (counter, 1) == T * gl_NumWorkGroups.y * B - 1 ? 1.0 : 0.0;
+  barrier ();
+  if (CONV_LAST == 0.0)
+    return;
+  memoryBarrierBuffer ();
+  for (uint zc = t; zc < B * p.cout; zc += THREADS) {
+    uint q = parts + 2 * zc * T;
+    float mean = 0.0;
+    for (uint i = 0; i < T; i++)
+      mean += stats[q + 2 * i] * float (min (BN, P - i * BN));
+    mean /= float (P);
+    float m2 = 0.0;
+    for (uint i = 0; i < T; i++) {
+      float d = stats[q + 2 * i] - mean;
+      m2 += stats[q + 2 * i + 1] + d * d * float (min (BN, P - i * BN));
+    }
+    stats[chans + 2 * zc] = mean;
+    stats[chans + 2 * zc + 1] = m2 / float (P);
+  }
+  memoryBarrierBuffer ();
+  barrier ();
+  uint cpg = p.cout / G;
+  for (uint zg = t; zg < B * G; zg += THREADS) {
+    uint c0 = chans + 2 * zg * cpg;     // channel (z, g cpg): z cout + g cpg = zg cpg
+    float mean = 0.0, var = 0.0;
+    for (uint c = 0; c < cpg; c++)
+      mean += stats[c0 + 2 * c];
+    mean /= float (cpg);
+    for (uint c = 0; c < cpg; c++) {
+      float d = stats[c0 + 2 * c] - mean;
+      var += stats[c0 + 2 * c + 1] + d * d;
+    }
+    stats[2 * zg] = mean;
+    stats[2 * zg + 1] = var / float (cpg);
+  }
+  if (t == 0)
+    counter = 0;
 }

@@ -16,6 +16,10 @@
 //           (per column, or per row) and the residual, and stores.  The
 //           fused LayerNorm's statistics are two-pass fp32 over each row,
 //           computed by every workgroup for its rows.
+// GroupNorm (p.gn_groups != 0, A stored K x M: a feature map [C, HW] whose
+//           channels are K): A's values are normalized as they load with
+//           their channel group's (mean, var) from gn_stats (gathered by the
+//           map's producer, conv2d_io.glsl), gamma, beta and ln_eps.
 #include "packed.glsl"
 
 #ifdef A_F16
@@ -37,6 +41,7 @@ layout (std430, binding = 3) readonly buffer BufR { ACT res[]; };
 layout (std430, binding = 4) writeonly buffer BufC { ACT c[]; };
 layout (std430, binding = 5) readonly buffer BufGamma { vec4 gamma4[]; };
 layout (std430, binding = 6) readonly buffer BufBeta { vec4 beta4[]; };
+layout (std430, binding = 7) readonly buffer BufGnStats { float gn_stats[]; };
 
 layout (push_constant) uniform Push {
   uint M, N, K;
@@ -46,6 +51,7 @@ layout (push_constant) uniform Push {
   float alpha;
   uint off_a, bias_off, bias_stride, residual;
   float ln_eps;
+  uint gn_groups;
 } p;
 
 // the statistics live in the core's extra shared floats (the includer sets
@@ -84,6 +90,11 @@ vec4 fetch_a (uint z, uint m, uint k)
   vec4 a = LOAD_A (e / 4);
   if (LN)
     a = (a - LN_MEAN (m % BM)) * LN_RSTD (m % BM) * gamma4[k / 4] + beta4[k / 4];
+  if (p.gn_groups != 0) {
+    uint s = 2 * (z * p.gn_groups + k / (p.K / p.gn_groups));
+    float na = gamma4[k / 4][k % 4] * inversesqrt (gn_stats[s + 1] + p.ln_eps);
+    a = a * na + (beta4[k / 4][k % 4] - gn_stats[s] * na);
+  }
   return a;
 }
 

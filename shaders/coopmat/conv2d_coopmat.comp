@@ -12,6 +12,7 @@
 #define GEGLU_PAIRS false
 
 #include "gemm_coopmat.glsl"
+#define CONV_LAST Cs[0]
 #include "conv2d_io.glsl"
 
 void emit (uint z, uint m, uint n, float value, float gate)
@@ -21,5 +22,7 @@ void emit (uint z, uint m, uint n, float value, float gate)
 
 void main ()
 {
-  gemm_coopmat (gl_WorkGroupID.z, gl_WorkGroupID.y * BM, gl_WorkGroupID.x * BN, p.cin * p.kh * p.kw);
+  uint z = gl_WorkGroupID.z, m0 = gl_WorkGroupID.y * BM, n0 = gl_WorkGroupID.x * BN;
+  gemm_coopmat (z, m0, n0, p.cin * p.kh * p.kw);
+  conv_stats (z, m0, n0);
 }

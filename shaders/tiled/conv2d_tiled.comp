@@ -11,6 +11,7 @@
 #define B_ALONG_K false
 
 #include "gemm_tiled.glsl"
+#define CONV_LAST As[0]
 #include "conv2d_io.glsl"
 
 void main ()
@@ -21,4 +22,5 @@ void main ()
   for (uint i = 0; i < TM; i++)
     for (uint j = 0; j < TN; j++)
       conv_store (z, m0 + ty + i * WY, n0 + tx + j * WX, acc[i * TN + j]);
+  conv_stats (z, m0, n0);
 }

@@ -2,7 +2,7 @@
  * tiled (GPUs) and coopmat (tensor cores; emulated on lavapipe), against
  * reference.c: matmul in every operand layout,
  * the fused epilogues, GEGLU, 3x3 convolutions (packed for the subgroup
- * family), attention, norms, at shapes that hit their edges: rows and
+ * family), GroupNorm fused into convolutions, attention, norms, at shapes that hit their edges: rows and
  * columns that do not fill a tile, batches, channel parts, strides and
  * asymmetric padding.
  *
@@ -551,6 +551,175 @@ test_conv_parts (SeGpu *gpu)
               SE_SHADER_CONV2D_CM, "conv in parts");
 }
 
+/* Per (batch, group) mean and variance of y [B, C, P] in double. */
+static void
+ref_group_stats (const double *y, int B, int C, int P, int G, double *want)
+{
+  gsize n = (gsize) (C / G) * P;
+  for (int b = 0; b < B; b++)
+    for (int g = 0; g < G; g++) {
+      const double *v = y + ((gsize) b * C + (gsize) g * (C / G)) * P;
+      double mean = 0, var = 0;
+      for (gsize i = 0; i < n; i++)
+        mean += v[i];
+      mean /= (double) n;
+      for (gsize i = 0; i < n; i++)
+        var += (v[i] - mean) * (v[i] - mean);
+      want[2 * (b * G + g)] = mean;
+      want[2 * (b * G + g) + 1] = var / (double) n;
+    }
+}
+
+/* A consumer of the fused GroupNorm: conv (w2, b2; stride) of the
+ * normalized y (SiLU or not) against GroupNorm then convolution in double
+ * on y as the device holds it. */
+static void
+check_norm_consumer (SeGpu *gpu, const SeTensor *ty, const double *y, const SeTensor *stats, int G,
+                     const SeTensor *tgamma, const SeTensor *tbeta, const float *gamma, const float *beta,
+                     const SeTensor *tw2, const float *w2, const SeTensor *tb2, const float *b2, int O2,
+                     guint stride, gboolean silu)
+{
+  int B = (int) ty->shape[0], C = (int) ty->shape[1], H = (int) ty->shape[2], W = (int) ty->shape[3];
+  int OH = (H + 2 - 3) / (int) stride + 1, OW = (W + 2 - 3) / (int) stride + 1;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeTensor) tz = act_tensor_dims (gpu, NULL, B, O2, OH, OW);
+  SeFusedGroupNorm norm = { stats, tgamma, tbeta, (guint) G, 1e-5f, silu };
+  SeConvPart part = { .stride = stride, .pad_begin = 1, .pad_end = 1, .norm = &norm };
+  SeCmdStats before = se_cmd_stats (gpu);
+  g_assert_true (se_op_conv2d_part (gpu, ty, tw2, tb2, &part, tz, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (tz);
+  gsize ny = (gsize) B * C * H * W;
+  g_autofree float *yf = g_new (float, ny);
+  for (gsize i = 0; i < ny; i++)
+    yf[i] = (float) y[i];
+  g_autofree double *nd = g_new (double, ny);
+  ref_group_norm (yf, gamma, beta, B, C, H * W, G, 1e-5, silu, nd);
+  g_autofree float *nf = g_new (float, ny);
+  for (gsize i = 0; i < ny; i++)
+    nf[i] = coopmat_gemm (gpu) ? round_half ((float) nd[i]) : (float) nd[i];
+  g_autofree double *want = g_new (double, tz->numel);
+  ref_conv2d (nf, w2, b2, B, C, H, W, O2, 3, 3, (int) stride, 1, want);
+  g_autofree char *what = g_strdup_printf ("convolution of the normalized map, stride %u%s", stride,
+                                           silu ? ", SiLU" : "");
+  se_test_assert_close (what, got, want, tz->numel, bound (GEMM_BOUND));
+  assert_ran (gpu, &before, NONE, act_variant (SE_SHADER_CONV2D_TILED, 1), SE_SHADER_CONV2D_CM, what);
+}
+
+/* The other consumer: a transformer's proj_in, tokens [B, P, N] = GN(y)^T
+ * W^T + bias (no SiLU), the norm applied as the product loads y. */
+static void
+check_norm_tokens (SeGpu *gpu, const SeTensor *ty, const double *y, const SeTensor *stats, int G,
+                   const SeTensor *tgamma, const SeTensor *tbeta, const float *gamma, const float *beta)
+{
+  int B = (int) ty->shape[0], C = (int) ty->shape[1], P = (int) (ty->shape[2] * ty->shape[3]), N = 24;
+  g_autofree float *w = se_test_random (rng, (gsize) N * C, -1, 1);
+  g_autofree float *bias = se_test_random (rng, N, -1, 1);
+  g_autoptr (SeTensor) tw = se_test_tensor_dims (gpu, w, N, C);
+  g_autoptr (SeTensor) tb = se_test_tensor_dims (gpu, bias, N);
+  g_autoptr (SeTensor) tt = act_tensor_dims (gpu, NULL, B, P, N);
+  g_autoptr (GError) error = NULL;
+  SeFusedGroupNorm norm = { stats, tgamma, tbeta, (guint) G, 1e-6f, FALSE };
+  g_assert_true (se_op_tokens_from_map_fuses_norm (gpu, ty, tw, tt));
+  SeCmdStats before = se_cmd_stats (gpu);
+  g_assert_true (se_op_tokens_from_map_norm (gpu, ty, &norm, tw, tb, tt, &error));
+  g_assert_no_error (error);
+  g_autofree double *got = se_test_fetch (tt);
+  gsize ny = (gsize) B * C * P;
+  g_autofree float *yf = g_new (float, ny);
+  for (gsize i = 0; i < ny; i++)
+    yf[i] = (float) y[i];
+  g_autofree double *nd = g_new (double, ny);
+  ref_group_norm (yf, gamma, beta, B, C, P, G, 1e-6, FALSE, nd);
+  /* the normalized map as tokens [B, P, C] */
+  g_autofree float *tokens = g_new (float, ny);
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      for (int i = 0; i < P; i++) {
+        float v = (float) nd[((gsize) b * C + c) * P + i];
+        tokens[((gsize) b * P + i) * C + c] = coopmat_gemm (gpu) ? round_half (v) : v;
+      }
+  if (coopmat_gemm (gpu))
+    round_to_half (w, (gsize) N * C);
+  g_autofree double *want = g_new (double, tt->numel);
+  for (int b = 0; b < B; b++)      /* one weight for every batch element */
+    ref_matmul (tokens + (gsize) b * P * C, w, bias, 1, P, N, C, TRUE, 1.0, want + (gsize) b * P * N);
+  se_test_assert_close ("tokens of the normalized map", got, want, tt->numel, bound (GEMM_BOUND));
+  /* flags: a16 (the map), c16 (the tokens) */
+  assert_ran (gpu, &before, NONE, act_variant (act_variant (SE_SHADER_MATMUL_TILED, 0), 2), SE_SHADER_MATMUL_CM + 1,
+              "tokens of the normalized map");
+}
+
+/* GroupNorm fused into convolutions (the tiled and coopmat families): a
+ * convolution gathers its output's group statistics, which the next one
+ * applies (with SiLU; without, at stride 2) as it reads that output, as
+ * does a projection into tokens.
+ * Groups of 3 channels across the 64-row blocks, a map over several column
+ * blocks with a partial last one, a batch of 2.  The producer's counter
+ * must be back at zero after each dispatch: it runs 64 times (once per
+ * counter slot), then on another input with the first run's slot.  The
+ * other families refuse the fusion with a clear error. */
+static void
+test_group_norm_fused (SeGpu *gpu)
+{
+  int B = 2, C = 16, O = 72, G = 24, H = 12, W = 11, O2 = 20, P = H * W;
+  gsize nx = (gsize) B * C * P;
+  g_autofree float *x = se_test_random (rng, nx, -1, 1);
+  g_autofree float *x2 = se_test_random (rng, nx, -1, 3);
+  g_autofree float *w1 = se_test_random (rng, (gsize) O * C * 9, -1, 1);
+  g_autofree float *b1 = se_test_random (rng, O, -1, 1);
+  g_autofree float *w2 = se_test_random (rng, (gsize) O2 * O * 9, -1, 1);
+  g_autofree float *b2 = se_test_random (rng, O2, -1, 1);
+  g_autofree float *gamma = se_test_random (rng, O, 0.5, 1.5);
+  g_autofree float *beta = se_test_random (rng, O, -0.5, 0.5);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeTensor) tw1 = conv3_weight (gpu, w1, SE_DTYPE_F32, O, C);
+  g_autoptr (SeTensor) tw2 = conv3_weight (gpu, w2, SE_DTYPE_F32, O2, O);
+  g_autoptr (SeTensor) tb1 = se_test_tensor_dims (gpu, b1, O);
+  g_autoptr (SeTensor) tb2 = se_test_tensor_dims (gpu, b2, O2);
+  g_autoptr (SeTensor) tgamma = se_test_tensor_dims (gpu, gamma, O);
+  g_autoptr (SeTensor) tbeta = se_test_tensor_dims (gpu, beta, O);
+  g_autoptr (SeTensor) tx = act_tensor_dims (gpu, x, B, C, H, W);
+  g_autoptr (SeTensor) tx2 = act_tensor_dims (gpu, x2, B, C, H, W);
+  g_autoptr (SeTensor) ty = act_tensor_dims (gpu, NULL, B, O, H, W);
+  g_autoptr (SeTensor) stats = se_group_stats_new (gpu, B, O, (guint) G, P, &error);
+  g_assert_no_error (error);
+  SeConvPart producer = { .stride = 1, .pad_begin = 1, .pad_end = 1, .stats = stats, .stats_groups = (guint) G };
+
+  if (!se_conv_fuses_group_norm (gpu, tw1, (guint) C, &producer)) {
+    g_assert_true (gpu->kernels == SE_KERNELS_SUBGROUP || gpu->kernels == SE_KERNELS_REFERENCE);
+    g_assert_false (se_op_conv2d_part (gpu, tx, tw1, tb1, &producer, ty, &error));
+    g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+    g_test_message ("refused: %s", error->message);
+    return;
+  }
+  if (coopmat_gemm (gpu)) {
+    round_to_half (w1, (gsize) O * C * 9);
+    round_to_half (w2, (gsize) O2 * O * 9);
+  }
+  SeCmdStats before = se_cmd_stats (gpu);
+  for (int i = 0; i <= 64; i++) {
+    g_assert_true (se_op_conv2d_part (gpu, i < 64 ? tx : tx2, tw1, tb1, &producer, ty, &error));
+    g_assert_no_error (error);
+  }
+  g_autofree double *y = se_test_fetch (ty);
+  g_autofree double *want_y = g_new (double, ty->numel);
+  ref_conv2d (x2, w1, b1, B, C, H, W, O, 3, 3, 1, 1, want_y);
+  se_test_assert_close ("the producer's output", y, want_y, ty->numel, bound (GEMM_BOUND));
+  assert_ran (gpu, &before, NONE, act_variant (SE_SHADER_CONV2D_TILED, 1), SE_SHADER_CONV2D_CM,
+              "the producer");
+
+  /* the statistics of y as the device holds it (fp32 sums over 396 values) */
+  g_autofree double *all = se_test_fetch (stats);
+  g_autofree double *want_stats = g_new (double, 2 * B * G);
+  ref_group_stats (y, B, O, P, G, want_stats);
+  se_test_assert_close ("group statistics (mean, variance)", all, want_stats, 2 * B * G, GEMM_BOUND);
+
+  check_norm_consumer (gpu, ty, y, stats, G, tgamma, tbeta, gamma, beta, tw2, w2, tb2, b2, O2, 1, TRUE);
+  check_norm_consumer (gpu, ty, y, stats, G, tgamma, tbeta, gamma, beta, tw2, w2, tb2, b2, O2, 2, FALSE);
+  check_norm_tokens (gpu, ty, y, stats, G, tgamma, tbeta, gamma, beta);
+}
+
 static void
 check_attention (SeGpu *gpu, int B, int Lq, int Lk, int H, int D, gboolean causal)
 {
@@ -772,6 +941,7 @@ test_fp16_activations (SeGpu *gpu)
   test_layer_norm_linear (gpu);
   test_conv_packed (gpu);
   test_conv_parts (gpu);
+  test_group_norm_fused (gpu);
   test_attention_shapes (gpu);
   test_norms (gpu);
   check_pointwise_f16 (gpu);
@@ -785,6 +955,7 @@ static const SeTestCase cases[] = {
   { "pack_conv3x3", test_pack_conv3x3 },
   { "conv_packed", test_conv_packed },
   { "conv_parts", test_conv_parts },
+  { "group_norm_fused", test_group_norm_fused },
   { "attention_shapes", test_attention_shapes },
   { "norms", test_norms },
   { "fp16_activations", test_fp16_activations },

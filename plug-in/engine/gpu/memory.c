@@ -71,7 +71,15 @@ struct _SeMemory {
   guint current;
   guint64 upload_batches;
   guint64 staging_waits;        /* times the host blocked on a staging half */
+  /* workgroup counters (se_memory_counter), zero between dispatches */
+  VkDeviceMemory counter_memory;
+  VkBuffer counters;
+  guint next_counter;
 };
+
+/* Enough that dispatches taking slots in turn rarely meet one still in use
+ * since the last barrier (which would cost a barrier, never a wrong count). */
+#define COUNTER_SLOTS 64
 
 static void free_blocks (SeGpu *gpu, SePool *pool);
 
@@ -189,7 +197,21 @@ se_memory_init (SeGpu *gpu, GError **error)
                       "vkAllocateCommandBuffers (transfers)", error))
       return FALSE;
   }
-  return TRUE;
+  g_autofree guint8 *zeros = g_malloc0 (COUNTER_SLOTS * m->alignment);
+  SeAlloc all = { .size = COUNTER_SLOTS * m->alignment };
+  if (!create_buffer (gpu, all.size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                      0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &m->counters, &m->counter_memory, &flags, error))
+    return FALSE;
+  all.buffer = m->counters;
+  return se_memory_upload (gpu, &all, 0, zeros, all.size, error);
+}
+
+void
+se_memory_counter (SeGpu *gpu, SeAlloc *slot)
+{
+  SeMemory *m = gpu->memory;
+  *slot = (SeAlloc) { .buffer = m->counters, .offset = m->next_counter * m->alignment, .size = sizeof (guint32) };
+  m->next_counter = (m->next_counter + 1) % COUNTER_SLOTS;
 }
 
 void
@@ -215,6 +237,10 @@ se_memory_fini (SeGpu *gpu)
     vkDestroyBuffer (dev, m->staging, NULL);
   if (m->staging_memory)
     vkFreeMemory (dev, m->staging_memory, NULL);
+  if (m->counters)
+    vkDestroyBuffer (dev, m->counters, NULL);
+  if (m->counter_memory)
+    vkFreeMemory (dev, m->counter_memory, NULL);
   g_free (m);
   gpu->memory = NULL;
 }

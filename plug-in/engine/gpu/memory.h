@@ -26,6 +26,11 @@ gboolean  se_memory_init (SeGpu *gpu, GError **error);
 void      se_memory_fini (SeGpu *gpu);
 
 gboolean  se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error);
+/* A device-local 32-bit counter for a dispatch's workgroups to count
+ * themselves with (the last to finish resets it to zero, as it was at
+ * creation); slots are handed out in turn.  Bind it for writing, so that
+ * two dispatches holding one slot at once are ordered by a barrier. */
+void      se_memory_counter (SeGpu *gpu, SeAlloc *slot);
 /* Returns a range to the pool it came from. */
 void      se_memory_release (SeGpu *gpu, const SeAlloc *alloc);
 

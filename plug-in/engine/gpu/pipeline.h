@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 
 #define SE_PUSH_CONSTANT_SIZE 128
 #define SE_MAX_SPEC_CONSTANTS 10
-#define SE_MAX_BINDINGS 8
+#define SE_MAX_BINDINGS 10
 
 /* One id per shader variant, from the list shaders/meson.build generates:
  * SE_SHADER_<FAMILY> + flag bits picks a variant of a family (see there). */

@@ -211,18 +211,31 @@ se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, guint c
 #define NEW(...) se_tensor_new_typed_dims (gpu, x->dtype, error, __VA_ARGS__)
 
 /* out = conv(x) as part says (stride, padding, residual, per-sample bias
- * stride), with bias or, when NULL, the layer's own; a new tensor. */
+ * stride, x's normalization), with bias or, when NULL, the layer's own; a
+ * new tensor.  gather: out's GroupNorm statistics for that many groups are
+ * gathered into out->group_stats where the kernels fuse (0: none). */
 static SeTensor *
-conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeConvPart *part,
-              const SeTensor *bias, GError **error)
+conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeConvPart *part_in,
+              const SeTensor *bias, guint gather, GError **error)
 {
   gint64 kh, kw;
   se_conv_kernel_size (c->w, &kh, &kw);
-  gint64 oh = se_conv_out_size (x->shape[2], kh, part->stride, part->pad_begin, part->pad_end);
-  gint64 ow = se_conv_out_size (x->shape[3], kw, part->stride, part->pad_begin, part->pad_end);
+  gint64 oh = se_conv_out_size (x->shape[2], kh, part_in->stride, part_in->pad_begin, part_in->pad_end);
+  gint64 ow = se_conv_out_size (x->shape[3], kw, part_in->stride, part_in->pad_begin, part_in->pad_end);
+  SeConvPart part = *part_in;
+  g_autoptr (SeTensor) stats = NULL;
+  if (gather && se_conv_fuses_group_norm (gpu, c->w, (guint) x->shape[1], &part)) {
+    stats = se_group_stats_new (gpu, x->shape[0], c->w->shape[0], gather, MAX (oh, 1) * MAX (ow, 1), error);
+    if (stats == NULL)
+      return NULL;
+    part.stats = stats;
+    part.stats_groups = gather;
+  }
   g_autoptr (SeTensor) out = NEW (x->shape[0], c->w->shape[0], MAX (oh, 1), MAX (ow, 1));
-  if (out == NULL || !se_op_conv2d_part (gpu, x, c->w, bias ? bias : c->b, part, out, error))
+  if (out == NULL || !se_op_conv2d_part (gpu, x, c->w, bias ? bias : c->b, &part, out, error))
     return NULL;
+  out->group_stats_groups = stats ? gather : 0;
+  out->group_stats = g_steal_pointer (&stats);
   return g_steal_pointer (&out);
 }
 
@@ -230,17 +243,28 @@ SeTensor *
 se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
                  guint pad_end, GError **error)
 {
-  SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end };
-  return conv_forward (gpu, c, x, &part, NULL, error);
+  return se_conv_forward_gather (gpu, c, x, stride, pad_begin, pad_end, 0, error);
 }
 
 SeTensor *
-se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x, const SeTensor *bias,
-                       guint bias_stride, const SeTensor *residual, GError **error)
+se_conv_forward_gather (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride, guint pad_begin,
+                        guint pad_end, guint gather, GError **error)
 {
-  SeConvPart part = { .stride = 1, .pad_begin = 1, .pad_end = 1, .residual = residual,
-                      .bias_stride = bias ? bias_stride : 0 };
-  return conv_forward (gpu, c, x, &part, bias, error);
+  SeConvPart part = { .stride = stride, .pad_begin = pad_begin, .pad_end = pad_end };
+  return conv_forward (gpu, c, x, &part, NULL, gather, error);
+}
+
+/* x's GroupNorm as a convolution's or projection's normalization of its
+ * input (norm's affine, SiLU or not): *n, when x carries its statistics for
+ * `groups` groups; else NULL (normalize first). */
+static const SeFusedGroupNorm *
+carried_norm (const SeTensor *x, const SeAffine *norm, guint groups, float eps, gboolean silu,
+              SeFusedGroupNorm *n)
+{
+  if (x->group_stats == NULL || x->group_stats_groups != groups)
+    return NULL;
+  *n = (SeFusedGroupNorm) { x->group_stats, norm->w, norm->b, groups, eps, silu };
+  return n;
 }
 
 /* The upsampling is the convolution's, read in place (se_op_conv2d_part). */
@@ -254,11 +278,14 @@ se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError
   return g_steal_pointer (&out);
 }
 
-/* The resnet after its first norm: x its input (for the shortcut or the
- * residual), h = SiLU(norm1(x)), a new tensor it consumes. */
+/* The resnet from its input x (for the shortcut or the residual): h =
+ * SiLU(norm1(x)), a new tensor it consumes, or NULL where conv1 normalizes
+ * x as it reads it (x carries its statistics).  norm2 is fused where the
+ * kernels can: conv1 gathers its statistics and conv2 normalizes as it
+ * reads.  gather: as conv_forward's, for the output. */
 static SeTensor *
 resnet_from_norm1 (SeGpu *gpu, const SeResnet *r, const SeTensor *x, SeTensor *h_taken, const SeTensor *temb_proj,
-                   guint groups, float eps, GError **error)
+                   guint groups, float eps, guint gather, GError **error)
 {
   g_autoptr (SeTensor) h = h_taken;
   gint64 B = x->shape[0], H = x->shape[2], W = x->shape[3];
@@ -269,36 +296,50 @@ resnet_from_norm1 (SeGpu *gpu, const SeResnet *r, const SeTensor *x, SeTensor *h
                                      : NULL;
   if (temb_proj && t == NULL)
     return NULL;
-  guint stride = temb_proj ? (guint) temb_proj->shape[1] : 0;
-  g_autoptr (SeTensor) h1 = se_conv_forward_fused (gpu, &r->conv1, h, t, stride, NULL, error);
+  SeFusedGroupNorm n1, n2;
+  SeConvPart conv1 = { .stride = 1, .pad_begin = 1, .pad_end = 1,
+                       .bias_stride = t ? (guint) temb_proj->shape[1] : 0,
+                       .norm = h ? NULL : carried_norm (x, &r->norm1, groups, eps, TRUE, &n1) };
+  g_return_val_if_fail (h || conv1.norm, NULL);
+  SeConvPart conv2 = { .stride = 1, .pad_begin = 1, .pad_end = 1 };
+  guint gather1 = se_conv_fuses_group_norm (gpu, r->conv2.w, r->cout, &conv2) ? groups : 0;
+  g_autoptr (SeTensor) h1 = conv_forward (gpu, &r->conv1, h ? h : x, &conv1, t, gather1, error);
   if (h1 == NULL)
     return NULL;
   g_clear_pointer (&h, se_tensor_free);
-  g_autoptr (SeTensor) h2 = NEW (B, r->cout, H, W);
-  if (h2 == NULL || !se_op_group_norm (gpu, h1, r->norm2.w, r->norm2.b, groups, eps, TRUE, h2, error))
-    return NULL;
-  g_clear_pointer (&h1, se_tensor_free);
+  conv2.norm = carried_norm (h1, &r->norm2, groups, eps, TRUE, &n2);
+  if (conv2.norm == NULL) {
+    h = NEW (B, r->cout, H, W);
+    if (h == NULL || !se_op_group_norm (gpu, h1, r->norm2.w, r->norm2.b, groups, eps, TRUE, h, error))
+      return NULL;
+    g_clear_pointer (&h1, se_tensor_free);
+  }
   g_autoptr (SeTensor) s = r->shortcut.w ? se_conv_forward (gpu, &r->shortcut, x, 1, 0, 0, error) : NULL;
   if (r->shortcut.w && s == NULL)
     return NULL;
-  return se_conv_forward_fused (gpu, &r->conv2, h2, NULL, 0, s ? s : x, error);
+  conv2.residual = s ? s : x;
+  return conv_forward (gpu, &r->conv2, h ? h : h1, &conv2, NULL, gather, error);
 }
 
 SeTensor *
 se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x, const SeTensor *temb_proj,
-                   guint groups, float eps, GError **error)
+                   guint groups, float eps, gboolean gather, GError **error)
 {
+  SeFusedGroupNorm n;
+  SeConvPart conv1 = { .stride = 1, .pad_begin = 1, .pad_end = 1 };
+  if (carried_norm (x, &r->norm1, groups, eps, TRUE, &n) && se_conv_fuses_group_norm (gpu, r->conv1.w, r->cin, &conv1))
+    return resnet_from_norm1 (gpu, r, x, NULL, temb_proj, groups, eps, gather ? groups : 0, error);
   SeTensor *h = NEW (x->shape[0], r->cin, x->shape[2], x->shape[3]);
   if (h == NULL || !se_op_group_norm (gpu, x, r->norm1.w, r->norm1.b, groups, eps, TRUE, h, error)) {
     se_tensor_free (h);
     return NULL;
   }
-  return resnet_from_norm1 (gpu, r, x, h, temb_proj, groups, eps, error);
+  return resnet_from_norm1 (gpu, r, x, h, temb_proj, groups, eps, gather ? groups : 0, error);
 }
 
 SeTensor *
 se_resnet_forward_concat (SeGpu *gpu, const SeResnet *r, SeTensor *a_taken, SeTensor *b_taken,
-                          const SeTensor *temb_proj, guint groups, float eps, GError **error)
+                          const SeTensor *temb_proj, guint groups, float eps, gboolean gather, GError **error)
 {
   g_autoptr (SeTensor) a = a_taken, b = b_taken;
   const SeTensor *x = a;
@@ -312,7 +353,7 @@ se_resnet_forward_concat (SeGpu *gpu, const SeResnet *r, SeTensor *a_taken, SeTe
   /* the joined copy holds them now: their memory serves the rest */
   g_clear_pointer (&a, se_tensor_free);
   g_clear_pointer (&b, se_tensor_free);
-  return resnet_from_norm1 (gpu, r, cat, h, temb_proj, groups, eps, error);
+  return resnet_from_norm1 (gpu, r, cat, h, temb_proj, groups, eps, gather ? groups : 0, error);
 }
 
 void
@@ -430,13 +471,21 @@ se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
                         const SeTensor *kv, guint groups, SeTensor **cross_probs, GError **error)
 {
   gint64 B = x->shape[0], C = t->channels, H = x->shape[2], W = x->shape[3], L = H * W;
-  g_autoptr (SeTensor) n = NEW (B, C, H, W);
-  if (n == NULL || !se_op_group_norm (gpu, x, t->norm.w, t->norm.b, groups, 1e-6f, FALSE, n, error))
-    return NULL;
   g_autoptr (SeTensor) h = NEW (B, L, C);
-  if (h == NULL || !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
+  if (h == NULL)
     return NULL;
-  g_clear_pointer (&n, se_tensor_free);
+  /* the norm in the projection where x carries its statistics */
+  SeFusedGroupNorm fused;
+  const SeFusedGroupNorm *norm = carried_norm (x, &t->norm, groups, 1e-6f, FALSE, &fused);
+  if (norm && se_op_tokens_from_map_fuses_norm (gpu, x, t->proj_in.w, h)) {
+    if (!se_op_tokens_from_map_norm (gpu, x, norm, t->proj_in.w, t->proj_in.b, h, error))
+      return NULL;
+  } else {
+    g_autoptr (SeTensor) n = NEW (B, C, H, W);
+    if (n == NULL || !se_op_group_norm (gpu, x, t->norm.w, t->norm.b, groups, 1e-6f, FALSE, n, error) ||
+        !se_op_tokens_from_map (gpu, n, t->proj_in.w, t->proj_in.b, h, error))
+      return NULL;
+  }
   if (!attention_residual (gpu, h, &t->ln1, t->qkv1, NULL, &t->out1, t->heads, NULL, error) ||
       !attention_residual (gpu, h, &t->ln2, t->q2, kv, &t->out2, t->heads, cross_probs, error))
     return NULL;

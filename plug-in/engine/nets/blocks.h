@@ -61,13 +61,17 @@ void se_resnet_load (SeLoader *l, SeResnet *r, const char *prefix, guint cin, gu
  * time_offset set. */
 void se_resnets_stack_time (SeLoader *l, SeResnet *const *resnets, guint n, SeAffine *time);
 /* temb_proj: the stacked projection of SiLU(time embedding) [B, sum cout]
- * (se_resnets_stack_time), or NULL. */
+ * (se_resnets_stack_time), or NULL.  x's norm1 is fused into conv1 where x
+ * carries its statistics (SeTensor.group_stats); gather: the output's are
+ * gathered where the kernels fuse (what follows normalizes it). */
 SeTensor *se_resnet_forward (SeGpu *gpu, const SeResnet *r, const SeTensor *x,
-                             const SeTensor *temb_proj, guint groups, float eps, GError **error);
+                             const SeTensor *temb_proj, guint groups, float eps, gboolean gather,
+                             GError **error);
 /* The same on a and b joined along the channels (the up path's skip
  * concatenation), joined and normalized in one pass; consumes a and b. */
 SeTensor *se_resnet_forward_concat (SeGpu *gpu, const SeResnet *r, SeTensor *a, SeTensor *b,
-                                    const SeTensor *temb_proj, guint groups, float eps, GError **error);
+                                    const SeTensor *temb_proj, guint groups, float eps, gboolean gather,
+                                    GError **error);
 
 /* diffusers Transformer2DModel with one BasicTransformerBlock, 1x1-conv
  * projections: self-attention, cross-attention, GEGLU feed-forward. */
@@ -89,6 +93,7 @@ SeTensor *se_transformer_context_kv (SeGpu *gpu, const SeTransformer *t, const S
  * cross_probs: NULL, or receives a new fp32 [B, H*W, Lk] tensor of the
  * cross-attention's probabilities averaged over its heads (even on
  * failure: the caller frees it). */
+/* x's GroupNorm is fused into proj_in where x carries its statistics. */
 SeTensor *se_transformer_forward (SeGpu *gpu, const SeTransformer *t, const SeTensor *x,
                                   const SeTensor *kv, guint groups, SeTensor **cross_probs, GError **error);
 
@@ -108,12 +113,11 @@ void se_conv3_load (SeLoader *l, SeAffine *c, const char *prefix, guint cin, gui
 /* out = conv(x) with the given stride and padding; a new tensor. */
 SeTensor *se_conv_forward (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
                            guint pad_begin, guint pad_end, GError **error);
-/* out = conv(x) + residual (may be NULL) for a stride-1 "same" conv, with
- * a bias per sample instead of the layer's when bias is given: sample z's
- * at bias[z bias_stride ..]. */
-SeTensor *se_conv_forward_fused (SeGpu *gpu, const SeAffine *c, const SeTensor *x,
-                                 const SeTensor *bias, guint bias_stride, const SeTensor *residual,
-                                 GError **error);
+/* The same, gathering out's GroupNorm statistics for `groups` groups
+ * (SeTensor.group_stats) where the kernels fuse: the next block
+ * normalizes out as it reads it. */
+SeTensor *se_conv_forward_gather (SeGpu *gpu, const SeAffine *c, const SeTensor *x, guint stride,
+                                  guint pad_begin, guint pad_end, guint groups, GError **error);
 /* nearest 2x, then the 3x3 conv */
 SeTensor *se_upsample_forward (SeGpu *gpu, const SeAffine *conv, const SeTensor *x, GError **error);
 

@@ -335,20 +335,24 @@ se_unet_forward_kv (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps
   gboolean h_skip = FALSE;
   SeTensor *const *kvs = (SeTensor *const *) kv->layers->pdata;
   guint layer = 0;              /* kvs' next transformer */
-  SeTensor *h = se_conv_forward (gpu, &u->conv_in, sample, 1, 1, 1, error);
+  /* maps a GroupNorm reads next carry their statistics where the kernels
+   * fuse it (blocks.h: gather) */
+  SeTensor *h = se_conv_forward_gather (gpu, &u->conv_in, sample, 1, 1, 1, c->groups, error);
   if (h == NULL || !tap (gpu, taps, "conv_in", h, error))
     goto fail;
   push_skip (skips, h, &h_skip);
   for (guint i = 0; i < n; i++) {
     const Block *b = &u->down[i];
     for (guint j = 0; j < b->n; j++) {
-      if (!advance (&h, &h_skip, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps, error)) ||
+      gboolean normalized_next = b->attn || j + 1 < b->n || !b->sampler.w;
+      if (!advance (&h, &h_skip, se_resnet_forward (gpu, &b->resnets[j], h, temb, c->groups, c->eps,
+                                                    normalized_next, error)) ||
           (b->attn && !advance (&h, &h_skip, transformer (u, &b->attn[j], h, kvs[layer++], capture, error))))
         goto fail;
       push_skip (skips, h, &h_skip);
     }
     if (b->sampler.w) {
-      if (!advance (&h, &h_skip, se_conv_forward (gpu, &b->sampler, h, 2, 1, 1, error)))
+      if (!advance (&h, &h_skip, se_conv_forward_gather (gpu, &b->sampler, h, 2, 1, 1, c->groups, error)))
         goto fail;
       push_skip (skips, h, &h_skip);
     }
@@ -356,16 +360,17 @@ se_unet_forward_kv (SeUNet *u, const SeTensor *sample, const SeTensor *timesteps
     if (!tap (gpu, taps, name, h, error))
       goto fail;
   }
-  if (!advance (&h, &h_skip, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, error)) ||
+  if (!advance (&h, &h_skip, se_resnet_forward (gpu, &u->mid_a, h, temb, c->groups, c->eps, TRUE, error)) ||
       !se_tensor_replace (&h, se_transformer_forward (gpu, &u->mid_attn, h, kvs[layer++], c->groups, NULL, error)) ||
-      !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, error)) ||
+      !se_tensor_replace (&h, se_resnet_forward (gpu, &u->mid_b, h, temb, c->groups, c->eps, FALSE, error)) ||
       !tap (gpu, taps, "mid_block", h, error))
     goto fail;
   for (guint i = 0; i < n; i++) {
     const Block *b = &u->up[i];
     for (guint j = 0; j < b->n; j++) {
       SeTensor *skip = g_ptr_array_steal_index (skips, skips->len - 1);
-      h = se_resnet_forward_concat (gpu, &b->resnets[j], g_steal_pointer (&h), skip, temb, c->groups, c->eps, error);
+      h = se_resnet_forward_concat (gpu, &b->resnets[j], g_steal_pointer (&h), skip, temb, c->groups, c->eps,
+                                    b->attn != NULL, error);
       if (h == NULL ||
           (b->attn && !se_tensor_replace (&h, transformer (u, &b->attn[j], h, kvs[layer++], capture, error))))
         goto fail;

@@ -129,9 +129,9 @@ static gboolean
 mid_forward (SeVae *v, const Mid *m, SeTensor **h, GError **error)
 {
   guint g = v->cfg.groups;
-  return se_tensor_replace (h, se_resnet_forward (v->gpu, &m->a, *h, NULL, g, VAE_EPS, error)) &&
+  return se_tensor_replace (h, se_resnet_forward (v->gpu, &m->a, *h, NULL, g, VAE_EPS, FALSE, error)) &&
          se_tensor_replace (h, se_vae_attention_forward (v->gpu, &m->attn, *h, g, error)) &&
-         se_tensor_replace (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, error));
+         se_tensor_replace (h, se_resnet_forward (v->gpu, &m->b, *h, NULL, g, VAE_EPS, FALSE, error));
 }
 
 /* The blocks at image resolution, over channel parts (see feature.h). */
