@@ -25,7 +25,7 @@
 #include "json-read.h"
 #include "region.h"
 #include "render.h"
-#include "step-progress.h"
+#include "run-progress.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
 #define PLUG_IN_BINARY "semantic-edit"
@@ -128,52 +128,16 @@ values_save (const LastValues *v, const SeRecipe *recipe)
     g_printerr (_("semantic-edit: cannot save the last values: %s\n"), error->message);
 }
 
-typedef struct {
-  SeStepProgress steps;
-  gint64 start;
-  gboolean verbose;             /* SE_VERBOSE: each phase on stderr, with its start time */
-  SeDialog *dialog;             /* the dialog whose OK runs the edit, or NULL */
-} Progress;
-
-/* text and fraction (< 0: unchanged) on GIMP's progress bar and the dialog's */
+/* GIMP's progress bar and, while its OK runs the edit, the dialog's */
 static void
-show (Progress *p, const char *text, double fraction)
+show (const char *text, double fraction, gpointer data)
 {
+  SeDialog *dialog = data;
   gimp_progress_set_text (text);
   if (fraction >= 0)
     gimp_progress_update (fraction);
-  if (p->dialog)
-    se_dialog_set_progress (p->dialog, text, fraction);
-}
-
-/* A new phase: the progress bar's text, and with SE_VERBOSE a line naming
- * it (tests kill the plug-in in each phase, as GIMP's Cancel does). */
-static void
-enter (Progress *p, const char *key, const char *text)
-{
-  show (p, text, -1);
-  if (p->verbose)
-    g_printerr ("semantic-edit: phase %s at %.3f s\n", key, (double) (g_get_monotonic_time () - p->start) / 1e6);
-}
-
-static void
-enter_phase (const char *key, const char *text, gpointer data)
-{
-  enter (data, key, text);
-}
-
-static void
-on_progress (const char *phase, guint done, guint total, gpointer data)
-{
-  Progress *p = data;
-  double fraction;
-  g_autofree char *steps = se_step_progress_update (&p->steps, phase, done, total, &fraction);
-  /* TRANSLATORS: %s is a phase with its steps, "Editing: step 12 of 40, about 30 s left" */
-  g_autofree char *text = g_strdup_printf (_("Semantic Edit: %s"), steps);
-  show (p, text, fraction);
-  /* the edit's total counts the decoding that follows its last step */
-  if (strcmp (phase, "edit") == 0 && done + 1 == total)
-    enter (p, "decode", text);
+  if (dialog)
+    se_dialog_set_progress (dialog, text, fraction);
 }
 
 /* What the filter works on: a layer's own pixels (not a mask or a
@@ -242,11 +206,10 @@ edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel
       GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
-  Progress progress = { .start = g_get_monotonic_time (), .verbose = g_getenv ("SE_VERBOSE") != NULL,
-                        .dialog = dialog };
-  se_step_progress_init (&progress.steps, se_recipe_inverted_steps (recipe), recipe->steps - recipe->skip);
+  SeRunProgress progress;
+  se_run_progress_init (&progress, recipe, show, dialog);
   gimp_progress_init (_("Semantic Edit: loading the model"));
-  enter (&progress, "load", _("Semantic Edit: loading the model"));
+  se_run_progress_enter (&progress, "load", _("Semantic Edit: loading the model"));
   g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
   if (engine == NULL)
     return -1;
@@ -256,12 +219,12 @@ edit (const Target *t, const SeEditRecord *rec, SeEngine *loaded_engine, SeModel
   SeRegion region;
   if (!read_region (&region, t, se_model_size_multiple (model), rec->working_size, error))
     return -1;
-  SeRenderProgress rp = { enter_phase, on_progress, &progress };
+  SeRenderProgress rp = se_run_progress_render (&progress);
   SeImage result = se_render_region (model, &region.original, &region.work, region.scaled_w, region.scaled_h,
                                      recipe, (guint64) rec->seed, &rp, error);
   gint32 layer = -1;
   if (result.data) {
-    enter (&progress, "write", t->result >= 0 ? _("Semantic Edit: updating the layer")
+    se_run_progress_enter (&progress, "write", t->result >= 0 ? _("Semantic Edit: updating the layer")
                                               : _("Semantic Edit: adding the layer"));
     layer = write_result (t, &region, &result, rec, error);
   }

@@ -692,15 +692,14 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     return big && se_op_upsample_nearest2x (gpu, x, big, error) &&
            se_op_conv2d_part (gpu, big, w, bias, &plain, out, error);
   }
-  SeAlloc counter = { 0 };
-  if (part->stats)
-    se_memory_counter (gpu, &counter);
+  /* the fast kernels' GroupNorm bindings follow: the writable ones on a
+   * counter slot when unused (the validation layer counts a writable
+   * binding as written), the others on w */
+  SeAlloc counter;
+  se_memory_counter (gpu, &counter);
   const SeFusedGroupNorm *norm = part->norm;
-  /* the fast kernels' GroupNorm bindings follow (unused ones bound to w) */
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
-                       BIND_W (out),
-                       { part->stats ? &part->stats->alloc : &w->alloc, part->stats != NULL },
-                       { part->stats ? &counter : &w->alloc, part->stats != NULL },
+                       BIND_W (out), { part->stats ? &part->stats->alloc : &counter, TRUE }, { &counter, TRUE },
                        BIND_R (norm ? norm->gamma : w), BIND_R (norm ? norm->beta : w),
                        BIND_R (norm ? norm->stats : w) };
   /* flags: w16, act16 */

@@ -14,7 +14,7 @@
 #include "edit-record.h"
 #include "region.h"
 #include "render.h"
-#include "step-progress.h"
+#include "run-progress.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
 #define HELP_DOMAIN "semantic-edit-help"
@@ -105,25 +105,12 @@ drawable_usable (GimpDrawable *drawable, GError **error)
   return FALSE;
 }
 
-typedef struct {
-  SeStepProgress steps;
-} Progress;
-
 static void
-on_phase (const char *key, const char *text, gpointer data)
+show (const char *text, double fraction, gpointer data)
 {
   gimp_progress_set_text (text);
-}
-
-static void
-on_steps (const char *phase, guint done, guint total, gpointer data)
-{
-  Progress *p = data;
-  double fraction;
-  g_autofree char *steps = se_step_progress_update (&p->steps, phase, done, total, &fraction);
-  g_autofree char *text = g_strdup_printf (_("Semantic Edit: %s"), steps);
-  gimp_progress_set_text (text);
-  gimp_progress_update (fraction);
+  if (fraction >= 0)
+    gimp_progress_update (fraction);
 }
 
 /* The whole edit of drawable with rec; the image is only touched at the
@@ -132,7 +119,10 @@ static GimpLayer *
 edit (GimpImage *image, GimpDrawable *drawable, SeEditRecord *rec, GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
+  SeRunProgress progress;
+  se_run_progress_init (&progress, recipe, show, NULL);
   gimp_progress_init (_("Semantic Edit: loading the model"));
+  se_run_progress_enter (&progress, "load", _("Semantic Edit: loading the model"));
   g_autoptr (SeEngine) engine = se_engine_new (NULL, error);
   g_autoptr (SeModel) model = engine ? se_model_load (engine, rec->model, NULL, error) : NULL;
   if (model == NULL)
@@ -140,14 +130,12 @@ edit (GimpImage *image, GimpDrawable *drawable, SeEditRecord *rec, GError **erro
   SeRegion3 region;
   if (!se_region3_read (&region, image, drawable, se_model_size_multiple (model), rec->working_size, error))
     return NULL;
-  Progress progress;
-  se_step_progress_init (&progress.steps, se_recipe_inverted_steps (recipe), recipe->steps - recipe->skip);
-  SeRenderProgress rp = { on_phase, on_steps, &progress };
+  SeRenderProgress rp = se_run_progress_render (&progress);
   SeImage result = se_render_region (model, &region.original, &region.work, region.scaled_w, region.scaled_h,
                                      recipe, (guint64) rec->seed, &rp, error);
   GimpLayer *layer = NULL;
   if (result.data) {
-    gimp_progress_set_text (_("Semantic Edit: adding the layer"));
+    se_run_progress_enter (&progress, "write", _("Semantic Edit: adding the layer"));
     rec->source_tattoo = (gint32) gimp_item_get_tattoo (GIMP_ITEM (drawable));
     g_autofree char *name = se_render_layer_name (recipe);
     g_autofree char *json = se_edit_record_to_json (rec);
