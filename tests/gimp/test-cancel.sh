@@ -12,9 +12,9 @@ compare=$2
 export SE_WORKING_SIZE=256 SE_VERBOSE=1
 . "$(dirname "$0")/gimp-profile.sh"
 se_gimp_test_start "$1"
+. "$(dirname "$0")/cancel-phases.sh"
 watcher=""
 trap '[ -n "$watcher" ] && kill $watcher 2>/dev/null; rm -rf "$work"' EXIT
-phases="load encode invert edit decode"
 
 recipe='{\"steps\": 12, \"skip\": 2, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="
@@ -38,38 +38,7 @@ $(for p in $phases; do echo "(run \"$p\")"; done)
 "
 log=$work/gimp.log
 : > "$log"
-# the watcher: for the k-th run, wait for its phase line (after what the
-# runs before wrote), then kill the plug-in as GIMP's Cancel would
-(
-  seen=0
-  for p in $phases; do
-    for _ in $(seq 3000); do
-      line=$(tail -n +$((seen + 1)) "$log" | grep -n -m1 "semantic-edit: phase $p at" | cut -d: -f1)
-      [ -n "$line" ] && break
-      sleep 0.01
-    done
-    [ -n "$line" ] || { echo "WATCHER: phase $p never came" >> "$work/killed"; exit 1; }
-    # this profile's plug-in only: other tests may run theirs meanwhile
-    pkill -KILL -f "$HOME/.config/GIMP/2.10/plug-ins/semantic-edit/semantic-edit" && echo "killed in $p" >> "$work/killed"
-    seen=$((seen + line))
-    # the next run starts once this one's failure is reported
-    until tail -n +$((seen + 1)) "$log" | grep -q "SE-CANCEL $p"; do sleep 0.05; done
-    seen=$(wc -l < "$log")
-  done
-) &
-watcher=$!
+se_cancel_watch "$log" "$HOME/.config/GIMP/2.10/plug-ins/semantic-edit/semantic-edit"
 timeout 900 gimp -i -d -f -b "$script" -b '(gimp-quit 0)' >> "$log" 2>&1
-wait $watcher
-watcher=""
-cat "$log" "$work/killed"
-fail=0
-for p in $phases; do
-  grep -q "^killed in $p$" "$work/killed" || { echo "FAIL: $p: the plug-in was not killed in that phase"; fail=1; continue; }
-  # the last phase the killed run reported is the one it was killed in
-  last=$(awk -v p="$p" '/SE-CANCEL/ { if (index($0, "SE-CANCEL " p " ")) exit } /semantic-edit: phase/ { l = $3 } END { print l }' "$log")
-  [ "$last" = "$p" ] || { echo "FAIL: $p: the run got to phase $last before it was killed"; fail=1; }
-  grep -q "SE-CANCEL $p error added=0 dirty=no" "$log" || { echo "FAIL: $p: the cancelled run left a layer or a dirty image"; fail=1; }
-  "$compare" SAME "$work/$p-before.png" "$work/$p-after.png" || { echo "FAIL: $p: the image changed"; fail=1; }
-done
-grep -q "SE-CANCEL after ok added=1 dirty=yes" "$log" || { echo "FAIL: the run after the cancelled ones did not work"; fail=1; }
+se_cancel_verify "$log" "$compare"
 exit $fail

@@ -14,6 +14,7 @@ compare=$2
 export SE_WORKING_SIZE=128
 . "$(dirname "$0")/gimp-profile.sh"
 se_gimp_test_start "$1"
+. "$(dirname "$0")/edge-expectations.sh"
 
 recipe='{\"steps\": 2, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="
@@ -94,23 +95,5 @@ $SE_SCM_HELPERS
 log=$work/gimp.log
 timeout 900 gimp -i -d -f -b "$script" -b '(gimp-quit 0)' > "$log" 2>&1
 cat "$log"
-fail=0
-expect() {   # tag, the report's expected words, a needle in the message (errors)
-  grep -q "SE-EDGE $1 $2" "$log" || { echo "FAIL: $1: expected \"$2\""; fail=1; return; }
-  if [ -n "${3:-}" ]; then
-    grep -q "$3" "$log" || { echo "FAIL: $1: the message \"$3\" is missing"; fail=1; }
-    "$compare" SAME "$work/$1-before.png" "$work/$1-after.png" ||
-      { echo "FAIL: $1: the image changed although the run failed"; fail=1; }
-  fi
-}
-expect one-pixel-image "ok mask=yes in-group=0 added=1 dirty=yes"
-expect sliver "ok mask=yes in-group=0 added=1 dirty=yes"
-expect one-pixel-selection "ok mask=yes in-group=0 added=1 dirty=yes"
-expect selection-outside-layer "error added=0 dirty=no" "The selection does not touch the active layer"
-expect layer-mask "error added=0 dirty=no" "and the layer mask is active"
-expect channel "error added=0 dirty=no" "and a channel is active"
-expect indexed "error added=0 dirty=no" "does not work on indexed images"
-expect layer-in-group "ok mask=yes in-group=1 added=1 dirty=yes"
-expect text-layer "ok mask=yes in-group=0 added=1 dirty=yes"
-expect huge-canvas "ok mask=yes in-group=0 added=1 dirty=yes"
+se_edge_verify "$log" "$compare"
 exit $fail

@@ -10,55 +10,23 @@
 set -u
 compare=$2
 export SE_WORKING_SIZE=128
-model=$SE_REFERENCE_DIR/tiny-sd
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export MESA_SHADER_CACHE_DIR="${MESA_SHADER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}}"
-export HOME=$work/home
-mkdir -p "$HOME"
-# GIMP makes its profile first, or it skips its set-up
-timeout 120 gimp-console-3.0 -i -d -f --batch-interpreter=plug-in-script-fu-eval -b '(gimp-quit 0)' \
-  > /dev/null 2>&1
-dir=$HOME/.config/GIMP/3.0/plug-ins/semantic-edit
-mkdir -p "$dir" && cp "$1" "$dir/semantic-edit"
+. "$(dirname "$0")/gimp3-profile.sh"
+se_gimp3_test_start "$1"
 
 recipe='{\"steps\": 3, \"skip\": 1, \"src\": \"a photo\", \"concepts\": [{\"prompt\": \"snowy\", \"warmup\": 0}]}'
 script="
 (define W \"$work/\")
-(define (save img drawable path) (gimp-file-save RUN-NONINTERACTIVE img path -1))
-(define (save-drawable img drawable path)
-  (let* ((copy (car (gimp-image-new (car (gimp-image-get-width img)) (car (gimp-image-get-height img)) RGB)))
-         (layer (car (gimp-layer-new-from-drawable drawable copy))))
-    (gimp-image-insert-layer copy layer 0 0)
-    (gimp-layer-set-offsets layer 0 0)
-    (gimp-file-save RUN-NONINTERACTIVE copy path -1)
-    (gimp-image-delete copy)))
-(define (composite img path)
-  (let ((copy (car (gimp-image-duplicate img))))
-    (gimp-image-flatten copy) (gimp-file-save RUN-NONINTERACTIVE copy path -1) (gimp-image-delete copy)))
-(define (say . parts) (gimp-message (apply string-append \"SE-TEST \" parts)))
-(define (image w h)
-  (let* ((img (car (gimp-image-new w h RGB)))
-         (layer (car (gimp-layer-new img \"bg\" w h RGB-IMAGE 100 LAYER-MODE-NORMAL))))
-    (gimp-image-insert-layer img layer 0 0)
-    (gimp-context-set-gradient-fg-bg-rgb)
-    (gimp-context-set-foreground '(200 60 30))
-    (gimp-context-set-background '(20 90 220))
-    (gimp-drawable-edit-gradient-fill layer GRADIENT-LINEAR 0 FALSE 1 0 TRUE 0 0 w h)
-    (list img layer)))
-(define (edit img layer model recipe)
-  (car (plug-in-semantic-edit #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer)
-                              #:model model #:recipe recipe #:seed 3)))
+$SE_SCM3_HELPERS
 (define (run-case tag img layer)
   (let ((ch (car (gimp-selection-save img))))
     (save-drawable img ch (string-append W tag \"-mask.png\"))
     (gimp-image-remove-channel img ch))
   (composite img (string-append W tag \"-before.png\"))
   (save-drawable img layer (string-append W tag \"-layer-before.png\"))
-  (let* ((count (vector-length (car (gimp-image-get-layers img))))
+  (let* ((count (layers img))
          (new (edit img layer \"$model\" \"$recipe\")))
-    (say tag \" added=\" (number->string (- (vector-length (car (gimp-image-get-layers img))) count))
-         \" mask=\" (if (car (gimp-layer-get-mask new)) \"yes\" \"no\")
+    (say tag \" added=\" (number->string (- (layers img) count))
+         \" mask=\" (if (has-mask new) \"yes\" \"no\")
          \" name=\" (car (gimp-item-get-name new))
          \" record=\" (if (car (gimp-item-get-parasite new \"semantic-edit-record\")) \"yes\" \"no\")))
   (composite img (string-append W tag \"-after.png\"))
@@ -77,12 +45,11 @@ script="
 (let* ((c (image 96 64)) (img (car c)) (l (cadr c)))
   (say \"bad-model=\" (if (catch #f (edit img l \"/no/such/model\" \"$recipe\")) \"ran\" \"error\")
        \" bad-recipe=\" (if (catch #f (edit img l \"$model\" \"{\\\"colour\\\": 1}\")) \"ran\" \"error\")
-       \" layers=\" (number->string (vector-length (car (gimp-image-get-layers img)))))
+       \" layers=\" (number->string (layers img)))
   (gimp-image-delete img))
 "
 log=$work/gimp.log
-timeout 900 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval -b "$script" \
-  -b '(gimp-quit 0)' > "$log" 2>&1
+se_gimp3_run "$script" "$log"
 cat "$log"
 fail=0
 for tag in rgb-rect feathered-ellipse; do
