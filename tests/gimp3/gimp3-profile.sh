@@ -5,7 +5,9 @@
 
 # Sets work (a temporary folder, removed on exit unless the test sets its
 # own EXIT trap after this), model (the tiny reference model) and plugin
-# (the installed plug-in's path), and makes the profile with the plug-in $1.
+# (the plug-in's path), and makes the profile with the plug-in $1 (or,
+# with --installed, none: GIMP finds the Debian package's in its system
+# folder).
 se_gimp3_test_start() {
   model=$SE_REFERENCE_DIR/tiny-sd
   work=$(mktemp -d)
@@ -17,8 +19,12 @@ se_gimp3_test_start() {
   # GIMP makes its profile first, or it skips its set-up
   timeout 120 gimp-console-3.0 -i -d -f --batch-interpreter=plug-in-script-fu-eval -b '(gimp-quit 0)' \
     > /dev/null 2>&1
-  plugin=$HOME/.config/GIMP/3.0/plug-ins/semantic-edit/semantic-edit
-  mkdir -p "$(dirname "$plugin")" && cp "$1" "$plugin"
+  if [ "$1" = "--installed" ]; then
+    plugin=$(pkg-config --variable=gimplibdir gimp-3.0)/plug-ins/semantic-edit/semantic-edit
+  else
+    plugin=$HOME/.config/GIMP/3.0/plug-ins/semantic-edit/semantic-edit
+    mkdir -p "$(dirname "$plugin")" && cp "$1" "$plugin"
+  fi
 }
 
 # Runs the Script-Fu $1 in GIMP 3 (batch mode), appending its output to the log $2.
