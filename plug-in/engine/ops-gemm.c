@@ -692,11 +692,14 @@ se_op_conv2d_part (SeGpu *gpu, const SeTensor *x, const SeTensor *w, const SeTen
     return big && se_op_upsample_nearest2x (gpu, x, big, error) &&
            se_op_conv2d_part (gpu, big, w, bias, &plain, out, error);
   }
-  /* the fast kernels' GroupNorm bindings follow: the writable ones on a
-   * counter slot when unused (the validation layer counts a writable
-   * binding as written), the others on w */
+  /* the fast kernels' GroupNorm bindings follow: the statistics' counters
+   * (one per row of blocks, and one), the writable ones on counters when
+   * unused (the validation layer counts a writable binding as written), the
+   * others on w */
+  guint32 bm_any = gpu->kernels == SE_KERNELS_COOPMAT ? 32 : tiled_small[1] * tiled_small[2];
   SeAlloc counter;
-  se_memory_counter (gpu, &counter);
+  if (!se_memory_counters (gpu, part->stats ? 1 + (guint) (B * ((O + bm_any - 1) / bm_any)) : 1, &counter))
+    return se_ops_invalid (error, "conv2d", "too many blocks for the GroupNorm statistics' counters");
   const SeFusedGroupNorm *norm = part->norm;
   SeBinding bind[] = { BIND_R (x), BIND_R (w), BIND_R (bias ? bias : w), BIND_R (residual ? residual : out),
                        BIND_W (out), { part->stats ? &part->stats->alloc : &counter, TRUE }, { &counter, TRUE },

@@ -12,14 +12,17 @@
 //
 // GroupNorm fused on both sides (fewer dispatches):
 //   producer (p.stats_groups != 0): gathers the statistics of its output
-//           for GroupNorm with that many groups.  Each workgroup writes the
-//           (mean, M2) of each of its rows (output channels) over its
-//           columns; the workgroup that finishes last (a counter it resets)
-//           combines them per channel, then per group, exactly as a
-//           two-pass GroupNorm would (Chan's pairwise formula, no sums of
-//           squares).  The statistics buffer (floats): per (z, group)
-//           (mean, var), then per (z, channel), then the rows' partials
-//           per (z, channel, column block).
+//           for GroupNorm with that many groups, as a two-pass GroupNorm
+//           would, in three levels: each workgroup the (mean, M2) of each
+//           of its rows (output channels) over its columns, a subgroup per
+//           row reading them back coalesced; the last workgroup of each
+//           row of blocks (a counter per row of blocks) those rows' over
+//           every column (Chan's pairwise formula, no sums of squares);
+//           the last of those (one more counter) each group's from its
+//           channels'.  Each counter is reset by the workgroup that saw it
+//           full.  The statistics buffer (floats): per (z, group) (mean,
+//           var), then per (z, channel), then the rows' partials per (z,
+//           column block, channel).
 //   consumer (p.norm != 0): its input is the raw map; each value loaded is
 //           normalized with its group's statistics (such a buffer), gamma
 //           and beta, then SiLU when p.norm is 2.  Padding stays zero, as
@@ -28,6 +31,7 @@
 // needs in the epilogue (it flags the workgroup that finished last).
 #include "packed.glsl"
 #include "common.glsl"
+#extension GL_KHR_shader_subgroup_arithmetic : require
 
 layout (std430, binding = 0) readonly buffer BufIn { ACT inp[]; };
 #ifdef W_F16
@@ -42,7 +46,7 @@ layout (std430, binding = 3) readonly buffer BufRes { ACT res[]; };
 // read back by the producer's statistics (coherent: within the workgroup)
 layout (std430, binding = 4) coherent buffer BufOut { ACT outp[]; };
 layout (std430, binding = 5) coherent buffer BufStats { float stats[]; };
-layout (std430, binding = 6) coherent buffer BufCounter { uint counter; };
+layout (std430, binding = 6) coherent buffer BufCounters { uint counters[]; };
 layout (std430, binding = 7) readonly buffer BufGamma { float gamma[]; };
 layout (std430, binding = 8) readonly buffer BufBeta { float beta[]; };
 layout (std430, binding = 9) readonly buffer BufNormStats { float norm_stats[]; };
@@ -121,50 +125,64 @@ void conv_stats (uint z, uint m0, uint n0)
 {
   if (p.stats_groups == 0)
     return;
-  uint P = p.oh * p.ow, T = gl_NumWorkGroups.x, B = gl_NumWorkGroups.z, G = p.stats_groups;
-  uint t = gl_LocalInvocationIndex;
+  uint P = p.oh * p.ow, T = gl_NumWorkGroups.x, Y = gl_NumWorkGroups.y, B = gl_NumWorkGroups.z;
+  uint G = p.stats_groups, t = gl_LocalInvocationIndex;
   uint chans = 2 * B * G, parts = chans + 2 * B * p.cout;
   memoryBarrierBuffer ();
   barrier ();
-  uint cols = min (BN, P - n0);
-  for (uint r = t; r < BM && m0 + r < p.cout; r += THREADS) {
+  uint cols = min (BN, P - n0), sg = gl_SubgroupSize, lane = gl_SubgroupInvocationID;
+  for (uint r = gl_SubgroupID; r < BM && m0 + r < p.cout; r += gl_NumSubgroups) {
     uint o = (z * p.cout + m0 + r) * P + n0;
     float sum = 0.0;
-    for (uint j = 0; j < cols; j++)
+    for (uint j = lane; j < cols; j += sg)
       sum += float (outp[o + j]);
-    float mean = sum / float (cols), m2 = 0.0;
-    for (uint j = 0; j < cols; j++) {
+    float mean = subgroupAdd (sum) / float (cols), m2 = 0.0;
+    for (uint j = lane; j < cols; j += sg) {
       float d = float (outp[o + j]) - mean;
       m2 += d * d;
     }
-    uint q = parts + 2 * ((z * p.cout + m0 + r) * T + gl_WorkGroupID.x);
-    stats[q] = mean;
-    stats[q + 1] = m2;
+    m2 = subgroupAdd (m2);
+    if (subgroupElect ()) {
+      uint q = parts + 2 * ((z * T + gl_WorkGroupID.x) * p.cout + m0 + r);
+      stats[q] = mean;
+      stats[q + 1] = m2;
+    }
   }
+
+  // the row of blocks' last workgroup: its channels over every column
+  uint row = 1 + z * Y + gl_WorkGroupID.y;
   memoryBarrierBuffer ();
   barrier ();
   if (t == 0)
-    CONV_LAST = atomicAdd (counter, 1) == T * gl_NumWorkGroups.y * B - 1 ? 1.0 : 0.0;
+    CONV_LAST = atomicAdd (counters[row], 1) == T - 1 ? 1.0 : 0.0;
   barrier ();
   if (CONV_LAST == 0.0)
     return;
   memoryBarrierBuffer ();
-  for (uint zc = t; zc < B * p.cout; zc += THREADS) {
-    uint q = parts + 2 * zc * T;
-    float mean = 0.0;
-    for (uint i = 0; i < T; i++)
-      mean += stats[q + 2 * i] * float (min (BN, P - i * BN));
-    mean /= float (P);
-    float m2 = 0.0;
+  for (uint r = t; r < BM && m0 + r < p.cout; r += THREADS) {
+    float n = 0.0, mean = 0.0, m2 = 0.0;
     for (uint i = 0; i < T; i++) {
-      float d = stats[q + 2 * i] - mean;
-      m2 += stats[q + 2 * i + 1] + d * d * float (min (BN, P - i * BN));
+      uint q = parts + 2 * ((z * T + i) * p.cout + m0 + r);
+      float nb = float (min (BN, P - i * BN)), delta = stats[q] - mean;
+      mean += delta * nb / (n + nb);
+      m2 += stats[q + 1] + delta * delta * n * nb / (n + nb);
+      n += nb;
     }
-    stats[chans + 2 * zc] = mean;
-    stats[chans + 2 * zc + 1] = m2 / float (P);
+    stats[chans + 2 * (z * p.cout + m0 + r)] = mean;
+    stats[chans + 2 * (z * p.cout + m0 + r) + 1] = m2 / float (P);
   }
+  if (t == 0)
+    counters[row] = 0;
+
+  // the last of those: each group from its channels (equal counts)
   memoryBarrierBuffer ();
   barrier ();
+  if (t == 0)
+    CONV_LAST = atomicAdd (counters[0], 1) == Y * B - 1 ? 1.0 : 0.0;
+  barrier ();
+  if (CONV_LAST == 0.0)
+    return;
+  memoryBarrierBuffer ();
   uint cpg = p.cout / G;
   for (uint zg = t; zg < B * G; zg += THREADS) {
     uint c0 = chans + 2 * zg * cpg;     // channel (z, g cpg): z cout + g cpg = zg cpg
@@ -180,5 +198,5 @@ void conv_stats (uint z, uint m0, uint n0)
     stats[2 * zg + 1] = var / float (cpg);
   }
   if (t == 0)
-    counter = 0;
+    counters[0] = 0;
 }

@@ -71,15 +71,16 @@ struct _SeMemory {
   guint current;
   guint64 upload_batches;
   guint64 staging_waits;        /* times the host blocked on a staging half */
-  /* workgroup counters (se_memory_counter), zero between dispatches */
+  /* workgroup counters (se_memory_counters), zero between dispatches */
   VkDeviceMemory counter_memory;
   VkBuffer counters;
-  guint next_counter;
+  VkDeviceSize next_counter;    /* byte offset of the next range */
 };
 
-/* Enough that dispatches taking slots in turn rarely meet one still in use
- * since the last barrier (which would cost a barrier, never a wrong count). */
-#define COUNTER_SLOTS 64
+/* A ring of counters that dispatches take ranges of in turn: large enough
+ * that a range rarely meets one still in use since the last barrier
+ * (which would cost a barrier, never a wrong count). */
+#define COUNTER_BYTES ((VkDeviceSize) 256 << 10)
 
 static void free_blocks (SeGpu *gpu, SePool *pool);
 
@@ -197,21 +198,43 @@ se_memory_init (SeGpu *gpu, GError **error)
                       "vkAllocateCommandBuffers (transfers)", error))
       return FALSE;
   }
-  g_autofree guint8 *zeros = g_malloc0 (COUNTER_SLOTS * m->alignment);
-  SeAlloc all = { .size = COUNTER_SLOTS * m->alignment };
-  if (!create_buffer (gpu, all.size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                      0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &m->counters, &m->counter_memory, &flags, error))
+  g_autofree guint8 *zeros = g_malloc0 (COUNTER_BYTES);
+  SeAlloc all = { .size = COUNTER_BYTES };
+  VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                             VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  if (!create_buffer (gpu, all.size, usage, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &m->counters,
+                      &m->counter_memory, &flags, error))
     return FALSE;
   all.buffer = m->counters;
   return se_memory_upload (gpu, &all, 0, zeros, all.size, error);
 }
 
-void
-se_memory_counter (SeGpu *gpu, SeAlloc *slot)
+gboolean
+se_memory_counters_all_zero (SeGpu *gpu, gboolean *zero, GError **error)
 {
   SeMemory *m = gpu->memory;
-  *slot = (SeAlloc) { .buffer = m->counters, .offset = m->next_counter * m->alignment, .size = sizeof (guint32) };
-  m->next_counter = (m->next_counter + 1) % COUNTER_SLOTS;
+  SeAlloc all = { .buffer = m->counters, .size = COUNTER_BYTES };
+  g_autofree guint32 *values = g_malloc (COUNTER_BYTES);
+  if (!se_memory_download (gpu, &all, 0, values, COUNTER_BYTES, error))
+    return FALSE;
+  *zero = TRUE;
+  for (gsize i = 0; i < COUNTER_BYTES / sizeof (guint32); i++)
+    *zero = *zero && values[i] == 0;
+  return TRUE;
+}
+
+gboolean
+se_memory_counters (SeGpu *gpu, guint n, SeAlloc *range)
+{
+  SeMemory *m = gpu->memory;
+  VkDeviceSize size = rounded_size (m, (VkDeviceSize) n * sizeof (guint32));
+  if (size > COUNTER_BYTES / 4)
+    return FALSE;
+  if (m->next_counter + size > COUNTER_BYTES)
+    m->next_counter = 0;
+  *range = (SeAlloc) { .buffer = m->counters, .offset = m->next_counter, .size = size };
+  m->next_counter += size;
+  return TRUE;
 }
 
 void

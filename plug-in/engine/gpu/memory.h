@@ -26,11 +26,14 @@ gboolean  se_memory_init (SeGpu *gpu, GError **error);
 void      se_memory_fini (SeGpu *gpu);
 
 gboolean  se_memory_alloc (SeGpu *gpu, VkDeviceSize size, SeAlloc *out, GError **error);
-/* A device-local 32-bit counter for a dispatch's workgroups to count
- * themselves with (the last to finish resets it to zero, as it was at
- * creation); slots are handed out in turn.  Bind it for writing, so that
- * two dispatches holding one slot at once are ordered by a barrier. */
-void      se_memory_counter (SeGpu *gpu, SeAlloc *slot);
+/* n device-local 32-bit counters for a dispatch's workgroups to count
+ * themselves with (the last to finish resets each to zero, as it was at
+ * creation), from a ring handed out in turn; FALSE when n is too large.
+ * Bind them for writing, so that two dispatches holding the same ones at
+ * once are ordered by a barrier. */
+gboolean  se_memory_counters (SeGpu *gpu, guint n, SeAlloc *range);
+/* Whether every counter is back at zero (tests: after the work is done). */
+gboolean  se_memory_counters_all_zero (SeGpu *gpu, gboolean *zero, GError **error);
 /* Returns a range to the pool it came from. */
 void      se_memory_release (SeGpu *gpu, const SeAlloc *alloc);
 
