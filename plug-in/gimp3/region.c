@@ -2,22 +2,16 @@
  * masked layer (region.h). */
 #include "region.h"
 
+#include "edit-record.h"
+
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-gboolean
-se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, guint multiple, guint long_side,
-                 GError **error)
+/* The region box of drawable (in its coordinates) as the edit sees it. */
+static gboolean
+read_box (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, SeBox box, guint multiple, guint long_side,
+          GError **error)
 {
-  memset (r, 0, sizeof *r);
-  gint x, y, w, h;
-  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The selection does not touch the active layer."));
-    return FALSE;
-  }
-  SeBox box = se_box_with_context ((SeBox) { (guint) x, (guint) y, (guint) w, (guint) h },
-                                   (guint) gimp_drawable_get_width (drawable),
-                                   (guint) gimp_drawable_get_height (drawable));
   *r = (SeRegion3) { .image = image, .drawable = drawable, .x = (gint) box.x, .y = (gint) box.y,
                      .width = (gint) box.width, .height = (gint) box.height };
 
@@ -44,6 +38,42 @@ se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, guint m
   return TRUE;
 }
 
+gboolean
+se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, guint multiple, guint long_side,
+                 GError **error)
+{
+  memset (r, 0, sizeof *r);
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The selection does not touch the active layer."));
+    return FALSE;
+  }
+  SeBox box = se_box_with_context ((SeBox) { (guint) x, (guint) y, (guint) w, (guint) h },
+                                   (guint) gimp_drawable_get_width (drawable),
+                                   (guint) gimp_drawable_get_height (drawable));
+  return read_box (r, image, drawable, box, multiple, long_side, error);
+}
+
+gboolean
+se_region3_read_result (SeRegion3 *r, GimpImage *image, GimpDrawable *source, GimpLayer *result, guint multiple,
+                        guint long_side, GError **error)
+{
+  memset (r, 0, sizeof *r);
+  gint sx, sy, rx, ry;
+  gimp_drawable_get_offsets (source, &sx, &sy);
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (result), &rx, &ry);
+  gint x = rx - sx, y = ry - sy;
+  gint w = gimp_drawable_get_width (GIMP_DRAWABLE (result)), h = gimp_drawable_get_height (GIMP_DRAWABLE (result));
+  if (x < 0 || y < 0 || x + w > gimp_drawable_get_width (source) || y + h > gimp_drawable_get_height (source)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 _("The edit's layer no longer lies over the layer it was made from (one of them was moved, "
+                   "scaled or cropped), so the edit cannot be re-opened."));
+    return FALSE;
+  }
+  return read_box (r, image, source, (SeBox) { (guint) x, (guint) y, (guint) w, (guint) h }, multiple, long_side,
+                   error);
+}
+
 void
 se_region3_clear (SeRegion3 *r)
 {
@@ -63,6 +93,19 @@ to_rgba (const SeRegion3 *r, const SeImage *result, GError **error)
     rgba[i * 4 + 3] = 1.0f;
   }
   return rgba;
+}
+
+/* The edit's record on its layer (replacing an older one; undoable). */
+static gboolean
+attach_record (GimpLayer *layer, const char *record_json, GError **error)
+{
+  GimpParasite *p = gimp_parasite_new (SE_EDIT_RECORD_PARASITE, GIMP_PARASITE_PERSISTENT | GIMP_PARASITE_UNDOABLE,
+                                       (guint32) strlen (record_json) + 1, record_json);
+  gboolean ok = gimp_item_attach_parasite (GIMP_ITEM (layer), p);
+  gimp_parasite_free (p);
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not store the edit's recipe on its layer."));
+  return ok;
 }
 
 /* The new layer with its pixels, mask and record, inserted above the
@@ -95,13 +138,7 @@ fill_layer (const SeRegion3 *r, GimpLayer *layer, const float *rgba, const char 
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not add the layer mask."));
     return FALSE;
   }
-  GimpParasite *p = gimp_parasite_new ("semantic-edit-record", GIMP_PARASITE_PERSISTENT | GIMP_PARASITE_UNDOABLE,
-                                       (guint32) strlen (record_json) + 1, record_json);
-  gboolean ok = gimp_item_attach_parasite (GIMP_ITEM (layer), p);
-  gimp_parasite_free (p);
-  if (!ok)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not store the edit's recipe on its layer."));
-  return ok;
+  return attach_record (layer, record_json, error);
 }
 
 GimpLayer *
@@ -122,4 +159,42 @@ se_region3_write_layer (const SeRegion3 *r, const SeImage *result, const char *n
     gimp_image_remove_layer (r->image, layer);
   gimp_image_undo_group_end (r->image);
   return ok ? layer : NULL;
+}
+
+gboolean
+se_region3_replace_layer (const SeRegion3 *r, const SeImage *result, GimpLayer *layer, const char *record_json,
+                          GError **error)
+{
+  GimpDrawable *d = GIMP_DRAWABLE (layer);
+  if (gimp_drawable_get_width (d) != r->width || gimp_drawable_get_height (d) != r->height) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("The edit's layer changed size; it was left as it was."));
+    return FALSE;
+  }
+  g_autofree float *rgba = to_rgba (r, result, error);
+  if (rgba == NULL)
+    return FALSE;
+  gimp_image_undo_group_start (r->image);
+  /* through the shadow buffer, merged as one undo step */
+  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (d);
+  const Babl *format = babl_format_with_space ("R'G'B'A float", gimp_drawable_get_format (r->drawable));
+  gegl_buffer_set (shadow, GEGL_RECTANGLE (0, 0, r->width, r->height), 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
+  gegl_buffer_flush (shadow);
+  g_object_unref (shadow);
+  /* merging keeps to the selection, but the whole layer is the edit's:
+   * the selection is set aside meanwhile */
+  GimpChannel *selection = gimp_selection_is_empty (r->image) ? NULL : gimp_selection_save (r->image);
+  if (selection)
+    gimp_selection_none (r->image);
+  gboolean ok = gimp_drawable_merge_shadow (d, TRUE);
+  if (selection) {
+    gimp_image_select_item (r->image, GIMP_CHANNEL_OP_REPLACE, GIMP_ITEM (selection));
+    gimp_image_remove_channel (r->image, selection);
+  }
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("GIMP could not update the edit's layer."));
+  else
+    gimp_drawable_update (d, 0, 0, r->width, r->height);
+  ok = ok && attach_record (layer, record_json, error);
+  gimp_image_undo_group_end (r->image);
+  return ok;
 }

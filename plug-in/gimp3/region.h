@@ -21,6 +21,10 @@ typedef struct {
 
 gboolean se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable, guint multiple, guint long_side,
                           GError **error);
+/* A re-opened edit's region: where its result layer lies over the source
+ * drawable. */
+gboolean se_region3_read_result (SeRegion3 *r, GimpImage *image, GimpDrawable *source, GimpLayer *result,
+                                 guint multiple, guint long_side, GError **error);
 void     se_region3_clear (SeRegion3 *r);
 /* The result (the region's size) as a new layer above the drawable, in its
  * group, with a mask from the selection (white without one), the edit's
@@ -28,3 +32,7 @@ void     se_region3_clear (SeRegion3 *r);
  * the image as it was. */
 GimpLayer *se_region3_write_layer (const SeRegion3 *r, const SeImage *result, const char *name,
                                    const char *record_json, GError **error);
+/* A re-opened edit's result replacing its layer's pixels in place (same
+ * layer, name and mask), with its record, in one undo group. */
+gboolean   se_region3_replace_layer (const SeRegion3 *r, const SeImage *result, GimpLayer *layer,
+                                     const char *record_json, GError **error);

@@ -4,9 +4,11 @@
  * through GimpProcedureConfig) and result (the new layer, masked by the
  * selection, carrying its edit record, in one undo group).
  *
- * This front end runs non-interactively and with last values; the GTK 3
- * dialog is still to come (issue 28), so an interactive run says so and
- * changes nothing. */
+ * This front end runs non-interactively and with last values; with last
+ * values on a result layer it re-opens the edit the layer records, on its
+ * source layer, replacing the result's pixels in place.  The GTK 3 dialog
+ * is still to come (issue 28), so an interactive run says so and changes
+ * nothing. */
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
 #include <string.h>
@@ -113,10 +115,11 @@ show (const char *text, double fraction, gpointer data)
     gimp_progress_update (fraction);
 }
 
-/* The whole edit of drawable with rec; the image is only touched at the
+/* The whole edit of drawable with rec, into a new layer or, when an edit
+ * is re-opened, into its result layer; the image is only touched at the
  * end, in one undo group. */
 static GimpLayer *
-edit (GimpImage *image, GimpDrawable *drawable, SeEditRecord *rec, GError **error)
+edit (GimpImage *image, GimpDrawable *drawable, GimpLayer *reopened, SeEditRecord *rec, GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
   SeRunProgress progress;
@@ -128,23 +131,57 @@ edit (GimpImage *image, GimpDrawable *drawable, SeEditRecord *rec, GError **erro
   if (model == NULL)
     return NULL;
   SeRegion3 region;
-  if (!se_region3_read (&region, image, drawable, se_model_size_multiple (model), rec->working_size, error))
+  guint multiple = se_model_size_multiple (model);
+  if (!(reopened ? se_region3_read_result (&region, image, drawable, reopened, multiple, rec->working_size, error)
+                 : se_region3_read (&region, image, drawable, multiple, rec->working_size, error)))
     return NULL;
   SeRenderProgress rp = se_run_progress_render (&progress);
   SeImage result = se_render_region (model, &region.original, &region.work, region.scaled_w, region.scaled_h,
                                      recipe, (guint64) rec->seed, &rp, error);
   GimpLayer *layer = NULL;
   if (result.data) {
-    se_run_progress_enter (&progress, "write", _("Semantic Edit: adding the layer"));
+    se_run_progress_enter (&progress, "write", reopened ? _("Semantic Edit: updating the layer")
+                                                        : _("Semantic Edit: adding the layer"));
     rec->source_tattoo = (gint32) gimp_item_get_tattoo (GIMP_ITEM (drawable));
     g_autofree char *name = se_render_layer_name (recipe);
     g_autofree char *json = se_edit_record_to_json (rec);
-    layer = se_region3_write_layer (&region, &result, name, json, error);
+    if (reopened)
+      layer = se_region3_replace_layer (&region, &result, reopened, json, error) ? reopened : NULL;
+    else
+      layer = se_region3_write_layer (&region, &result, name, json, error);
   }
   g_free (result.data);
   se_region3_clear (&region);
   gimp_progress_end ();
   return layer;
+}
+
+/* With last values on a result layer: the edit it records, re-opened on
+ * its source layer (*source).  FALSE when the layer carries no record
+ * (error unset) or it cannot be re-opened (error set). */
+static gboolean
+reopen (GimpImage *image, GimpDrawable *drawable, GimpDrawable **source, SeEditRecord *rec, GError **error)
+{
+  if (!GIMP_IS_LAYER (drawable))
+    return FALSE;
+  GimpParasite *p = gimp_item_get_parasite (GIMP_ITEM (drawable), SE_EDIT_RECORD_PARASITE);
+  if (p == NULL)
+    return FALSE;
+  guint32 size = 0;
+  gconstpointer data = gimp_parasite_get_data (p, &size);
+  gboolean ok = se_edit_record_from_json (data, size, rec, error);
+  gimp_parasite_free (p);
+  if (!ok)
+    return FALSE;
+  GimpLayer *from = gimp_image_get_layer_by_tattoo (image, (guint) rec->source_tattoo);
+  if (from == NULL || GIMP_DRAWABLE (from) == drawable) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("The layer this edit was made from is gone (deleted, or merged into another), so the edit "
+                   "cannot be re-opened. Select another layer to make a new edit."));
+    return FALSE;
+  }
+  *source = GIMP_DRAWABLE (from);
+  return TRUE;
 }
 
 static GimpValueArray *
@@ -164,19 +201,27 @@ run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawa
                    "from a script, or the command-line tool semantic-edit."));
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, g_steal_pointer (&error));
   }
-  g_autofree char *model = NULL, *json = NULL;
-  gint seed = 0;
-  g_object_get (config, "model", &model, "recipe", &json, "seed", &seed, NULL);
-  SeEditRecord rec = { .seed = seed, .working_size = working_long_side () };
-  rec.model = g_strdup (model && *model ? model : g_getenv ("SE_MODEL"));
   GimpLayer *layer = NULL;
-  if (rec.model == NULL || *rec.model == '\0')
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                 _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
-                   "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
-  else if (drawable_usable (drawables[0], &error) &&
-           (rec.recipe = se_recipe_from_json (json && *json ? json : "{}", &error)))
-    layer = edit (image, drawables[0], &rec, &error);
+  SeEditRecord rec = { 0 };
+  GimpDrawable *source = NULL;
+  if (run_mode == GIMP_RUN_WITH_LAST_VALS && reopen (image, drawables[0], &source, &rec, &error)) {
+    /* the edit the layer records, on its source (not the last values) */
+    if (drawable_usable (source, &error))
+      layer = edit (image, source, GIMP_LAYER (drawables[0]), &rec, &error);
+  } else if (error == NULL) {
+    g_autofree char *model = NULL, *json = NULL;
+    gint seed = 0;
+    g_object_get (config, "model", &model, "recipe", &json, "seed", &seed, NULL);
+    rec = (SeEditRecord) { .seed = seed, .working_size = working_long_side () };
+    rec.model = g_strdup (model && *model ? model : g_getenv ("SE_MODEL"));
+    if (rec.model == NULL || *rec.model == '\0')
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
+                     "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
+    else if (drawable_usable (drawables[0], &error) &&
+             (rec.recipe = se_recipe_from_json (json && *json ? json : "{}", &error)))
+      layer = edit (image, drawables[0], NULL, &rec, &error);
+  }
   se_edit_record_clear (&rec);
   if (layer == NULL)
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, g_steal_pointer (&error));
