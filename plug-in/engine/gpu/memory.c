@@ -269,15 +269,21 @@ se_memory_fini (SeGpu *gpu)
 }
 
 static gboolean wait_half (SeGpu *gpu, Half *h, GError **error);
+static gboolean submit_half (SeGpu *gpu, Half *h, GError **error);
 
-/* Frees a pool's blocks, once no copy submitted without a wait (uploads
- * before a compute submission that then failed) can still write to them. */
+/* Frees a pool's blocks, once no copy can still write to them: the queued
+ * ones run now (a run that failed between queueing its uploads and
+ * submitting its work leaves them queued), and those submitted without a
+ * wait (uploads before a compute submission that then failed) finish.
+ * After a device loss the queued ones are dropped instead. */
 static void
 free_blocks (SeGpu *gpu, SePool *pool)
 {
+  SeMemory *m = gpu->memory;
+  submit_half (gpu, &m->half[m->current], NULL);
   for (guint i = 0; i < 2; i++)
-    if (gpu->memory->half[i].in_flight)
-      wait_half (gpu, &gpu->memory->half[i], NULL);
+    if (m->half[i].in_flight)
+      wait_half (gpu, &m->half[i], NULL);
   for (guint i = 0; i < pool->blocks->len; i++) {
     Block *b = &g_array_index (pool->blocks, Block, i);
     vkDestroyBuffer (gpu->device, b->buffer, NULL);
