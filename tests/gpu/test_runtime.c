@@ -152,6 +152,39 @@ test_uploads_batched (void)
   se_test_gpu_done (gpu);
 }
 
+/* An arena freed while uploads into it are still queued (a run that failed
+ * between queueing its inputs and submitting its work): the queued copies
+ * run before its memory goes, so the next submission does not write into
+ * freed memory (lavapipe did, in its queue thread: a crash under
+ * AddressSanitizer, which this test runs under in the test command's
+ * sanitizer step), and later uploads work. */
+static void
+test_arena_freed_with_queued_uploads (void)
+{
+  SeGpu *gpu = se_test_gpu ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (se_memory_flush (gpu, &error));
+  SePool *arena = se_memory_arena_new (gpu);
+  se_memory_use_pool (gpu, arena);
+  SeTensor *lost = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 4096);
+  se_memory_use_pool (gpu, NULL);
+  g_assert_no_error (error);
+  g_autofree float *v = g_new (float, 4096);
+  for (guint k = 0; k < 4096; k++)
+    v[k] = (float) k;
+  g_assert_true (se_tensor_upload (lost, v, &error));
+  se_tensor_free (lost);
+  se_memory_arena_free (gpu, arena);
+  g_autoptr (SeTensor) kept = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, &error, 4096);
+  g_assert_true (se_tensor_upload (kept, v, &error));
+  g_autofree float *back = g_new (float, 4096);
+  g_assert_true (se_tensor_download (kept, back, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (v, 4096 * sizeof (float), back, 4096 * sizeof (float));
+  g_clear_pointer (&kept, se_tensor_free);
+  se_test_gpu_done (gpu);
+}
+
 static void
 test_binding_limit (void)
 {
@@ -322,6 +355,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu/suballocation", test_suballocation);
   g_test_add_func ("/gpu/binding-limit", test_binding_limit);
   g_test_add_func ("/gpu/uploads-batched", test_uploads_batched);
+  g_test_add_func ("/gpu/arena-freed-with-queued-uploads", test_arena_freed_with_queued_uploads);
   g_test_add_func ("/gpu/one-submit-many-dispatches", test_one_submit_many_dispatches);
   g_test_add_func ("/gpu/timestamps", test_timestamps);
   int r = g_test_run ();
