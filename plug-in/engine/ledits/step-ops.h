@@ -1,0 +1,73 @@
+/* step-ops.h: the LEDITS steps' arithmetic as device kernels
+ * (shaders/ledits/): a UNet batch's sample from the candidates' latents,
+ * SEGA's quantile thresholds, the edit step (guidance, momentum, DDPM
+ * update) and the inversion step.  Recorded like any operator, so they
+ * join a step's one submission; session.c's double-precision loops and
+ * se_sega_step are their reference. */
+#pragma once
+
+#include "ops.h"
+#include "recipe.h"
+
+G_BEGIN_DECLS
+
+#define SE_STEP_CONCEPTS 8      /* shaders/ledits/step_params.glsl */
+
+/* One step's coefficients, as the kernels read them (the same layout as
+ * step_params.glsl), uploaded before the step into an fp32 tensor of
+ * SE_STEP_PARAMS_FLOATS. */
+typedef struct {
+  float scale, direct, edit_weight, q_w;
+  guint32 q_lo, pad[3];
+} SeStepConcept;
+
+typedef struct {
+  float x0_x, x0_e, mu_x0, mu_e, mu_z;
+  float cfg, mom_scale, mom_beta, add_edit;
+  guint32 src_offset, z_offset, last;
+  SeStepConcept concept[SE_STEP_CONCEPTS];
+} SeStepParams;
+
+#define SE_STEP_PARAMS_FLOATS (sizeof (SeStepParams) / sizeof (float))
+
+/* The DDPM update's coefficients for cumulative alphas a (this timestep),
+ * ap (the previous) and the posterior variance var. */
+void se_step_params_update (SeStepParams *p, double a, double ap, double var);
+/* An edit step's guidance (se_sega_step's rules for warm-up, cool-down,
+ * weights and momentum) for step `step` of the edit, with P positions per
+ * latent channel; the update's coefficients are set apart. */
+void se_step_params_edit (SeStepParams *p, const SeRecipe *r, guint step, guint P);
+
+/* sample [count * per, ...] (activations) = per copies of each candidate
+ * k in [c0, c0 + count): src[k * stride + params.src_offset ..][n]. */
+gboolean se_op_fill_sample (SeGpu *gpu, const SeTensor *src, gsize stride, gsize n, guint c0, guint count,
+                            guint per, const SeTensor *params, SeTensor *sample, GError **error);
+/* thr [count][C][L] from eps [count * per][L * P] (uncond, target, C
+ * concepts per candidate); C may be 0 (nothing to do). */
+gboolean se_op_sega_quantiles (SeGpu *gpu, const SeTensor *eps, guint count, guint per, guint C, guint L, gsize P,
+                               const SeTensor *params, SeTensor *thr, GError **error);
+
+/* The device side of an edit: K candidates' latents and momentum [K][n],
+ * their noise maps [K][z_stride], and the report (edit_step.comp's layout:
+ * 4 status words, the estimates and the latents after the step). */
+typedef struct {
+  SeTensor *latents, *momentum, *zs, *report;
+  guint K;
+  gsize n, z_stride;
+} SeEditState;
+
+gboolean se_op_edit_step (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint per, guint C, gsize P,
+                          const SeTensor *params, const SeTensor *thr, SeEditState *st, GError **error);
+
+/* The device side of an inversion: xts [K][steps + 1][n], zs
+ * [K][steps][n], the reconstructions [K][n] and a 4-word report. */
+typedef struct {
+  SeTensor *xts, *zs, *reconstruction, *report;
+  guint K, steps;
+  gsize n;
+} SeInvertState;
+
+gboolean se_op_invert_step (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint per,
+                            const SeTensor *params, SeInvertState *st, GError **error);
+
+G_END_DECLS
