@@ -5,8 +5,6 @@
 // The update of a latent x with the guided prediction e:
 //   x0 = x0_x x - x0_e e                      (the clean estimate)
 //   x' = mu_x0 x0 + mu_e e + mu_z z           (DDPM's posterior mean and noise)
-#define SE_STEP_CONCEPTS 8
-
 struct StepConcept {
   float scale;          // SEGA's scale, negative when reversed; 0: no guidance this step
   float direct;         // weight of its guidance in e itself (some concepts still warming up)
@@ -24,7 +22,7 @@ layout (std430, binding = STEP_PARAMS_BINDING) readonly buffer StepParams {
   uint src_offset;      // the sample's place in each candidate's latents (fill)
   uint z_offset;        // this step's noise map in each candidate's (edit), or xt's index (inversion)
   uint last;            // inversion: the last step (writes the reconstruction, a zero noise map)
-  StepConcept concept[SE_STEP_CONCEPTS];
+  StepConcept concept[];  // one per concept of the recipe
 } sp;
 
 // Infinity or NaN: every exponent bit set (a test no fast-math can drop).

@@ -428,33 +428,38 @@ se_cmd_capture_end (SeGpu *gpu, SeRecording **recording, GError **error)
 gboolean
 se_cmd_replay (SeGpu *gpu, SeRecording *rec, GError **error)
 {
-  if (!se_cmd_submit (gpu, error))
+  return se_cmd_replay_chain (gpu, &rec, 1, NULL, NULL, 0, error);
+}
+
+gboolean
+se_cmd_replay_chain (SeGpu *gpu, SeRecording *const *recs, guint n, const SeAlloc *src, void *data,
+                     VkDeviceSize size, GError **error)
+{
+  g_autofree VkCommandBuffer *cmds = g_new (VkCommandBuffer, n + 1);
+  guint count = 0;
+  for (guint i = 0; i < n; i++)
+    if (recs[i]->dispatches > 0)        /* one with none was never begun */
+      cmds[count++] = recs[i]->rec.cmd;
+  /* the copy joins the submission unless it is too large for staging */
+  gboolean joined = src && count > 0 && size <= SE_MEMORY_DOWNLOAD_MAX;
+  if (!se_cmd_submit (gpu, error) || (joined && !se_memory_download_begin (gpu, src, 0, size, &cmds[count++], error)))
     return FALSE;
-  if (rec->dispatches == 0)
-    return se_memory_flush (gpu, error);
+  if (count == 0)
+    return se_memory_flush (gpu, error) && (src == NULL || se_memory_download (gpu, src, 0, data, size, error));
   gint64 start = g_get_monotonic_time ();
-  gboolean ok = run (gpu, rec->rec.cmd, error);
+  gboolean ok = run_buffers (gpu, cmds, count, error);
   gpu->commands->stats.replays++;
   gpu->commands->stats.replay_us += g_get_monotonic_time () - start;
-  return ok;
+  if (ok && joined)
+    se_memory_download_finish (gpu, data, size);
+  return ok && (joined || src == NULL || se_memory_download (gpu, src, 0, data, size, error));
 }
 
 gboolean
 se_cmd_replay_download (SeGpu *gpu, SeRecording *rec, const SeAlloc *src, void *data, VkDeviceSize size,
                         GError **error)
 {
-  if (rec->dispatches == 0 || size > SE_MEMORY_DOWNLOAD_MAX)
-    return se_cmd_replay (gpu, rec, error) && se_memory_download (gpu, src, 0, data, size, error);
-  VkCommandBuffer cmds[2] = { rec->rec.cmd, VK_NULL_HANDLE };
-  if (!se_cmd_submit (gpu, error) || !se_memory_download_begin (gpu, src, 0, size, &cmds[1], error))
-    return FALSE;
-  gint64 start = g_get_monotonic_time ();
-  gboolean ok = run_buffers (gpu, cmds, 2, error);
-  gpu->commands->stats.replays++;
-  gpu->commands->stats.replay_us += g_get_monotonic_time () - start;
-  if (ok)
-    se_memory_download_finish (gpu, data, size);
-  return ok;
+  return se_cmd_replay_chain (gpu, &rec, 1, src, data, size, error);
 }
 
 void

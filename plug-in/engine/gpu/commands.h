@@ -54,6 +54,11 @@ gboolean     se_cmd_replay (SeGpu *gpu, SeRecording *recording, GError **error);
  * without a wait of their own). */
 gboolean     se_cmd_replay_download (SeGpu *gpu, SeRecording *recording, const SeAlloc *src, void *data,
                                      VkDeviceSize size, GError **error);
+/* Replays recordings in their order in one submission and waits once;
+ * when src is not NULL, its first size bytes are then copied to data, in
+ * the same submission (a step's UNet evaluation with the work around it). */
+gboolean     se_cmd_replay_chain (SeGpu *gpu, SeRecording *const *recordings, guint n, const SeAlloc *src,
+                                  void *data, VkDeviceSize size, GError **error);
 void         se_recording_free (SeGpu *gpu, SeRecording *recording);
 
 /* Counters for tests and benches. */

@@ -120,6 +120,12 @@ gboolean     se_session_predict_candidates (SeSession *s, const double *base, gs
                                             GCancellable *cancel, GError **error);
 /* Candidates per UNet batch when each needs `per` evaluations. */
 guint        se_session_group_size (guint per);
+/* Whether UNet evaluations replay their recordings (SE_REPLAY, profiling). */
+gboolean     se_session_replay_wanted (SeGpu *gpu);
+/* The session's recorded evaluation for a batch size (capturing the
+ * cross-attention maps of layers with `capture` queries, or 0), made on
+ * first use; the least recently used one goes when a new one needs room. */
+SeUNetPlan  *se_session_plan_for (SeSession *s, guint batch, guint capture, GError **error);
 /* An inversion's arrays for K candidates of `steps` steps: xts
  * [K][steps + 1][n] holding x0 and the noised latents xts[k + 1] =
  * a[k] x0 + b[k] d_k (k over ascending timesteps; draw d_k from the

@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "fault.h"
+#include "ledits/device-loop.h"
 #include "ledits/rng.h"
-#include "ledits/sega.h"
+#include "ledits/step-ops.h"
 #include "nets/unet-plan.h"
 
 /* Replaying recorded evaluations is the default; SE_REPLAY=0 records every
@@ -53,8 +54,8 @@ footprint (SeModel *m, GError **error)
          se_engine_finish (m->gpu, se_footprint_measure (m, &m->footprint, error));
 }
 
-static gboolean
-replay_wanted (SeGpu *gpu)
+gboolean
+se_session_replay_wanted (SeGpu *gpu)
 {
   const char *v = g_getenv ("SE_REPLAY");
   return !(v && g_strcmp0 (v, "0") == 0) && !se_cmd_profiling (gpu);
@@ -236,11 +237,8 @@ is_plan (const SeUNetPlan *p, guint batch, guint capture)
   return se_unet_plan_batch (p) == batch && se_unet_plan_capture_queries (p) == capture;
 }
 
-/* The recorded evaluation for a batch size (capturing the cross-attention
- * maps of layers with `capture` queries, or not: 0), made on first use;
- * the least recently used one goes when a new one needs room. */
-static SeUNetPlan *
-plan_for (SeSession *s, guint batch, guint capture, GError **error)
+SeUNetPlan *
+se_session_plan_for (SeSession *s, guint batch, guint capture, GError **error)
 {
   guint i = 0;
   while (i < SE_SESSION_PLANS && s->plans[i] && !is_plan (s->plans[i], batch, capture))
@@ -283,8 +281,8 @@ se_session_predict (SeSession *s, const double *const *xs, guint t, const float 
       xf[b * s->n + i] = (float) xs[b][i];
     ts[b] = (float) t;
   }
-  if (replay_wanted (gpu)) {
-    SeUNetPlan *plan = plan_for (s, batch, capture, error);
+  if (se_session_replay_wanted (gpu)) {
+    SeUNetPlan *plan = se_session_plan_for (s, batch, capture, error);
     if (plan == NULL || !se_unet_plan_run (plan, xf, ts, contexts, xf, error) ||
         (attn && !se_unet_plan_attention (plan, attn, error)))
       return FALSE;
@@ -437,12 +435,59 @@ se_session_noised (SeSession *s, guint K, guint steps, guint64 seed, const float
   return TRUE;
 }
 
+/* A new fp32 tensor [n] holding v. */
+static SeTensor *
+upload_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error)
+{
+  g_autofree float *f = se_host_alloc (n, sizeof (float), what, error);
+  if (f == NULL)
+    return NULL;
+  for (gsize i = 0; i < n; i++)
+    f[i] = v ? (float) v[i] : 0.0f;
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) n);
+  return t && se_tensor_upload (t, f, error) ? g_steal_pointer (&t) : NULL;
+}
+
+static gboolean
+download_doubles (const SeTensor *t, double *out, const char *what, GError **error)
+{
+  g_autofree float *f = se_host_alloc (t->numel, sizeof (float), what, error);
+  if (f == NULL || !se_tensor_download (t, f, error))
+    return FALSE;
+  for (gsize i = 0; i < t->numel; i++)
+    out[i] = f[i];
+  return TRUE;
+}
+
+/* A step's coefficients and cleared status words, uploaded before it. */
+static gboolean
+upload_step (SeTensor *params, const SeStepParams *p, guint concepts, SeTensor *report, GError **error)
+{
+  static const float zero[4];
+  return se_tensor_upload_raw (params, p, se_step_params_floats (concepts) * sizeof (float), error) &&
+         se_tensor_upload_part (report, 0, zero, 4, error);
+}
+
+typedef struct {
+  SeInvertState st;
+  const SeTensor *params;
+  guint per;
+} InvertRun;
+
+static gboolean
+invert_kernels (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, gpointer data, GError **error)
+{
+  InvertRun *run = data;
+  return se_op_invert_step (gpu, eps, c0, count, run->per, run->params, &run->st, error);
+}
+
 static gboolean
 invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
         SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
 {
+  SeGpu *gpu = s->model->gpu;
   guint N = r->steps;
-  gsize n = s->n, per_xts = (N + 1) * n, per_zs = N * n;
+  gsize n = s->n, per_xts = (N + 1) * n;
   g_autoptr (SeSchedule) sched = se_schedule_new (N);
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
   g_autofree double *ca = g_new (double, N), *cb = g_new (double, N);
@@ -459,44 +504,39 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
   const float *src = uncond && *r->src ? se_session_embedding (s, r->src, error) : NULL;
   if (uncond == NULL || (*r->src && src == NULL))
     return FALSE;
-  guint per = src ? 2 : 1, group = se_session_group_size (per);
+  guint per = src ? 2 : 1;
   const float *contexts[] = { uncond, src };
-  g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
-  if (eps == NULL)
-    return FALSE;
 
-  for (guint j = 0; j < N; j++) {
+  /* the noised latents go up once; each step's map and x_{t-1} stay there */
+  g_autoptr (SeTensor) xts_t = upload_doubles (gpu, xts, K * per_xts, _("the inversion's latents"), error);
+  g_autoptr (SeTensor) zs_t = xts_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * N * n) : NULL;
+  g_autoptr (SeTensor) rec_t = zs_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * n) : NULL;
+  g_autoptr (SeTensor) report = rec_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 4) : NULL;
+  g_autoptr (SeTensor) params = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                   (gint64) se_step_params_floats (0)) : NULL;
+  if (params == NULL)
+    return FALSE;
+  InvertRun run = { { xts_t, zs_t, rec_t, report, K, N, n }, params, per };
+  SeStepLoop loop;
+  se_step_loop_init (&loop, s, K, per, contexts, xts_t, per_xts, params, invert_kernels, &run);
+  float status[4];
+  gboolean ok = TRUE;
+  for (guint j = 0; ok && j < N; j++) {
     guint t = sched->timesteps[j], idx = N - j - 1;
-    double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
-    double var = se_schedule_variance (sched, t);
-    for (guint c0 = 0; c0 < K; c0 += group) {
-      guint g = MIN (group, K - c0);
-      if (!se_session_predict_candidates (s, xts + (idx + 1) * n, per_xts, c0, g, per, contexts, t, _("inversion"),
-                                          j + 1, N, eps, NULL, cancel, error))
-        return FALSE;
-      for (guint c = 0; c < g; c++) {
-        const double *eu = eps + c * per * n, *es = eu + n;
-        double *xt = xts + (c0 + c) * per_xts + (idx + 1) * n, *xprev = xt - n;
-        double *z = zs + (c0 + c) * per_zs + idx * n;
-        /* the last step's noise map is zero (below): an unchanged edit ends on its mean */
-        double *ends = idx == 0 ? rec + (c0 + c) * n : NULL;
-        for (gsize i = 0; i < n; i++) {
-          double e = per == 2 ? eu[i] + r->cfg_src * (es[i] - eu[i]) : eu[i];
-          double x0p = (xt[i] - sqrt (1.0 - a) * e) / sqrt (a);
-          double mu = sqrt (ap) * x0p + sqrt (1.0 - ap - var) * e;
-          if (ends)
-            ends[i] = mu;
-          z[i] = (xprev[i] - mu) / sqrt (var);
-          xprev[i] = mu + sqrt (var) * z[i];
-        }
-      }
-    }
-    if (progress)
+    SeStepParams p = { .cfg = (float) r->cfg_src, .src_offset = (guint32) ((idx + 1) * n), .z_offset = idx,
+                       .last = idx == 0 };
+    se_step_params_update (&p, sched->alphas_cumprod[t], se_schedule_prev_alpha (sched, t),
+                           se_schedule_variance (sched, t));
+    ok = upload_step (params, &p, 0, report, error) &&
+         se_step_loop_run (&loop, t, _("inversion"), j + 1, N, report, status, cancel, error);
+    if (ok && progress)
       progress ("invert", j + 1, N, data);
   }
-  for (guint c = 0; c < K; c++)
-    memset (zs + c * per_zs, 0, n * sizeof (double));   /* zs[0] = 0 by convention */
-
+  se_step_loop_clear (&loop);
+  if (!ok || !download_doubles (xts_t, xts, _("the inversion's latents"), error) ||
+      !download_doubles (zs_t, zs, _("the inversion's noise maps"), error) ||
+      !download_doubles (rec_t, rec, _("the inversion's reconstructions"), error))
+    return FALSE;
   se_session_set_inversion (s, r, K, N, g_steal_pointer (&sched), NULL, g_steal_pointer (&xts),
                             g_steal_pointer (&zs), g_steal_pointer (&rec));
   return TRUE;
@@ -565,12 +605,86 @@ se_session_source (SeSession *s, guint k, GError **error)
   return source;
 }
 
+typedef struct {
+  SeEditState st;
+  const SeTensor *params;
+  SeTensor *thr;
+  guint per, C;
+  gsize P;
+} EditRun;
+
+static gboolean
+edit_kernels (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, gpointer data, GError **error)
+{
+  EditRun *run = data;
+  guint L = (guint) (run->st.n / run->P);
+  return se_op_sega_quantiles (gpu, eps, count, run->per, run->C, L, run->P, run->params, run->thr, error) &&
+         se_op_edit_step (gpu, eps, c0, count, run->per, run->C, run->P, run->params, run->thr, &run->st, error);
+}
+
+/* The edit's steps on the device (device-loop.h): after each, the host
+ * receives the estimates (for the preview) and the latents (the trace). */
+static gboolean
+edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double *x, double *trace, double *estimate,
+            SeProgressFunc progress, gpointer data, guint total, GCancellable *cancel, GError **error)
+{
+  SeGpu *gpu = s->model->gpu;
+  guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K, cands = s->candidates;
+  gsize n = s->n, P = (gsize) s->lh * s->lw, rep_n = 4 + 2 * (gsize) cands * n;
+  guint L = (guint) (n / P), group = MIN (se_session_group_size (per), cands);
+  const SeSchedule *sched = s->schedule;
+  /* each candidate's first T noise maps: the edit's steps use those */
+  g_autofree double *z_used = se_host_alloc ((gsize) cands * T * n, sizeof (double), _("the inversion's noise maps"),
+                                             error);
+  g_autofree float *rep = z_used ? se_host_alloc (rep_n, sizeof (float), _("the edit's estimates"), error) : NULL;
+  if (rep == NULL)
+    return FALSE;
+  for (guint c = 0; c < cands; c++)
+    memcpy (z_used + (gsize) c * T * n, s->zs + (gsize) c * N * n, (gsize) T * n * sizeof (double));
+  g_autoptr (SeTensor) lat = upload_doubles (gpu, x, cands * n, _("the edited latents"), error);
+  g_autoptr (SeTensor) mom = lat ? upload_doubles (gpu, NULL, cands * n, _("the edit's momentum"), error) : NULL;
+  g_autoptr (SeTensor) zs = mom ? upload_doubles (gpu, z_used, (gsize) cands * T * n, _("the inversion's noise maps"),
+                                                  error) : NULL;
+  g_autoptr (SeTensor) report = zs ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) rep_n) : NULL;
+  g_autoptr (SeTensor) thr = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                (gint64) MAX ((gsize) group * C * L, 1)) : NULL;
+  g_autoptr (SeTensor) params = thr ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                (gint64) se_step_params_floats (C)) : NULL;
+  if (params == NULL)
+    return FALSE;
+  g_clear_pointer (&z_used, g_free);
+  EditRun run = { { lat, mom, zs, report, cands, n, (gsize) T * n }, params, thr, per, C, P };
+  SeStepLoop loop;
+  se_step_loop_init (&loop, s, cands, per, prompts, lat, n, params, edit_kernels, &run);
+  g_autofree SeStepParams *p = se_step_params_new (C);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < T; i++) {
+    guint t = sched->timesteps[K + i], idx = T - i - 1;
+    se_step_params_update (p, sched->alphas_cumprod[t], se_schedule_prev_alpha (sched, t),
+                           se_schedule_variance (sched, t));
+    se_step_params_edit (p, r, i, (guint) P);
+    p->z_offset = (guint32) (idx * n);
+    ok = upload_step (params, p, C, report, error) &&
+         se_step_loop_run (&loop, t, _("edit"), i + 1, T, report, rep, cancel, error);
+    for (gsize q = 0; ok && q < cands * n; q++) {
+      estimate[q] = rep[4 + q];
+      x[q] = rep[4 + cands * n + q];
+    }
+    for (guint c = 0; ok && c < cands; c++)
+      memcpy (trace + ((gsize) c * T + i) * n, x + c * n, n * sizeof (double));
+    if (ok && progress)
+      progress ("edit", i + 1, total, data);
+  }
+  se_step_loop_clear (&loop);
+  return ok;
+}
+
 static gboolean
 edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gpointer data,
       GCancellable *cancel, GError **error)
 {
   guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K;
-  guint cands = s->candidates, group = se_session_group_size (per);
+  guint cands = s->candidates;
   gsize n = s->n;
   g_autofree const float **prompts = g_new (const float *, per);
   if (!(prompts[0] = se_session_embedding (s, "", error)) || !(prompts[1] = se_session_embedding (s, r->tar, error)))
@@ -579,58 +693,28 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
     if (!(prompts[2 + c] = se_session_embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
       return FALSE;
 
-  const SeSchedule *sched = s->schedule;
   g_autofree double *x = se_host_alloc ((gsize) cands * n, sizeof (double), _("the edited latents"), error);
   g_autofree double *trace = x ? se_host_alloc ((gsize) cands * T * n, sizeof (double), _("the edit's trace"), error)
                                : NULL;
-  g_autofree double *momentum = trace ? se_host_alloc0 ((gsize) cands * n, sizeof (double), _("the edit's momentum"),
-                                                        error) : NULL;
-  g_autofree double *eps = momentum ? se_host_alloc ((gsize) group * per * n, sizeof (double),
-                                                     _("the UNet's predictions"), error) : NULL;
-  g_autofree double *estimate = eps ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"),
-                                                     error) : NULL;
-  g_autofree double *e = estimate ? se_host_alloc (n, sizeof (double), _("the guided prediction"), error) : NULL;
-  if (e == NULL)
+  g_autofree double *estimate = trace ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"),
+                                                       error) : NULL;
+  if (estimate == NULL)
     return FALSE;
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + c * (N + 1) * n + (N - K) * n, n * sizeof (double));
-  guint channels = (guint) (n / ((gsize) s->lh * s->lw));
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
-  s->estimate = estimate;
-  gboolean retrace = se_session_edit_retraces (r);
-  for (guint i = 0; ok && i < T; i++) {
-    if (retrace) {
+  if (se_session_edit_retraces (r)) {
+    for (guint i = 0; i < T; i++) {
       se_session_retrace_step (s, i, T, (gsize) (N + 1) * n, x, trace);
       if (progress)
         progress ("edit", i + 1, total, data);
-      continue;
     }
-    guint t = sched->timesteps[K + i], idx = N - K - i - 1;
-    double a = sched->alphas_cumprod[t], ap = se_schedule_prev_alpha (sched, t);
-    double var = se_schedule_variance (sched, t);
-    for (guint c0 = 0; c0 < cands; c0 += group) {
-      guint g = MIN (group, cands - c0);
-      if (!se_session_predict_candidates (s, x, n, c0, g, per, prompts, t, _("edit"), i + 1, T, eps, NULL, cancel,
-                                          error)) {
-        ok = FALSE;
-        break;
-      }
-      for (guint c = 0; c < g; c++) {
-        double *xc = x + (c0 + c) * n, *x0 = estimate + (c0 + c) * n;
-        const double *z = s->zs + (c0 + c) * N * n + idx * n;
-        se_sega_step (r, i, eps + c * per * n, n, channels, momentum + (c0 + c) * n, e);
-        for (gsize k = 0; k < n; k++) {
-          x0[k] = (xc[k] - sqrt (1.0 - a) * e[k]) / sqrt (a);
-          xc[k] = sqrt (ap) * x0[k] + sqrt (1.0 - ap - var) * e[k] + sqrt (var) * z[k];
-        }
-        memcpy (trace + ((c0 + c) * T + i) * n, xc, n * sizeof (double));
-      }
-    }
-    if (ok && progress)
-      progress ("edit", i + 1, total, data);
+  } else {
+    s->estimate = estimate;
+    ok = edit_steps (s, r, prompts, x, trace, estimate, progress, data, total, cancel, error);
+    s->estimate = NULL;
   }
-  s->estimate = NULL;
   return ok && se_session_finish_edit (s, g_steal_pointer (&x), g_steal_pointer (&trace), T, out, progress, data,
                                        total, cancel, error);
 }

@@ -7,7 +7,19 @@
 #include "ops-private.h"
 
 G_STATIC_ASSERT (sizeof (SeStepConcept) == 32);
-G_STATIC_ASSERT (sizeof (SeStepParams) == 48 + SE_STEP_CONCEPTS * 32);
+G_STATIC_ASSERT (sizeof (SeStepParams) == 48);
+
+gsize
+se_step_params_floats (guint concepts)
+{
+  return (sizeof (SeStepParams) + concepts * sizeof (SeStepConcept)) / sizeof (float);
+}
+
+SeStepParams *
+se_step_params_new (guint concepts)
+{
+  return g_malloc0 (se_step_params_floats (concepts) * sizeof (float));
+}
 
 void
 se_step_params_update (SeStepParams *p, double a, double ap, double var)
@@ -23,43 +35,41 @@ void
 se_step_params_edit (SeStepParams *p, const SeRecipe *r, guint step, guint P)
 {
   guint C = r->concepts->len, n_active = 0;
-  g_return_if_fail (C <= SE_STEP_CONCEPTS);
   p->cfg = (float) r->cfg_tar;
   p->mom_scale = (float) r->mom_scale;
   p->mom_beta = (float) r->mom_beta;
-  memset (p->concept, 0, sizeof p->concept);
-  double w[SE_STEP_CONCEPTS] = { 0 };
-  gboolean active[SE_STEP_CONCEPTS] = { 0 };
+  double sum = 0.0;
   for (guint c = 0; c < C; c++) {
     const SeConcept *k = &g_array_index (r->concepts, SeConcept, c);
     SeStepConcept *q = &p->concept[c];
-    active[c] = step >= k->warmup;
-    n_active += active[c] ? 1 : 0;
+    *q = (SeStepConcept) { 0 };
+    gboolean active = step >= k->warmup;
+    n_active += active ? 1 : 0;
     if (k->cooldown >= 0 && step >= (guint) k->cooldown)
       continue;                 /* no guidance and no weight (se_sega_step) */
-    w[c] = MAX (k->weight, 0.0);
+    double w = MAX (k->weight, 0.0);
     q->scale = (float) (k->reverse ? -k->scale : k->scale);
-    q->edit_weight = (float) w[c];
+    q->edit_weight = (float) w;
+    q->direct = active ? (float) w : 0.0f;      /* normalised below */
+    sum += active ? w : 0.0;
     /* torch.quantile's position, in double as se_quantile takes it */
     double pos = k->threshold * (double) (P - 1);
     q->q_lo = (guint32) floor (pos);
     q->q_w = (float) (pos - floor (pos));
   }
-  double sum = 0.0;
-  for (guint c = 0; c < C; c++)
-    sum += active[c] ? w[c] : 0.0;
   /* while some concepts warm up, the active ones guide e directly */
-  for (guint c = 0; c < C && n_active > 0 && n_active < C && sum > 0.0; c++)
-    p->concept[c].direct = active[c] ? (float) (w[c] / sum) : 0.0f;
+  gboolean direct = n_active > 0 && n_active < C && sum > 0.0;
+  for (guint c = 0; c < C; c++)
+    p->concept[c].direct = direct ? (float) (p->concept[c].direct / sum) : 0.0f;
   p->add_edit = n_active == C ? 1.0f : 0.0f;
 }
 
 static gboolean
 params_ok (const char *op, const SeTensor *params, GError **error)
 {
-  if (params->dtype != SE_DTYPE_F32 || params->numel < SE_STEP_PARAMS_FLOATS)
-    return se_ops_invalid (error, op, "the step's parameters need %zu fp32 values, not %zu",
-                           (gsize) SE_STEP_PARAMS_FLOATS, params->numel);
+  if (params->dtype != SE_DTYPE_F32 || params->numel < se_step_params_floats (0))
+    return se_ops_invalid (error, op, "the step's parameters need at least %zu fp32 values, not %zu",
+                           se_step_params_floats (0), params->numel);
   return TRUE;
 }
 
@@ -110,9 +120,10 @@ se_op_sega_quantiles (SeGpu *gpu, const SeTensor *eps, guint count, guint per, g
   gboolean act16;
   if (C == 0)
     return TRUE;
-  if (C > SE_STEP_CONCEPTS || per != 2 + C)
+  if (per != 2 + C)
     return se_ops_invalid (error, op, "%u concepts in batches of %u per candidate", C, per);
-  if (!eps_ok (op, eps, count, per, L * P, &act16, error) || !params_ok (op, params, error) ||
+  if (!eps_ok (op, eps, count, per, L * P, &act16, error) ||
+      !f32_holds (op, "the step's parameters", params, se_step_params_floats (C), error) ||
       !f32_holds (op, "the thresholds", thr, (gsize) count * C * L, error))
     return FALSE;
   struct {
@@ -130,10 +141,11 @@ se_op_edit_step (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint p
   const char *op = "edit_step";
   gsize n = st->n;
   gboolean act16;
-  if (C > SE_STEP_CONCEPTS || per != 2 + C || c0 + count > st->K || n % P)
+  if (per != 2 + C || c0 + count > st->K || n % P)
     return se_ops_invalid (error, op, "candidates %u..%u of %u, %u concepts in batches of %u", c0, c0 + count,
                            st->K, C, per);
-  if (!eps_ok (op, eps, count, per, n, &act16, error) || !params_ok (op, params, error) ||
+  if (!eps_ok (op, eps, count, per, n, &act16, error) ||
+      !f32_holds (op, "the step's parameters", params, se_step_params_floats (C), error) ||
       !f32_holds (op, "the thresholds", thr, MAX ((gsize) count * C * (n / P), 1), error) ||
       !f32_holds (op, "the latents", st->latents, st->K * n, error) ||
       !f32_holds (op, "the momentum", st->momentum, st->K * n, error) ||

@@ -11,11 +11,10 @@
 
 G_BEGIN_DECLS
 
-#define SE_STEP_CONCEPTS 8      /* shaders/ledits/step_params.glsl */
-
 /* One step's coefficients, as the kernels read them (the same layout as
- * step_params.glsl), uploaded before the step into an fp32 tensor of
- * SE_STEP_PARAMS_FLOATS. */
+ * step_params.glsl: the fields, then one SeStepConcept per concept),
+ * uploaded before the step into an fp32 tensor of
+ * se_step_params_floats (concepts) values. */
 typedef struct {
   float scale, direct, edit_weight, q_w;
   guint32 q_lo, pad[3];
@@ -25,17 +24,20 @@ typedef struct {
   float x0_x, x0_e, mu_x0, mu_e, mu_z;
   float cfg, mom_scale, mom_beta, add_edit;
   guint32 src_offset, z_offset, last;
-  SeStepConcept concept[SE_STEP_CONCEPTS];
+  SeStepConcept concept[];
 } SeStepParams;
 
-#define SE_STEP_PARAMS_FLOATS (sizeof (SeStepParams) / sizeof (float))
+gsize         se_step_params_floats (guint concepts);
+/* Zeroed parameters for `concepts` concepts (g_free). */
+SeStepParams *se_step_params_new (guint concepts);
 
 /* The DDPM update's coefficients for cumulative alphas a (this timestep),
  * ap (the previous) and the posterior variance var. */
 void se_step_params_update (SeStepParams *p, double a, double ap, double var);
 /* An edit step's guidance (se_sega_step's rules for warm-up, cool-down,
  * weights and momentum) for step `step` of the edit, with P positions per
- * latent channel; the update's coefficients are set apart. */
+ * latent channel, into p made for the recipe's concepts; the update's
+ * coefficients are set apart. */
 void se_step_params_edit (SeStepParams *p, const SeRecipe *r, guint step, guint P);
 
 /* sample [count * per, ...] (activations) = per copies of each candidate

@@ -94,10 +94,9 @@ se_unet_plan_attention (const SeUNetPlan *p, double *out, GError **error)
 }
 
 gboolean
-se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
-                  const float *const *contexts, float *out, GError **error)
+se_unet_plan_prepare (SeUNetPlan *p, const float *timesteps, const float *const *contexts, GError **error)
 {
-  if (!se_tensor_upload (p->sample, sample, error) || !se_tensor_upload (p->timesteps, timesteps, error))
+  if (!se_tensor_upload (p->timesteps, timesteps, error))
     return FALSE;
   gboolean changed = FALSE;
   for (guint b = 0; b < p->batch; b++) {
@@ -114,5 +113,31 @@ se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
     memset (p->uploaded, 0, p->batch * sizeof *p->uploaded);
     return FALSE;
   }
-  return se_tensor_replay_download (p->out, p->recording, out, error);
+  return TRUE;
+}
+
+gboolean
+se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
+                  const float *const *contexts, float *out, GError **error)
+{
+  return se_tensor_upload (p->sample, sample, error) && se_unet_plan_prepare (p, timesteps, contexts, error) &&
+         se_tensor_replay_download (p->out, p->recording, out, error);
+}
+
+SeRecording *
+se_unet_plan_recording (SeUNetPlan *p)
+{
+  return p->recording;
+}
+
+SeTensor *
+se_unet_plan_sample (SeUNetPlan *p)
+{
+  return p->sample;
+}
+
+const SeTensor *
+se_unet_plan_output (const SeUNetPlan *p)
+{
+  return p->out;
 }

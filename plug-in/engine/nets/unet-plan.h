@@ -30,6 +30,16 @@ guint se_unet_plan_capture_queries (const SeUNetPlan *plan);
  * (by address) from the last run's; the prediction [B, 4, h, w] out. */
 gboolean se_unet_plan_run (SeUNetPlan *plan, const float *sample, const float *timesteps,
                            const float *const *contexts, float *out, GError **error);
+/* The same in parts, for a step whose sample is written and whose output
+ * is read on the device (ledits/device-loop.c): the timesteps and contexts
+ * uploaded (and the keys and values made) for the next replay of the
+ * evaluation's recording, which reads the sample tensor and writes the
+ * output tensor. */
+gboolean     se_unet_plan_prepare (SeUNetPlan *plan, const float *timesteps, const float *const *contexts,
+                                   GError **error);
+SeRecording *se_unet_plan_recording (SeUNetPlan *plan);
+SeTensor    *se_unet_plan_sample (SeUNetPlan *plan);
+const SeTensor *se_unet_plan_output (const SeUNetPlan *plan);
 /* The last run's cross-attention maps (se_attn_capture_mean). */
 gboolean se_unet_plan_attention (const SeUNetPlan *plan, double *out, GError **error);
 
