@@ -15,16 +15,13 @@
  * --cache-dir keeps every cache (ours, Mesa's and NVIDIA's shader caches)
  * in DIR: run it twice with an empty DIR for a cold and a warm first edit.
  * With SE_VULKAN_PROFILE=1 each phase's device time per operator kind
- * follows it; --json writes the rows.  First, the host's own arithmetic
- * in an edit step at the chosen size (CFG, SEGA with its quantiles, the
- * DDPM update), timed on its own. */
+ * follows it; --json writes the rows. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 
 #include "bench-report.h"
 #include "engine.h"
-#include "ledits/sega.h"
 
 static double
 seconds_since (gint64 start)
@@ -69,35 +66,6 @@ phase_end (Phase *p, const char *name, int steps)
   g_autofree char *prof = se_engine_profile_report (p->engine);
   if (prof)
     printf ("%s", prof);
-}
-
-/* The host's arithmetic per edit step and candidate, in ms: se_sega_step
- * on random predictions of a size x size latent, then the scheduler's
- * update (session.c's edit loop). */
-static double
-host_step_ms (const SeRecipe *r, int size)
-{
-  guint C = r->concepts->len, channels = 4;
-  gsize n = (gsize) channels * (size / 8) * (size / 8);
-  GRand *rng = g_rand_new_with_seed (5);
-  g_autofree double *eps = g_new (double, (2 + C) * n), *momentum = g_new0 (double, n);
-  g_autofree double *e = g_new (double, n), *x = g_new (double, n), *z = g_new (double, n);
-  for (gsize i = 0; i < (2 + C) * n; i++)
-    eps[i] = g_rand_double_range (rng, -1, 1);
-  for (gsize i = 0; i < n; i++)
-    x[i] = z[i] = g_rand_double_range (rng, -1, 1);
-  g_rand_free (rng);
-  const int reps = 20;
-  double a = 0.5, ap = 0.6, var = 0.01;
-  gint64 start = g_get_monotonic_time ();
-  for (int k = 0; k < reps; k++) {
-    se_sega_step (r, (guint) k + 5, eps, n, channels, momentum, e);
-    for (gsize i = 0; i < n; i++) {
-      double x0 = (x[i] - sqrt (1.0 - a) * e[i]) / sqrt (a);
-      x[i] = sqrt (ap) * x0 + sqrt (1.0 - ap - var) * e[i] + sqrt (var) * z[i];
-    }
-  }
-  return (g_get_monotonic_time () - start) / 1e3 / reps;
 }
 
 static SeImage
@@ -227,9 +195,6 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 2;
   }
-  double host_ms = host_step_ms (r, size);
-  printf ("%-40s %8.2f ms per candidate\n", "host arithmetic per edit step", host_ms);
-  bench_report_row (report, "host arithmetic per edit step", "ms", host_ms, NULL);
   if (!run_phases (&ph, model, r, size, "", &error)) {
     g_printerr ("%s\n", error->message);
     return 1;

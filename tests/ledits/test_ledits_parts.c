@@ -11,7 +11,7 @@
 #include "ledits/recipe.h"
 #include "ledits/rng.h"
 #include "ledits/schedule.h"
-#include "ledits/sega.h"
+#include "ledits/quantile.h"
 #include "test-util.h"
 
 static void

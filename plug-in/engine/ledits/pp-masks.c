@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "ledits/sega.h"
+#include "ledits/quantile.h"
 
 void
 se_pp_attention_sum (const double *maps, guint queries, guint tokens, guint ntok, double *sum)

@@ -1,0 +1,389 @@
+/* test_step_kernels.c: LEDITS' step kernels (shaders/ledits/, step-ops.h)
+ * against the host in double precision: SEGA's quantile thresholds against
+ * se_quantile, whole edit steps (guidance, thresholds, warm-up weights,
+ * cool-down, reversal, momentum, the DDPM update) against ref_sega_step
+ * and the update (sega-reference.c), the inversion step against its
+ * formulas, the batch's sample against the latents it copies, and the
+ * status words for a prediction that is not finite; each with fp32 and
+ * fp16 predictions.
+ *
+ * Predictions are multiples of 2^-8 in [-4, 4) and scales powers of two,
+ * so fp16 holds them exactly and scale (e_c - e_u) is exact in fp32: the
+ * device selects the same order statistics as the host, ties included
+ * (a channel of 30 positions holds many equal values), and the bounds
+ * need only cover fp32 arithmetic: 1e-5 of the largest value. */
+#include <math.h>
+#include <string.h>
+
+#include "ledits/quantile.h"
+#include "ledits/step-ops.h"
+#include "sega-reference.h"
+#include "test-util.h"
+
+#define BOUND 1e-5
+
+static GRand *rng;
+static SeDType act;             /* the predictions' type in this pass */
+
+static float *
+grid_values (gsize n, double lo, double hi)
+{
+  float *v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) (floor (g_rand_double_range (rng, lo, hi) * 256.0) / 256.0);
+  return v;
+}
+
+static SeTensor *
+typed_tensor (SeGpu *gpu, SeDType dtype, const float *data, gsize n)
+{
+  g_autoptr (GError) error = NULL;
+  SeTensor *t = se_tensor_new_typed (gpu, dtype, 1, (gint64[]) { (gint64) n }, &error);
+  g_assert_no_error (error);
+  if (data) {
+    g_assert_true (se_tensor_upload (t, data, &error));
+    g_assert_no_error (error);
+  }
+  return t;
+}
+
+static SeTensor *
+params_tensor (SeGpu *gpu, const SeStepParams *p, guint concepts)
+{
+  g_autoptr (GError) error = NULL;
+  gsize n = se_step_params_floats (concepts);
+  SeTensor *t = typed_tensor (gpu, SE_DTYPE_F32, NULL, n);
+  g_assert_true (se_tensor_upload_raw (t, p, n * sizeof (float), &error));
+  g_assert_no_error (error);
+  return t;
+}
+
+static float *
+fetch_floats (const SeTensor *t)
+{
+  g_autoptr (GError) error = NULL;
+  float *v = g_new (float, t->numel);
+  g_assert_true (se_tensor_download (t, v, &error));
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+update_coefficients (SeStepParams *p, double *a, double *ap, double *var)
+{
+  *a = g_rand_double_range (rng, 0.2, 0.8);
+  *ap = g_rand_double_range (rng, *a, 0.95);
+  *var = g_rand_double_range (rng, 0.05, 0.9) * (1.0 - *ap);
+  se_step_params_update (p, *a, *ap, *var);
+}
+
+/* The recipe of the edit case: every rule of se_sega_step somewhere in six
+ * steps (warm-ups, a cool-down, a reversal, a zero weight, thresholds at 0,
+ * inside and at 1). */
+static SeRecipe *
+edit_recipe (void)
+{
+  SeRecipe *r = se_recipe_new ();
+  r->cfg_tar = 7.5;
+  r->mom_scale = 0.3;
+  r->mom_beta = 0.6;
+  const struct {
+    double scale, threshold, weight;
+    guint warmup;
+    gint cooldown;
+    gboolean reverse;
+  } c[] = {
+    { 2.0, 0.9, 1.0, 0, -1, FALSE },
+    { 4.0, 0.5, 2.5, 2, 4, TRUE },
+    { 0.5, 0.0, 0.7, 1, -1, FALSE },
+    { 1.0, 1.0, 0.0, 0, 5, FALSE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++) {
+    SeConcept *k = se_recipe_add_concept (r, "x");
+    k->scale = c[i].scale;
+    k->threshold = c[i].threshold;
+    k->weight = c[i].weight;
+    k->warmup = c[i].warmup;
+    k->cooldown = c[i].cooldown;
+    k->reverse = c[i].reverse;
+  }
+  return r;
+}
+
+/* Six edit steps of K candidates in groups of 2 (the second group smaller)
+ * with `concepts` of the recipe's, latents of L channels of P positions. */
+static void
+check_edit_steps (SeGpu *gpu, guint concepts, guint L, gsize P)
+{
+  g_autoptr (SeRecipe) all = edit_recipe ();
+  g_autoptr (SeRecipe) r = se_recipe_copy (all);
+  g_array_set_size (r->concepts, concepts);
+  const guint K = 3, group = 2, steps = 6, C = concepts, per = 2 + C;
+  gsize n = L * P;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *x0 = grid_values (K * n, -2, 2);
+  g_autofree float *zf = grid_values (K * steps * n, -2, 2);
+  g_autoptr (SeTensor) lat = typed_tensor (gpu, SE_DTYPE_F32, x0, K * n);
+  g_autofree float *zero = g_new0 (float, 4 + 2 * K * n);
+  g_autoptr (SeTensor) mom = typed_tensor (gpu, SE_DTYPE_F32, zero, K * n);
+  g_autoptr (SeTensor) zs = typed_tensor (gpu, SE_DTYPE_F32, zf, K * steps * n);
+  g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, zero, 4 + 2 * K * n);
+  g_autoptr (SeTensor) thr = typed_tensor (gpu, SE_DTYPE_F32, NULL, MAX (group * C * L, 1));
+  SeEditState st = { lat, mom, zs, report, K, n, steps * n };
+
+  g_autofree double *x = g_new (double, K * n), *m = g_new0 (double, K * n), *e = g_new (double, n);
+  g_autofree double *est = g_new (double, K * n), *eps = g_new (double, per * n);
+  g_autofree double *absg = g_new (double, P), *scratch = g_new (double, P);
+  for (gsize i = 0; i < K * n; i++)
+    x[i] = x0[i];
+  g_autofree SeStepParams *p = se_step_params_new (C);
+  for (guint step = 0; step < steps; step++) {
+    double a, ap, var;
+    update_coefficients (p, &a, &ap, &var);
+    se_step_params_edit (p, r, step, (guint) P);
+    guint idx = steps - 1 - step;
+    p->z_offset = (guint32) (idx * n);
+    g_autoptr (SeTensor) params = params_tensor (gpu, p, C);
+    for (guint c0 = 0; c0 < K; c0 += group) {
+      guint g = MIN (group, K - c0);
+      g_autofree float *ef = grid_values ((gsize) g * per * n, -4, 4);
+      g_autoptr (SeTensor) te = typed_tensor (gpu, act, ef, (gsize) g * per * n);
+      g_assert_true (se_op_sega_quantiles (gpu, te, g, per, C, L, P, params, thr, &error));
+      g_assert_no_error (error);
+      g_autofree float *q = fetch_floats (thr);
+      g_assert_true (se_op_edit_step (gpu, te, c0, g, per, C, P, params, thr, &st, &error));
+      g_assert_no_error (error);
+      for (guint c = 0; c < g; c++) {
+        guint k = c0 + c;
+        for (gsize i = 0; i < per * n; i++)
+          eps[i] = ef[(gsize) c * per * n + i];
+        /* the thresholds of the concepts guiding this step */
+        for (guint j = 0; j < C; j++) {
+          const SeConcept *kc = &g_array_index (r->concepts, SeConcept, j);
+          if (kc->cooldown >= 0 && step >= (guint) kc->cooldown)
+            continue;
+          for (guint ch = 0; ch < L; ch++) {
+            for (gsize i = 0; i < P; i++)
+              absg[i] = fabs (kc->scale * (eps[(2 + j) * n + ch * P + i] - eps[ch * P + i]));
+            double want = se_quantile (absg, P, kc->threshold, scratch);
+            double got = q[((gsize) c * C + j) * L + ch];
+            if (fabs (got - want) > 1e-6 * fmax (fabs (want), 1.0))
+              g_error ("step %u, candidate %u, concept %u, channel %u: threshold %.9g, want %.9g", step, k, j, ch,
+                       got, want);
+          }
+        }
+        ref_sega_step (r, step, eps, n, L, m + k * n, e);
+        const float *z = zf + ((gsize) k * steps + idx) * n;
+        for (gsize i = 0; i < n; i++) {
+          double *xi = x + k * n + i;
+          est[k * n + i] = (*xi - sqrt (1.0 - a) * e[i]) / sqrt (a);
+          *xi = sqrt (ap) * est[k * n + i] + sqrt (1.0 - ap - var) * e[i] + sqrt (var) * z[i];
+        }
+      }
+    }
+    g_autofree float *rep = fetch_floats (report);
+    g_autofree double *got_est = g_new (double, K * n), *got_x = g_new (double, K * n);
+    for (gsize i = 0; i < K * n; i++) {
+      got_est[i] = rep[4 + i];
+      got_x[i] = rep[4 + K * n + i];
+    }
+    g_autofree char *w1 = g_strdup_printf ("edit step %u (%u concepts, %s): estimates", step, C,
+                                           act == SE_DTYPE_F16 ? "fp16" : "fp32");
+    se_test_assert_close (w1, got_est, est, K * n, BOUND);
+    g_autofree char *w2 = g_strdup_printf ("edit step %u (%u concepts): latents", step, C);
+    se_test_assert_close (w2, got_x, x, K * n, BOUND);
+    g_assert_cmpuint (((guint32 *) rep)[0], ==, 0);
+  }
+}
+
+static void
+test_edit_steps (SeGpu *gpu)
+{
+  for (guint pass = 0; pass < 2; pass++) {
+    act = pass ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    check_edit_steps (gpu, 4, 4, 30);           /* many ties */
+    check_edit_steps (gpu, 2, 4, 1024);         /* fuller radix passes */
+    check_edit_steps (gpu, 0, 4, 30);           /* classifier-free guidance only */
+  }
+}
+
+/* Five inversion steps of 3 candidates with and without a source prompt. */
+static void
+check_invert_steps (SeGpu *gpu, guint per)
+{
+  const guint K = 3, steps = 5, group = 2;
+  const gsize n = 4 * 7 * 5;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *xf = grid_values (K * (steps + 1) * n, -2, 2);
+  g_autoptr (SeTensor) xts = typed_tensor (gpu, SE_DTYPE_F32, xf, K * (steps + 1) * n);
+  g_autoptr (SeTensor) zs = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * steps * n);
+  g_autoptr (SeTensor) rec = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * n);
+  g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, (const float[4]) { 0 }, 4);
+  SeInvertState st = { xts, zs, rec, report, K, steps, n };
+  g_autofree double *x = g_new (double, K * (steps + 1) * n), *z = g_new (double, K * steps * n);
+  g_autofree double *want_rec = g_new (double, K * n);
+  for (gsize i = 0; i < K * (steps + 1) * n; i++)
+    x[i] = xf[i];
+  for (guint j = 0; j < steps; j++) {
+    guint idx = steps - 1 - j;
+    double a, ap, var;
+    SeStepParams p = { .cfg = 3.5f, .z_offset = idx, .last = idx == 0 };
+    update_coefficients (&p, &a, &ap, &var);
+    g_autoptr (SeTensor) params = params_tensor (gpu, &p, 0);
+    for (guint c0 = 0; c0 < K; c0 += group) {
+      guint g = MIN (group, K - c0);
+      g_autofree float *ef = grid_values ((gsize) g * per * n, -4, 4);
+      g_autoptr (SeTensor) te = typed_tensor (gpu, act, ef, (gsize) g * per * n);
+      g_assert_true (se_op_invert_step (gpu, te, c0, g, per, params, &st, &error));
+      g_assert_no_error (error);
+      for (guint c = 0; c < g; c++) {
+        guint k = c0 + c;
+        double *xt = x + ((gsize) k * (steps + 1) + idx + 1) * n, *xprev = xt - n;
+        for (gsize i = 0; i < n; i++) {
+          double eu = ef[(gsize) c * per * n + i];
+          double e = per == 2 ? eu + 3.5 * (ef[(gsize) c * per * n + n + i] - eu) : eu;
+          double mu = sqrt (ap) * (xt[i] - sqrt (1.0 - a) * e) / sqrt (a) + sqrt (1.0 - ap - var) * e;
+          double zi = (xprev[i] - mu) / sqrt (var);
+          xprev[i] = mu + sqrt (var) * zi;
+          z[((gsize) k * steps + idx) * n + i] = idx == 0 ? 0.0 : zi;
+          if (idx == 0)
+            want_rec[k * n + i] = mu;
+        }
+      }
+    }
+  }
+  g_autofree double *got_x = se_test_fetch (xts), *got_z = se_test_fetch (zs), *got_rec = se_test_fetch (rec);
+  se_test_assert_close ("inversion: noised latents", got_x, x, K * (steps + 1) * n, BOUND);
+  se_test_assert_close ("inversion: noise maps", got_z, z, K * steps * n, BOUND);
+  se_test_assert_close ("inversion: reconstructions", got_rec, want_rec, K * n, BOUND);
+  g_autofree float *rep = fetch_floats (report);
+  g_assert_cmpuint (((guint32 *) rep)[0], ==, 0);
+}
+
+static void
+test_invert_steps (SeGpu *gpu)
+{
+  for (guint pass = 0; pass < 2; pass++) {
+    act = pass ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    check_invert_steps (gpu, 1);
+    check_invert_steps (gpu, 2);
+  }
+}
+
+/* A batch of candidates 1 and 2 of 3, three copies each, from latents at
+ * a step's offset. */
+static void
+test_fill_sample (SeGpu *gpu)
+{
+  const gsize n = 60, stride = 4 * n;
+  g_autoptr (GError) error = NULL;
+  g_autofree float *src = grid_values (3 * stride, -4, 4);
+  g_autoptr (SeTensor) ts = typed_tensor (gpu, SE_DTYPE_F32, src, 3 * stride);
+  SeStepParams p = { .src_offset = (guint32) (2 * n) };
+  g_autoptr (SeTensor) params = params_tensor (gpu, &p, 0);
+  for (guint pass = 0; pass < 2; pass++) {
+    g_autoptr (SeTensor) sample = typed_tensor (gpu, pass ? SE_DTYPE_F16 : SE_DTYPE_F32, NULL, 2 * 3 * n);
+    g_assert_true (se_op_fill_sample (gpu, ts, stride, n, 1, 2, 3, params, sample, &error));
+    g_assert_no_error (error);
+    g_autofree double *got = se_test_fetch (sample);
+    g_autofree double *want = g_new (double, 2 * 3 * n);
+    for (guint c = 0; c < 2; c++)
+      for (guint copy = 0; copy < 3; copy++)
+        for (gsize i = 0; i < n; i++)
+          want[((gsize) c * 3 + copy) * n + i] = src[(1 + c) * stride + 2 * n + i];
+    se_test_assert_close ("fill_sample", got, want, 2 * 3 * n, 0.0);
+  }
+}
+
+/* A prediction that is infinite or NaN sets the status words, whichever
+ * prediction of the batch holds it. */
+static void
+test_non_finite_status (SeGpu *gpu)
+{
+  const gsize n = 40, P = 10;
+  const guint C = 1, per = 3;
+  g_autoptr (SeRecipe) r = se_recipe_new ();
+  se_recipe_add_concept (r, "x");
+  g_autoptr (GError) error = NULL;
+  g_autofree float *zero = g_new0 (float, 3 * per * n + 4);
+  g_autoptr (SeTensor) lat = typed_tensor (gpu, SE_DTYPE_F32, zero, n);
+  g_autoptr (SeTensor) mom = typed_tensor (gpu, SE_DTYPE_F32, zero, n);
+  g_autoptr (SeTensor) zs = typed_tensor (gpu, SE_DTYPE_F32, zero, n);
+  g_autoptr (SeTensor) thr = typed_tensor (gpu, SE_DTYPE_F32, NULL, C * (n / P));
+  g_autofree SeStepParams *p = se_step_params_new (C);
+  se_step_params_update (p, 0.5, 0.6, 0.1);
+  se_step_params_edit (p, r, 0, P);
+  g_autoptr (SeTensor) params = params_tensor (gpu, p, C);
+  const float bad[] = { INFINITY, -INFINITY, NAN };
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint b = 0; b < G_N_ELEMENTS (bad); b++) {
+      SeDType dt = pass ? SE_DTYPE_F16 : SE_DTYPE_F32;
+      g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, zero, 4 + 2 * n);
+      SeEditState st = { lat, mom, zs, report, 1, n, n };
+      g_autofree float *ef = grid_values (per * n, -1, 1);
+      ef[(b + 1) * n - 7] = bad[b];                  /* e_u, the target, the concept in turn */
+      g_autoptr (SeTensor) te = typed_tensor (gpu, dt, ef, per * n);
+      g_assert_true (se_op_sega_quantiles (gpu, te, 1, per, C, n / P, P, params, thr, &error) &&
+                     se_op_edit_step (gpu, te, 0, 1, per, C, P, params, thr, &st, &error));
+      g_assert_no_error (error);
+      g_autofree float *rep = fetch_floats (report);
+      const guint32 *words = (const guint32 *) rep;
+      g_assert_cmpuint (words[0], ==, 1);
+      float v;
+      memcpy (&v, &words[1], sizeof v);
+      g_assert_true (isnan (bad[b]) ? isnan (v) : v == bad[b]);
+
+      /* the inversion's kernel flags the same */
+      g_autoptr (SeTensor) xts = typed_tensor (gpu, SE_DTYPE_F32, zero, 2 * n);
+      g_autoptr (SeTensor) izs = typed_tensor (gpu, SE_DTYPE_F32, NULL, n);
+      g_autoptr (SeTensor) rec = typed_tensor (gpu, SE_DTYPE_F32, NULL, n);
+      g_autoptr (SeTensor) irep = typed_tensor (gpu, SE_DTYPE_F32, zero, 4);
+      SeInvertState ist = { xts, izs, rec, irep, 1, 1, n };
+      g_autoptr (SeTensor) te2 = typed_tensor (gpu, dt, ef + (b == 2 ? 0 : b * n), 2 * n);
+      gboolean flagged = b < 2;                      /* NaN sits in the third prediction, not read */
+      g_assert_true (se_op_invert_step (gpu, te2, 0, 1, 2, params, &ist, &error));
+      g_assert_no_error (error);
+      g_autofree float *rep2 = fetch_floats (irep);
+      g_assert_cmpuint (((const guint32 *) rep2)[0], ==, flagged ? 1 : 0);
+    }
+}
+
+/* Parameters that do not fit the batch are refused with the operator named. */
+static void
+test_refusals (SeGpu *gpu)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree SeStepParams *p = se_step_params_new (0);
+  g_autoptr (SeTensor) params = params_tensor (gpu, p, 0);
+  g_autoptr (SeTensor) eps = typed_tensor (gpu, SE_DTYPE_F32, NULL, 4 * 10);
+  g_autoptr (SeTensor) thr = typed_tensor (gpu, SE_DTYPE_F32, NULL, 4);
+  /* two concepts need their entries in the parameters */
+  g_assert_false (se_op_sega_quantiles (gpu, eps, 1, 4, 2, 2, 5, params, thr, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "sega_quantiles"));
+  g_clear_error (&error);
+  /* the predictions must hold the batch */
+  g_autoptr (SeTensor) small = typed_tensor (gpu, SE_DTYPE_F32, NULL, 20);
+  g_autoptr (SeTensor) big = typed_tensor (gpu, SE_DTYPE_F32, NULL, 100);
+  SeInvertState ist = { big, big, big, big, 2, 1, 10 };
+  g_assert_false (se_op_invert_step (gpu, small, 0, 2, 2, params, &ist, &error));
+  g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "invert_step"));
+}
+
+static const SeTestCase cases[] = {
+  { "edit_steps", test_edit_steps },
+  { "invert_steps", test_invert_steps },
+  { "fill_sample", test_fill_sample },
+  { "non_finite_status", test_non_finite_status },
+  { "refusals", test_refusals },
+};
+
+int
+main (int argc, char **argv)
+{
+  rng = g_rand_new_with_seed (20261207);
+  int r = se_test_run_cases (argc, argv, "step-kernels", cases, G_N_ELEMENTS (cases));
+  g_rand_free (rng);
+  return r;
+}
