@@ -352,6 +352,21 @@ holds_plan (const SeSession *s, guint batch, guint capture)
   return FALSE;
 }
 
+/* The device's part of a LEDITS inversion or edit (device-loop.h), the
+ * larger: fp32 latents, noise maps, momentum and reports.  Text encodings
+ * come before it and decodes after. */
+static VkDeviceSize
+step_state_bytes (const SeSession *s, const SeRecipe *r, guint K)
+{
+  if (r->method == SE_METHOD_LEDITS_PP)
+    return 0;
+  gsize n = s->n, N = r->steps, T = N - r->skip, C = r->concepts->len;
+  gsize L = n / ((gsize) s->lh * s->lw), group = MIN (se_session_group_size (2 + C), K);
+  gsize invert = K * (2 * N + 2) * n + 4;
+  gsize edit = K * (T + 2) * n + 4 + 2 * K * n + group * C * L;
+  return (MAX (invert, edit) + se_step_params_floats (C)) * sizeof (float);
+}
+
 /* Whether the device can hold a whole run of the recipe with `candidates`:
  * the inversion's and the edit's recorded UNet evaluations (kept by the
  * session) and the larger of a decode and a prompt's encoding. */
@@ -374,9 +389,9 @@ run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
     need += se_footprint_bytes (&f->unet, s->width, s->height, b_inv);
   if ((b_edit != b_inv || capture) && !holds_plan (s, b_edit, capture))
     need += se_footprint_bytes (&f->unet, s->width, s->height, b_edit);
-  need += MAX (se_footprint_bytes (&f->decode, s->width, s->height, 1),
-               se_footprint_bytes (&f->text, s->width, s->height, 1));
-  return fits (m, need, error);
+  VkDeviceSize transient = MAX (se_footprint_bytes (&f->decode, s->width, s->height, 1),
+                                se_footprint_bytes (&f->text, s->width, s->height, 1));
+  return fits (m, need + MAX (transient, step_state_bytes (s, r, candidates)), error);
 }
 
 gboolean
