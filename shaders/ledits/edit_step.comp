@@ -19,7 +19,6 @@ layout (local_size_x = 256) in;
 #define STEP_PARAMS_BINDING 1
 #include "step_params.glsl"
 
-layout (std430, binding = 0) readonly buffer Eps { ACT eps[]; };
 layout (std430, binding = 2) readonly buffer Thr { float thr[]; };
 layout (std430, binding = 3) buffer Lat { float lat[]; };
 layout (std430, binding = 4) buffer Mom { float mom[]; };
@@ -30,15 +29,7 @@ layout (push_constant) uniform Push {
   uint n, P, per, C, c0, count, K, z_stride;
 } p;
 
-float load_eps (uint at)
-{
-  float v = float (eps[at]);
-  if (se_not_finite (v)) {
-    report[1] = floatBitsToUint (v);
-    report[0] = 1u;
-  }
-  return v;
-}
+#include "step_eps.glsl"
 
 void main ()
 {
@@ -66,8 +57,9 @@ void main ()
     e += sp.add_edit * edit;
   }
   e += eu;
-  float x0 = sp.x0_x * lat[at] - sp.x0_e * e;
-  float x = sp.mu_x0 * x0 + sp.mu_e * e + sp.mu_z * zs[k * p.z_stride + sp.z_offset + i];
+  float xt = lat[at];
+  float x0 = sp.x0_x * xt - sp.x0_e * e;
+  float x = sp.mu_x * xt + sp.mu_x0 * x0 + sp.mu_e * e + sp.mu_z * zs[k * p.z_stride + sp.z_offset + i];
   lat[at] = x;
   report[4u + at] = floatBitsToUint (x0);
   report[4u + p.K * p.n + at] = floatBitsToUint (x);

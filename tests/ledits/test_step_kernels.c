@@ -207,28 +207,40 @@ test_edit_steps (SeGpu *gpu)
   }
 }
 
-/* Five inversion steps of 3 candidates with and without a source prompt. */
+/* Five inversion steps of 3 candidates with and without a source prompt,
+ * DDPM's (dpm NULL) or the DPM-Solver's (its last five indices: second
+ * order after the first, the last to sigma 0). */
 static void
-check_invert_steps (SeGpu *gpu, guint per)
+check_invert_steps (SeGpu *gpu, guint per, const SeDpmSchedule *dpm)
 {
   const guint K = 3, steps = 5, group = 2;
   const gsize n = 4 * 7 * 5;
   g_autoptr (GError) error = NULL;
   g_autofree float *xf = grid_values (K * (steps + 1) * n, -2, 2);
+  g_autofree float *zero = g_new0 (float, K * n);
   g_autoptr (SeTensor) xts = typed_tensor (gpu, SE_DTYPE_F32, xf, K * (steps + 1) * n);
   g_autoptr (SeTensor) zs = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * steps * n);
   g_autoptr (SeTensor) rec = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * n);
-  g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, (const float[4]) { 0 }, 4);
-  SeInvertState st = { xts, zs, rec, report, K, steps, n };
+  g_autoptr (SeTensor) dprev = typed_tensor (gpu, SE_DTYPE_F32, zero, K * n);
+  g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, zero, 4);
+  SeInvertState st = { xts, zs, rec, dprev, report, K, steps, n };
   g_autofree double *x = g_new (double, K * (steps + 1) * n), *z = g_new (double, K * steps * n);
-  g_autofree double *want_rec = g_new (double, K * n);
+  g_autofree double *want_rec = g_new (double, K * n), *dp = g_new0 (double, K * n);
   for (gsize i = 0; i < K * (steps + 1) * n; i++)
     x[i] = xf[i];
   for (guint j = 0; j < steps; j++) {
-    guint idx = steps - 1 - j;
-    double a, ap, var;
-    SeStepParams p = { .cfg = 3.5f, .z_offset = idx, .last = idx == 0 };
-    update_coefficients (&p, &a, &ap, &var);
+    guint idx = steps - 1 - j, m = dpm ? dpm->first + j : 0;
+    double a = 0, ap = 0, var = 0;
+    SeDpmStep ds = { 0 };
+    SeStepParams p = { .cfg = 3.5f, .z_offset = idx };
+    if (dpm) {
+      se_step_params_dpm (&p, dpm, m, j > 0);
+      se_dpm_step (dpm, m, &ds);
+      p.last = idx == 0 ? SE_LAST_DATA : SE_LAST_NOT;
+    } else {
+      update_coefficients (&p, &a, &ap, &var);
+      p.last = idx == 0 ? SE_LAST_MEAN : SE_LAST_NOT;
+    }
     g_autoptr (SeTensor) params = params_tensor (gpu, &p, 0);
     for (guint c0 = 0; c0 < K; c0 += group) {
       guint g = MIN (group, K - c0);
@@ -242,20 +254,39 @@ check_invert_steps (SeGpu *gpu, guint per)
         for (gsize i = 0; i < n; i++) {
           double eu = ef[(gsize) c * per * n + i];
           double e = per == 2 ? eu + 3.5 * (ef[(gsize) c * per * n + n + i] - eu) : eu;
+          double *zi = z + ((gsize) k * steps + idx) * n + i, *d = dp + k * n + i;
+          if (dpm) {
+            /* ledits-pp.c's loop, as it was on the host */
+            double D = se_dpm_data (dpm, m, xt[i], e);
+            if (idx == 0) {
+              want_rec[k * n + i] = D;
+              *zi = 0.0;
+            } else {
+              double mu = ds.c_x * xt[i] + ds.c_d * D + (j > 0 ? 0.5 * ds.c_d * ds.inv_r0 * (D - *d) : 0.0);
+              *zi = (xprev[i] - mu) / ds.c_n;
+              xprev[i] = mu + ds.c_n * *zi;
+            }
+            *d = D;
+            continue;
+          }
           double mu = sqrt (ap) * (xt[i] - sqrt (1.0 - a) * e) / sqrt (a) + sqrt (1.0 - ap - var) * e;
-          double zi = (xprev[i] - mu) / sqrt (var);
-          xprev[i] = mu + sqrt (var) * zi;
-          z[((gsize) k * steps + idx) * n + i] = idx == 0 ? 0.0 : zi;
+          double zv = (xprev[i] - mu) / sqrt (var);
+          xprev[i] = mu + sqrt (var) * zv;
+          *zi = idx == 0 ? 0.0 : zv;
           if (idx == 0)
             want_rec[k * n + i] = mu;
         }
       }
     }
   }
+  const char *kind = dpm ? "DPM-Solver" : "DDPM";
   g_autofree double *got_x = se_test_fetch (xts), *got_z = se_test_fetch (zs), *got_rec = se_test_fetch (rec);
-  se_test_assert_close ("inversion: noised latents", got_x, x, K * (steps + 1) * n, BOUND);
-  se_test_assert_close ("inversion: noise maps", got_z, z, K * steps * n, BOUND);
-  se_test_assert_close ("inversion: reconstructions", got_rec, want_rec, K * n, BOUND);
+  g_autofree char *w1 = g_strdup_printf ("%s inversion, batches of %u: noised latents", kind, per);
+  g_autofree char *w2 = g_strdup_printf ("%s inversion, batches of %u: noise maps", kind, per);
+  g_autofree char *w3 = g_strdup_printf ("%s inversion, batches of %u: reconstructions", kind, per);
+  se_test_assert_close (w1, got_x, x, K * (steps + 1) * n, BOUND);
+  se_test_assert_close (w2, got_z, z, K * steps * n, BOUND);
+  se_test_assert_close (w3, got_rec, want_rec, K * n, BOUND);
   g_autofree float *rep = fetch_floats (report);
   g_assert_cmpuint (((guint32 *) rep)[0], ==, 0);
 }
@@ -265,8 +296,11 @@ test_invert_steps (SeGpu *gpu)
 {
   for (guint pass = 0; pass < 2; pass++) {
     act = pass ? SE_DTYPE_F16 : SE_DTYPE_F32;
-    check_invert_steps (gpu, 1);
-    check_invert_steps (gpu, 2);
+    g_autoptr (SeDpmSchedule) dpm = se_dpm_schedule_new (20, 5);
+    check_invert_steps (gpu, 1, NULL);
+    check_invert_steps (gpu, 2, NULL);
+    check_invert_steps (gpu, 1, dpm);
+    check_invert_steps (gpu, 2, dpm);
   }
 }
 
@@ -338,7 +372,8 @@ test_non_finite_status (SeGpu *gpu)
       g_autoptr (SeTensor) izs = typed_tensor (gpu, SE_DTYPE_F32, NULL, n);
       g_autoptr (SeTensor) rec = typed_tensor (gpu, SE_DTYPE_F32, NULL, n);
       g_autoptr (SeTensor) irep = typed_tensor (gpu, SE_DTYPE_F32, zero, 4);
-      SeInvertState ist = { xts, izs, rec, irep, 1, 1, n };
+      g_autoptr (SeTensor) dprev = typed_tensor (gpu, SE_DTYPE_F32, zero, n);
+      SeInvertState ist = { xts, izs, rec, dprev, irep, 1, 1, n };
       g_autoptr (SeTensor) te2 = typed_tensor (gpu, dt, ef + (b == 2 ? 0 : b * n), 2 * n);
       gboolean flagged = b < 2;                      /* NaN sits in the third prediction, not read */
       g_assert_true (se_op_invert_step (gpu, te2, 0, 1, 2, params, &ist, &error));
@@ -365,7 +400,7 @@ test_refusals (SeGpu *gpu)
   /* the predictions must hold the batch */
   g_autoptr (SeTensor) small = typed_tensor (gpu, SE_DTYPE_F32, NULL, 20);
   g_autoptr (SeTensor) big = typed_tensor (gpu, SE_DTYPE_F32, NULL, 100);
-  SeInvertState ist = { big, big, big, big, 2, 1, 10 };
+  SeInvertState ist = { big, big, big, big, big, 2, 1, 10 };
   g_assert_false (se_op_invert_step (gpu, small, 0, 2, 2, params, &ist, &error));
   g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "invert_step"));

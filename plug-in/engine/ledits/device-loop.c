@@ -4,15 +4,16 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "ledits/step-ops.h"
 #include "nets/unet-plan.h"
 
 void
-se_step_loop_init (SeStepLoop *l, SeSession *s, guint K, guint per, const float *const *contexts,
+se_step_loop_init (SeStepLoop *l, SeSession *s, guint K, guint per, guint capture, const float *const *contexts,
                    const SeTensor *latents, gsize stride, const SeTensor *params, SeStepKernels kernels,
                    gpointer data)
 {
-  *l = (SeStepLoop) { .s = s, .K = K, .per = per, .group = MIN (se_session_group_size (per), K),
+  *l = (SeStepLoop) { .s = s, .K = K, .per = per, .group = MIN (se_session_group_size (per), K), .capture = capture,
                       .contexts = contexts, .latents = latents, .stride = stride, .params = params,
                       .kernels = kernels, .data = data, .replay = se_session_replay_wanted (s->model->gpu) };
   g_assert ((K + l->group - 1) / l->group <= SE_STEP_LOOP_GROUPS);
@@ -36,7 +37,7 @@ group_ready (SeStepLoop *l, SeStepGroup *grp, guint c0, guint g, GError **error)
   if (grp->kernels)
     return TRUE;
   SeGpu *gpu = l->s->model->gpu;
-  grp->plan = se_session_plan_for (l->s, g * l->per, 0, error);
+  grp->plan = se_session_plan_for (l->s, g * l->per, l->capture, error);
   if (grp->plan == NULL || !se_cmd_capture_begin (gpu, error))
     return FALSE;
   gboolean ok = se_op_fill_sample (gpu, l->latents, l->stride, l->s->n, c0, g, l->per, l->params,
@@ -44,7 +45,7 @@ group_ready (SeStepLoop *l, SeStepGroup *grp, guint c0, guint g, GError **error)
   ok = se_cmd_capture_end (gpu, &grp->fill, ok ? error : NULL) && ok;
   if (!ok || !se_cmd_capture_begin (gpu, error))
     return FALSE;
-  ok = l->kernels (gpu, se_unet_plan_output (grp->plan), c0, g, l->data, error);
+  ok = l->kernels (gpu, se_unet_plan_output (grp->plan), se_unet_plan_maps (grp->plan), c0, g, l->data, error);
   return se_cmd_capture_end (gpu, &grp->kernels, ok ? error : NULL) && ok;
 }
 
@@ -81,8 +82,10 @@ direct_group (SeStepLoop *l, guint c0, guint g, const float *ts, const float *co
       return FALSE;
   if (!se_op_fill_sample (gpu, l->latents, l->stride, s->n, c0, g, l->per, l->params, sample, error))
     return FALSE;
-  g_autoptr (SeTensor) eps = se_unet_forward_t (m->unet, sample, tt, context, NULL, NULL, error);
-  return eps && l->kernels (gpu, eps, c0, g, l->data, error) &&
+  g_autoptr (GPtrArray) maps = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
+  SeAttnCapture cap = { l->capture, maps };
+  g_autoptr (SeTensor) eps = se_unet_forward_t (m->unet, sample, tt, context, NULL, l->capture ? &cap : NULL, error);
+  return eps && l->kernels (gpu, eps, l->capture ? maps : NULL, c0, g, l->data, error) &&
          (report ? se_tensor_download (report, out, error) : se_cmd_submit (gpu, error));
 }
 
@@ -113,4 +116,88 @@ se_step_loop_run (SeStepLoop *l, guint t, const char *phase, guint step, guint s
   memcpy (&bad, &status[1], sizeof bad);
   g_autofree char *what = g_strdup_printf (_("the UNet (%s step %u of %u, timestep %u)"), phase, step, steps, t);
   return se_session_finite (l->s->model, &bad, 1, what, error);
+}
+
+SeTensor *
+se_step_tensor_from_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error)
+{
+  g_autofree float *f = se_host_alloc (n, sizeof (float), what, error);
+  if (f == NULL)
+    return NULL;
+  for (gsize i = 0; i < n; i++)
+    f[i] = v ? (float) v[i] : 0.0f;
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) n);
+  return t && se_tensor_upload (t, f, error) ? g_steal_pointer (&t) : NULL;
+}
+
+gboolean
+se_step_tensor_to_doubles (const SeTensor *t, double *out, const char *what, GError **error)
+{
+  g_autofree float *f = se_host_alloc (t->numel, sizeof (float), what, error);
+  if (f == NULL || !se_tensor_download (t, f, error))
+    return FALSE;
+  for (gsize i = 0; i < t->numel; i++)
+    out[i] = f[i];
+  return TRUE;
+}
+
+gboolean
+se_step_upload (SeTensor *params, const SeStepParams *p, guint concepts, SeTensor *report, GError **error)
+{
+  static const float zero[4];
+  return se_tensor_upload_raw (params, p, se_step_params_floats (concepts) * sizeof (float), error) &&
+         se_tensor_upload_part (report, 0, zero, 4, error);
+}
+
+typedef struct {
+  SeInvertState st;
+  const SeTensor *params;
+  guint per;
+} InvertRun;
+
+static gboolean
+invert_kernels (SeGpu *gpu, const SeTensor *eps, const GPtrArray *maps, guint c0, guint count, gpointer data,
+                GError **error)
+{
+  InvertRun *run = data;
+  return se_op_invert_step (gpu, eps, c0, count, run->per, run->params, &run->st, error);
+}
+
+gboolean
+se_step_invert (SeSession *s, guint K, guint N, guint per, const float *const *contexts, double *xts, double *zs,
+                double *rec, SeInvertStepFunc step, gpointer step_data, SeProgressFunc progress, gpointer data,
+                GCancellable *cancel, GError **error)
+{
+  SeGpu *gpu = s->model->gpu;
+  gsize n = s->n, per_xts = (N + 1) * n;
+  /* the noised latents go up once; each step's map and x_{t-1} stay there */
+  g_autoptr (SeTensor) xts_t = se_step_tensor_from_doubles (gpu, xts, K * per_xts, _("the inversion's latents"),
+                                                            error);
+  g_autoptr (SeTensor) zs_t = xts_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * N * n) : NULL;
+  g_autoptr (SeTensor) rec_t = zs_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * n) : NULL;
+  g_autoptr (SeTensor) dprev = rec_t ? se_step_tensor_from_doubles (gpu, NULL, K * n, _("the inversion's predictions"),
+                                                                    error) : NULL;
+  g_autoptr (SeTensor) report = dprev ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 4) : NULL;
+  g_autoptr (SeTensor) params = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                   (gint64) se_step_params_floats (0)) : NULL;
+  if (params == NULL)
+    return FALSE;
+  InvertRun run = { { xts_t, zs_t, rec_t, dprev, report, K, N, n }, params, per };
+  SeStepLoop loop;
+  se_step_loop_init (&loop, s, K, per, 0, contexts, xts_t, per_xts, params, invert_kernels, &run);
+  float status[4];
+  gboolean ok = TRUE;
+  for (guint j = 0; ok && j < N; j++) {
+    guint t, idx = N - j - 1;
+    SeStepParams p = { .src_offset = (guint32) ((idx + 1) * n), .z_offset = idx };
+    step (step_data, j, N, &p, &t);
+    ok = se_step_upload (params, &p, 0, report, error) &&
+         se_step_loop_run (&loop, t, _("inversion"), j + 1, N, report, status, cancel, error);
+    if (ok && progress)
+      progress ("invert", j + 1, N, data);
+  }
+  se_step_loop_clear (&loop);
+  return ok && se_step_tensor_to_doubles (xts_t, xts, _("the inversion's latents"), error) &&
+         se_step_tensor_to_doubles (zs_t, zs, _("the inversion's noise maps"), error) &&
+         se_step_tensor_to_doubles (rec_t, rec, _("the inversion's reconstructions"), error);
 }

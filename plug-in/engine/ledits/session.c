@@ -450,59 +450,27 @@ se_session_noised (SeSession *s, guint K, guint steps, guint64 seed, const float
   return TRUE;
 }
 
-/* A new fp32 tensor [n] holding v. */
-static SeTensor *
-upload_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error)
-{
-  g_autofree float *f = se_host_alloc (n, sizeof (float), what, error);
-  if (f == NULL)
-    return NULL;
-  for (gsize i = 0; i < n; i++)
-    f[i] = v ? (float) v[i] : 0.0f;
-  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) n);
-  return t && se_tensor_upload (t, f, error) ? g_steal_pointer (&t) : NULL;
-}
-
-static gboolean
-download_doubles (const SeTensor *t, double *out, const char *what, GError **error)
-{
-  g_autofree float *f = se_host_alloc (t->numel, sizeof (float), what, error);
-  if (f == NULL || !se_tensor_download (t, f, error))
-    return FALSE;
-  for (gsize i = 0; i < t->numel; i++)
-    out[i] = f[i];
-  return TRUE;
-}
-
-/* A step's coefficients and cleared status words, uploaded before it. */
-static gboolean
-upload_step (SeTensor *params, const SeStepParams *p, guint concepts, SeTensor *report, GError **error)
-{
-  static const float zero[4];
-  return se_tensor_upload_raw (params, p, se_step_params_floats (concepts) * sizeof (float), error) &&
-         se_tensor_upload_part (report, 0, zero, 4, error);
-}
-
 typedef struct {
-  SeInvertState st;
-  const SeTensor *params;
-  guint per;
-} InvertRun;
+  const SeSchedule *sched;
+  float cfg;
+} DdpmInversion;
 
-static gboolean
-invert_kernels (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, gpointer data, GError **error)
+static void
+ddpm_inversion_step (gpointer data, guint j, guint steps, SeStepParams *p, guint *t)
 {
-  InvertRun *run = data;
-  return se_op_invert_step (gpu, eps, c0, count, run->per, run->params, &run->st, error);
+  const DdpmInversion *inv = data;
+  *t = inv->sched->timesteps[j];
+  p->cfg = inv->cfg;
+  p->last = j == steps - 1 ? SE_LAST_MEAN : SE_LAST_NOT;
+  se_step_params_update (p, inv->sched->alphas_cumprod[*t], se_schedule_prev_alpha (inv->sched, *t),
+                         se_schedule_variance (inv->sched, *t));
 }
 
 static gboolean
 invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
         SeProgressFunc progress, gpointer data, GCancellable *cancel, GError **error)
 {
-  SeGpu *gpu = s->model->gpu;
   guint N = r->steps;
-  gsize n = s->n, per_xts = (N + 1) * n;
   g_autoptr (SeSchedule) sched = se_schedule_new (N);
   /* xts[k + 1] = sqrt(a) x0 + sqrt(1 - a) noise[k], k over ascending timesteps */
   g_autofree double *ca = g_new (double, N), *cb = g_new (double, N);
@@ -521,36 +489,9 @@ invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noi
     return FALSE;
   guint per = src ? 2 : 1;
   const float *contexts[] = { uncond, src };
-
-  /* the noised latents go up once; each step's map and x_{t-1} stay there */
-  g_autoptr (SeTensor) xts_t = upload_doubles (gpu, xts, K * per_xts, _("the inversion's latents"), error);
-  g_autoptr (SeTensor) zs_t = xts_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * N * n) : NULL;
-  g_autoptr (SeTensor) rec_t = zs_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * n) : NULL;
-  g_autoptr (SeTensor) report = rec_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 4) : NULL;
-  g_autoptr (SeTensor) params = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
-                                                                   (gint64) se_step_params_floats (0)) : NULL;
-  if (params == NULL)
-    return FALSE;
-  InvertRun run = { { xts_t, zs_t, rec_t, report, K, N, n }, params, per };
-  SeStepLoop loop;
-  se_step_loop_init (&loop, s, K, per, contexts, xts_t, per_xts, params, invert_kernels, &run);
-  float status[4];
-  gboolean ok = TRUE;
-  for (guint j = 0; ok && j < N; j++) {
-    guint t = sched->timesteps[j], idx = N - j - 1;
-    SeStepParams p = { .cfg = (float) r->cfg_src, .src_offset = (guint32) ((idx + 1) * n), .z_offset = idx,
-                       .last = idx == 0 };
-    se_step_params_update (&p, sched->alphas_cumprod[t], se_schedule_prev_alpha (sched, t),
-                           se_schedule_variance (sched, t));
-    ok = upload_step (params, &p, 0, report, error) &&
-         se_step_loop_run (&loop, t, _("inversion"), j + 1, N, report, status, cancel, error);
-    if (ok && progress)
-      progress ("invert", j + 1, N, data);
-  }
-  se_step_loop_clear (&loop);
-  if (!ok || !download_doubles (xts_t, xts, _("the inversion's latents"), error) ||
-      !download_doubles (zs_t, zs, _("the inversion's noise maps"), error) ||
-      !download_doubles (rec_t, rec, _("the inversion's reconstructions"), error))
+  DdpmInversion inv = { sched, (float) r->cfg_src };
+  if (!se_step_invert (s, K, N, per, contexts, xts, zs, rec, ddpm_inversion_step, &inv, progress, data, cancel,
+                       error))
     return FALSE;
   se_session_set_inversion (s, r, K, N, g_steal_pointer (&sched), NULL, g_steal_pointer (&xts),
                             g_steal_pointer (&zs), g_steal_pointer (&rec));
@@ -629,7 +570,8 @@ typedef struct {
 } EditRun;
 
 static gboolean
-edit_kernels (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, gpointer data, GError **error)
+edit_kernels (SeGpu *gpu, const SeTensor *eps, const GPtrArray *maps, guint c0, guint count, gpointer data,
+              GError **error)
 {
   EditRun *run = data;
   guint L = (guint) (run->st.n / run->P);
@@ -656,9 +598,9 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
     return FALSE;
   for (guint c = 0; c < cands; c++)
     memcpy (z_used + (gsize) c * T * n, s->zs + (gsize) c * N * n, (gsize) T * n * sizeof (double));
-  g_autoptr (SeTensor) lat = upload_doubles (gpu, x, cands * n, _("the edited latents"), error);
-  g_autoptr (SeTensor) mom = lat ? upload_doubles (gpu, NULL, cands * n, _("the edit's momentum"), error) : NULL;
-  g_autoptr (SeTensor) zs = mom ? upload_doubles (gpu, z_used, (gsize) cands * T * n, _("the inversion's noise maps"),
+  g_autoptr (SeTensor) lat = se_step_tensor_from_doubles (gpu, x, cands * n, _("the edited latents"), error);
+  g_autoptr (SeTensor) mom = lat ? se_step_tensor_from_doubles (gpu, NULL, cands * n, _("the edit's momentum"), error) : NULL;
+  g_autoptr (SeTensor) zs = mom ? se_step_tensor_from_doubles (gpu, z_used, (gsize) cands * T * n, _("the inversion's noise maps"),
                                                   error) : NULL;
   g_autoptr (SeTensor) report = zs ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) rep_n) : NULL;
   g_autoptr (SeTensor) thr = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
@@ -670,7 +612,7 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
   g_clear_pointer (&z_used, g_free);
   EditRun run = { { lat, mom, zs, report, cands, n, (gsize) T * n }, params, thr, per, C, P };
   SeStepLoop loop;
-  se_step_loop_init (&loop, s, cands, per, prompts, lat, n, params, edit_kernels, &run);
+  se_step_loop_init (&loop, s, cands, per, 0, prompts, lat, n, params, edit_kernels, &run);
   g_autofree SeStepParams *p = se_step_params_new (C);
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < T; i++) {
@@ -679,7 +621,7 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
                            se_schedule_variance (sched, t));
     se_step_params_edit (p, r, i, (guint) P);
     p->z_offset = (guint32) (idx * n);
-    ok = upload_step (params, p, C, report, error) &&
+    ok = se_step_upload (params, p, C, report, error) &&
          se_step_loop_run (&loop, t, _("edit"), i + 1, T, report, rep, cancel, error);
     for (gsize q = 0; ok && q < cands * n; q++) {
       estimate[q] = rep[4 + q];

@@ -141,3 +141,9 @@ se_unet_plan_output (const SeUNetPlan *p)
 {
   return p->out;
 }
+
+const GPtrArray *
+se_unet_plan_maps (const SeUNetPlan *p)
+{
+  return p->capture.probs;
+}

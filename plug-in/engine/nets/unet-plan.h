@@ -40,6 +40,8 @@ gboolean     se_unet_plan_prepare (SeUNetPlan *plan, const float *timesteps, con
 SeRecording *se_unet_plan_recording (SeUNetPlan *plan);
 SeTensor    *se_unet_plan_sample (SeUNetPlan *plan);
 const SeTensor *se_unet_plan_output (const SeUNetPlan *plan);
+/* The captured cross-attention maps (SeAttnCapture's probs), or NULL. */
+const GPtrArray *se_unet_plan_maps (const SeUNetPlan *plan);
 /* The last run's cross-attention maps (se_attn_capture_mean). */
 gboolean se_unet_plan_attention (const SeUNetPlan *plan, double *out, GError **error);
 
