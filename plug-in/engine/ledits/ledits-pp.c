@@ -3,7 +3,8 @@
  * ../shared/reference/ledits_pp/README.md sections 2 and 3: an inversion
  * with the second-order SDE DPM-Solver++ and edit-friendly noise maps, then
  * an edit whose concepts are each confined by an implicit mask (their
- * cross-attention maps, their noise estimate's quantile, or both). */
+ * cross-attention maps, their noise estimate's quantile, or both).  The
+ * steps run on the device (device-loop.h, step-ops.h). */
 #include "session-private.h"
 
 #include <glib/gi18n-lib.h>
@@ -11,10 +12,26 @@
 #include <string.h>
 
 #include "fault.h"
-#include "ledits/pp-masks.h"
+#include "ledits/device-loop.h"
 
-/* diffusers uses the noise mask only from this timestep down (README quirk 7) */
-#define NOISE_MASK_MAX_T 800
+typedef struct {
+  const SeDpmSchedule *dpm;
+  float cfg;
+} DpmInversion;
+
+/* the solver's step j: second order after the first; the last goes to
+ * sigma 0, so its noise map is zero and an unchanged edit ends on its data
+ * prediction */
+static void
+dpm_inversion_step (gpointer data, guint j, guint steps, SeStepParams *p, guint *t)
+{
+  const DpmInversion *inv = data;
+  guint m = inv->dpm->first + j;
+  *t = inv->dpm->timesteps[m];
+  p->cfg = inv->cfg;
+  p->last = j == steps - 1 ? SE_LAST_DATA : SE_LAST_NOT;
+  se_step_params_dpm (p, inv->dpm, m, j > 0);
+}
 
 gboolean
 se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, const float *noises,
@@ -26,7 +43,6 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
     g_set_error (error, SE_RECIPE_ERROR, 0, _("LEDITS++ cannot run %u of %u steps"), n_steps, r->steps);
     return FALSE;
   }
-  gsize n = s->n, per_xts = (n_steps + 1) * n, per_zs = n_steps * n;
   /* X[k + 1] = alpha_t x0 + sigma_t d_k, k over ascending timesteps */
   g_autofree double *ca = g_new (double, n_steps), *cb = g_new (double, n_steps);
   for (guint k = 0; k < n_steps; k++) {
@@ -38,9 +54,6 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
   if (!se_session_noised (s, K, n_steps, seed, noises, ca, cb, &arrays, error))
     return FALSE;
   g_autofree double *xts = arrays.xts, *zs = arrays.zs, *rec = arrays.reconstruction;
-  g_autofree double *dprev = se_host_alloc ((gsize) K * n, sizeof (double), _("the inversion's predictions"), error);
-  if (dprev == NULL)
-    return FALSE;
   /* diffusers' invert() takes encode_prompt's (prompt, negative) pair as
    * (unconditional, conditional): its "guidance" leads away from the source
    * prompt, e = e_src + scale (e_empty - e_src) (README quirk 1, kept so
@@ -49,219 +62,205 @@ se_ledits_pp_invert (SeSession *s, const SeRecipe *r, guint64 seed, guint K, con
   const float *src = empty && *r->src ? se_session_embedding (s, r->src, error) : NULL;
   if (empty == NULL || (*r->src && src == NULL))
     return FALSE;
-  guint per = src ? 2 : 1, group = se_session_group_size (per);
+  guint per = src ? 2 : 1;
   const float *contexts[] = { src ? src : empty, empty };
-  g_autofree double *eps = se_host_alloc ((gsize) group * per * n, sizeof (double), _("the UNet's predictions"), error);
-  if (eps == NULL)
+  DpmInversion inv = { dpm, (float) r->cfg_src };
+  if (!se_step_invert (s, K, n_steps, per, contexts, xts, zs, rec, dpm_inversion_step, &inv, progress, data, cancel,
+                       error))
     return FALSE;
-
-  for (guint j = 0; j < n_steps; j++) {
-    guint m = dpm->first + j, t = dpm->timesteps[m], idx = n_steps - 1 - j;
-    SeDpmStep st;
-    se_dpm_step (dpm, m, &st);
-    for (guint c0 = 0; c0 < K; c0 += group) {
-      guint g = MIN (group, K - c0);
-      if (!se_session_predict_candidates (s, xts + (idx + 1) * n, per_xts, c0, g, per, contexts, t, _("inversion"),
-                                          j + 1, n_steps, eps, NULL, cancel, error))
-        return FALSE;
-      for (guint c = 0; c < g; c++) {
-        const double *e0 = eps + c * per * n, *e1 = e0 + n;
-        double *xt = xts + (c0 + c) * per_xts + (idx + 1) * n, *xprev = xt - n;
-        double *z = zs + (c0 + c) * per_zs + idx * n, *dp = dprev + (c0 + c) * n;
-        for (gsize i = 0; i < n; i++) {
-          double e = per == 2 ? e0[i] + r->cfg_src * (e1[i] - e0[i]) : e0[i];
-          double D = se_dpm_data (dpm, m, xt[i], e);
-          if (j == n_steps - 1) {
-            /* the last step goes to sigma 0: its noise map is zero and an
-             * unchanged edit ends on this data prediction */
-            rec[(c0 + c) * n + i] = D;
-            z[i] = 0.0;
-          } else {
-            double mu = st.c_x * xt[i] + st.c_d * D;
-            if (j > 0)
-              mu += 0.5 * st.c_d * st.inv_r0 * (D - dp[i]);
-            z[i] = (xprev[i] - mu) / st.c_n;
-            xprev[i] = mu + st.c_n * z[i];
-          }
-          dp[i] = D;
-        }
-      }
-    }
-    if (progress)
-      progress ("invert", j + 1, n_steps, data);
-  }
   se_session_set_inversion (s, r, K, n_steps, NULL, g_steal_pointer (&dpm), g_steal_pointer (&xts),
                             g_steal_pointer (&zs), g_steal_pointer (&rec));
   return TRUE;
 }
 
-/* One step's masks and guidance for one candidate, what the observer sees. */
-typedef struct {
-  guint C, lh, lw, ah, aw, hw, aq;      /* concepts, latent and attention sizes */
-  guint *ntok;                          /* [C]: tokens each concept's attention map sums */
-  double *attn_sum, *attn_smooth;       /* [C][aq] */
-  double *attn_threshold, *noise_threshold;   /* [C] */
-  double *attn_mask, *noise_mask, *final_mask;  /* [C][hw] */
-  gboolean *active, *noise_applied;     /* [C] */
-  double *d, *guidance;                 /* [n] */
-  double *abs_sum, *scratch, *small;    /* [hw], [hw], [aq] */
-} StepWork;
-
-static void
-step_work_clear (StepWork *w)
-{
-  g_free (w->ntok);
-  g_free (w->attn_sum);
-  g_free (w->attn_smooth);
-  g_free (w->attn_threshold);
-  g_free (w->noise_threshold);
-  g_free (w->attn_mask);
-  g_free (w->noise_mask);
-  g_free (w->final_mask);
-  g_free (w->active);
-  g_free (w->noise_applied);
-  g_free (w->d);
-  g_free (w->guidance);
-  g_free (w->abs_sum);
-  g_free (w->scratch);
-  g_free (w->small);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StepWork, step_work_clear)
-
-static gboolean
-step_work_init (StepWork *w, const SeSession *s, guint C, GError **error)
-{
-  guint c1 = MAX (C, 1u);
-  *w = (StepWork) { .C = C, .lh = s->lh, .lw = s->lw, .ah = s->lh / 4, .aw = s->lw / 4 };
-  w->hw = w->lh * w->lw;
-  w->aq = w->ah * w->aw;
-  w->ntok = g_new0 (guint, c1);
-  w->attn_threshold = g_new0 (double, c1);
-  w->noise_threshold = g_new0 (double, c1);
-  w->active = g_new0 (gboolean, c1);
-  w->noise_applied = g_new0 (gboolean, c1);
-  const char *what = _("the concept masks");
-  return (w->attn_sum = se_host_alloc0 ((gsize) c1 * w->aq, sizeof (double), what, error)) &&
-         (w->attn_smooth = se_host_alloc0 ((gsize) c1 * w->aq, sizeof (double), what, error)) &&
-         (w->attn_mask = se_host_alloc0 ((gsize) c1 * w->hw, sizeof (double), what, error)) &&
-         (w->noise_mask = se_host_alloc0 ((gsize) c1 * w->hw, sizeof (double), what, error)) &&
-         (w->final_mask = se_host_alloc0 ((gsize) c1 * w->hw, sizeof (double), what, error)) &&
-         (w->d = se_host_alloc (s->n, sizeof (double), what, error)) &&
-         (w->guidance = se_host_alloc (s->n, sizeof (double), what, error)) &&
-         (w->abs_sum = se_host_alloc (w->hw, sizeof (double), what, error)) &&
-         (w->scratch = se_host_alloc (w->hw, sizeof (double), what, error)) &&
-         (w->small = se_host_alloc (w->aq, sizeof (double), what, error));
-}
-
-/* The guidance of one step for one candidate (README section 3) into
- * w->guidance, with every concept's masks: eps holds 1 + C predictions of n
- * values (the unconditional first), maps their cross-attention maps
- * [1 + C][aq][tokens], or NULL when the masks do not use them. */
-static void
-concept_guidance (const SeRecipe *r, StepWork *w, guint step, guint t, const double *eps, const double *maps,
-                  guint tokens, gsize n, guint channels)
-{
-  guint hw = w->hw, aq = w->aq;
-  const double *eu = eps;
-  memset (w->guidance, 0, n * sizeof (double));
-  for (guint c = 0; c < w->C; c++) {
-    const SeConcept *k = &g_array_index (r->concepts, SeConcept, c);
-    double *am = w->attn_mask + (gsize) c * hw, *nm = w->noise_mask + (gsize) c * hw;
-    double *fm = w->final_mask + (gsize) c * hw;
-    double *S = w->attn_sum + (gsize) c * aq, *Sm = w->attn_smooth + (gsize) c * aq;
-    w->active[c] = step >= k->warmup && !(k->cooldown >= 0 && step >= (guint) k->cooldown);
-    w->noise_applied[c] = FALSE;
-    w->attn_threshold[c] = w->noise_threshold[c] = 0.0;
-    memset (S, 0, aq * sizeof (double));
-    memset (Sm, 0, aq * sizeof (double));
-    if (!w->active[c]) {
-      memset (am, 0, hw * sizeof (double));
-      memset (nm, 0, hw * sizeof (double));
-      memset (fm, 0, hw * sizeof (double));
-      continue;
-    }
-    const double *ec = eps + (gsize) (1 + c) * n;
-    double f = k->reverse ? -k->scale : k->scale;
-    for (gsize i = 0; i < n; i++)
-      w->d[i] = (ec[i] - eu[i]) * f;
-    for (guint i = 0; i < hw; i++)
-      am[i] = nm[i] = 1.0;
-    if (maps) {
-      se_pp_attention_sum (maps + (gsize) (1 + c) * aq * tokens, aq, tokens, w->ntok[c], S);
-      se_pp_smooth (S, w->ah, w->aw, Sm);
-      w->attn_threshold[c] = se_pp_threshold (Sm, aq, k->threshold, w->small, w->scratch);
-      se_pp_upsample4 (w->small, w->lh, w->lw, am);
-    }
-    if (r->masks == SE_MASKS_NOISE || (r->masks == SE_MASKS_INTERSECT && t <= NOISE_MASK_MAX_T)) {
-      se_pp_abs_channel_sum (w->d, channels, hw, w->abs_sum);
-      w->noise_threshold[c] = se_pp_threshold (w->abs_sum, hw, k->threshold, nm, w->scratch);
-      w->noise_applied[c] = TRUE;
-    }
-    for (guint i = 0; i < hw; i++)
-      fm[i] = am[i] * nm[i];
-    for (guint ch = 0; ch < channels; ch++)
-      for (guint i = 0; i < hw; i++)
-        w->guidance[(gsize) ch * hw + i] += w->d[(gsize) ch * hw + i] * fm[i];
-  }
-}
-
 /* The tokens concept c's attention map sums: the prompt's own (at most 75)
  * or, like diffusers with a fast tokenizer, 75 (README quirk 4). */
-static void
-count_tokens (SeSession *s, const SeRecipe *r, StepWork *w)
+static guint *
+count_tokens (SeSession *s, const SeRecipe *r)
 {
   SeModel *m = s->model;
-  guint P = m->files->clip.positions;
+  guint P = m->files->clip.positions, C = r->concepts->len;
+  guint *ntok = g_new0 (guint, MAX (C, 1u));
   g_autofree gint32 *ids = g_new (gint32, P);
-  for (guint c = 0; c < w->C; c++) {
+  for (guint c = 0; c < C; c++) {
     const char *prompt = g_array_index (r->concepts, SeConcept, c).prompt;
     guint count = se_tokenizer_encode (m->tokenizer, prompt, ids, P);
-    w->ntok[c] = r->mask_padded_tokens ? P - 2 : MIN (count, P - 2);
+    ntok[c] = r->mask_padded_tokens ? P - 2 : MIN (count, P - 2);
   }
+  return ntok;
+}
+
+typedef struct {
+  SePpEditState st;
+  const SeTensor *params;
+  guint per;
+} PpEditRun;
+
+static gboolean
+pp_kernels (SeGpu *gpu, const SeTensor *eps, const GPtrArray *maps, guint c0, guint count, gpointer data,
+            GError **error)
+{
+  PpEditRun *run = data;
+  for (guint l = 0; maps && l < maps->len; l++)
+    if (!se_op_pp_attention_sum (gpu, maps->pdata[l], c0, count, run->per, l == 0, maps->len, run->params, &run->st,
+                                 error))
+      return FALSE;
+  return se_op_pp_masks (gpu, eps, c0, count, run->per, run->params, &run->st, error) &&
+         se_op_pp_edit_step (gpu, eps, c0, count, run->per, run->params, &run->st, error);
+}
+
+/* One step as the test observer sees it (SePpStep), for candidate k, from
+ * the report (masks, guidance, latents) and the masks' detail and sums,
+ * fetched for it. */
+static void
+observe_step (SeSession *s, const SeStepParams *p, guint step, guint t, guint k, const float *rep,
+              const float *sums, const float *detail)
+{
+  guint C = s->mask_concepts, K = s->candidates, hw = s->lh * s->lw, aw = s->lw / 4, aq = hw / 16;
+  gsize n = s->n;
+  g_autofree double *attn_sum = g_new0 (double, MAX (C, 1u) * aq), *attn_smooth = g_new0 (double, MAX (C, 1u) * aq);
+  g_autofree double *attn_thr = g_new0 (double, MAX (C, 1u)), *noise_thr = g_new0 (double, MAX (C, 1u));
+  g_autofree double *am = g_new0 (double, MAX (C, 1u) * hw), *nm = g_new0 (double, MAX (C, 1u) * hw);
+  g_autofree double *fm = g_new0 (double, MAX (C, 1u) * hw);
+  g_autofree gboolean *active = g_new0 (gboolean, MAX (C, 1u)), *noise_applied = g_new0 (gboolean, MAX (C, 1u));
+  g_autofree double *guidance = g_new (double, n), *latent = g_new (double, n);
+  for (guint c = 0; c < C; c++) {
+    guint flags = p->concept[c].flags;
+    const float *S = sums + ((gsize) k * C + c) * aq, *d = detail + ((gsize) k * C + c) * (aq + hw + 2);
+    const float *m = rep + 4 + 3 * K * n + ((gsize) k * C + c) * hw;
+    active[c] = (flags & SE_MASK_ACTIVE) != 0;
+    noise_applied[c] = active[c] && (flags & SE_MASK_NOISE);
+    if (!active[c])
+      continue;
+    gboolean attn = flags & SE_MASK_ATTENTION;
+    float ta = d[aq + hw], tn = d[aq + hw + 1];
+    attn_thr[c] = attn ? ta : 0.0;
+    noise_thr[c] = noise_applied[c] ? tn : 0.0;
+    for (guint q = 0; attn && q < aq; q++) {
+      attn_sum[(gsize) c * aq + q] = S[q];
+      attn_smooth[(gsize) c * aq + q] = d[q];
+    }
+    for (guint q = 0; q < hw; q++) {
+      gsize at = (gsize) c * hw + q;
+      am[at] = !attn || d[(q / s->lw / 4) * aw + q % s->lw / 4] >= ta ? 1.0 : 0.0;
+      nm[at] = !noise_applied[c] || d[aq + q] >= tn ? 1.0 : 0.0;
+      fm[at] = m[q];
+    }
+  }
+  for (gsize i = 0; i < n; i++) {
+    guidance[i] = rep[4 + 2 * K * n + k * n + i];
+    latent[i] = rep[4 + K * n + k * n + i];
+  }
+  SePpStep rec = { step, t, C, attn_sum, attn_smooth, attn_thr, noise_thr, am, nm, fm, active, noise_applied,
+                   guidance, latent };
+  s->observer (&rec, k, s->observer_data);
+}
+
+/* The edit's steps on the device; after each, the host takes the
+ * candidates' data predictions (the preview), latents (the trace) and
+ * masks (the session's, and their coverage). */
+static gboolean
+pp_edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double *x, double *trace,
+               double *estimate, double *coverage, guint *active_steps, SeProgressFunc progress, gpointer data,
+               guint total, GCancellable *cancel, GError **error)
+{
+  SeGpu *gpu = s->model->gpu;
+  const SeDpmSchedule *dpm = s->dpm;
+  guint C = r->concepts->len, per = 1 + C, T = s->inv_steps, K = s->candidates;
+  guint hw = s->lh * s->lw, aq = hw / 16;
+  gsize n = s->n, per_masks = (gsize) MAX (C, 1u) * hw, rep_n = 4 + 3 * (gsize) K * n + (gsize) K * C * hw;
+  gboolean attention = C > 0 && r->masks != SE_MASKS_NOISE;
+  g_autofree guint *tokens = count_tokens (s, r);
+  g_autofree float *rep = se_host_alloc (rep_n, sizeof (float), _("the edit's estimates"), error);
+  if (rep == NULL)
+    return FALSE;
+  g_autoptr (SeTensor) lat = se_step_tensor_from_doubles (gpu, x, K * n, _("the edited latents"), error);
+  g_autoptr (SeTensor) dprev = lat ? se_step_tensor_from_doubles (gpu, NULL, K * n, _("the edit's estimates"), error)
+                                   : NULL;
+  g_autoptr (SeTensor) zs = dprev ? se_step_tensor_from_doubles (gpu, s->zs, (gsize) K * T * n,
+                                                                 _("the inversion's noise maps"), error) : NULL;
+  g_autoptr (SeTensor) sums = zs ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                             (gint64) MAX ((gsize) K * C * aq, 1)) : NULL;
+  g_autoptr (SeTensor) detail = sums ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                 (gint64) MAX ((gsize) K * C * (aq + hw + 2), 1))
+                                     : NULL;
+  g_autoptr (SeTensor) report = detail ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) rep_n) : NULL;
+  g_autoptr (SeTensor) params = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
+                                                                   (gint64) se_step_params_floats (C)) : NULL;
+  if (params == NULL)
+    return FALSE;
+  PpEditRun run = { { lat, dprev, zs, sums, detail, report, K, C, s->lh, s->lw, n, (gsize) T * n }, params, per };
+  SeStepLoop loop;
+  /* diffusers' attention store: the maps at a quarter of the latent's resolution */
+  se_step_loop_init (&loop, s, K, per, attention ? aq : 0, prompts, lat, n, params, pp_kernels, &run);
+  g_autofree SeStepParams *p = se_step_params_new (C);
+  g_autofree float *sums_f = NULL, *detail_f = NULL;
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < T; i++) {
+    guint m = dpm->first + i, t = dpm->timesteps[m], idx = T - 1 - i;
+    /* first order at the first step and at the last (lower_order_final) */
+    se_step_params_dpm (p, dpm, m, i > 0 && i < T - 1);
+    se_step_params_pp_edit (p, r, i, t, hw, aq, tokens);
+    p->z_offset = (guint32) (idx * n);
+    ok = se_step_upload (params, p, C, report, error) &&
+         se_step_loop_run (&loop, t, _("edit"), i + 1, T, report, rep, cancel, error);
+    if (ok && s->observer) {
+      g_free (sums_f);
+      g_free (detail_f);
+      sums_f = g_new (float, sums->numel);
+      detail_f = g_new (float, detail->numel);
+      ok = se_tensor_download (sums, sums_f, error) && se_tensor_download (detail, detail_f, error);
+    }
+    for (gsize q = 0; ok && q < K * n; q++) {
+      estimate[q] = rep[4 + q];
+      x[q] = rep[4 + K * n + q];
+    }
+    for (guint k = 0; ok && k < K; k++) {
+      memcpy (trace + ((gsize) k * T + i) * n, x + k * n, n * sizeof (double));
+      for (gsize q = 0; q < (gsize) C * hw; q++) {
+        double v = rep[4 + 3 * K * n + k * C * hw + q];
+        s->masks[k * per_masks + q] = v;
+        coverage[k * per_masks + q] += v;
+      }
+      if (s->observer)
+        observe_step (s, p, i, t, k, rep, sums_f, detail_f);
+    }
+    for (guint c = 0; ok && c < C; c++)
+      active_steps[c] += p->concept[c].flags & SE_MASK_ACTIVE ? 1 : 0;
+    if (ok && progress)
+      progress ("edit", i + 1, total, data);
+  }
+  se_step_loop_clear (&loop);
+  return ok;
 }
 
 gboolean
 se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gpointer data,
                    GCancellable *cancel, GError **error)
 {
-  const SeDpmSchedule *dpm = s->dpm;
   guint C = r->concepts->len, per = 1 + C, T = s->inv_steps;
-  guint cands = s->candidates, group = se_session_group_size (per);
+  guint cands = s->candidates;
   gsize n = s->n;
-  guint hw = s->lh * s->lw, channels = (guint) (n / hw);
-  guint tokens = s->model->files->clip.positions;
-  gboolean attention = C > 0 && r->masks != SE_MASKS_NOISE;
+  guint hw = s->lh * s->lw;
   g_autofree const float **prompts = g_new (const float *, per);
   if (!(prompts[0] = se_session_embedding (s, "", error)))
     return FALSE;
   for (guint c = 0; c < C; c++)
     if (!(prompts[1 + c] = se_session_embedding (s, g_array_index (r->concepts, SeConcept, c).prompt, error)))
       return FALSE;
-  g_auto (StepWork) w = { 0 };
-  if (!step_work_init (&w, s, C, error))
-    return FALSE;
-  count_tokens (s, r, &w);
 
   gsize per_masks = (gsize) MAX (C, 1u) * hw;
   g_autofree double *x = se_host_alloc ((gsize) cands * n, sizeof (double), _("the edited latents"), error);
   g_autofree double *trace = x ? se_host_alloc ((gsize) cands * T * n, sizeof (double), _("the edit's trace"), error)
                                : NULL;
-  g_autofree double *eps = trace ? se_host_alloc ((gsize) group * per * n, sizeof (double),
-                                                  _("the UNet's predictions"), error) : NULL;
-  g_autofree double *maps = eps && attention ? se_host_alloc ((gsize) group * per * w.aq * tokens, sizeof (double),
-                                                              _("the attention maps"), error) : NULL;
-  g_autofree double *estimate = eps && (maps || !attention)
-                                  ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"), error)
-                                  : NULL;
-  g_autofree double *dprev = estimate ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"),
+  g_autofree double *estimate = trace ? se_host_alloc ((gsize) cands * n, sizeof (double), _("the edit's estimates"),
                                                        error) : NULL;
-  g_autofree double *masks = dprev ? se_host_alloc0 ((gsize) cands * per_masks, sizeof (double),
-                                                     _("the concept masks"), error) : NULL;
+  g_autofree double *masks = estimate ? se_host_alloc0 ((gsize) cands * per_masks, sizeof (double),
+                                                        _("the concept masks"), error) : NULL;
   g_autofree double *coverage = masks ? se_host_alloc0 ((gsize) cands * per_masks, sizeof (double),
                                                         _("the concept masks"), error) : NULL;
   if (coverage == NULL)
     return FALSE;
-  gboolean retrace = se_session_edit_retraces (r);
   g_autofree guint *active_steps = g_new0 (guint, MAX (C, 1u));
   for (guint c = 0; c < cands; c++)
     memcpy (x + c * n, s->xts + (gsize) c * (T + 1) * n + (gsize) T * n, n * sizeof (double));
@@ -274,60 +273,20 @@ se_ledits_pp_edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc
   s->masks = g_steal_pointer (&masks);
   s->coverage = NULL;
   s->mask_concepts = C;
-  s->estimate = estimate;
-  for (guint i = 0; ok && i < T; i++) {
-    if (retrace) {
+  if (se_session_edit_retraces (r)) {
+    s->estimate = x;            /* the retraced latent is the preview's best guess */
+    for (guint i = 0; i < T; i++) {
       se_session_retrace_step (s, i, T, (gsize) (T + 1) * n, x, trace);
       if (progress)
         progress ("edit", i + 1, total, data);
-      continue;
     }
-    guint m = dpm->first + i, t = dpm->timesteps[m], idx = T - 1 - i;
-    SeDpmStep st;
-    se_dpm_step (dpm, m, &st);
-    /* first order at the first step and at the last (lower_order_final) */
-    gboolean second = i > 0 && i < T - 1;
-    for (guint c0 = 0; c0 < cands; c0 += group) {
-      guint g = MIN (group, cands - c0);
-      if (!se_session_predict_candidates (s, x, n, c0, g, per, prompts, t, _("edit"), i + 1, T, eps, maps, cancel,
-                                          error)) {
-        ok = FALSE;
-        break;
-      }
-      for (guint c = 0; c < g; c++) {
-        guint k = c0 + c;
-        double *xc = x + k * n, *D = estimate + k * n, *dp = dprev + k * n;
-        const double *z = s->zs + (gsize) k * T * n + (gsize) idx * n;
-        const double *e_c = eps + (gsize) c * per * n;
-        concept_guidance (r, &w, i, t, e_c, maps ? maps + (gsize) c * per * w.aq * tokens : NULL, tokens, n,
-                          channels);
-        for (gsize q = 0; q < n; q++) {
-          double d = se_dpm_data (dpm, m, xc[q], e_c[q] + w.guidance[q]);
-          double mu = st.c_x * xc[q] + st.c_d * d;
-          if (second)
-            mu += 0.5 * st.c_d * st.inv_r0 * (d - dp[q]);
-          D[q] = dp[q] = d;
-          xc[q] = mu + st.c_n * z[q];
-        }
-        memcpy (trace + ((gsize) k * T + i) * n, xc, n * sizeof (double));
-        memcpy (s->masks + k * per_masks, w.final_mask, (gsize) C * hw * sizeof (double));
-        for (gsize q = 0; q < (gsize) C * hw; q++)
-          coverage[k * per_masks + q] += w.final_mask[q];
-        if (s->observer) {
-          SePpStep rec = {
-            i, t, C, w.attn_sum, w.attn_smooth, w.attn_threshold, w.noise_threshold, w.attn_mask, w.noise_mask,
-            w.final_mask, w.active, w.noise_applied, w.guidance, xc,
-          };
-          s->observer (&rec, k, s->observer_data);
-        }
-      }
-    }
-    for (guint c = 0; c < C; c++)
-      active_steps[c] += w.active[c] ? 1 : 0;
-    if (ok && progress)
-      progress ("edit", i + 1, total, data);
+    s->estimate = NULL;
+  } else {
+    s->estimate = estimate;
+    ok = pp_edit_steps (s, r, prompts, x, trace, estimate, coverage, active_steps, progress, data, total, cancel,
+                        error);
+    s->estimate = NULL;
   }
-  s->estimate = NULL;
   /* coverage: the share of a concept's active steps each position was masked in */
   for (guint k = 0; ok && k < cands; k++)
     for (guint c = 0; c < C; c++)

@@ -662,11 +662,13 @@ edit (SeSession *s, const SeRecipe *r, SeImage *out, SeProgressFunc progress, gp
   guint total = T + (out ? 1 : 0);
   gboolean ok = TRUE;
   if (se_session_edit_retraces (r)) {
+    s->estimate = x;            /* the retraced latent is the preview's best guess */
     for (guint i = 0; i < T; i++) {
       se_session_retrace_step (s, i, T, (gsize) (N + 1) * n, x, trace);
       if (progress)
         progress ("edit", i + 1, total, data);
     }
+    s->estimate = NULL;
   } else {
     s->estimate = estimate;
     ok = edit_steps (s, r, prompts, x, trace, estimate, progress, data, total, cancel, error);
