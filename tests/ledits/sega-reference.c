@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "ledits/quantile.h"
+#include "quantile-reference.h"
 
 void
 ref_sega_step (const SeRecipe *r, guint step, const double *eps, gsize n, guint channels, double *momentum,
@@ -38,7 +38,7 @@ ref_sega_step (const SeRecipe *r, guint step, const double *eps, gsize n, guint 
           gc[base + i] = k->scale * (k->reverse ? -d : d);
           absd[i] = fabs (gc[base + i]);
         }
-        double q = se_quantile (absd, per, k->threshold, scratch);
+        double q = ref_quantile (absd, per, k->threshold, scratch);
         for (gsize i = 0; i < per; i++)
           if (fabs (gc[base + i]) < q)
             gc[base + i] = 0.0;

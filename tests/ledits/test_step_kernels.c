@@ -1,11 +1,12 @@
 /* test_step_kernels.c: LEDITS' step kernels (shaders/ledits/, step-ops.h)
  * against the host in double precision: SEGA's quantile thresholds against
- * se_quantile, whole edit steps (guidance, thresholds, warm-up weights,
+ * ref_quantile, whole edit steps (guidance, thresholds, warm-up weights,
  * cool-down, reversal, momentum, the DDPM update) against ref_sega_step
  * and the update (sega-reference.c), the inversion step against its
- * formulas, the batch's sample against the latents it copies, and the
- * status words for a prediction that is not finite; each with fp32 and
- * fp16 predictions.
+ * formulas (DDPM and the DPM-Solver), LEDITS++' attention sums, masks and
+ * edit steps against pp-masks-reference.c and the solver's step, the
+ * batch's sample against the latents it copies, and the status words for a
+ * prediction that is not finite; each with fp32 and fp16 predictions.
  *
  * Predictions are multiples of 2^-8 in [-4, 4) and scales powers of two,
  * so fp16 holds them exactly and scale (e_c - e_u) is exact in fp32: the
@@ -15,8 +16,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "ledits/quantile.h"
+#include "quantile-reference.h"
 #include "ledits/step-ops.h"
+#include "pp-masks-reference.h"
 #include "sega-reference.h"
 #include "test-util.h"
 
@@ -165,7 +167,7 @@ check_edit_steps (SeGpu *gpu, guint concepts, guint L, gsize P)
           for (guint ch = 0; ch < L; ch++) {
             for (gsize i = 0; i < P; i++)
               absg[i] = fabs (kc->scale * (eps[(2 + j) * n + ch * P + i] - eps[ch * P + i]));
-            double want = se_quantile (absg, P, kc->threshold, scratch);
+            double want = ref_quantile (absg, P, kc->threshold, scratch);
             double got = q[((gsize) c * C + j) * L + ch];
             if (fabs (got - want) > 1e-6 * fmax (fabs (want), 1.0))
               g_error ("step %u, candidate %u, concept %u, channel %u: threshold %.9g, want %.9g", step, k, j, ch,
@@ -304,6 +306,145 @@ test_invert_steps (SeGpu *gpu)
   }
 }
 
+/* Four LEDITS++ edit steps of 3 candidates in groups of 2, with two
+ * captured layers' maps, concepts warming up and reversed, masks of one
+ * kind (SeMaskMode), on a 4-step solver schedule (timesteps 801 to 201). */
+static void
+check_pp_edit_steps (SeGpu *gpu, SeMaskMode mode)
+{
+  const guint K = 3, group = 2, steps = 4, C = 2, per = 1 + C, lh = 8, lw = 12, L = 4, tokens = 7, layers = 2;
+  const guint hw = lh * lw, aq = hw / 16;
+  const gsize n = (gsize) L * hw;
+  const guint ntok[] = { 3, 6 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SeRecipe) r = se_recipe_new_for (SE_METHOD_LEDITS_PP);
+  r->masks = mode;
+  SeConcept *k0 = se_recipe_add_concept (r, "x"), *k1 = se_recipe_add_concept (r, "y");
+  k0->scale = 2.0;
+  k0->threshold = 0.6;
+  k1->scale = 4.0;
+  k1->threshold = 0.25;
+  k1->reverse = TRUE;
+  k1->warmup = 1;
+  g_autoptr (SeDpmSchedule) dpm = se_dpm_schedule_new (steps, steps);   /* t from 801: no noise mask at first */
+  g_autofree float *x0 = grid_values (K * n, -2, 2), *zf = grid_values (K * steps * n, -2, 2);
+  g_autofree float *zero = g_new0 (float, 4 + 3 * K * n + K * C * hw);
+  g_autoptr (SeTensor) lat = typed_tensor (gpu, SE_DTYPE_F32, x0, K * n);
+  g_autoptr (SeTensor) dprev = typed_tensor (gpu, SE_DTYPE_F32, zero, K * n);
+  g_autoptr (SeTensor) zs = typed_tensor (gpu, SE_DTYPE_F32, zf, K * steps * n);
+  g_autoptr (SeTensor) sums = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * C * aq);
+  g_autoptr (SeTensor) detail = typed_tensor (gpu, SE_DTYPE_F32, NULL, K * C * (aq + hw + 2));
+  g_autoptr (SeTensor) report = typed_tensor (gpu, SE_DTYPE_F32, zero, 4 + 3 * K * n + K * C * hw);
+  SePpEditState st = { lat, dprev, zs, sums, detail, report, K, C, lh, lw, n, steps * n };
+
+  g_autofree double *x = g_new (double, K * n), *dp = g_new0 (double, K * n), *D = g_new (double, K * n);
+  g_autofree double *guide = g_new (double, K * n), *masks = g_new (double, K * C * hw);
+  g_autofree double *avg = g_new (double, aq * tokens), *S = g_new (double, aq), *Sm = g_new (double, aq);
+  g_autofree double *small = g_new (double, aq), *am = g_new (double, hw), *nm = g_new (double, hw);
+  g_autofree double *d = g_new (double, n), *abs_sum = g_new (double, hw), *scratch = g_new (double, hw);
+  for (gsize i = 0; i < K * n; i++)
+    x[i] = x0[i];
+  g_autofree SeStepParams *p = se_step_params_new (C);
+  for (guint i = 0; i < steps; i++) {
+    guint m = dpm->first + i, t = dpm->timesteps[m], idx = steps - 1 - i;
+    gboolean second = i > 0 && i < steps - 1;
+    se_step_params_dpm (p, dpm, m, second);
+    se_step_params_pp_edit (p, r, i, t, hw, aq, ntok);
+    p->z_offset = (guint32) (idx * n);
+    SeDpmStep ds;
+    se_dpm_step (dpm, m, &ds);
+    g_autoptr (SeTensor) params = params_tensor (gpu, p, C);
+    for (guint c0 = 0; c0 < K; c0 += group) {
+      guint g = MIN (group, K - c0);
+      g_autofree float *ef = grid_values ((gsize) g * per * n, -4, 4);
+      g_autoptr (SeTensor) te = typed_tensor (gpu, act, ef, (gsize) g * per * n);
+      float *probs[2];
+      for (guint l = 0; l < layers; l++) {
+        probs[l] = grid_values ((gsize) g * per * aq * tokens, 0, 1);
+        g_autoptr (SeTensor) tp = se_test_tensor_dims (gpu, probs[l], g * per, aq, tokens);
+        g_assert_true (se_op_pp_attention_sum (gpu, tp, c0, g, per, l == 0, layers, params, &st, &error));
+        g_assert_no_error (error);
+      }
+      g_assert_true (se_op_pp_masks (gpu, te, c0, g, per, params, &st, &error) &&
+                     se_op_pp_edit_step (gpu, te, c0, g, per, params, &st, &error));
+      g_assert_no_error (error);
+      for (guint c = 0; c < g; c++) {
+        guint k = c0 + c;
+        const float *eu = ef + (gsize) c * per * n;
+        memset (guide + k * n, 0, n * sizeof (double));
+        for (guint j = 0; j < C; j++) {
+          const SeConcept *kc = &g_array_index (r->concepts, SeConcept, j);
+          double *fm = masks + ((gsize) k * C + j) * hw;
+          if (i < kc->warmup) {
+            memset (fm, 0, hw * sizeof (double));
+            continue;
+          }
+          const float *ec = ef + ((gsize) c * per + 1 + j) * n;
+          for (gsize q = 0; q < n; q++)
+            d[q] = (ec[q] - eu[q]) * (kc->reverse ? -kc->scale : kc->scale);
+          for (guint q = 0; q < hw; q++)
+            am[q] = nm[q] = 1.0;
+          if (mode != SE_MASKS_NOISE) {
+            /* se_attn_capture_mean's layer mean, then the concept's tokens */
+            for (gsize q = 0; q < (gsize) aq * tokens; q++)
+              avg[q] = (probs[0][((gsize) c * per + 1 + j) * aq * tokens + q] +
+                        probs[1][((gsize) c * per + 1 + j) * aq * tokens + q]) / layers;
+            ref_pp_attention_sum (avg, aq, tokens, ntok[j], S);
+            ref_pp_smooth (S, lh / 4, lw / 4, Sm);
+            ref_pp_threshold (Sm, aq, kc->threshold, small, scratch);
+            ref_pp_upsample4 (small, lh, lw, am);
+          }
+          if (mode == SE_MASKS_NOISE || (mode == SE_MASKS_INTERSECT && t <= 800)) {
+            ref_pp_abs_channel_sum (d, L, hw, abs_sum);
+            ref_pp_threshold (abs_sum, hw, kc->threshold, nm, scratch);
+          }
+          for (guint q = 0; q < hw; q++)
+            fm[q] = am[q] * nm[q];
+          for (guint ch = 0; ch < L; ch++)
+            for (guint q = 0; q < hw; q++)
+              guide[k * n + ch * hw + q] += d[ch * hw + q] * fm[q];
+        }
+        /* ledits-pp.c's update, as it was on the host */
+        const float *z = zf + ((gsize) k * steps + idx) * n;
+        for (gsize q = 0; q < n; q++) {
+          double data = se_dpm_data (dpm, m, x[k * n + q], eu[q] + guide[k * n + q]);
+          double mu = ds.c_x * x[k * n + q] + ds.c_d * data;
+          if (second)
+            mu += 0.5 * ds.c_d * ds.inv_r0 * (data - dp[k * n + q]);
+          D[k * n + q] = dp[k * n + q] = data;
+          x[k * n + q] = mu + ds.c_n * z[q];
+        }
+      }
+      g_free (probs[0]);
+      g_free (probs[1]);
+      probs[0] = probs[1] = NULL;
+    }
+    g_autofree double *rep = se_test_fetch (report);
+    const char *kind = mode == SE_MASKS_NOISE ? "noise" : mode == SE_MASKS_CROSS_ATTENTION ? "attention" : "both";
+    g_autofree char *w0 = g_strdup_printf ("LEDITS++ step %u (%s masks, %s): masks", i, kind,
+                                           act == SE_DTYPE_F16 ? "fp16" : "fp32");
+    se_test_assert_close (w0, rep + 4 + 3 * K * n, masks, K * C * hw, 0.0);
+    g_autofree char *w1 = g_strdup_printf ("LEDITS++ step %u (%s masks): data predictions", i, kind);
+    se_test_assert_close (w1, rep + 4, D, K * n, BOUND);
+    g_autofree char *w2 = g_strdup_printf ("LEDITS++ step %u (%s masks): latents", i, kind);
+    se_test_assert_close (w2, rep + 4 + K * n, x, K * n, BOUND);
+    g_autofree char *w3 = g_strdup_printf ("LEDITS++ step %u (%s masks): guidance", i, kind);
+    se_test_assert_close (w3, rep + 4 + 2 * K * n, guide, K * n, BOUND);
+    g_assert_cmpfloat (rep[0], ==, 0.0);
+  }
+}
+
+static void
+test_pp_edit_steps (SeGpu *gpu)
+{
+  for (guint pass = 0; pass < 2; pass++) {
+    act = pass ? SE_DTYPE_F16 : SE_DTYPE_F32;
+    check_pp_edit_steps (gpu, SE_MASKS_INTERSECT);
+    check_pp_edit_steps (gpu, SE_MASKS_CROSS_ATTENTION);
+    check_pp_edit_steps (gpu, SE_MASKS_NOISE);
+  }
+}
+
 /* A batch of candidates 1 and 2 of 3, three copies each, from latents at
  * a step's offset. */
 static void
@@ -409,6 +550,7 @@ test_refusals (SeGpu *gpu)
 static const SeTestCase cases[] = {
   { "edit_steps", test_edit_steps },
   { "invert_steps", test_invert_steps },
+  { "pp_edit_steps", test_pp_edit_steps },
   { "fill_sample", test_fill_sample },
   { "non_finite_status", test_non_finite_status },
   { "refusals", test_refusals },

@@ -48,8 +48,8 @@ se_step_params_dpm (SeStepParams *p, const SeDpmSchedule *dpm, guint m, gboolean
   p->mu_z = (float) st.c_n;
 }
 
-/* torch.quantile's position of quantile q among n values, as se_quantile
- * takes it (in double): order statistic *lo, lerp weight *w. */
+/* torch.quantile's position of quantile q among n values, in double as
+ * torch takes it: order statistic *lo, lerp weight *w. */
 static void
 quantile_position (double q, guint n, guint32 *lo, float *w)
 {

@@ -1,12 +1,12 @@
-/* pp-masks.c: LEDITS++'s mask parts (pp-masks.h). */
-#include "pp-masks.h"
+/* pp-masks-reference.c: LEDITS++'s mask parts (pp-masks-reference.h). */
+#include "pp-masks-reference.h"
 
 #include <math.h>
 
-#include "ledits/quantile.h"
+#include "quantile-reference.h"
 
 void
-se_pp_attention_sum (const double *maps, guint queries, guint tokens, guint ntok, double *sum)
+ref_pp_attention_sum (const double *maps, guint queries, guint tokens, guint ntok, double *sum)
 {
   guint last = MIN (ntok, tokens - 1);
   for (guint q = 0; q < queries; q++) {
@@ -27,7 +27,7 @@ reflect (gint i, guint n)
 }
 
 void
-se_pp_smooth (const double *v, guint h, guint w, double *out)
+ref_pp_smooth (const double *v, guint h, guint w, double *out)
 {
   /* diffusers builds the kernel in float32: exp(-((x - 1) / (2 * 0.5))^2)
    * per axis, their product, divided by its sum */
@@ -51,16 +51,16 @@ se_pp_smooth (const double *v, guint h, guint w, double *out)
 }
 
 double
-se_pp_threshold (const double *v, gsize n, double q, double *mask, double *scratch)
+ref_pp_threshold (const double *v, gsize n, double q, double *mask, double *scratch)
 {
-  double t = se_quantile (v, n, q, scratch);
+  double t = ref_quantile (v, n, q, scratch);
   for (gsize i = 0; i < n; i++)
     mask[i] = v[i] >= t ? 1.0 : 0.0;
   return t;
 }
 
 void
-se_pp_upsample4 (const double *m, guint h, guint w, double *out)
+ref_pp_upsample4 (const double *m, guint h, guint w, double *out)
 {
   guint aw = w / 4;
   for (guint y = 0; y < h; y++)
@@ -69,7 +69,7 @@ se_pp_upsample4 (const double *m, guint h, guint w, double *out)
 }
 
 void
-se_pp_abs_channel_sum (const double *d, guint channels, gsize hw, double *s)
+ref_pp_abs_channel_sum (const double *d, guint channels, gsize hw, double *s)
 {
   for (gsize p = 0; p < hw; p++) {
     double v = 0.0;

@@ -1,5 +1,5 @@
-/* quantile.c: torch.quantile by selection (quantile.h). */
-#include "quantile.h"
+/* quantile-reference.c: torch.quantile by selection (quantile-reference.h). */
+#include "quantile-reference.h"
 
 #include <math.h>
 #include <string.h>
@@ -51,7 +51,7 @@ select_kth (double *v, gsize n, gsize k)
 }
 
 double
-se_quantile (const double *v, gsize n, double p, double *scratch)
+ref_quantile (const double *v, gsize n, double p, double *scratch)
 {
   memcpy (scratch, v, n * sizeof (double));
   double pos = p * (double) (n - 1);
