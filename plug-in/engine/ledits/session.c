@@ -352,18 +352,21 @@ holds_plan (const SeSession *s, guint batch, guint capture)
   return FALSE;
 }
 
-/* The device's part of a LEDITS inversion or edit (device-loop.h), the
- * larger: fp32 latents, noise maps, momentum and reports.  Text encodings
- * come before it and decodes after. */
+/* The device's part of an inversion or edit (device-loop.h), the larger:
+ * fp32 latents, noise maps, momentum or data predictions, masks and
+ * reports.  Text encodings come before it and decodes after. */
 static VkDeviceSize
 step_state_bytes (const SeSession *s, const SeRecipe *r, guint K)
 {
-  if (r->method == SE_METHOD_LEDITS_PP)
-    return 0;
-  gsize n = s->n, N = r->steps, T = N - r->skip, C = r->concepts->len;
-  gsize L = n / ((gsize) s->lh * s->lw), group = MIN (se_session_group_size (2 + C), K);
-  gsize invert = K * (2 * N + 2) * n + 4;
-  gsize edit = K * (T + 2) * n + 4 + 2 * K * n + group * C * L;
+  gboolean pp = r->method == SE_METHOD_LEDITS_PP;
+  gsize n = s->n, hw = (gsize) s->lh * s->lw, aq = hw / 16, C = r->concepts->len;
+  gsize N = pp ? se_recipe_inverted_steps (r) : r->steps, T = pp ? N : N - r->skip;
+  gsize invert = K * (2 * N + 3) * n + 4;
+  gsize edit = K * (T + 2) * n + 4;
+  if (pp)
+    edit += 3 * K * n + K * C * (hw + aq + aq + hw + 2);
+  else
+    edit += 2 * K * n + MIN (se_session_group_size (2 + C), K) * C * (n / hw);
   return (MAX (invert, edit) + se_step_params_floats (C)) * sizeof (float);
 }
 
