@@ -21,6 +21,7 @@ ref=${SE_REFERENCE_DIR:-../shared/reference}
 tools=${SE_TOOLS_DIR:-$(dirname "$ref")/tools}
 programs="tests/bench/bench-nets tests/bench/bench-ledits tests/bench/bench-load tests/bench/bench-ops
           tests/gpu/test-runtime tests/gpu/test-coopmat-check tests/gpu/test-tuning tests/ops/test-ops tests/ops/test-fast-kernels tests/ledits/test-session
+          tests/ledits/test-step-kernels
           tests/golden/test-text_encoder tests/golden/test-unet tests/golden/test-vae tests/golden/test-ledits"
 
 [ -d "$ref/tiny-sd" ] || { echo "device-prep: no reference data at $ref (SE_REFERENCE_DIR)" >&2; exit 1; }

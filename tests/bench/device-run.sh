@@ -119,6 +119,9 @@ for precision in fp16 fp32; do
   done
 done
 step checks.log 120 "session: replay = recording, re-edit, cancel" "$bin/test-session"
+for name in $(cases test-step-kernels); do
+  step checks.log 60 "ledits step kernels $name" "$bin/test-step-kernels" "$name"
+done
 
 # Then the figures, SD 1.5's shapes with random fp16 weights (issue 10's table),
 # their rows into $res, packed into results.tar.gz at the end.
