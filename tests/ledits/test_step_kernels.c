@@ -319,7 +319,9 @@ check_pp_edit_steps (SeGpu *gpu, SeMaskMode mode)
   g_autoptr (GError) error = NULL;
   g_autoptr (SeRecipe) r = se_recipe_new_for (SE_METHOD_LEDITS_PP);
   r->masks = mode;
-  SeConcept *k0 = se_recipe_add_concept (r, "x"), *k1 = se_recipe_add_concept (r, "y");
+  se_recipe_add_concept (r, "x");
+  se_recipe_add_concept (r, "y");          /* (which may move the first) */
+  SeConcept *k0 = &g_array_index (r->concepts, SeConcept, 0), *k1 = &g_array_index (r->concepts, SeConcept, 1);
   k0->scale = 2.0;
   k0->threshold = 0.6;
   k1->scale = 4.0;
