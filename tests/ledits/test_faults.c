@@ -1,5 +1,5 @@
 /* test_faults.c: every allocation and every queue submission of a small
- * whole edit fails once, in turn, as SQLite's tests do for malloc (fault.h).
+ * whole edit (LEDITS, then LEDITS++) fails once, in turn, as SQLite's tests do for malloc (fault.h).
  *
  * For each point N of a fault-free run's count: inject the fault at N, run
  * again, and require a clear error of the right kind, no device memory
@@ -116,18 +116,29 @@ points_to_walk (guint points)
   return walk;
 }
 
-/* A whole edit: encode, invert, edit, decode.  NULL and *out on success. */
+/* A whole edit: encode, then invert, edit and decode with LEDITS and with
+ * LEDITS++ (attention masks: the captured evaluation).  NULL and out[0],
+ * out[1] on success; nothing in out on failure. */
 static GError *
-run_edit (SeImage *out)
+run_edit (SeImage out[2])
 {
   GError *error = NULL;
   SeImage img = test_image ();
   g_autofree float *data = img.data;
   g_autoptr (SeSession) s = se_session_new (model, &img, &error);
   g_autoptr (SeRecipe) r = se_test_snowy_recipe (2);
+  g_autoptr (SeRecipe) pp = se_recipe_copy (r);
+  pp->method = SE_METHOD_LEDITS_PP;
+  SeImage first = { 0 };
   if (s == NULL || !se_session_invert (s, r, 7, 1, NULL, NULL, NULL, NULL, &error) ||
-      !se_session_edit (s, r, out, NULL, NULL, NULL, &error))
+      !se_session_edit (s, r, &first, NULL, NULL, NULL, &error))
     return error;
+  if (!se_session_invert (s, pp, 7, 1, NULL, NULL, NULL, NULL, &error) ||
+      !se_session_edit (s, pp, &out[1], NULL, NULL, NULL, &error)) {
+    g_free (first.data);
+    return error;
+  }
+  out[0] = first;
   return NULL;
 }
 
@@ -144,15 +155,22 @@ assert_same_image (const SeImage *got, const SeImage *want)
   g_assert_cmpfloat (worst, ==, 0.0);
 }
 
+static void
+assert_same_images (const SeImage got[2], const SeImage want[2])
+{
+  for (guint k = 0; k < 2; k++)
+    assert_same_image (&got[k], &want[k]);
+}
+
 /* Walks a fault over the points of the run (points_to_walk); returns how
  * many were walked, and in *total how many the run has. */
 static guint
 walk (SeFaultKind kind, SeGpuError expected, guint *total)
 {
-  SeImage first = { 0 };
+  SeImage first[2] = { 0 };
   se_fault_arm (SE_FAULT_NONE, 0);
   observe_sites (kind);
-  g_autoptr (GError) clean = run_edit (&first);
+  g_autoptr (GError) clean = run_edit (first);
   g_assert_no_error (clean);
   guint points = kind == SE_FAULT_ALLOC ? se_fault_allocs () : se_fault_submits ();
   VkDeviceSize weights = se_memory_in_use (engine->gpu);
@@ -167,12 +185,13 @@ walk (SeFaultKind kind, SeGpuError expected, guint *total)
     g_assert_true (se_model_ready (model, &ready));
     g_assert_no_error (ready);
     se_fault_arm (kind, n);
-    SeImage out = { 0 };
-    g_autoptr (GError) error = run_edit (&out);
+    SeImage out[2] = { 0 };
+    g_autoptr (GError) error = run_edit (out);
     if (error == NULL)
       g_error ("%s %u of %u: the run succeeded", kind == SE_FAULT_ALLOC ? "allocation" : "submission", n, points);
     g_assert_true (se_fault_fired ());
-    g_assert_null (out.data);
+    g_assert_null (out[0].data);
+    g_assert_null (out[1].data);
     if (!g_error_matches (error, SE_GPU_ERROR, (gint) expected))
       g_error ("point %u: unexpected error: %s", n, error->message);
     g_assert_cmpuint (strlen (error->message), >, 10);
@@ -183,13 +202,15 @@ walk (SeFaultKind kind, SeGpuError expected, guint *total)
   }
 
   se_fault_arm (SE_FAULT_NONE, 0);
-  SeImage again = { 0 };
-  g_autoptr (GError) after = run_edit (&again);
+  SeImage again[2] = { 0 };
+  g_autoptr (GError) after = run_edit (again);
   g_assert_no_error (after);
-  assert_same_image (&again, &first);
+  assert_same_images (again, first);
   g_assert_cmpuint (se_memory_in_use (engine->gpu), ==, weights);
-  g_free (first.data);
-  g_free (again.data);
+  for (guint k = 0; k < 2; k++) {
+    g_free (first[k].data);
+    g_free (again[k].data);
+  }
   *total = points;
   return chosen->len;
 }
@@ -248,15 +269,16 @@ test_footprint (void)
 {
   model->footprint.measured = FALSE;
   se_fault_arm (SE_FAULT_ALLOC, 400);
-  SeImage out = { 0 };
-  g_autoptr (GError) error = run_edit (&out);
+  SeImage out[2] = { 0 };
+  g_autoptr (GError) error = run_edit (out);
   g_assert_error (error, SE_GPU_ERROR, SE_GPU_ERROR_OUT_OF_MEMORY);
   g_assert_false (model->footprint.measured);
   se_fault_arm (SE_FAULT_NONE, 0);
-  g_autoptr (GError) again = run_edit (&out);
+  g_autoptr (GError) again = run_edit (out);
   g_assert_no_error (again);
   g_assert_true (model->footprint.measured);
-  g_free (out.data);
+  g_free (out[0].data);
+  g_free (out[1].data);
 }
 
 /* Loading a model: allocations and submissions fail in turn (the points
@@ -294,10 +316,11 @@ test_loading (void)
   }
   /* the model loaded before still edits, on a re-created device */
   se_fault_arm (SE_FAULT_NONE, 0);
-  SeImage out = { 0 };
-  g_autoptr (GError) after = run_edit (&out);
+  SeImage out[2] = { 0 };
+  g_autoptr (GError) after = run_edit (out);
   g_assert_no_error (after);
-  g_free (out.data);
+  g_free (out[0].data);
+  g_free (out[1].data);
 }
 
 int
@@ -312,10 +335,11 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   model = se_model_load (engine, model_dir, NULL, &error);
   g_assert_no_error (error);
-  SeImage warm = { 0 };       /* measures the model's footprint once (footprint.h) */
-  g_autoptr (GError) warm_error = run_edit (&warm);
+  SeImage warm[2] = { 0 };    /* measures the model's footprint once (footprint.h) */
+  g_autoptr (GError) warm_error = run_edit (warm);
   g_assert_no_error (warm_error);
-  g_free (warm.data);
+  g_free (warm[0].data);
+  g_free (warm[1].data);
   g_test_add_func ("/faults/footprint", test_footprint);
   g_test_add_func ("/faults/allocations", test_allocations);
   g_test_add_func ("/faults/device-losses", test_device_losses);
