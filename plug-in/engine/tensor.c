@@ -149,10 +149,8 @@ se_tensor_upload_raw (SeTensor *t, const void *bytes, gsize size, GError **error
          se_memory_upload (t->gpu, &t->alloc, 0, bytes, size, error);
 }
 
-/* t's contents as floats, after replaying rec first when it is given (in
- * the same submission). */
-static gboolean
-download (const SeTensor *t, SeRecording *rec, float *data, GError **error)
+gboolean
+se_tensor_download (const SeTensor *t, float *data, GError **error)
 {
   if (!se_cmd_submit (t->gpu, error))
     return FALSE;
@@ -161,24 +159,11 @@ download (const SeTensor *t, SeRecording *rec, float *data, GError **error)
   if (t->dtype != SE_DTYPE_F32 &&
       !(bytes = half = se_host_alloc ((t->numel + 1) / 2 * 2, sizeof (guint16), "fp16 download", error)))
     return FALSE;
-  if (!(rec ? se_cmd_replay_download (t->gpu, rec, &t->alloc, bytes, byte_size (t), error)
-            : se_memory_download (t->gpu, &t->alloc, 0, bytes, byte_size (t), error)))
+  if (!se_memory_download (t->gpu, &t->alloc, 0, bytes, byte_size (t), error))
     return FALSE;
   for (gsize i = 0; half && i < t->numel; i++)
     data[i] = se_half_to_float (half[i]);
   return TRUE;
-}
-
-gboolean
-se_tensor_download (const SeTensor *t, float *data, GError **error)
-{
-  return download (t, NULL, data, error);
-}
-
-gboolean
-se_tensor_replay_download (const SeTensor *t, SeRecording *rec, float *data, GError **error)
-{
-  return download (t, rec, data, error);
 }
 
 gboolean

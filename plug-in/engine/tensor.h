@@ -61,9 +61,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeTensor, se_tensor_free)
  * first submits pending work. */
 gboolean se_tensor_upload (SeTensor *t, const float *data, GError **error);
 gboolean se_tensor_download (const SeTensor *t, float *data, GError **error);
-/* Replays a recorded evaluation and downloads t, its output, in one
- * submission with one wait (a replayed step's whole round trip). */
-gboolean se_tensor_replay_download (const SeTensor *t, SeRecording *rec, float *data, GError **error);
 /* Uploads n floats into elements [first, first + n) of an fp32 tensor. */
 gboolean se_tensor_upload_part (SeTensor *t, gsize first, const float *data, gsize n, GError **error);
 /* Uploads bytes already in the tensor's storage format (size as stored). */

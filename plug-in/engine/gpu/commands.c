@@ -455,13 +455,6 @@ se_cmd_replay_chain (SeGpu *gpu, SeRecording *const *recs, guint n, const SeAllo
   return ok && (joined || src == NULL || se_memory_download (gpu, src, 0, data, size, error));
 }
 
-gboolean
-se_cmd_replay_download (SeGpu *gpu, SeRecording *rec, const SeAlloc *src, void *data, VkDeviceSize size,
-                        GError **error)
-{
-  return se_cmd_replay_chain (gpu, &rec, 1, src, data, size, error);
-}
-
 void
 se_recording_free (SeGpu *gpu, SeRecording *rec)
 {

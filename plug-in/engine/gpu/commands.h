@@ -49,11 +49,6 @@ gboolean     se_cmd_capture_begin (SeGpu *gpu, GError **error);
  * replayed (free it only). */
 gboolean     se_cmd_capture_end (SeGpu *gpu, SeRecording **recording, GError **error);
 gboolean     se_cmd_replay (SeGpu *gpu, SeRecording *recording, GError **error);
-/* Replays and copies size bytes from the start of src to data, in one
- * submission with one wait (after the queued uploads, submitted before it
- * without a wait of their own). */
-gboolean     se_cmd_replay_download (SeGpu *gpu, SeRecording *recording, const SeAlloc *src, void *data,
-                                     VkDeviceSize size, GError **error);
 /* Replays recordings in their order in one submission and waits once;
  * when src is not NULL, its first size bytes are then copied to data, in
  * the same submission (a step's UNet evaluation with the work around it). */

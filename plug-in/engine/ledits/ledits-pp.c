@@ -101,6 +101,11 @@ pp_kernels (SeGpu *gpu, const SeTensor *eps, const GPtrArray *maps, guint c0, gu
             GError **error)
 {
   PpEditRun *run = data;
+  if (maps && maps->len == 0) {
+    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
+                 _("UNet: no cross-attention layer has at most %u queries"), run->st.lh / 4 * (run->st.lw / 4));
+    return FALSE;
+  }
   for (guint l = 0; maps && l < maps->len; l++)
     if (!se_op_pp_attention_sum (gpu, maps->pdata[l], c0, count, run->per, l == 0, maps->len, run->params, &run->st,
                                  error))
@@ -191,8 +196,8 @@ pp_edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, dou
     return FALSE;
   PpEditRun run = { { lat, dprev, zs, sums, detail, report, K, C, s->lh, s->lw, n, (gsize) T * n }, params, per };
   SeStepLoop loop;
-  /* diffusers' attention store: the maps at a quarter of the latent's resolution */
-  se_step_loop_init (&loop, s, K, per, attention ? aq : 0, prompts, lat, n, params, pp_kernels, &run);
+  se_step_loop_init (&loop, s, K, per, attention ? se_session_capture_queries (s) : 0, prompts, lat, n, params,
+                     pp_kernels, &run);
   g_autofree SeStepParams *p = se_step_params_new (C);
   g_autofree float *sums_f = NULL, *detail_f = NULL;
   gboolean ok = TRUE;

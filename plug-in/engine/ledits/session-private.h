@@ -103,21 +103,9 @@ gboolean se_session_decode_latent (SeSession *s, const double *latent, SeImage *
 /* session.c, for the methods' files */
 gboolean     se_session_finite (const SeModel *m, const float *v, gsize n, const char *what, GError **error);
 const float *se_session_embedding (SeSession *s, const char *prompt, GError **error);
-/* One UNet evaluation of a batch: latent xs[b] with context contexts[b], all
- * at timestep t, step `step` (from 1) of `steps` of `phase`; writes batch
- * predictions of n values to eps.  attn, when not NULL, receives the
- * cross-attention maps at a quarter of the latent's resolution
- * ([batch][lh/4 * lw/4][tokens], SeAttnCapture). */
-gboolean     se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts,
-                                 guint batch, const char *phase, guint step, guint steps, double *eps,
-                                 double *attn, GError **error);
-/* The same for candidates c0 .. c0 + g - 1, after a check of cancel: each
- * candidate's latent (base + c * stride) `per` times, with contexts[0 ..
- * per - 1]. */
-gboolean     se_session_predict_candidates (SeSession *s, const double *base, gsize stride, guint c0, guint g,
-                                            guint per, const float *const *contexts, guint t, const char *phase,
-                                            guint step, guint steps, double *eps, double *attn,
-                                            GCancellable *cancel, GError **error);
+/* diffusers' attention store: the cross-attention maps at (h/4) x (w/4),
+ * the query count of the layers LEDITS++ captures. */
+guint        se_session_capture_queries (const SeSession *s);
 /* Candidates per UNet batch when each needs `per` evaluations. */
 guint        se_session_group_size (guint per);
 /* Whether UNet evaluations replay their recordings (SE_REPLAY, profiling). */

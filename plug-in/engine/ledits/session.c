@@ -257,83 +257,10 @@ se_session_plan_for (SeSession *s, guint batch, guint capture, GError **error)
   return plan;
 }
 
-/* diffusers' attention store: the cross-attention maps at (h/4) x (w/4),
- * the query count of the layers captured */
-static guint
-capture_queries (const SeSession *s)
+guint
+se_session_capture_queries (const SeSession *s)
 {
   return (s->lh / 4) * (s->lw / 4);
-}
-
-gboolean
-se_session_predict (SeSession *s, const double *const *xs, guint t, const float *const *contexts, guint batch,
-                    const char *phase, guint step, guint steps, double *eps, double *attn, GError **error)
-{
-  guint capture = attn ? capture_queries (s) : 0;
-  SeModel *m = s->model;
-  SeGpu *gpu = m->gpu;
-  g_autofree float *xf = se_host_alloc ((gsize) batch * s->n, sizeof (float), _("the UNet's batch"), error);
-  if (xf == NULL)
-    return FALSE;
-  g_autofree float *ts = g_new (float, batch);
-  for (guint b = 0; b < batch; b++) {
-    for (gsize i = 0; i < s->n; i++)
-      xf[b * s->n + i] = (float) xs[b][i];
-    ts[b] = (float) t;
-  }
-  if (se_session_replay_wanted (gpu)) {
-    SeUNetPlan *plan = se_session_plan_for (s, batch, capture, error);
-    if (plan == NULL || !se_unet_plan_run (plan, xf, ts, contexts, xf, error) ||
-        (attn && !se_unet_plan_attention (plan, attn, error)))
-      return FALSE;
-  } else {
-    gsize ctx = (gsize) m->files->clip.positions * m->files->unet.context_dim;
-    g_autofree float *cf = se_host_alloc (batch * ctx, sizeof (float), _("the UNet's prompt batch"), error);
-    if (cf == NULL)
-      return FALSE;
-    for (guint b = 0; b < batch; b++)
-      memcpy (cf + b * ctx, contexts[b], ctx * sizeof (float));
-    guint L = (guint) (s->n / ((gsize) s->lh * s->lw));
-    g_autoptr (SeTensor) sample = se_tensor_new_dims (gpu, error, batch, L, s->lh, s->lw);
-    g_autoptr (SeTensor) context = se_tensor_new_dims (gpu, error, batch, m->files->clip.positions,
-                                                       m->files->unet.context_dim);
-    if (!sample || !context || !se_tensor_upload (sample, xf, error) ||
-        !se_tensor_upload (context, cf, error))
-      return FALSE;
-    g_autoptr (SeTensor) tt = se_tensor_new_typed (gpu, SE_DTYPE_F32, 1, (gint64[]) { batch }, error);
-    g_autoptr (GPtrArray) probs = g_ptr_array_new_with_free_func ((GDestroyNotify) se_tensor_free);
-    SeAttnCapture cap = { capture, probs };
-    if (tt == NULL || !se_tensor_upload (tt, ts, error))
-      return FALSE;
-    g_autoptr (SeTensor) out = se_unet_forward_t (m->unet, sample, tt, context, NULL, attn ? &cap : NULL, error);
-    if (out == NULL || !se_tensor_download (out, xf, error) || (attn && !se_attn_capture_mean (&cap, attn, error)))
-      return FALSE;
-  }
-  for (gsize i = 0; i < batch * s->n; i++)
-    if (!isfinite (xf[i])) {
-      g_autofree char *what = g_strdup_printf (_("the UNet (%s step %u of %u, timestep %u)"), phase, step, steps, t);
-      return se_session_finite (m, xf, batch * s->n, what, error);
-    }
-  for (gsize i = 0; i < batch * s->n; i++)
-    eps[i] = xf[i];
-  return TRUE;
-}
-
-gboolean
-se_session_predict_candidates (SeSession *s, const double *base, gsize stride, guint c0, guint g, guint per,
-                               const float *const *contexts, guint t, const char *phase, guint step, guint steps,
-                               double *eps, double *attn, GCancellable *cancel, GError **error)
-{
-  if (g_cancellable_set_error_if_cancelled (cancel, error))
-    return FALSE;
-  g_autofree const double **xs = g_new (const double *, g * per);
-  g_autofree const float **ctx = g_new (const float *, g * per);
-  for (guint c = 0; c < g; c++)
-    for (guint p = 0; p < per; p++) {
-      xs[c * per + p] = base + (c0 + c) * stride;
-      ctx[c * per + p] = contexts[p];
-    }
-  return se_session_predict (s, xs, t, ctx, g * per, phase, step, steps, eps, attn, error);
 }
 
 /* Candidates per UNet batch when each needs `per` evaluations. */
@@ -384,7 +311,7 @@ run_fits (SeSession *s, const SeRecipe *r, guint candidates, GError **error)
   guint C = r->concepts->len;
   guint per_inv = *r->src ? 2 : 1, per_edit = pp ? 1 + C : 2 + C;
   /* LEDITS++ captures the cross-attention maps in its edit when it masks with them */
-  guint capture = pp && C > 0 && r->masks != SE_MASKS_NOISE ? capture_queries (s) : 0;
+  guint capture = pp && C > 0 && r->masks != SE_MASKS_NOISE ? se_session_capture_queries (s) : 0;
   guint b_inv = MIN (se_session_group_size (per_inv), candidates) * per_inv;
   guint b_edit = MIN (se_session_group_size (per_edit), candidates) * per_edit;
   VkDeviceSize need = 0;

@@ -87,13 +87,6 @@ se_unet_plan_capture_queries (const SeUNetPlan *p)
 }
 
 gboolean
-se_unet_plan_attention (const SeUNetPlan *p, double *out, GError **error)
-{
-  g_return_val_if_fail (p->capture.probs, FALSE);
-  return se_attn_capture_mean (&p->capture, out, error);
-}
-
-gboolean
 se_unet_plan_prepare (SeUNetPlan *p, const float *timesteps, const float *const *contexts, GError **error)
 {
   if (!se_tensor_upload (p->timesteps, timesteps, error))
@@ -114,14 +107,6 @@ se_unet_plan_prepare (SeUNetPlan *p, const float *timesteps, const float *const 
     return FALSE;
   }
   return TRUE;
-}
-
-gboolean
-se_unet_plan_run (SeUNetPlan *p, const float *sample, const float *timesteps,
-                  const float *const *contexts, float *out, GError **error)
-{
-  return se_tensor_upload (p->sample, sample, error) && se_unet_plan_prepare (p, timesteps, contexts, error) &&
-         se_tensor_replay_download (p->out, p->recording, out, error);
 }
 
 SeRecording *

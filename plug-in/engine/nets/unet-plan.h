@@ -16,7 +16,7 @@ typedef struct _SeUNetPlan SeUNetPlan;
 
 /* context_len: tokens per context (77); capture_queries: 0, or keep the
  * cross-attention maps of the layers with at most that many queries
- * (SeAttnCapture), read after each run with se_unet_plan_attention. */
+ * (SeAttnCapture), which each replay rewrites (se_unet_plan_maps). */
 SeUNetPlan *se_unet_plan_new (SeUNet *unet, guint batch, guint h, guint w, guint context_len,
                               guint capture_queries, GError **error);
 void        se_unet_plan_free (SeUNetPlan *plan);
@@ -25,16 +25,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SeUNetPlan, se_unet_plan_free)
 guint se_unet_plan_batch (const SeUNetPlan *plan);
 guint se_unet_plan_capture_queries (const SeUNetPlan *plan);
 
-/* One evaluation: sample [B, 4, h, w] and timesteps [B] in; contexts[b]
- * (context_len x context_dim floats each) uploaded only where they differ
- * (by address) from the last run's; the prediction [B, 4, h, w] out. */
-gboolean se_unet_plan_run (SeUNetPlan *plan, const float *sample, const float *timesteps,
-                           const float *const *contexts, float *out, GError **error);
-/* The same in parts, for a step whose sample is written and whose output
- * is read on the device (ledits/device-loop.c): the timesteps and contexts
- * uploaded (and the keys and values made) for the next replay of the
- * evaluation's recording, which reads the sample tensor and writes the
- * output tensor. */
+/* An evaluation's sample [B, 4, h, w] is written and its prediction [B,
+ * 4, h, w] read on the device (ledits/device-loop.c) around a replay of its
+ * recording; before it, prepare uploads the timesteps [B] and contexts[b]
+ * (context_len x context_dim floats each), these only where they differ (by
+ * address) from the last replay's, and then makes their keys and values. */
 gboolean     se_unet_plan_prepare (SeUNetPlan *plan, const float *timesteps, const float *const *contexts,
                                    GError **error);
 SeRecording *se_unet_plan_recording (SeUNetPlan *plan);
@@ -42,7 +37,5 @@ SeTensor    *se_unet_plan_sample (SeUNetPlan *plan);
 const SeTensor *se_unet_plan_output (const SeUNetPlan *plan);
 /* The captured cross-attention maps (SeAttnCapture's probs), or NULL. */
 const GPtrArray *se_unet_plan_maps (const SeUNetPlan *plan);
-/* The last run's cross-attention maps (se_attn_capture_mean). */
-gboolean se_unet_plan_attention (const SeUNetPlan *plan, double *out, GError **error);
 
 G_END_DECLS

@@ -211,32 +211,6 @@ se_unet_forward (SeUNet *u, const SeTensor *sample, const float *timesteps, cons
   return se_unet_forward_t (u, sample, t, context, taps, NULL, error);
 }
 
-gboolean
-se_attn_capture_mean (const SeAttnCapture *capture, double *out, GError **error)
-{
-  guint layers = capture->probs->len;
-  if (layers == 0) {
-    g_set_error (error, SE_GPU_ERROR, SE_GPU_ERROR_INVALID,
-                 _("UNet: no cross-attention layer has at most %u queries"), capture->max_queries);
-    return FALSE;
-  }
-  gsize n = ((SeTensor *) capture->probs->pdata[0])->numel;
-  g_autofree float *layer = se_host_alloc (n, sizeof (float), _("the cross-attention maps"), error);
-  if (layer == NULL)
-    return FALSE;
-  memset (out, 0, n * sizeof (double));
-  for (guint l = 0; l < layers; l++) {
-    const SeTensor *t = capture->probs->pdata[l];
-    if (t->numel != n || !se_tensor_download (t, layer, error))
-      return FALSE;
-    for (gsize i = 0; i < n; i++)
-      out[i] += layer[i];
-  }
-  for (gsize i = 0; i < n; i++)
-    out[i] /= layers;
-  return TRUE;
-}
-
 /* A down or up block's transformer, its cross-attention kept when capture
  * asks for maps of this size. */
 static SeTensor *

@@ -30,11 +30,6 @@ typedef struct {
   GPtrArray *probs;
 } SeAttnCapture;
 
-/* The captured maps averaged over layers (and heads) into out [B, queries,
- * tokens] (the shape of each); FALSE with error when nothing was captured
- * or a download failed. */
-gboolean se_attn_capture_mean (const SeAttnCapture *capture, double *out, GError **error);
-
 /* Returns the noise prediction [B, 4, h, w].  When taps is not NULL it
  * receives copies of the intermediates diffusers names "conv_in",
  * "time_embedding", "down_blocks.N", "mid_block", "up_blocks.N" and
