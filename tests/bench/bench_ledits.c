@@ -10,8 +10,11 @@
  * concepts, masked by cross-attention and noise, for the two methods side
  * by side.  Each run ends with its peak device memory, weights included.
  * Phases of several steps also say how much of them was not UNet work:
- * their time less that of the replayed UNet evaluations (each from its
- * submission to its end), per step; for an edit that includes its decode.
+ * their time less that of the replayed evaluations (each from its
+ * submission to its end: the UNet and the step's kernels), per step; for an
+ * edit that includes its decode.  The host's part of a step is that
+ * measured between the first step's end and the last's (no set-up, no
+ * decode): what the host adds to the device's work per step.
  * --cache-dir keeps every cache (ours, Mesa's and NVIDIA's shader caches)
  * in DIR: run it twice with an empty DIR for a cold and a warm first edit.
  * With SE_VULKAN_PROFILE=1 each phase's device time per operator kind
@@ -19,6 +22,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bench-report.h"
 #include "engine.h"
@@ -45,9 +49,47 @@ phase_begin (Phase *p)
   p->start = g_get_monotonic_time ();
 }
 
-/* Prints and records a phase's time (and its profile when on). */
+/* The steps' ends (progress calls), for the host's part of a step. */
+typedef struct {
+  SeEngine *engine;
+  guint n;
+  gint64 first_us, last_us;
+  double first_replay_s, last_replay_s;
+} StepClock;
+
 static void
-phase_end (Phase *p, const char *name, int steps)
+step_clock (const char *phase, guint done, guint total, gpointer data)
+{
+  StepClock *c = data;
+  if (strcmp (phase, "decode") == 0)
+    return;
+  guint64 replays;
+  double replay_s;
+  se_engine_replay_totals (c->engine, &replays, &replay_s);
+  gint64 now = g_get_monotonic_time ();
+  if (c->n++ == 0) {
+    c->first_us = now;
+    c->first_replay_s = replay_s;
+  }
+  c->last_us = now;
+  c->last_replay_s = replay_s;
+}
+
+/* ms per step, wall time less the replays', from the first step's end to
+ * the last's; 0 with fewer than two steps */
+static double
+host_ms_per_step (const StepClock *c)
+{
+  if (c->n < 2)
+    return 0.0;
+  double wall = (c->last_us - c->first_us) / 1e6, replays = c->last_replay_s - c->first_replay_s;
+  return (wall - replays) * 1e3 / (c->n - 1);
+}
+
+/* Prints and records a phase's time (and its profile when on); clock, when
+ * not NULL, timed its steps. */
+static void
+phase_end (Phase *p, const char *name, int steps, const StepClock *clock)
 {
   double s = seconds_since (p->start);
   guint64 replays;
@@ -56,13 +98,14 @@ phase_end (Phase *p, const char *name, int steps)
   replays -= p->replays;
   replay_s -= p->replay_s;
   double rest_ms = steps > 0 ? (s - replay_s) * 1e3 / steps : 0.0;
+  double host_ms = clock ? host_ms_per_step (clock) : 0.0;
   if (steps > 0)
-    printf ("%-40s %8.2f s  (%.3f s per step; %" G_GUINT64_FORMAT " UNet replays %.2f s, the rest %.1f ms per step)\n",
-            name, s, s / steps, replays, replay_s, rest_ms);
+    printf ("%-40s %8.2f s  (%.3f s per step; %" G_GUINT64_FORMAT " replays %.2f s, the rest %.1f ms per step, "
+            "the host's part of a step %.2f ms)\n", name, s, s / steps, replays, replay_s, rest_ms, host_ms);
   else
     printf ("%-40s %8.2f s\n", name, s);
   bench_report_row (p->report, name, "seconds", s, "steps", (double) steps, "unet_replays", (double) replays,
-                    "unet_replay_seconds", replay_s, "rest_ms_per_step", rest_ms, NULL);
+                    "unet_replay_seconds", replay_s, "rest_ms_per_step", rest_ms, "host_ms_per_step", host_ms, NULL);
   g_autofree char *prof = se_engine_profile_report (p->engine);
   if (prof)
     printf ("%s", prof);
@@ -97,16 +140,17 @@ run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix
   g_autoptr (SeSession) s = se_session_new (model, &img, error);
   if (s == NULL)
     return FALSE;
-  phase_end (ph, encode, 0);
+  phase_end (ph, encode, 0, NULL);
   phase_begin (ph);
-  if (!se_session_invert (s, r, 1, 1, NULL, NULL, NULL, NULL, error))
+  StepClock inv_clock = { .engine = ph->engine }, edit_clock = inv_clock, reedit_clock = inv_clock;
+  if (!se_session_invert (s, r, 1, 1, NULL, step_clock, &inv_clock, NULL, error))
     return FALSE;
-  phase_end (ph, invert, (int) se_recipe_inverted_steps (r));
+  phase_end (ph, invert, (int) se_recipe_inverted_steps (r), &inv_clock);
   SeImage out = { 0 };
   phase_begin (ph);
-  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, error))
+  if (!se_session_edit (s, r, &out, step_clock, &edit_clock, NULL, error))
     return FALSE;
-  phase_end (ph, edit, (int) (r->steps - r->skip));
+  phase_end (ph, edit, (int) (r->steps - r->skip), &edit_clock);
   g_clear_pointer (&out.data, g_free);
   double whole_s = seconds_since (whole);
   printf ("%-40s %8.2f s\n", total, whole_s);
@@ -114,9 +158,9 @@ run_phases (Phase *ph, SeModel *model, SeRecipe *r, int size, const char *prefix
   for (guint c = 0; c < r->concepts->len; c++)
     g_array_index (r->concepts, SeConcept, c).scale *= 0.5;
   phase_begin (ph);
-  if (!se_session_edit (s, r, &out, NULL, NULL, NULL, error))
+  if (!se_session_edit (s, r, &out, step_clock, &reedit_clock, NULL, error))
     return FALSE;
-  phase_end (ph, reedit, (int) (r->steps - r->skip));
+  phase_end (ph, reedit, (int) (r->steps - r->skip), &reedit_clock);
   g_free (out.data);
   double peak_mib = se_engine_memory_peak (ph->engine) / 1048576.0;
   printf ("%-40s %8.1f MiB (weights included)\n", peak, peak_mib);
@@ -181,7 +225,7 @@ main (int argc, char **argv)
   printf ("device: %s; kernels %s, activations %s; %s; %dx%d, %d steps, skip %d, %d concepts\n",
           se_engine_device_name (engine), se_engine_kernels (engine), se_engine_precision (engine),
           model_path ? model_path : "random SD 1.5-sized weights", size, size, steps, skip, concepts);
-  phase_end (&ph, "load", 0);
+  phase_end (&ph, "load", 0, NULL);
 
   g_autoptr (SeRecipe) r = se_recipe_new ();
   r->steps = (guint) steps;
