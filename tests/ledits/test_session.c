@@ -273,44 +273,64 @@ test_cancel_leaves_session_intact (gconstpointer data)
 /* Three candidates in shared batches (inversion: one batch of 6; edit with
  * one concept: batches of 2 + 1 candidates) equal three separate runs with
  * seeds 5, 6, 7. */
+/* K candidates in shared batches, each equal to its run alone (the
+ * candidates `check` of them, seeds 5 + k); decoded when `decode`. */
 static void
-test_candidates_batched (gconstpointer data)
+check_candidates_batched (guint K, const guint *check, guint n_check, gboolean decode)
 {
-  set_method (data);
   g_autoptr (SeSession) s = new_session ();
   g_autoptr (SeRecipe) r = recipe (5, "wearing glasses");
   g_autoptr (GError) error = NULL;
   gsize n = se_session_latent_size (s);
-  double *single[3], *single_mask[3] = { NULL };
-  for (guint k = 0; k < 3; k++) {
-    g_assert_true (se_session_invert (s, r, 5 + k, 1, NULL, NULL, NULL, NULL, &error));
+  g_autofree double **single = g_new0 (double *, n_check), **single_mask = g_new0 (double *, n_check);
+  for (guint i = 0; i < n_check; i++) {
+    g_assert_true (se_session_invert (s, r, 5 + check[i], 1, NULL, NULL, NULL, NULL, &error));
     g_assert_true (se_session_edit (s, r, NULL, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
-    single[k] = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
+    single[i] = g_memdup2 (se_session_latent (s, 0), n * sizeof (double));
     if (method == SE_METHOD_LEDITS_PP)
-      single_mask[k] = g_memdup2 (se_session_concept_mask (s, 0, 0), n / 4 * sizeof (double));
+      single_mask[i] = g_memdup2 (se_session_concept_mask (s, 0, 0), n / 4 * sizeof (double));
   }
-  g_assert_true (se_session_invert (s, r, 5, 3, NULL, NULL, NULL, NULL, &error));
-  g_assert_cmpuint (se_session_candidates (s), ==, 3);
-  SeImage out[3] = { { 0 } };
+  g_assert_true (se_session_invert (s, r, 5, K, NULL, NULL, NULL, NULL, &error));
+  g_assert_cmpuint (se_session_candidates (s), ==, K);
+  g_autofree SeImage *out = decode ? g_new0 (SeImage, K) : NULL;
   g_assert_true (se_session_edit (s, r, out, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  for (guint k = 0; k < 3; k++) {
+  for (guint i = 0; i < n_check; i++) {
+    guint k = check[i];
     g_autofree double *got = g_memdup2 (se_session_latent (s, k), n * sizeof (double));
-    g_autofree char *what = g_strdup_printf ("candidate %u batched vs alone", k);
-    se_test_assert_close (what, got, single[k], n, 1e-6);
+    g_autofree char *what = g_strdup_printf ("candidate %u of %u batched vs alone", k, K);
+    se_test_assert_close (what, got, single[i], n, 1e-6);
+    g_free (single[i]);
+    if (single_mask[i]) {
+      g_autofree char *wm = g_strdup_printf ("candidate %u's mask batched vs alone", k);
+      g_autofree double *mask = g_memdup2 (se_session_concept_mask (s, k, 0), n / 4 * sizeof (double));
+      se_test_assert_close (wm, mask, single_mask[i], n / 4, 0.0);
+      g_free (single_mask[i]);
+    }
+  }
+  for (guint k = 0; decode && k < K; k++) {
     g_assert_nonnull (out[k].data);
     g_assert_cmpuint (out[k].width, ==, 128);
     g_free (out[k].data);
-    g_free (single[k]);
-    if (single_mask[k]) {
-      g_autofree char *wm = g_strdup_printf ("candidate %u's mask batched vs alone", k);
-      g_autofree double *mask = g_memdup2 (se_session_concept_mask (s, k, 0), n / 4 * sizeof (double));
-      se_test_assert_close (wm, mask, single_mask[k], n / 4, 0.0);
-      g_free (single_mask[k]);
-    }
   }
   g_assert_true (memcmp (se_session_latent (s, 0), se_session_latent (s, 1), n * sizeof (double)) != 0);
+}
+
+static void
+test_candidates_batched (gconstpointer data)
+{
+  set_method (data);
+  check_candidates_batched (3, (const guint[]) { 0, 1, 2 }, 3, TRUE);
+}
+
+/* More groups of candidates than a batch holds candidates (17 in groups of
+ * 2 or 4: 9 and 5 groups), each group with its own recorded steps. */
+static void
+test_many_candidates (gconstpointer data)
+{
+  set_method (data);
+  check_candidates_batched (17, (const guint[]) { 0, 9, 16 }, 3, FALSE);
 }
 
 typedef struct {
@@ -456,6 +476,8 @@ main (int argc, char **argv)
     g_test_add_data_func (p4, d, test_replay_equals_recording);
     g_autofree char *p5 = g_strdup_printf ("/session/%s/step-waits-once", name);
     g_test_add_data_func (p5, d, test_step_waits_once);
+    g_autofree char *p6 = g_strdup_printf ("/session/%s/many-candidates", name);
+    g_test_add_data_func (p6, d, test_many_candidates);
   }
   g_test_add_func ("/session/edit-estimate", test_edit_estimate);
   g_test_add_func ("/session/latent-preview", test_latent_preview);

@@ -16,18 +16,18 @@ se_step_loop_init (SeStepLoop *l, SeSession *s, guint K, guint per, guint captur
   *l = (SeStepLoop) { .s = s, .K = K, .per = per, .group = MIN (se_session_group_size (per), K), .capture = capture,
                       .contexts = contexts, .latents = latents, .stride = stride, .params = params,
                       .kernels = kernels, .data = data, .replay = se_session_replay_wanted (s->model->gpu) };
-  g_assert ((K + l->group - 1) / l->group <= SE_STEP_LOOP_GROUPS);
+  l->groups = g_new0 (SeStepGroup, (K + l->group - 1) / l->group);
 }
 
 void
 se_step_loop_clear (SeStepLoop *l)
 {
   SeGpu *gpu = l->s->model->gpu;
-  for (guint i = 0; i < SE_STEP_LOOP_GROUPS; i++) {
-    se_recording_free (gpu, g_steal_pointer (&l->groups[i].fill));
-    se_recording_free (gpu, g_steal_pointer (&l->groups[i].kernels));
-    l->groups[i].plan = NULL;            /* the session's */
+  for (guint i = 0; l->groups && i < (l->K + l->group - 1) / l->group; i++) {
+    se_recording_free (gpu, l->groups[i].fill);
+    se_recording_free (gpu, l->groups[i].kernels);
   }
+  g_clear_pointer (&l->groups, g_free);   /* their plans are the session's */
 }
 
 /* A group's plan and the recordings around it, made on its first step. */

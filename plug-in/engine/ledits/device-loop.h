@@ -20,8 +20,6 @@ G_BEGIN_DECLS
 typedef gboolean (*SeStepKernels) (SeGpu *gpu, const SeTensor *eps, const GPtrArray *maps, guint c0, guint count,
                                    gpointer data, GError **error);
 
-#define SE_STEP_LOOP_GROUPS SE_MAX_UNET_BATCH
-
 typedef struct {
   SeUNetPlan *plan;
   SeRecording *fill, *kernels;
@@ -38,7 +36,7 @@ typedef struct {
   SeStepKernels kernels;
   gpointer data;
   gboolean replay;
-  SeStepGroup groups[SE_STEP_LOOP_GROUPS];
+  SeStepGroup *groups;                  /* one per group of candidates */
 } SeStepLoop;
 
 void     se_step_loop_init (SeStepLoop *l, SeSession *s, guint K, guint per, guint capture,
