@@ -119,15 +119,36 @@ se_step_loop_run (SeStepLoop *l, guint t, const char *phase, guint step, guint s
 }
 
 SeTensor *
-se_step_tensor_from_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error)
+se_step_tensor_from_rows (SeGpu *gpu, const double *v, gsize rows, gsize len, gsize stride, const char *what,
+                          GError **error)
 {
-  g_autofree float *f = se_host_alloc (n, sizeof (float), what, error);
+  g_autofree float *f = se_host_alloc (rows * len, sizeof (float), what, error);
   if (f == NULL)
     return NULL;
-  for (gsize i = 0; i < n; i++)
-    f[i] = v ? (float) v[i] : 0.0f;
-  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) n);
+  for (gsize r = 0; r < rows; r++)
+    for (gsize i = 0; i < len; i++)
+      f[r * len + i] = v ? (float) v[r * stride + i] : 0.0f;
+  g_autoptr (SeTensor) t = se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) (rows * len));
   return t && se_tensor_upload (t, f, error) ? g_steal_pointer (&t) : NULL;
+}
+
+SeTensor *
+se_step_tensor_from_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error)
+{
+  return se_step_tensor_from_rows (gpu, v, 1, n, n, what, error);
+}
+
+void
+se_step_take_latents (const float *report, guint K, gsize n, guint T, guint i, double *estimate, double *x,
+                      double *trace)
+{
+  const float *est = report + SE_STEP_STATUS, *lat = est + (gsize) K * n;
+  for (gsize q = 0; q < (gsize) K * n; q++) {
+    estimate[q] = est[q];
+    x[q] = lat[q];
+  }
+  for (guint k = 0; k < K; k++)
+    memcpy (trace + ((gsize) k * T + i) * n, x + (gsize) k * n, n * sizeof (double));
 }
 
 gboolean
@@ -144,9 +165,9 @@ se_step_tensor_to_doubles (const SeTensor *t, double *out, const char *what, GEr
 gboolean
 se_step_upload (SeTensor *params, const SeStepParams *p, guint concepts, SeTensor *report, GError **error)
 {
-  static const float zero[4];
+  static const float zero[SE_STEP_STATUS];
   return se_tensor_upload_raw (params, p, se_step_params_floats (concepts) * sizeof (float), error) &&
-         se_tensor_upload_part (report, 0, zero, 4, error);
+         se_tensor_upload_part (report, 0, zero, SE_STEP_STATUS, error);
 }
 
 typedef struct {
@@ -177,7 +198,7 @@ se_step_invert (SeSession *s, guint K, guint N, guint per, const float *const *c
   g_autoptr (SeTensor) rec_t = zs_t ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) K * n) : NULL;
   g_autoptr (SeTensor) dprev = rec_t ? se_step_tensor_from_doubles (gpu, NULL, K * n, _("the inversion's predictions"),
                                                                     error) : NULL;
-  g_autoptr (SeTensor) report = dprev ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, 4) : NULL;
+  g_autoptr (SeTensor) report = dprev ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, SE_STEP_STATUS) : NULL;
   g_autoptr (SeTensor) params = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
                                                                    (gint64) se_step_params_floats (0)) : NULL;
   if (params == NULL)
@@ -185,7 +206,7 @@ se_step_invert (SeSession *s, guint K, guint N, guint per, const float *const *c
   InvertRun run = { { xts_t, zs_t, rec_t, dprev, report, K, N, n }, params, per };
   SeStepLoop loop;
   se_step_loop_init (&loop, s, K, per, 0, contexts, xts_t, per_xts, params, invert_kernels, &run);
-  float status[4];
+  float status[SE_STEP_STATUS];
   gboolean ok = TRUE;
   for (guint j = 0; ok && j < N; j++) {
     guint t, idx = N - j - 1;

@@ -50,10 +50,18 @@ gboolean se_step_loop_run (SeStepLoop *l, guint t, const char *phase, guint step
                            const SeTensor *report, float *out, GCancellable *cancel, GError **error);
 void     se_step_loop_clear (SeStepLoop *l);
 
-/* A new fp32 tensor [n] holding v (zeros when v is NULL); what names it
- * for messages. */
+/* A new fp32 tensor of rows x len values: row r from v + r * stride
+ * (zeros when v is NULL); what names it for messages. */
+SeTensor *se_step_tensor_from_rows (SeGpu *gpu, const double *v, gsize rows, gsize len, gsize stride,
+                                    const char *what, GError **error);
+/* The same for n contiguous values. */
 SeTensor *se_step_tensor_from_doubles (SeGpu *gpu, const double *v, gsize n, const char *what, GError **error);
 gboolean  se_step_tensor_to_doubles (const SeTensor *t, double *out, const char *what, GError **error);
+/* After edit step i of T: the K candidates' estimates and latents of n
+ * values from an edit's report into estimate and x, and the latents into
+ * step i of the trace [K][T][n]. */
+void      se_step_take_latents (const float *report, guint K, gsize n, guint T, guint i, double *estimate,
+                                double *x, double *trace);
 /* A step's coefficients for `concepts` concepts and the report's cleared
  * status words, uploaded before it. */
 gboolean  se_step_upload (SeTensor *params, const SeStepParams *p, guint concepts, SeTensor *report,

@@ -132,7 +132,7 @@ observe_step (SeSession *s, const SeStepParams *p, guint step, guint t, guint k,
   for (guint c = 0; c < C; c++) {
     guint flags = p->concept[c].flags;
     const float *S = sums + ((gsize) k * C + c) * aq, *d = detail + ((gsize) k * C + c) * (aq + hw + 2);
-    const float *m = rep + 4 + 3 * K * n + ((gsize) k * C + c) * hw;
+    const float *m = rep + SE_STEP_STATUS + 3 * K * n + ((gsize) k * C + c) * hw;
     active[c] = (flags & SE_MASK_ACTIVE) != 0;
     noise_applied[c] = active[c] && (flags & SE_MASK_NOISE);
     if (!active[c])
@@ -153,8 +153,8 @@ observe_step (SeSession *s, const SeStepParams *p, guint step, guint t, guint k,
     }
   }
   for (gsize i = 0; i < n; i++) {
-    guidance[i] = rep[4 + 2 * K * n + k * n + i];
-    latent[i] = rep[4 + K * n + k * n + i];
+    guidance[i] = rep[SE_STEP_STATUS + 2 * K * n + k * n + i];
+    latent[i] = rep[SE_STEP_STATUS + K * n + k * n + i];
   }
   SePpStep rec = { step, t, C, attn_sum, attn_smooth, attn_thr, noise_thr, am, nm, fm, active, noise_applied,
                    guidance, latent };
@@ -173,7 +173,7 @@ pp_edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, dou
   const SeDpmSchedule *dpm = s->dpm;
   guint C = r->concepts->len, per = 1 + C, T = s->inv_steps, K = s->candidates;
   guint hw = s->lh * s->lw, aq = hw / 16;
-  gsize n = s->n, per_masks = (gsize) MAX (C, 1u) * hw, rep_n = 4 + 3 * (gsize) K * n + (gsize) K * C * hw;
+  gsize n = s->n, per_masks = (gsize) MAX (C, 1u) * hw, rep_n = SE_STEP_STATUS + 3 * (gsize) K * n + (gsize) K * C * hw;
   gboolean attention = C > 0 && r->masks != SE_MASKS_NOISE;
   g_autofree guint *tokens = count_tokens (s, r);
   g_autofree float *rep = se_host_alloc (rep_n, sizeof (float), _("the edit's estimates"), error);
@@ -199,7 +199,9 @@ pp_edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, dou
   se_step_loop_init (&loop, s, K, per, attention ? se_session_capture_queries (s) : 0, prompts, lat, n, params,
                      pp_kernels, &run);
   g_autofree SeStepParams *p = se_step_params_new (C);
-  g_autofree float *sums_f = NULL, *detail_f = NULL;
+  /* the masks' detail, fetched each step for the test observer only */
+  g_autofree float *sums_f = s->observer ? g_new (float, sums->numel) : NULL;
+  g_autofree float *detail_f = s->observer ? g_new (float, detail->numel) : NULL;
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < T; i++) {
     guint m = dpm->first + i, t = dpm->timesteps[m], idx = T - 1 - i;
@@ -209,21 +211,13 @@ pp_edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, dou
     p->z_offset = (guint32) (idx * n);
     ok = se_step_upload (params, p, C, report, error) &&
          se_step_loop_run (&loop, t, _("edit"), i + 1, T, report, rep, cancel, error);
-    if (ok && s->observer) {
-      g_free (sums_f);
-      g_free (detail_f);
-      sums_f = g_new (float, sums->numel);
-      detail_f = g_new (float, detail->numel);
+    if (ok && s->observer)
       ok = se_tensor_download (sums, sums_f, error) && se_tensor_download (detail, detail_f, error);
-    }
-    for (gsize q = 0; ok && q < K * n; q++) {
-      estimate[q] = rep[4 + q];
-      x[q] = rep[4 + K * n + q];
-    }
+    if (ok)
+      se_step_take_latents (rep, K, n, T, i, estimate, x, trace);
     for (guint k = 0; ok && k < K; k++) {
-      memcpy (trace + ((gsize) k * T + i) * n, x + k * n, n * sizeof (double));
       for (gsize q = 0; q < (gsize) C * hw; q++) {
-        double v = rep[4 + 3 * K * n + k * C * hw + q];
+        double v = rep[SE_STEP_STATUS + 3 * K * n + k * C * hw + q];
         s->masks[k * per_masks + q] = v;
         coverage[k * per_masks + q] += v;
       }

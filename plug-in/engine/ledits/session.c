@@ -517,21 +517,17 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
 {
   SeGpu *gpu = s->model->gpu;
   guint N = r->steps, K = r->skip, C = r->concepts->len, per = 2 + C, T = N - K, cands = s->candidates;
-  gsize n = s->n, P = (gsize) s->lh * s->lw, rep_n = 4 + 2 * (gsize) cands * n;
+  gsize n = s->n, P = (gsize) s->lh * s->lw, rep_n = SE_STEP_STATUS + 2 * (gsize) cands * n;
   guint L = (guint) (n / P), group = MIN (se_session_group_size (per), cands);
   const SeSchedule *sched = s->schedule;
-  /* each candidate's first T noise maps: the edit's steps use those */
-  g_autofree double *z_used = se_host_alloc ((gsize) cands * T * n, sizeof (double), _("the inversion's noise maps"),
-                                             error);
-  g_autofree float *rep = z_used ? se_host_alloc (rep_n, sizeof (float), _("the edit's estimates"), error) : NULL;
+  g_autofree float *rep = se_host_alloc (rep_n, sizeof (float), _("the edit's estimates"), error);
   if (rep == NULL)
     return FALSE;
-  for (guint c = 0; c < cands; c++)
-    memcpy (z_used + (gsize) c * T * n, s->zs + (gsize) c * N * n, (gsize) T * n * sizeof (double));
   g_autoptr (SeTensor) lat = se_step_tensor_from_doubles (gpu, x, cands * n, _("the edited latents"), error);
   g_autoptr (SeTensor) mom = lat ? se_step_tensor_from_doubles (gpu, NULL, cands * n, _("the edit's momentum"), error) : NULL;
-  g_autoptr (SeTensor) zs = mom ? se_step_tensor_from_doubles (gpu, z_used, (gsize) cands * T * n, _("the inversion's noise maps"),
-                                                  error) : NULL;
+  /* each candidate's first T noise maps: the edit's steps use those */
+  g_autoptr (SeTensor) zs = mom ? se_step_tensor_from_rows (gpu, s->zs, cands, (gsize) T * n, (gsize) N * n,
+                                                            _("the inversion's noise maps"), error) : NULL;
   g_autoptr (SeTensor) report = zs ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error, (gint64) rep_n) : NULL;
   g_autoptr (SeTensor) thr = report ? se_tensor_new_typed_dims (gpu, SE_DTYPE_F32, error,
                                                                 (gint64) MAX ((gsize) group * C * L, 1)) : NULL;
@@ -539,7 +535,6 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
                                                                 (gint64) se_step_params_floats (C)) : NULL;
   if (params == NULL)
     return FALSE;
-  g_clear_pointer (&z_used, g_free);
   EditRun run = { { lat, mom, zs, report, cands, n, (gsize) T * n }, params, thr, per, C, P };
   SeStepLoop loop;
   se_step_loop_init (&loop, s, cands, per, 0, prompts, lat, n, params, edit_kernels, &run);
@@ -553,12 +548,8 @@ edit_steps (SeSession *s, const SeRecipe *r, const float *const *prompts, double
     p->z_offset = (guint32) (idx * n);
     ok = se_step_upload (params, p, C, report, error) &&
          se_step_loop_run (&loop, t, _("edit"), i + 1, T, report, rep, cancel, error);
-    for (gsize q = 0; ok && q < cands * n; q++) {
-      estimate[q] = rep[4 + q];
-      x[q] = rep[4 + cands * n + q];
-    }
-    for (guint c = 0; ok && c < cands; c++)
-      memcpy (trace + ((gsize) c * T + i) * n, x + c * n, n * sizeof (double));
+    if (ok)
+      se_step_take_latents (rep, cands, n, T, i, estimate, x, trace);
     if (ok && progress)
       progress ("edit", i + 1, total, data);
   }

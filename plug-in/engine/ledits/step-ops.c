@@ -198,7 +198,7 @@ se_op_edit_step (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint p
       !f32_holds (op, "the latents", st->latents, st->K * n, error) ||
       !f32_holds (op, "the momentum", st->momentum, st->K * n, error) ||
       !f32_holds (op, "the noise maps", st->zs, st->K * st->z_stride, error) ||
-      !f32_holds (op, "the report", st->report, 4 + 2 * st->K * n, error))
+      !f32_holds (op, "the report", st->report, SE_STEP_STATUS + 2 * st->K * n, error))
     return FALSE;
   struct {
     guint32 n, P, per, C, c0, count, K, z_stride;
@@ -223,7 +223,7 @@ se_op_invert_step (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint
       !f32_holds (op, "the noise maps", st->zs, st->K * st->steps * n, error) ||
       !f32_holds (op, "the reconstructions", st->reconstruction, st->K * n, error) ||
       !f32_holds (op, "the data predictions", st->dprev, st->K * n, error) ||
-      !f32_holds (op, "the report", st->report, 4, error))
+      !f32_holds (op, "the report", st->report, SE_STEP_STATUS, error))
     return FALSE;
   struct {
     guint32 n, per, c0, count, steps;
@@ -246,7 +246,7 @@ pp_state_ok (const char *op, const SePpEditState *st, GError **error)
          f32_holds (op, "the noise maps", st->zs, K * st->z_stride, error) &&
          f32_holds (op, "the attention sums", st->sums, MAX (K * C * aq, 1), error) &&
          f32_holds (op, "the masks' detail", st->detail, MAX (K * C * (aq + hw + 2), 1), error) &&
-         f32_holds (op, "the report", st->report, 4 + 3 * K * n + K * C * hw, error);
+         f32_holds (op, "the report", st->report, SE_STEP_STATUS + 3 * K * n + K * C * hw, error);
 }
 
 /* The batch of candidates [c0, c0 + count) with `per` predictions each:
@@ -297,7 +297,7 @@ se_op_pp_masks (SeGpu *gpu, const SeTensor *eps, guint c0, guint count, guint pe
   struct {
     guint32 lh, lw, channels, per, C, c0, mask_at;
   } push = { st->lh, st->lw, (guint32) (st->n / ((gsize) st->lh * st->lw)), per, st->C, c0,
-             (guint32) (4 + 3 * st->K * st->n) };
+             (guint32) (SE_STEP_STATUS + 3 * st->K * st->n) };
   SeBinding bind[] = { BIND_R (eps), BIND_R (params), BIND_R (st->sums), BIND_W (st->detail), BIND_W (st->report) };
   return se_ops_dispatch (gpu, VARIANT (SE_SHADER_PP_MASKS, act16), NULL, 0, bind, 5, &push, sizeof push, st->C,
                           count, 1, error);

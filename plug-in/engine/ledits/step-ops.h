@@ -39,6 +39,11 @@ gsize         se_step_params_floats (guint concepts);
 /* Zeroed parameters for `concepts` concepts (g_free). */
 SeStepParams *se_step_params_new (guint concepts);
 
+/* Every step kernel's report starts with these status words (a
+ * prediction that was not finite, step_eps.glsl); the edits' reports then
+ * hold the estimates [K][n] and the latents [K][n]. */
+#define SE_STEP_STATUS 4
+
 /* The DDPM update's coefficients for cumulative alphas a (this timestep),
  * ap (the previous) and the posterior variance var. */
 void se_step_params_update (SeStepParams *p, double a, double ap, double var);
