@@ -2,7 +2,7 @@
 #include "candidates.h"
 
 #include <glib/gi18n-lib.h>
-#include "gimp-widgets.h"
+#include "toolkit.h"
 
 #include "preview.h"
 
@@ -55,11 +55,10 @@ se_candidates_new (double visible_x, double visible_y, double aspect, SeCandidat
   c->on_selected = selected;
   c->data = data;
   c->buttons = g_ptr_array_new ();
-  c->box = gtk_hbox_new (FALSE, 4);
+  c->box = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   c->scrolled = gtk_scrolled_window_new (NULL, NULL);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (c->scrolled), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
-  gtk_scrolled_window_add_with_viewport (GTK_SCROLLED_WINDOW (c->scrolled), c->box);
-  gtk_viewport_set_shadow_type (GTK_VIEWPORT (gtk_bin_get_child (GTK_BIN (c->scrolled))), GTK_SHADOW_NONE);
+  se_ui_scrolled_add (GTK_SCROLLED_WINDOW (c->scrolled), c->box);
   gtk_widget_set_size_request (c->scrolled, 1, -1);     /* as wide as the column gives, not as the row */
   gtk_widget_show_all (c->scrolled);
   g_signal_connect (c->scrolled, "destroy", G_CALLBACK (on_destroy), c);
@@ -92,7 +91,7 @@ se_candidates_set (SeCandidates *c, const SeImage *images, guint count, guint32 
     g_autofree char *tip = g_strdup_printf (_("Candidate %u: click to see it large and to "
                                               "apply it with OK"), i + 1);
     gimp_help_set_help_data (b, tip, NULL);
-    GtkWidget *vbox = gtk_vbox_new (FALSE, 2);
+    GtkWidget *vbox = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 2);
     gtk_box_pack_start (GTK_BOX (vbox), gtk_image_new (), FALSE, FALSE, 0);
     gtk_box_pack_start (GTK_BOX (vbox), gtk_label_new (NULL), FALSE, FALSE, 0);
     gtk_container_add (GTK_CONTAINER (b), vbox);

@@ -2,7 +2,7 @@
 #include "concept-row.h"
 
 #include <glib/gi18n-lib.h>
-#include "gimp-widgets.h"
+#include "toolkit.h"
 #include <math.h>
 
 /* SEGA scales beyond about 20 rarely help; the spin button takes up to 100 */
@@ -23,23 +23,6 @@ show_direction (SeConceptRow *row)
                       v > 0 ? _("adds") : v < 0 ? _("removes") : _("off"));
 }
 
-/* GTK 2 entries have no placeholder: the hint is drawn into the empty,
- * unfocused entry's text area, in the insensitive text colour. */
-static gboolean
-draw_hint (GtkWidget *entry, GdkEventExpose *event, gpointer data)
-{
-  GdkWindow *text_area = GTK_ENTRY (entry)->text_area;
-  if (event->window != text_area || gtk_widget_has_focus (entry) || *gtk_entry_get_text (GTK_ENTRY (entry)))
-    return FALSE;
-  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (entry, _("e.g. glasses, snow, clutter"));
-  int w, h, text_h;
-  gdk_drawable_get_size (text_area, &w, &h);
-  pango_layout_get_pixel_size (layout, NULL, &text_h);
-  GtkStyle *style = gtk_widget_get_style (entry);
-  gdk_draw_layout (text_area, style->text_gc[GTK_STATE_INSENSITIVE], 2, (h - text_h) / 2, layout);
-  return FALSE;
-}
-
 static void
 on_destroy (GtkWidget *w, SeConceptRow *row)
 {
@@ -52,9 +35,9 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   SeConceptRow *row = g_new0 (SeConceptRow, 1);
   row->cooldown = c->cooldown;
   row->weight = c->weight;
-  row->box = gtk_vbox_new (FALSE, 2);
+  row->box = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 2);
 
-  GtkWidget *head = gtk_hbox_new (FALSE, 6);
+  GtkWidget *head = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   row->swatch = gtk_image_new ();
   gimp_help_set_help_data (row->swatch, _("The colour of this concept's mask on the preview"), NULL);
   gtk_box_pack_start (GTK_BOX (head), row->swatch, FALSE, FALSE, 0);
@@ -62,31 +45,26 @@ se_concept_row_new (const SeConcept *c, GCallback changed, GCallback remove, gpo
   gtk_entry_set_text (GTK_ENTRY (row->entry), c->prompt);
   gimp_help_set_help_data (row->entry, _("What to add or remove, in a few words "
                                          "(\"glasses\", \"snow\", \"clutter\")"), NULL);
-  g_signal_connect_after (row->entry, "expose-event", G_CALLBACK (draw_hint), NULL);
+  se_ui_entry_set_placeholder (GTK_ENTRY (row->entry), _("e.g. glasses, snow, clutter"));
   gtk_box_pack_start (GTK_BOX (head), row->entry, TRUE, TRUE, 0);
   row->direction = gtk_label_new (NULL);
   gtk_label_set_width_chars (GTK_LABEL (row->direction), 8);
   gtk_box_pack_start (GTK_BOX (head), row->direction, FALSE, FALSE, 0);
   row->remove = gtk_button_new ();
-  gtk_container_add (GTK_CONTAINER (row->remove),
-                     gtk_image_new_from_stock (GTK_STOCK_REMOVE, GTK_ICON_SIZE_MENU));
+  gtk_container_add (GTK_CONTAINER (row->remove), se_ui_icon_new ("list-remove", GTK_ICON_SIZE_MENU));
   gimp_help_set_help_data (row->remove, _("Remove this concept"), NULL);
   gtk_box_pack_start (GTK_BOX (head), row->remove, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (row->box), head, FALSE, FALSE, 0);
 
-  GtkWidget *table = gtk_table_new (2, 3, FALSE);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 4);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 2);
+  GtkWidget *table = se_ui_form_new (4, 2);
   double strength = c->reverse ? -c->scale : c->scale;
-  row->strength = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 0, _("_Strength:"), 140, 5, strength, -STRENGTH_RANGE, STRENGTH_RANGE,
-      0.5, 2.0, 1, FALSE, -100.0, 100.0,
-      _("How strongly to steer towards the concept (positive) or away from it (negative) (scale)"), NULL));
-  row->threshold = GTK_ADJUSTMENT (gimp_scale_entry_new (
-      GTK_TABLE (table), 0, 1, _("_Focus:"), 140, 5, c->threshold, 0.0, 1.0, 0.01, 0.05, 2,
-      TRUE, 0, 0,
+  row->strength = se_ui_scale_entry_new (
+      table, 0, _("_Strength:"), strength, -STRENGTH_RANGE, STRENGTH_RANGE, 0.5, 2.0, 1, -100.0, 100.0,
+      _("How strongly to steer towards the concept (positive) or away from it (negative) (scale)"));
+  row->threshold = se_ui_scale_entry_new (
+      table, 1, _("_Focus:"), c->threshold, 0.0, 1.0, 0.01, 0.05, 2, 0, 0,
       _("How much of the picture the concept may touch: higher focuses it on fewer pixels (threshold: the "
-        "share it may not touch)"), NULL));
+        "share it may not touch)"));
   gtk_box_pack_start (GTK_BOX (row->box), table, FALSE, FALSE, 0);
   gtk_widget_show_all (row->box);
   gtk_widget_hide (row->swatch);

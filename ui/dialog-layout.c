@@ -20,19 +20,16 @@ static GtkWidget *
 mnemonic_label (const char *text, GtkWidget *target)
 {
   GtkWidget *l = gtk_label_new_with_mnemonic (text);
-  gtk_misc_set_alignment (GTK_MISC (l), 0.0, 0.5);
+  se_ui_align_start (l);
   gtk_label_set_mnemonic_widget (GTK_LABEL (l), target);
   return l;
 }
 
 /* A two-column form: labels on the left, their widgets filling the right. */
 static GtkWidget *
-form_new (guint rows)
+form_new (void)
 {
-  GtkWidget *table = gtk_table_new (rows, 2, FALSE);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
-  return table;
+  return se_ui_form_new (6, 4);
 }
 
 /* Row `row` of a form: label (its mnemonic focusing target) and widget.
@@ -41,8 +38,7 @@ static GtkWidget *
 form_row (GtkWidget *table, guint row, const char *label, GtkWidget *target, GtkWidget *widget)
 {
   GtkWidget *l = mnemonic_label (label, target);
-  gtk_table_attach (GTK_TABLE (table), l, 0, 1, row, row + 1, GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach_defaults (GTK_TABLE (table), widget, 1, 2, row, row + 1);
+  se_ui_form_attach (table, row, l, widget, TRUE);
   return l;
 }
 
@@ -52,10 +48,9 @@ static void
 choose_model (SeDialog *d, GtkFileChooserAction action)
 {
   gboolean folder = action == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER;
-  GtkWidget *chooser = gtk_file_chooser_dialog_new (
+  GtkWidget *chooser = se_ui_file_chooser_new (
       folder ? _("Choose a diffusers model folder") : _("Choose a Stable Diffusion checkpoint"),
-      GTK_WINDOW (d->window), action, GTK_STOCK_CANCEL, GTK_RESPONSE_CANCEL, GTK_STOCK_OPEN,
-      GTK_RESPONSE_ACCEPT, NULL);
+      GTK_WINDOW (d->window), action);
   if (!folder) {
     GtkFileFilter *f = gtk_file_filter_new ();
     gtk_file_filter_set_name (f, _("Safetensors checkpoints"));
@@ -79,7 +74,7 @@ static void on_choose_folder (SeDialog *d) { choose_model (d, GTK_FILE_CHOOSER_A
 static void
 on_browse (GtkButton *button, SeDialog *d)
 {
-  gtk_menu_popup (GTK_MENU (d->browse_menu), NULL, NULL, NULL, NULL, 1, gtk_get_current_event_time ());
+  se_ui_menu_popup_below (GTK_MENU (d->browse_menu), GTK_WIDGET (button));
 }
 
 static GtkWidget *
@@ -99,8 +94,8 @@ browse_menu (SeDialog *d)
 static GtkWidget *
 model_section (SeDialog *d, const char *readme)
 {
-  GtkWidget *vbox = gtk_vbox_new (FALSE, 4);
-  GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
+  GtkWidget *vbox = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *hbox = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   d->model_entry = gtk_entry_new ();
   gimp_help_set_help_data (d->model_entry, _("A Stable Diffusion 1.x model: a diffusers folder "
                                              "or a single .safetensors checkpoint"), NULL);
@@ -115,21 +110,21 @@ model_section (SeDialog *d, const char *readme)
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
 
   /* problems with the model or the values, and where to read about models */
-  d->message_box = gtk_hbox_new (FALSE, 6);
+  d->message_box = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_pack_start (GTK_BOX (d->message_box),
-                      gtk_image_new_from_stock (GTK_STOCK_DIALOG_WARNING, GTK_ICON_SIZE_BUTTON),
+                      se_ui_icon_new ("dialog-warning", GTK_ICON_SIZE_BUTTON),
                       FALSE, FALSE, 0);
-  GtkWidget *texts = gtk_vbox_new (FALSE, 0);
+  GtkWidget *texts = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 0);
   d->message_label = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (d->message_label), TRUE);
   gtk_label_set_selectable (GTK_LABEL (d->message_label), TRUE);
-  gtk_misc_set_alignment (GTK_MISC (d->message_label), 0.0, 0.5);
+  se_ui_align_start (d->message_label);
   gtk_widget_set_size_request (d->message_label, 360, -1);
   gtk_box_pack_start (GTK_BOX (texts), d->message_label, FALSE, FALSE, 0);
   g_autofree char *uri = g_filename_to_uri (readme, NULL, NULL);
   d->model_hint = gtk_link_button_new_with_label (uri ? uri : "",
                                                   _("Where to get model weights (README, \"Model weights\")"));
-  gtk_button_set_alignment (GTK_BUTTON (d->model_hint), 0.0, 0.5);
+  se_ui_align_start (d->model_hint);
   gtk_box_pack_start (GTK_BOX (texts), d->model_hint, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (d->message_box), texts, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), d->message_box, FALSE, FALSE, 0);
@@ -145,10 +140,10 @@ model_section (SeDialog *d, const char *readme)
 static GtkWidget *
 prompt_section (SeDialog *d)
 {
-  GtkWidget *table = form_new (3);
-  d->method = gtk_combo_box_new_text ();
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->method), _("LEDITS: guided by concepts and a target prompt"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->method), _("LEDITS++: each concept confined to where it belongs"));
+  GtkWidget *table = form_new ();
+  d->method = gtk_combo_box_text_new ();
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->method), _("LEDITS: guided by concepts and a target prompt"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->method), _("LEDITS++: each concept confined to where it belongs"));
   gimp_help_set_help_data (d->method, _("LEDITS edits the whole region towards the target prompt and the "
                                         "concepts. LEDITS++ finds where each concept belongs (its mask) and "
                                         "changes only there, in fewer steps"), NULL);
@@ -171,22 +166,20 @@ static GtkWidget *
 concepts_section (SeDialog *d)
 {
   GtkWidget *frame = gimp_frame_new (_("Concepts"));
-  GtkWidget *vbox = gtk_vbox_new (FALSE, 6);
+  GtkWidget *vbox = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_container_add (GTK_CONTAINER (frame), vbox);
   GtkWidget *scrolled = gtk_scrolled_window_new (NULL, NULL);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
   gtk_widget_set_size_request (scrolled, -1, 170);
-  d->concepts_box = gtk_vbox_new (FALSE, 8);
-  gtk_scrolled_window_add_with_viewport (GTK_SCROLLED_WINDOW (scrolled), d->concepts_box);
-  gtk_viewport_set_shadow_type (GTK_VIEWPORT (gtk_bin_get_child (GTK_BIN (scrolled))), GTK_SHADOW_NONE);
+  d->concepts_box = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  se_ui_scrolled_add (GTK_SCROLLED_WINDOW (scrolled), d->concepts_box);
   gtk_box_pack_start (GTK_BOX (vbox), scrolled, TRUE, TRUE, 0);
   d->add_concept = gtk_button_new_with_mnemonic (_("_Add concept"));
-  gtk_button_set_image (GTK_BUTTON (d->add_concept),
-                        gtk_image_new_from_stock (GTK_STOCK_ADD, GTK_ICON_SIZE_BUTTON));
+  se_ui_button_set_icon (GTK_BUTTON (d->add_concept), "list-add", GTK_ICON_SIZE_BUTTON);
   gimp_help_set_help_data (d->add_concept, _("Add a concept to steer the edit towards or away from"), NULL);
   g_signal_connect_swapped (d->add_concept, "clicked", G_CALLBACK (se_dialog_on_add_concept), d);
-  GtkWidget *hbox = gtk_hbox_new (FALSE, 0);
+  GtkWidget *hbox = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_box_pack_start (GTK_BOX (hbox), d->add_concept, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
   return frame;
@@ -195,12 +188,12 @@ concepts_section (SeDialog *d)
 static GtkWidget *
 intensity_row (SeDialog *d)
 {
-  GtkWidget *table = form_new (1);
-  d->preset = gtk_combo_box_new_text ();
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->preset), _("Subtle: stay close to the photo"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->preset), _("Normal"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->preset), _("Strong: change more"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->preset), _("Custom (see Advanced)"));
+  GtkWidget *table = form_new ();
+  d->preset = gtk_combo_box_text_new ();
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), _("Subtle: stay close to the photo"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), _("Normal"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), _("Strong: change more"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), _("Custom (see Advanced)"));
   gimp_help_set_help_data (d->preset, _("Sets the Advanced values together: how faithful to the photo, how "
                                         "strongly the target prompt pulls, when the concepts start"), NULL);
   g_signal_connect_swapped (d->preset, "changed", G_CALLBACK (se_dialog_on_preset_chosen), d);
@@ -211,7 +204,7 @@ intensity_row (SeDialog *d)
 static GtkWidget *
 edit_page (SeDialog *d)
 {
-  GtkWidget *vbox = gtk_vbox_new (FALSE, 8);
+  GtkWidget *vbox = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 8);
   gtk_container_set_border_width (GTK_CONTAINER (vbox), 8);
   gtk_box_pack_start (GTK_BOX (vbox), prompt_section (d), FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), concepts_section (d), TRUE, TRUE, 0);
@@ -228,9 +221,7 @@ scale (SeDialog *d, GtkWidget *table, guint row, const char *label, double lo, d
        guint digits, const char *effect, const char *key)
 {
   g_autofree char *tooltip = g_strdup_printf ("%s (%s)", effect, key);
-  GtkAdjustment *a = GTK_ADJUSTMENT (gimp_scale_entry_new (GTK_TABLE (table), 0, (gint) row, label,
-                                                           140, 5, lo, lo, hi, step, step * 5,
-                                                           digits, TRUE, 0, 0, tooltip, NULL));
+  GtkAdjustment *a = se_ui_scale_entry_new (table, row, label, lo, lo, hi, step, step * 5, digits, 0, 0, tooltip);
   g_signal_connect_swapped (a, "value-changed", G_CALLBACK (se_dialog_on_advanced_changed), d);
   return a;
 }
@@ -238,10 +229,8 @@ scale (SeDialog *d, GtkWidget *table, guint row, const char *label, double lo, d
 static GtkWidget *
 advanced_page (SeDialog *d)
 {
-  GtkWidget *table = gtk_table_new (9, 3, FALSE);
+  GtkWidget *table = se_ui_form_new (4, 2);
   gtk_container_set_border_width (GTK_CONTAINER (table), 8);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 4);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 2);
   d->steps = scale (d, table, 0, _("_Quality steps:"), 2, 200, 1, 0,
                     _("Diffusion steps of the final edit (the preview uses fewer): more is slower and finer"),
                     "steps");
@@ -259,23 +248,23 @@ advanced_page (SeDialog *d)
   d->mom_beta = scale (d, table, 6, _("Smoothing f_ade:"), 0, 1, 0.05, 2,
                        _("How quickly the carried-over guidance fades"), "mom_beta");
   /* LEDITS++ only: shares its letter with Smoothing fade (LEDITS only) */
-  d->masks_kind = gtk_combo_box_new_text ();
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Attention and noise (intersection)"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Attention only"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d->masks_kind), _("Noise only"));
+  d->masks_kind = gtk_combo_box_text_new ();
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->masks_kind), _("Attention and noise (intersection)"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->masks_kind), _("Attention only"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->masks_kind), _("Noise only"));
   gimp_help_set_help_data (d->masks_kind, _("LEDITS++: how a concept's mask is found: where the model attends to "
                                             "the concept's words, where its guidance is strongest, or both"), NULL);
   g_signal_connect_swapped (d->masks_kind, "changed", G_CALLBACK (se_dialog_on_changed), d);
   d->masks_label = mnemonic_label (_("Concept m_asks:"), d->masks_kind);
-  gtk_table_attach (GTK_TABLE (table), d->masks_label, 0, 1, 7, 8, GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach (GTK_TABLE (table), d->masks_kind, 1, 3, 7, 8, GTK_FILL, GTK_FILL, 0, 0);
+  se_ui_form_attach (table, 7, d->masks_label, d->masks_kind, FALSE);
   d->seed = GTK_ADJUSTMENT (gtk_adjustment_new (0, 0, G_MAXINT32, 1, 10, 0));
   GtkWidget *seed = gtk_spin_button_new (d->seed, 1, 0);
   gimp_help_set_help_data (seed, _("The inversion's noise: another seed gives another result (Candidates "
                                    "count up from it)"), NULL);
   g_signal_connect_swapped (d->seed, "value-changed", G_CALLBACK (se_dialog_on_changed), d);
-  gtk_table_attach (GTK_TABLE (table), mnemonic_label (_("_Seed:"), seed), 0, 1, 8, 9, GTK_FILL, GTK_FILL, 0, 0);
-  gtk_table_attach (GTK_TABLE (table), seed, 1, 2, 8, 9, GTK_FILL, GTK_FILL, 0, 0);
+  GtkWidget *seed_box = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_box_pack_start (GTK_BOX (seed_box), seed, FALSE, FALSE, 0);
+  se_ui_form_attach (table, 8, mnemonic_label (_("_Seed:"), seed), seed_box, FALSE);
   return table;
 }
 
@@ -284,12 +273,12 @@ advanced_page (SeDialog *d)
 static GtkWidget *
 candidates_row (SeDialog *d)
 {
-  GtkWidget *table = form_new (1);
+  GtkWidget *table = form_new ();
   d->count = GTK_ADJUSTMENT (gtk_adjustment_new (1, 1, MAX_CANDIDATES, 1, 2, 0));
   GtkWidget *count = gtk_spin_button_new (d->count, 1, 0);
   gimp_help_set_help_data (count, _("How many candidates Generate makes, with seeds counting up "
                                     "from the seed"), NULL);
-  GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
+  GtkWidget *hbox = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_box_pack_start (GTK_BOX (hbox), count, FALSE, FALSE, 0);
   d->generate = gtk_button_new_with_mnemonic (_("_Generate"));
   gimp_help_set_help_data (d->generate, _("Preview this many candidates to choose from"), NULL);
@@ -308,10 +297,10 @@ on_candidate (guint index, gpointer data)
 static GtkWidget *
 preview_section (SeDialog *d, const float *coverage)
 {
-  GtkWidget *vbox = gtk_vbox_new (FALSE, 6);
+  GtkWidget *vbox = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 6);
   d->preview = se_preview_new (&d->region, d->visible_w, d->visible_h, coverage);
   gtk_box_pack_start (GTK_BOX (vbox), se_preview_widget (d->preview), FALSE, FALSE, 0);
-  GtkWidget *toggles = gtk_hbox_new (FALSE, 12);
+  GtkWidget *toggles = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   d->live = gtk_check_button_new_with_mnemonic (_("_Live preview"));
   gimp_help_set_help_data (d->live, _("Preview every change as you make it; off, only Generate "
                                       "computes a preview (for slow devices)"), NULL);
@@ -324,19 +313,19 @@ preview_section (SeDialog *d, const float *coverage)
   g_signal_connect_swapped (d->detail, "toggled", G_CALLBACK (se_dialog_show_results), d);
   gtk_box_pack_start (GTK_BOX (toggles), d->detail, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), toggles, FALSE, FALSE, 0);
-  GtkWidget *hbox = gtk_hbox_new (FALSE, 4);
-  d->progress = gtk_progress_bar_new ();
+  GtkWidget *hbox = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  d->progress = se_ui_progress_bar_new ();
   gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (d->progress), PANGO_ELLIPSIZE_END);
   gtk_box_pack_start (GTK_BOX (hbox), d->progress, TRUE, TRUE, 0);
   d->stop = gtk_button_new_with_mnemonic (_("Sto_p"));
-  gtk_button_set_image (GTK_BUTTON (d->stop), gtk_image_new_from_stock (GTK_STOCK_STOP, GTK_ICON_SIZE_MENU));
+  se_ui_button_set_icon (GTK_BUTTON (d->stop), "process-stop", GTK_ICON_SIZE_MENU);
   gimp_help_set_help_data (d->stop, _("Stop the preview"), NULL);
   gtk_widget_set_sensitive (d->stop, FALSE);
   g_signal_connect_swapped (d->stop, "clicked", G_CALLBACK (se_dialog_stop_preview), d);
   gtk_box_pack_start (GTK_BOX (hbox), d->stop, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
   d->cost = gtk_label_new (NULL);
-  gtk_misc_set_alignment (GTK_MISC (d->cost), 0.0, 0.5);
+  se_ui_align_start (d->cost);
   gtk_label_set_line_wrap (GTK_LABEL (d->cost), TRUE);
   gtk_widget_set_size_request (d->cost, 360, -1);
   gtk_box_pack_start (GTK_BOX (vbox), d->cost, FALSE, FALSE, 0);
@@ -353,16 +342,19 @@ se_dialog_build (SeDialog *d, const float *coverage, GimpHelpFunc help, const ch
   d->window = gimp_dialog_new (_("Semantic Edit"), "semantic-edit", NULL, 0, help, help_id,
                                _("_Reset"), SE_DIALOG_RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL,
                                _("_OK"), GTK_RESPONSE_OK, NULL);
+  /* deprecated in GTK 3 but still how GIMP 3 orders its dialogs' buttons */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_dialog_set_alternative_button_order (GTK_DIALOG (d->window), SE_DIALOG_RESPONSE_RESET, GTK_RESPONSE_OK,
                                            GTK_RESPONSE_CANCEL, -1);
+  G_GNUC_END_IGNORE_DEPRECATIONS
   gtk_dialog_set_default_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
   d->ok = gtk_dialog_get_widget_for_response (GTK_DIALOG (d->window), GTK_RESPONSE_OK);
-  GtkWidget *main_box = gtk_hbox_new (FALSE, 12);
+  GtkWidget *main_box = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_container_set_border_width (GTK_CONTAINER (main_box), 12);
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (d->window))), main_box,
                       TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (main_box), preview_section (d, coverage), FALSE, FALSE, 0);
-  GtkWidget *settings = gtk_vbox_new (FALSE, 8);
+  GtkWidget *settings = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 8);
   gtk_box_pack_start (GTK_BOX (main_box), settings, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (settings), model_section (d, readme), FALSE, FALSE, 0);
   d->notebook = gtk_notebook_new ();

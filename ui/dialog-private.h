@@ -7,6 +7,7 @@
 #include "dialog.h"
 #include "preview-job.h"
 #include "preview.h"
+#include "toolkit.h"
 #include "worker.h"
 
 /* the Reset button's response */

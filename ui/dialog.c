@@ -214,9 +214,9 @@ method_sensitivity (SeDialog *d)
   gtk_widget_set_sensitive (d->tar_label, !pp);
   gtk_widget_set_sensitive (d->masks_kind, pp);
   gtk_widget_set_sensitive (d->masks_label, pp);
-  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->cfg_tar), !pp);
-  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->mom_scale), !pp);
-  gimp_scale_entry_set_sensitive (GTK_OBJECT (d->mom_beta), !pp);
+  se_ui_scale_entry_set_sensitive (d->cfg_tar, !pp);
+  se_ui_scale_entry_set_sensitive (d->mom_scale, !pp);
+  se_ui_scale_entry_set_sensitive (d->mom_beta, !pp);
   se_preview_set_masks_available (d->preview, pp);
   color_rows (d);
 }
@@ -458,7 +458,7 @@ apply_ok (SeDialog *d, SeDialogApply apply, gpointer data, const SeDialogValues 
   d->applying = TRUE;
   se_dialog_update_ok (d);
   GtkWidget *content = gtk_dialog_get_content_area (GTK_DIALOG (d->window));
-  GtkWidget *actions = gtk_dialog_get_action_area (GTK_DIALOG (d->window));
+  GtkWidget *actions = gtk_widget_get_parent (d->ok);   /* the buttons' row */
   gtk_widget_set_sensitive (content, FALSE);
   gtk_widget_set_sensitive (actions, FALSE);
   gtk_widget_set_sensitive (d->progress, TRUE);

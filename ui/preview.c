@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gimp-widgets.h"
+#include "toolkit.h"
 #include "image-pixbuf.h"
 
 #define PREVIEW_SIZE 360
@@ -232,22 +232,26 @@ drawn (const SePreview *p, int *x0, int *y0)
   return pix;
 }
 
-static gboolean
-on_expose (GtkWidget *area, GdkEventExpose *event, SePreview *p)
+static void
+paint (GtkWidget *area, cairo_t *cr, gpointer data)
 {
+  SePreview *p = data;
   int x0, y0;
   GdkPixbuf *pix = drawn (p, &x0, &y0);
   int w = gdk_pixbuf_get_width (pix), h = gdk_pixbuf_get_height (pix);
-  GdkWindow *win = gtk_widget_get_window (area);
-  gdk_draw_pixbuf (win, NULL, pix, MAX (0, -x0), MAX (0, -y0), MAX (0, x0), MAX (0, y0), -1, -1,
-                   GDK_RGB_DITHER_NORMAL, 0, 0);
+  gdk_cairo_set_source_pixbuf (cr, pix, x0, y0);
+  cairo_rectangle (cr, MAX (0, x0), MAX (0, y0), w, h);
+  cairo_fill (cr);
   if (show_chosen (p) == SE_PREVIEW_SHOW_SPLIT && p->fit.after) {
+    /* the divider: a white and a black line, seen on any picture */
     int x = x0 + (int) lround (p->split * w);
-    GtkStyle *style = gtk_widget_get_style (area);
-    gdk_draw_line (win, style->white_gc, x, MAX (0, y0), x, MAX (0, y0) + h);
-    gdk_draw_line (win, style->black_gc, x + 1, MAX (0, y0), x + 1, MAX (0, y0) + h);
+    cairo_set_source_rgb (cr, 1, 1, 1);
+    cairo_rectangle (cr, x, MAX (0, y0), 1, h + 1);
+    cairo_fill (cr);
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    cairo_rectangle (cr, x + 1, MAX (0, y0), 1, h + 1);
+    cairo_fill (cr);
   }
-  return TRUE;
 }
 
 static void
@@ -355,25 +359,25 @@ se_preview_new (const SeImage *before, guint visible_w, guint visible_h, const f
   p->split = 0.5;
   layers_make (p, &p->fit, PREVIEW_SIZE);
 
-  p->box = gtk_vbox_new (FALSE, 6);
+  p->box = se_ui_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *frame = gtk_frame_new (NULL);
   gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
   p->area = gtk_drawing_area_new ();
   gtk_widget_set_size_request (p->area, PREVIEW_SIZE, PREVIEW_SIZE);
   gtk_widget_add_events (p->area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_POINTER_MOTION_MASK);
-  g_signal_connect (p->area, "expose-event", G_CALLBACK (on_expose), p);
+  se_ui_connect_paint (p->area, paint, p);
   g_signal_connect (p->area, "button-press-event", G_CALLBACK (on_press), p);
   g_signal_connect (p->area, "motion-notify-event", G_CALLBACK (on_motion), p);
   g_signal_connect (p->area, "button-release-event", G_CALLBACK (on_release), p);
   gtk_container_add (GTK_CONTAINER (frame), p->area);
   gtk_box_pack_start (GTK_BOX (p->box), frame, TRUE, TRUE, 0);
 
-  GtkWidget *row = gtk_hbox_new (FALSE, 6);
-  p->show = gtk_combo_box_new_text ();
-  gtk_combo_box_append_text (GTK_COMBO_BOX (p->show), _("The result, as OK will make it"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (p->show), _("The region as it is"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (p->show), _("Before | after (drag the divider)"));
-  gtk_combo_box_append_text (GTK_COMBO_BOX (p->show), _("Concept masks (LEDITS++)"));
+  GtkWidget *row = se_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  p->show = gtk_combo_box_text_new ();
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (p->show), _("The result, as OK will make it"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (p->show), _("The region as it is"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (p->show), _("Before | after (drag the divider)"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (p->show), _("Concept masks (LEDITS++)"));
   gtk_combo_box_set_active (GTK_COMBO_BOX (p->show), SE_PREVIEW_SHOW_RESULT);
   gimp_help_set_help_data (p->show, _("What the preview shows. The masks: LEDITS++ tints where each concept may "
                                       "change the region, in the concept's colour (during an edit the step's "
