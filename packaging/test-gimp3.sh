@@ -2,7 +2,8 @@
 # GIMP 3 (part of the test command): builds this tree with -Dgimp=3 in a
 # Debian 13 chroot (GIMP 3.0, libgimp-3.0, glslang 15, Mesa's lavapipe)
 # made with debootstrap on this Debian 12 machine, and runs the GIMP 3
-# tests there (suite gimp3: the procedure in real GIMP 3), then builds,
+# tests there (suite gimp3: the procedure in real GIMP 3 and the dialog in
+# GTK 3), then builds,
 # installs, tests and removes the Debian 13 package (test-deb.sh with
 # SE_DEB_GIMP=3).  The chroot is
 # kept between runs in SE_GIMP3_ROOT (default /var/tmp/semantic-edit-trixie;
@@ -23,7 +24,7 @@ mirror=$(grep -rhoE '^(URIs:|deb) +[^ ]+' /etc/apt/sources.list /etc/apt/sources
 mirror=${mirror:-http://deb.debian.org/debian}
 packages="gimp libgimp-3.0-dev meson ninja-build pkg-config gcc glslang-tools libvulkan-dev
   mesa-vulkan-drivers vulkan-validationlayers libjson-glib-dev gettext zlib1g-dev help2man discount
-  xvfb xauth build-essential debhelper dpkg-dev lintian git locales"
+  xvfb xauth build-essential debhelper dpkg-dev lintian git locales fonts-ipafont-gothic"
 
 in_root() {
   $SUDO chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
@@ -59,10 +60,11 @@ mountpoint -q "$root$shared" || $SUDO mount --bind -o ro "$shared" "$root$shared
 # shellcheck disable=SC2086
 in_root sh -c "dpkg -s $(echo $packages) > /dev/null 2>&1 ||
   { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(echo $packages); }"
+# a Japanese locale for the dialog in Japanese and the package's --help
+in_root sh -c "grep -q '^ja_JP.UTF-8' /etc/locale.gen || { echo 'ja_JP.UTF-8 UTF-8' >> /etc/locale.gen && locale-gen; }"
 in_root sh -c "cd '$src' && { [ -f build-gimp3/build.ninja ] || meson setup build-gimp3 -Dgimp=3; } &&
   ninja -C build-gimp3 && SE_XCF_210='$src/$xcf' meson test -C build-gimp3 --print-errorlogs --suite gimp3"
 # the tree is its user's: git inside the chroot (root) reads it all the
-# same; a Japanese locale for the package's translated --help
-in_root sh -c "grep -q '^ja_JP.UTF-8' /etc/locale.gen || { echo 'ja_JP.UTF-8 UTF-8' >> /etc/locale.gen && locale-gen; }"
+# same
 in_root sh -c "cd '$src' && git config --global safe.directory '$src' &&
   SE_SKIP_DEPS=1 SE_DEB_GIMP=3 ./packaging/test-deb.sh"

@@ -14,7 +14,6 @@
  * drawable they are given. */
 #include <gegl.h>
 #include <glib/gi18n-lib.h>
-#include <json-glib/json-glib.h>
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 #include <string.h>
@@ -22,7 +21,7 @@
 #include "dialog.h"
 #include "edit-record.h"
 #include "engine.h"
-#include "json-read.h"
+#include "last-values.h"
 #include "region.h"
 #include "render.h"
 #include "run-progress.h"
@@ -68,64 +67,11 @@ working_long_side (void)
   return v >= 64 && v <= SE_MAX_WORKING_SIDE ? (guint) v : WORKING_LONG_SIDE;
 }
 
-typedef struct {
-  char *model;
-  char *recipe;                 /* JSON */
-  gint32 seed;
-  guint candidates;             /* the dialog's candidate count */
-  gboolean live_preview;        /* the dialog's live preview toggle */
-} LastValues;
-
+/* semantic-edit.json in GIMP's profile folder (last-values.h) */
 static char *
 values_path (void)
 {
   return g_build_filename (gimp_directory (), "semantic-edit.json", NULL);
-}
-
-static void
-values_load (LastValues *v)
-{
-  g_autofree char *path = values_path ();
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!se_json_load_file (p, path, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-    return;
-  JsonObject *o = json_node_get_object (json_parser_get_root (p));
-  if (json_object_has_member (o, "model"))
-    v->model = g_strdup (json_object_get_string_member (o, "model"));
-  if (json_object_has_member (o, "recipe"))
-    v->recipe = json_to_string (json_object_get_member (o, "recipe"), FALSE);
-  if (json_object_has_member (o, "seed"))
-    v->seed = (gint32) json_object_get_int_member (o, "seed");
-  v->live_preview = !json_object_has_member (o, "live_preview") ||
-                    json_object_get_boolean_member (o, "live_preview");
-  if (json_object_has_member (o, "candidates"))
-    v->candidates = (guint) CLAMP (json_object_get_int_member (o, "candidates"), 1, 8);
-}
-
-static void
-values_save (const LastValues *v, const SeRecipe *recipe)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, v->model);
-  g_autofree char *json = se_recipe_to_json (recipe);
-  json_builder_set_member_name (b, "recipe");
-  json_builder_add_value (b, json_from_string (json, NULL));
-  json_builder_set_member_name (b, "seed");
-  json_builder_add_int_value (b, v->seed);
-  json_builder_set_member_name (b, "candidates");
-  json_builder_add_int_value (b, MAX (v->candidates, 1u));
-  json_builder_set_member_name (b, "live_preview");
-  json_builder_add_boolean_value (b, v->live_preview);
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *text = json_to_string (root, TRUE);
-  g_autofree char *path = values_path ();
-  g_autoptr (GError) error = NULL;
-  /* the edit itself succeeded: a profile that cannot be written only loses the last values */
-  if (!g_file_set_contents (path, text, -1, &error))
-    g_printerr (_("semantic-edit: cannot save the last values: %s\n"), error->message);
 }
 
 /* GIMP's progress bar and, while its OK runs the edit, the dialog's */
@@ -301,8 +247,9 @@ run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *liv
   *candidates = shown.candidates;
   *live = shown.live_preview;
   take_values (rec, &shown);
-  LastValues now = { rec->model, NULL, rec->seed, *candidates, *live };
-  values_save (&now, rec->recipe);
+  SeLastValues now = { rec->model, NULL, rec->seed, *candidates, *live };
+  g_autofree char *path = values_path ();
+  se_last_values_save (&now, rec->recipe, path);
   se_dialog_values_clear (&shown);
   se_dialog_free (d);
   return e.layer;
@@ -379,8 +326,9 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     return;
   }
   gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
-  LastValues last = { .live_preview = TRUE };
-  values_load (&last);
+  SeLastValues last;
+  g_autofree char *last_path = values_path ();
+  se_last_values_load (&last, last_path);
   GError *error = NULL;
   Target target = { image, drawable, -1 };
   SeEditRecord rec = { 0 };
@@ -412,7 +360,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     drawable_usable (target.source, &error);
   }
 
-  guint candidates = MAX (last.candidates, 1u);
+  guint candidates = last.candidates;
   gboolean live = last.live_preview;
   gboolean interactive = mode == GIMP_RUN_INTERACTIVE;
   gint32 layer = -1;
@@ -446,8 +394,8 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     *nreturn_vals = 2;
   } else {
     if (!interactive) {           /* the dialog saved its values when it closed */
-      LastValues now = { rec.model, NULL, rec.seed, candidates, live };
-      values_save (&now, rec.recipe);
+      SeLastValues now = { rec.model, NULL, rec.seed, candidates, live };
+      se_last_values_save (&now, rec.recipe, last_path);
     }
     if (mode != GIMP_RUN_NONINTERACTIVE)
       gimp_displays_flush ();
@@ -456,8 +404,7 @@ run (const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals
     *nreturn_vals = 2;
   }
   se_edit_record_clear (&rec);
-  g_free (last.model);
-  g_free (last.recipe);
+  se_last_values_clear (&last);
 }
 
 const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };

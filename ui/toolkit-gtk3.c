@@ -130,9 +130,12 @@ se_ui_scale_entry_new (GtkWidget *form, guint row, const char *label, double val
   line_up (form, gimp_labeled_get_label (GIMP_LABELED (entry)));
   gtk_widget_set_hexpand (entry, TRUE);
   gtk_grid_attach (GTK_GRID (form), entry, 0, (gint) row, 2, 1);
-  /* the slider and the spin button share the spin button's adjustment */
-  GtkWidget *spin = gimp_label_spin_get_spin_button (GIMP_LABEL_SPIN (entry));
-  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+  /* the adjustment the dialog reads and sets: bound to the entry's value
+   * (its slider and spin button keep their own adjustments in step) */
+  GtkAdjustment *adjustment = gtk_adjustment_new (value, constrained ? lo : spin_lo, constrained ? hi : spin_hi,
+                                                  step, page, 0);
+  g_object_set_data_full (G_OBJECT (entry), "se-adjustment", g_object_ref_sink (adjustment), g_object_unref);
+  g_object_bind_property (entry, "value", adjustment, "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   g_object_set_data (G_OBJECT (adjustment), "se-scale-entry", entry);
   return adjustment;
 }

@@ -40,7 +40,7 @@ GtkWidget     *se_ui_form_new (gint column_spacing, gint row_spacing);
 void           se_ui_form_attach (GtkWidget *form, guint row, GtkWidget *label, GtkWidget *widget, gboolean expand);
 /* Row `row`: GIMP's slider with a spin button.  The slider spans lo..hi;
  * the spin button spin_lo..spin_hi (equal: lo..hi as well).  Returns the
- * adjustment both share. */
+ * adjustment that holds its value (the dialog reads, sets and watches it). */
 GtkAdjustment *se_ui_scale_entry_new (GtkWidget *form, guint row, const char *label, double value, double lo,
                                       double hi, double step, double page, guint digits, double spin_lo,
                                       double spin_hi, const char *tooltip);

@@ -58,7 +58,7 @@ collect_label (GtkWidget *w)
   guint keyval = gtk_label_get_mnemonic_keyval (label);
   /* on screen as GTK's mnemonic lookup sees it: a page's children in a
    * scrolled viewport keep their mapped flag, their window hidden */
-  if (keyval == GDK_VoidSymbol || !gtk_widget_is_drawable (w) || !gdk_window_is_viewable (gtk_widget_get_window (w)))
+  if (keyval == GDK_KEY_VoidSymbol || !gtk_widget_is_drawable (w) || !gdk_window_is_viewable (gtk_widget_get_window (w)))
     return;
   Mnemonic m = { w, gtk_label_get_mnemonic_widget (label), -1, gdk_keyval_to_lower (keyval) };
   GtkWidget *parent = gtk_widget_get_parent (w);
@@ -122,7 +122,11 @@ check_state (const char *state, gint page)
   while (gtk_events_pending ())
     gtk_main_iteration ();
   GtkRequisition size;
+#if GTK_CHECK_VERSION(3, 0, 0)
+  gtk_widget_get_preferred_size (dlg->window, NULL, &size);
+#else
   gtk_widget_size_request (dlg->window, &size);
+#endif
   g_test_message ("%s: %d x %d", state, size.width, size.height);
   g_assert_cmpint (size.width, <=, 1280);
   g_assert_cmpint (size.height + TITLE_BAR, <=, 720);

@@ -10,12 +10,25 @@ void
 se_ui_test_init (int *argc, char ***argv)
 {
   g_test_init (argc, argv, NULL);
-  /* GIMP's own theme (SE_GIMP_THEME: its gtkrc), as GIMP gives its plug-ins:
-   * the screenshots show the dialog as a retoucher sees it */
+  /* GIMP's own theme (SE_GIMP_THEME: GIMP 2.10's gtkrc, GIMP 3's CSS), as
+   * GIMP gives its plug-ins: the screenshots show the dialog as a
+   * retoucher sees it */
   const char *theme = g_getenv ("SE_GIMP_THEME");
+#if GTK_CHECK_VERSION(3, 0, 0)
+  gtk_init (argc, argv);
+  if (theme && *theme) {
+    g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+    g_autoptr (GError) error = NULL;
+    if (!gtk_css_provider_load_from_path (css, theme, &error))
+      g_error ("GIMP's theme %s: %s", theme, error->message);
+    gtk_style_context_add_provider_for_screen (gdk_screen_get_default (), GTK_STYLE_PROVIDER (css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+#else
   if (theme && *theme)
     gtk_rc_add_default_file (theme);
   gtk_init (argc, argv);
+#endif
   gimp_icons_init ();
 }
 
@@ -47,14 +60,21 @@ se_ui_test_screenshot (GtkWidget *window, const char *path)
   while (g_get_monotonic_time () < until) {
     while (gtk_events_pending ())
       gtk_main_iteration ();
+#if !GTK_CHECK_VERSION(3, 0, 0)
     gdk_window_process_all_updates ();
+#endif
     gdk_flush ();
     g_usleep (20000);
   }
   GdkWindow *win = gtk_widget_get_window (window);
+#if GTK_CHECK_VERSION(3, 0, 0)
+  int w = gdk_window_get_width (win), h = gdk_window_get_height (win);
+  g_autoptr (GdkPixbuf) shot = gdk_pixbuf_get_from_window (win, 0, 0, w, h);
+#else
   int w, h;
   gdk_drawable_get_size (win, &w, &h);
   g_autoptr (GdkPixbuf) shot = gdk_pixbuf_get_from_drawable (NULL, win, NULL, 0, 0, 0, 0, w, h);
+#endif
   g_assert_nonnull (shot);
   g_autoptr (GError) error = NULL;
   g_assert_true (gdk_pixbuf_save (shot, path, "png", &error, NULL));

@@ -7,7 +7,7 @@
 #include "engine.h"
 
 /* g_test_init, gtk_init (with GIMP's theme when SE_GIMP_THEME names its
- * gtkrc) and GIMP's icons: how every dialog test starts. */
+ * gtkrc or, in GTK 3, its CSS) and GIMP's icons: how every dialog test starts. */
 void se_ui_test_init (int *argc, char ***argv);
 /* The dialog's help function outside GIMP: nothing to open. */
 void se_ui_test_help (const char *id, gpointer data);
