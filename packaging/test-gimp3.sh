@@ -24,7 +24,7 @@ mirror=$(grep -rhoE '^(URIs:|deb) +[^ ]+' /etc/apt/sources.list /etc/apt/sources
 mirror=${mirror:-http://deb.debian.org/debian}
 packages="gimp libgimp-3.0-dev meson ninja-build pkg-config gcc glslang-tools libvulkan-dev
   mesa-vulkan-drivers vulkan-validationlayers libjson-glib-dev gettext zlib1g-dev help2man discount
-  xvfb xauth build-essential debhelper dpkg-dev lintian git locales fonts-ipafont-gothic"
+  xvfb xauth xdotool build-essential debhelper dpkg-dev lintian git locales fonts-ipafont-gothic"
 
 in_root() {
   $SUDO chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"

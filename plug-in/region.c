@@ -1,6 +1,8 @@
 /* region.c: drawable + selection -> working image; result -> masked layer. */
 #include "region.h"
 
+#include "render.h"
+
 #include <gegl.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -90,25 +92,15 @@ se_region_coverage (const SeRegion *r, gint32 result, GError **error)
     y += r->y;
   }
   g_autofree float *full = se_image_alloc ((guint) r->width, (guint) r->height, 1, error);
-  float *out = full ? se_image_alloc (r->work.width, r->work.height, 1, error) : NULL;
-  g_autofree float *scaled = out ? se_image_alloc (r->scaled_w, r->scaled_h, 1, error) : NULL;
-  if (scaled == NULL) {
-    g_free (out);
+  if (full == NULL)
     return NULL;
-  }
   /* "Y float" reads the stored coverage, which GIMP mixes by in linear light */
   GeglBuffer *buffer = gimp_drawable_get_buffer (channel);
   gegl_buffer_get (buffer, GEGL_RECTANGLE (x, y, r->width, r->height), 1.0, babl_format ("Y float"), full,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
   g_object_unref (buffer);
-  if (!se_plane_resize (full, (guint) r->width, (guint) r->height, scaled, r->scaled_w, r->scaled_h, error)) {
-    g_free (out);
-    return NULL;
-  }
-  memset (out, 0, (gsize) r->work.width * r->work.height * sizeof (float));
-  for (guint row = 0; row < r->scaled_h; row++)
-    memcpy (out + (gsize) row * r->work.width, scaled + (gsize) row * r->scaled_w, r->scaled_w * sizeof (float));
-  return out;
+  return se_render_coverage_to_work (full, (guint) r->width, (guint) r->height, &r->work, r->scaled_w, r->scaled_h,
+                                     error);
 }
 
 void

@@ -2,6 +2,9 @@
 #include "render.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "image-resample.h"
 
 char *
 se_render_layer_name (const SeRecipe *r)
@@ -38,4 +41,20 @@ se_render_region (SeModel *model, const SeImage *original, const SeImage *work, 
     result = se_image_result (original, &out, source, scaled_w, scaled_h, error);
   g_free (out.data);
   return result;
+}
+
+float *
+se_render_coverage_to_work (const float *full, guint w, guint h, const SeImage *work, guint scaled_w, guint scaled_h,
+                            GError **error)
+{
+  g_autofree float *scaled = se_image_alloc (scaled_w, scaled_h, 1, error);
+  float *out = scaled ? se_image_alloc (work->width, work->height, 1, error) : NULL;
+  if (out == NULL || !se_plane_resize (full, w, h, scaled, scaled_w, scaled_h, error)) {
+    g_free (out);
+    return NULL;
+  }
+  memset (out, 0, (gsize) work->width * work->height * sizeof (float));
+  for (guint row = 0; row < scaled_h; row++)
+    memcpy (out + (gsize) row * work->width, scaled + (gsize) row * scaled_w, scaled_w * sizeof (float));
+  return out;
 }

@@ -23,6 +23,13 @@ SeImage se_render_region (SeModel *model, const SeImage *original, const SeImage
                           guint scaled_h, const SeRecipe *recipe, guint64 seed, const SeRenderProgress *progress,
                           GError **error);
 
+/* The selection's share of each pixel of a region (full: w x h, 0..1) at
+ * the working image's size: scaled to its top-left scaled_w x scaled_h
+ * pixels, the padding 0 (what the dialog's preview composes through).
+ * NULL with error set when out of memory. */
+float  *se_render_coverage_to_work (const float *full, guint w, guint h, const SeImage *work, guint scaled_w,
+                                    guint scaled_h, GError **error);
+
 /* The result layer's name: "Semantic Edit: +glasses −clutter", or the
  * target prompt. */
 char   *se_render_layer_name (const SeRecipe *recipe);

@@ -3,6 +3,7 @@
 #include "region.h"
 
 #include "edit-record.h"
+#include "render.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -72,6 +73,32 @@ se_region3_read_result (SeRegion3 *r, GimpImage *image, GimpDrawable *source, Gi
   }
   return read_box (r, image, source, (SeBox) { (guint) x, (guint) y, (guint) w, (guint) h }, multiple, long_side,
                    error);
+}
+
+float *
+se_region3_coverage (const SeRegion3 *r, GimpLayer *result, GError **error)
+{
+  GimpDrawable *channel = result ? GIMP_DRAWABLE (gimp_layer_get_mask (result))
+                                 : GIMP_DRAWABLE (gimp_image_get_selection (r->image));
+  if (channel == NULL || (result == NULL && gimp_selection_is_empty (r->image)))
+    return NULL;
+  /* the selection is image-sized at 0, 0; a layer mask is the layer's */
+  gint x = 0, y = 0;
+  if (result == NULL) {
+    gimp_drawable_get_offsets (r->drawable, &x, &y);
+    x += r->x;
+    y += r->y;
+  }
+  g_autofree float *full = se_image_alloc ((guint) r->width, (guint) r->height, 1, error);
+  if (full == NULL)
+    return NULL;
+  /* "Y float" reads the stored coverage, which GIMP mixes by in linear light */
+  GeglBuffer *buffer = gimp_drawable_get_buffer (channel);
+  gegl_buffer_get (buffer, GEGL_RECTANGLE (x, y, r->width, r->height), 1.0, babl_format ("Y float"), full,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  g_object_unref (buffer);
+  return se_render_coverage_to_work (full, (guint) r->width, (guint) r->height, &r->work, r->scaled_w, r->scaled_h,
+                                     error);
 }
 
 void

@@ -26,6 +26,11 @@ gboolean se_region3_read (SeRegion3 *r, GimpImage *image, GimpDrawable *drawable
 gboolean se_region3_read_result (SeRegion3 *r, GimpImage *image, GimpDrawable *source, GimpLayer *result,
                                  guint multiple, guint long_side, GError **error);
 void     se_region3_clear (SeRegion3 *r);
+/* The share of each working-image pixel (0..1; the padding 0) that the
+ * result will cover: the selection's (a new edit), or the mask of the
+ * re-opened edit's layer (result; NULL: a new edit).  NULL with error
+ * unset where it covers everything (no selection, no mask). */
+float   *se_region3_coverage (const SeRegion3 *r, GimpLayer *result, GError **error);
 /* The result (the region's size) as a new layer above the drawable, in its
  * group, with a mask from the selection (white without one), the edit's
  * record attached (record_json), all in one undo group.  NULL on failure,

@@ -4,23 +4,31 @@
  * through GimpProcedureConfig) and result (the new layer, masked by the
  * selection, carrying its edit record, in one undo group).
  *
- * This front end runs non-interactively and with last values; with last
- * values on a result layer it re-opens the edit the layer records, on its
- * source layer, replacing the result's pixels in place.  The GTK 3 dialog
- * is still to come (issue 28), so an interactive run says so and changes
- * nothing. */
+ * Run interactively it opens the dialog (ui/, built for GTK 3), whose OK
+ * runs the edit while it stays open; what the dialog showed when it closed
+ * is kept in semantic-edit.json in GIMP's profile (last-values.h), as the
+ * GIMP 2.10 plug-in keeps it.  Interactively or with last values on a
+ * result layer it re-opens the edit the layer records, on its source
+ * layer, replacing the result's pixels in place. */
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
 #include <string.h>
 
+#include "dialog.h"
 #include "edit-record.h"
+#include "last-values.h"
 #include "region.h"
 #include "render.h"
 #include "run-progress.h"
 
 #define PLUG_IN_PROC "plug-in-semantic-edit"
+#define PLUG_IN_BINARY "semantic-edit"
 #define HELP_DOMAIN "semantic-edit-help"
-/* SD 1.x: sides of multiples of 64, the model seeing 512 on the long side */
+/* SD 1.x: sides of multiples of 64 (the dialog's region is read before the
+ * model is loaded; the final edit reads it again with the model's own),
+ * the model seeing 512 on the long side */
+#define SD1_SIZE_MULTIPLE 64
 #define WORKING_LONG_SIDE 512
 
 typedef struct {
@@ -107,27 +115,42 @@ drawable_usable (GimpDrawable *drawable, GError **error)
   return FALSE;
 }
 
+/* semantic-edit.json in GIMP's profile folder (last-values.h) */
+static char *
+values_path (void)
+{
+  return g_build_filename (gimp_directory (), "semantic-edit.json", NULL);
+}
+
+/* GIMP's progress bar and, while its OK runs the edit, the dialog's */
 static void
 show (const char *text, double fraction, gpointer data)
 {
+  SeDialog *dialog = data;
   gimp_progress_set_text (text);
   if (fraction >= 0)
     gimp_progress_update (fraction);
+  if (dialog)
+    se_dialog_set_progress (dialog, text, fraction);
 }
 
 /* The whole edit of drawable with rec, into a new layer or, when an edit
  * is re-opened, into its result layer; the image is only touched at the
- * end, in one undo group. */
+ * end, in one undo group.  engine and model: already loaded for
+ * rec->model (taken), or NULL. */
 static GimpLayer *
-edit (GimpImage *image, GimpDrawable *drawable, GimpLayer *reopened, SeEditRecord *rec, GError **error)
+edit (GimpImage *image, GimpDrawable *drawable, GimpLayer *reopened, SeEditRecord *rec, SeEngine *loaded_engine,
+      SeModel *loaded_model, SeDialog *dialog, GError **error)
 {
   const SeRecipe *recipe = rec->recipe;
   SeRunProgress progress;
-  se_run_progress_init (&progress, recipe, show, NULL);
+  se_run_progress_init (&progress, recipe, show, dialog);
   gimp_progress_init (_("Semantic Edit: loading the model"));
   se_run_progress_enter (&progress, "load", _("Semantic Edit: loading the model"));
-  g_autoptr (SeEngine) engine = se_engine_new (NULL, error);
-  g_autoptr (SeModel) model = engine ? se_model_load (engine, rec->model, NULL, error) : NULL;
+  g_autoptr (SeEngine) engine = loaded_engine ? loaded_engine : se_engine_new (NULL, error);
+  if (engine == NULL)
+    return NULL;
+  g_autoptr (SeModel) model = loaded_model ? loaded_model : se_model_load (engine, rec->model, NULL, error);
   if (model == NULL)
     return NULL;
   SeRegion3 region;
@@ -184,6 +207,114 @@ reopen (GimpImage *image, GimpDrawable *drawable, GimpDrawable **source, SeEditR
   return TRUE;
 }
 
+/* What a run works on: the source layer and, when an earlier edit is
+ * re-opened, its result layer (whose pixels the run replaces). */
+typedef struct {
+  GimpImage *image;
+  GimpDrawable *source;
+  GimpLayer *result;            /* NULL: the run adds a new layer */
+} Target;
+
+/* What OK in the dialog runs: the final edit with the chosen values. */
+typedef struct {
+  const Target *target;
+  SeEditRecord *rec;
+  GimpLayer *layer;
+} DialogEdit;
+
+/* Moves the dialog's values into rec. */
+static void
+take_values (SeEditRecord *rec, SeDialogValues *v)
+{
+  g_free (rec->model);
+  se_recipe_free (rec->recipe);
+  rec->model = g_steal_pointer (&v->model);
+  rec->recipe = g_steal_pointer (&v->recipe);
+  rec->seed = (gint32) v->seed;
+  rec->candidate = v->candidate;
+}
+
+static gboolean
+apply_edit (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *model, gpointer data,
+            GError **error)
+{
+  DialogEdit *e = data;
+  SeDialogValues copy = { g_strdup (chosen->model), se_recipe_copy (chosen->recipe), chosen->seed,
+                          chosen->candidates, chosen->live_preview, chosen->candidate };
+  take_values (e->rec, &copy);
+  const Target *t = e->target;
+  e->layer = edit (t->image, t->source, t->result, e->rec, engine, model, d, error);
+  return e->layer != NULL;
+}
+
+/* The dialog on the target's region, starting from rec; OK runs the edit
+ * while the dialog stays open (a failure shows there, and the dialog goes
+ * on).  Returns the layer, or NULL: cancelled (error unset) or the region
+ * unreadable.  Whatever the dialog showed when it closed becomes the last
+ * values, so nothing typed is lost. */
+static GimpLayer *
+run_dialog (const Target *t, SeEditRecord *rec, SeLastValues *last, GError **error)
+{
+  SeRegion3 region;
+  if (!(t->result ? se_region3_read_result (&region, t->image, t->source, t->result, SD1_SIZE_MULTIPLE,
+                                            rec->working_size, error)
+                  : se_region3_read (&region, t->image, t->source, SD1_SIZE_MULTIPLE, rec->working_size, error)))
+    return NULL;
+  g_autofree float *coverage = se_region3_coverage (&region, t->result, error);
+  if (coverage == NULL && *error) {
+    se_region3_clear (&region);
+    return NULL;
+  }
+  gimp_ui_init (PLUG_IN_BINARY);
+  g_autofree char *own_docs = beside_binary ("README.md");
+  if (own_docs)
+    se_dialog_set_readme (own_docs);
+  SeDialogValues initial = { rec->model, rec->recipe, (guint32) rec->seed, last->candidates, last->live_preview, 0 };
+  SeDialog *d = se_dialog_new (&region.work, region.scaled_w, region.scaled_h, coverage, &initial,
+                               gimp_standard_help_func, PLUG_IN_PROC);
+  if (t->result) {
+    g_autofree char *name = gimp_item_get_name (GIMP_ITEM (t->result));
+    se_dialog_set_reopened (d, name);
+  }
+  gimp_window_set_transient (GTK_WINDOW (se_dialog_window (d)));
+  se_region3_clear (&region);
+  DialogEdit e = { t, rec, NULL };
+  SeDialogValues shown = { 0 };
+  se_dialog_run (d, apply_edit, &e, &shown);
+  last->candidates = shown.candidates;
+  last->live_preview = shown.live_preview;
+  take_values (rec, &shown);
+  se_dialog_values_clear (&shown);
+  se_dialog_free (d);
+  return e.layer;
+}
+
+/* A new edit's record: from the arguments (a script) or, interactively,
+ * from the dialog's last values; FALSE with error set when the recipe is
+ * unreadable (interactively: the dialog starts from the defaults). */
+static gboolean
+new_record (SeEditRecord *rec, GimpRunMode run_mode, GimpProcedureConfig *config, const SeLastValues *last,
+            GError **error)
+{
+  g_autofree char *model = NULL, *json = NULL;
+  gint seed = 0;
+  if (run_mode == GIMP_RUN_INTERACTIVE) {
+    model = g_strdup (last->model);
+    json = g_strdup (last->recipe);
+    seed = last->seed;
+  } else {
+    g_object_get (config, "model", &model, "recipe", &json, "seed", &seed, NULL);
+  }
+  *rec = (SeEditRecord) { .seed = seed, .working_size = working_long_side () };
+  rec->model = g_strdup (model && *model ? model : g_getenv ("SE_MODEL"));
+  rec->recipe = se_recipe_from_json (json && *json ? json : "{}", error);
+  if (rec->recipe == NULL && run_mode == GIMP_RUN_INTERACTIVE) {
+    g_clear_error (error);
+    rec->recipe = se_recipe_new ();
+  }
+  return rec->recipe != NULL;
+}
+
 static GimpValueArray *
 run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
      GimpProcedureConfig *config, gpointer run_data)
@@ -195,34 +326,45 @@ run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawa
                  _("Semantic Edit works on one layer at a time: select one layer."));
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, g_steal_pointer (&error));
   }
-  if (run_mode == GIMP_RUN_INTERACTIVE) {
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                 _("The Semantic Edit dialog is not available in GIMP 3 yet: run plug-in-semantic-edit "
-                   "from a script, or the command-line tool semantic-edit."));
-    return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, g_steal_pointer (&error));
-  }
+  gboolean interactive = run_mode == GIMP_RUN_INTERACTIVE;
+  g_autofree char *last_path = values_path ();
+  SeLastValues last;
+  se_last_values_load (&last, last_path);
   GimpLayer *layer = NULL;
   SeEditRecord rec = { 0 };
+  Target target = { image, drawables[0], NULL };
   GimpDrawable *source = NULL;
-  if (run_mode == GIMP_RUN_WITH_LAST_VALS && reopen (image, drawables[0], &source, &rec, &error)) {
+  if (run_mode != GIMP_RUN_NONINTERACTIVE && reopen (image, drawables[0], &source, &rec, &error)) {
     /* the edit the layer records, on its source (not the last values) */
-    if (drawable_usable (source, &error))
-      layer = edit (image, source, GIMP_LAYER (drawables[0]), &rec, &error);
+    target = (Target) { image, source, GIMP_LAYER (drawables[0]) };
+    drawable_usable (source, &error);
+  } else if (error == NULL && new_record (&rec, run_mode, config, &last, &error)) {
+    drawable_usable (drawables[0], &error);
+  }
+  if (error == NULL && interactive) {
+    layer = run_dialog (&target, &rec, &last, &error);
   } else if (error == NULL) {
-    g_autofree char *model = NULL, *json = NULL;
-    gint seed = 0;
-    g_object_get (config, "model", &model, "recipe", &json, "seed", &seed, NULL);
-    rec = (SeEditRecord) { .seed = seed, .working_size = working_long_side () };
-    rec.model = g_strdup (model && *model ? model : g_getenv ("SE_MODEL"));
     if (rec.model == NULL || *rec.model == '\0')
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    _("No model is set: pass a Stable Diffusion 1.x model path (a diffusers folder "
                      "or a .safetensors file) or set SE_MODEL. See the README's \"Model weights\"."));
-    else if (drawable_usable (drawables[0], &error) &&
-             (rec.recipe = se_recipe_from_json (json && *json ? json : "{}", &error)))
-      layer = edit (image, drawables[0], NULL, &rec, &error);
+    else
+      layer = edit (image, target.source, target.result, &rec, NULL, NULL, NULL, &error);
+  }
+  /* the dialog keeps what it showed, Cancel included; other runs what they made */
+  if (rec.recipe && (interactive || layer)) {
+    SeLastValues now = { rec.model, NULL, rec.seed, last.candidates, last.live_preview };
+    se_last_values_save (&now, rec.recipe, last_path);
+  }
+  if (layer) {                  /* GIMP keeps these as the procedure's last values */
+    g_autofree char *json = se_recipe_to_json (rec.recipe);
+    g_object_set (config, "model", rec.model ? rec.model : "", "recipe", json, "seed", (gint) rec.seed, NULL);
   }
   se_edit_record_clear (&rec);
+  se_last_values_clear (&last);
+  /* the dialog shows its edit's failures itself, and closes only on Cancel then */
+  if (interactive && layer == NULL && error == NULL)
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
   if (layer == NULL)
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, g_steal_pointer (&error));
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
