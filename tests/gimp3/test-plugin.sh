@@ -5,7 +5,8 @@
 # one undo group), named after the concept, carrying its edit record; the
 # original layer is untouched and the flattened image unchanged wherever the
 # selection is 0 and changed where it is not.  A bad model and a bad recipe
-# end in an error with a message and no new layer.
+# end in an error with a message and no new layer.  GIMP registered the
+# procedure in its menu as Filters > Semantic Edit... (its pluginrc).
 #   test-plugin.sh PLUGIN COMPARE-COMPOSITE
 set -u
 compare=$2
@@ -64,5 +65,8 @@ grep -q "SE-TEST bad-model=error bad-recipe=error layers=1" "$log" ||
   { echo "FAIL: bad input did not end in an error, or added a layer"; fail=1; }
 grep -q "/no/such/model: no such model" "$log" || { echo "FAIL: the bad model's message is missing"; fail=1; }
 grep -q 'recipe key "colour"' "$log" || { echo "FAIL: the bad recipe's message is missing"; fail=1; }
+grep -A12 '(proc-def "plug-in-semantic-edit"' "$HOME/.config/GIMP/3.0/pluginrc" > "$work/registered"
+grep -q '"Semantic _Edit..."' "$work/registered" && grep -q '(menu-path "<Image>/Filters")' "$work/registered" ||
+  { echo "FAIL: GIMP 3 did not register Filters > Semantic Edit...: $(cat "$work/registered")"; fail=1; }
 [ $fail = 0 ] && echo PASS
 exit $fail
