@@ -187,26 +187,12 @@ typedef struct {
   gint32 layer;
 } DialogEdit;
 
-/* Copies the dialog's values into rec. */
-static void
-take_values (SeEditRecord *rec, SeDialogValues *v)
-{
-  g_free (rec->model);
-  se_recipe_free (rec->recipe);
-  rec->model = g_steal_pointer (&v->model);
-  rec->recipe = g_steal_pointer (&v->recipe);
-  rec->seed = (gint32) v->seed;
-  rec->candidate = v->candidate;
-}
-
 static gboolean
 apply_edit (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *model, gpointer data,
             GError **error)
 {
   DialogEdit *e = data;
-  SeDialogValues copy = { g_strdup (chosen->model), se_recipe_copy (chosen->recipe), chosen->seed,
-                          chosen->candidates, chosen->live_preview, chosen->candidate };
-  take_values (e->rec, &copy);
+  se_dialog_values_to_record (chosen, e->rec);
   e->rec->source_tattoo = (gint32) gimp_item_get_tattoo (e->target->source);
   e->layer = edit (e->target, e->rec, engine, model, d, error);
   return e->layer >= 0;
@@ -246,7 +232,7 @@ run_dialog (const Target *t, SeEditRecord *rec, guint *candidates, gboolean *liv
   se_dialog_run (d, apply_edit, &e, &shown);
   *candidates = shown.candidates;
   *live = shown.live_preview;
-  take_values (rec, &shown);
+  se_dialog_values_to_record (&shown, rec);
   SeLastValues now = { rec->model, NULL, rec->seed, *candidates, *live };
   g_autofree char *path = values_path ();
   se_last_values_save (&now, rec->recipe, path);

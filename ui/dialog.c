@@ -21,6 +21,17 @@ se_dialog_values_clear (SeDialogValues *v)
   g_clear_pointer (&v->recipe, se_recipe_free);
 }
 
+void
+se_dialog_values_to_record (const SeDialogValues *v, SeEditRecord *rec)
+{
+  g_free (rec->model);
+  se_recipe_free (rec->recipe);
+  rec->model = g_strdup (v->model);
+  rec->recipe = se_recipe_copy (v->recipe);
+  rec->seed = (gint32) v->seed;
+  rec->candidate = v->candidate;
+}
+
 static char *readme_path;
 
 void

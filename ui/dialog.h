@@ -7,6 +7,7 @@
 
 #include "gimp-widgets.h"
 
+#include "edit-record.h"
 #include "engine.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,9 @@ typedef struct {
 } SeDialogValues;
 
 void se_dialog_values_clear (SeDialogValues *v);
+/* The chosen values into the record of the edit they make (model, recipe,
+ * seed and candidate copied; the rest of rec kept). */
+void se_dialog_values_to_record (const SeDialogValues *v, SeEditRecord *rec);
 
 /* The README the dialog links to (by default the installed one, in the
  * documentation folder); a per-user install has its own. */

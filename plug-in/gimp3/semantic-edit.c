@@ -222,26 +222,12 @@ typedef struct {
   GimpLayer *layer;
 } DialogEdit;
 
-/* Moves the dialog's values into rec. */
-static void
-take_values (SeEditRecord *rec, SeDialogValues *v)
-{
-  g_free (rec->model);
-  se_recipe_free (rec->recipe);
-  rec->model = g_steal_pointer (&v->model);
-  rec->recipe = g_steal_pointer (&v->recipe);
-  rec->seed = (gint32) v->seed;
-  rec->candidate = v->candidate;
-}
-
 static gboolean
 apply_edit (SeDialog *d, const SeDialogValues *chosen, SeEngine *engine, SeModel *model, gpointer data,
             GError **error)
 {
   DialogEdit *e = data;
-  SeDialogValues copy = { g_strdup (chosen->model), se_recipe_copy (chosen->recipe), chosen->seed,
-                          chosen->candidates, chosen->live_preview, chosen->candidate };
-  take_values (e->rec, &copy);
+  se_dialog_values_to_record (chosen, e->rec);
   const Target *t = e->target;
   e->layer = edit (t->image, t->source, t->result, e->rec, engine, model, d, error);
   return e->layer != NULL;
@@ -283,7 +269,7 @@ run_dialog (const Target *t, SeEditRecord *rec, SeLastValues *last, GError **err
   se_dialog_run (d, apply_edit, &e, &shown);
   last->candidates = shown.candidates;
   last->live_preview = shown.live_preview;
-  take_values (rec, &shown);
+  se_dialog_values_to_record (&shown, rec);
   se_dialog_values_clear (&shown);
   se_dialog_free (d);
   return e.layer;

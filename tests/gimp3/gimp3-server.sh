@@ -34,12 +34,4 @@ until sf '(gimp-version)' >/dev/null 2>&1; do
   i=$((i + 1)); [ $i -lt 240 ] || fail "GIMP 3's Script-Fu server did not start"; sleep 0.5
 done
 
-# Waits (up to 120 s) for the background filter run $1 to end; fails
-# naming $2 when it does not, or when it failed (its output in $3).
-se_wait_filter() {
-  i=0
-  while kill -0 "$1" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 240 ] || fail "$2 did not finish the filter"; sleep 0.5
-  done
-  wait "$1" || fail "the filter failed: $(cat "$3")"
-}
+. "$(dirname "$0")/../ui/wait-filter.sh"
