@@ -63,7 +63,7 @@ se_ui_test_screenshot (GtkWidget *window, const char *path)
 #if !GTK_CHECK_VERSION(3, 0, 0)
     gdk_window_process_all_updates ();
 #endif
-    gdk_flush ();
+    gdk_display_flush (gdk_display_get_default ());
     g_usleep (20000);
   }
   GdkWindow *win = gtk_widget_get_window (window);
