@@ -23,7 +23,7 @@ void           se_ui_entry_set_placeholder (GtkEntry *entry, const char *text);
 void           se_ui_scrolled_add (GtkScrolledWindow *scrolled, GtkWidget *child);
 /* A progress bar that shows its text. */
 GtkWidget     *se_ui_progress_bar_new (void);
-/* menu, dropped below widget. */
+/* menu, dropped below widget (GTK 2: at the pointer, which is over it). */
 void           se_ui_menu_popup_below (GtkMenu *menu, GtkWidget *widget);
 /* A dialog choosing a file or a folder (action), with Cancel and Open. */
 GtkWidget     *se_ui_file_chooser_new (const char *title, GtkWindow *parent, GtkFileChooserAction action);

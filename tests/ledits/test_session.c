@@ -270,9 +270,6 @@ test_cancel_leaves_session_intact (gconstpointer data)
   g_assert_nonnull (strstr (error->message, "invert first"));
 }
 
-/* Three candidates in shared batches (inversion: one batch of 6; edit with
- * one concept: batches of 2 + 1 candidates) equal three separate runs with
- * seeds 5, 6, 7. */
 /* K candidates in shared batches, each equal to its run alone (the
  * candidates `check` of them, seeds 5 + k); decoded when `decode`. */
 static void
@@ -317,6 +314,9 @@ check_candidates_batched (guint K, const guint *check, guint n_check, gboolean d
   g_assert_true (memcmp (se_session_latent (s, 0), se_session_latent (s, 1), n * sizeof (double)) != 0);
 }
 
+/* Three candidates in shared batches (inversion: one batch of 6; edit with
+ * one concept: batches of 2 + 1 candidates) equal three separate runs with
+ * seeds 5, 6, 7. */
 static void
 test_candidates_batched (gconstpointer data)
 {
